@@ -1,0 +1,91 @@
+"""Creators: registered in the control directory (creator -> region) and in their region."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .access import Actor, require_admin, require_creator
+from .db import control, warehouse
+from .errors import InvalidInput, NotFound
+from .regions import get_region, region_for_country
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Creator:
+    creator_id: str
+    name: str
+    country: str
+    region: str
+    joined_at: datetime | None = None
+    rail: str | None = None
+
+
+def add_creator(
+    actor: Actor, creator_id: str, country: str, name: str | None = None,
+    joined_at: datetime | None = None, rail: str | None = None,
+) -> Creator:
+    """Register a creator (or update name/country of an existing one). Region follows country."""
+    require_admin(actor)
+    if not _ID.match(creator_id):
+        raise InvalidInput(
+            f"Creator id {creator_id!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+        )
+    region = region_for_country(country)
+    cc = country.strip().upper()
+    existing = control().one("SELECT region FROM creator_directory WHERE creator_id = ?", [creator_id])
+    if existing and existing[0] != region.code:
+        raise InvalidInput(
+            f"Creator {creator_id} already belongs to {existing[0]}; moving creators between regions "
+            "is not supported."
+        )
+    with warehouse(region).transaction() as cur:
+        cur.execute(
+            "INSERT INTO creators (creator_id, name, country, joined_at, rail)"
+            " VALUES (?, ?, ?, coalesce(?, current_timestamp), ?)"
+            " ON CONFLICT (creator_id) DO UPDATE SET name = excluded.name, country = excluded.country,"
+            " rail = coalesce(excluded.rail, creators.rail)",
+            [creator_id, name or creator_id, cc, joined_at, rail],
+        )
+    control().execute(
+        "INSERT INTO creator_directory (creator_id, region, country) VALUES (?, ?, ?)"
+        " ON CONFLICT (creator_id) DO UPDATE SET country = excluded.country",
+        [creator_id, region.code, cc],
+    )
+    return Creator(creator_id, name or creator_id, cc, region.code, joined_at, rail)
+
+
+def creator_region(creator_id: str) -> str:
+    row = control().one("SELECT region FROM creator_directory WHERE creator_id = ?", [creator_id])
+    if not row:
+        raise NotFound(f"No creator {creator_id!r}. Register it first: kasuwa creator add {creator_id} --country CC")
+    return str(row[0])
+
+
+def get_creator(actor: Actor, creator_id: str) -> Creator:
+    region = creator_region(creator_id)
+    require_creator(actor, creator_id, region)
+    row = warehouse(region).one(
+        "SELECT name, country, joined_at, rail FROM creators WHERE creator_id = ?", [creator_id]
+    )
+    if not row:
+        raise NotFound(f"Creator {creator_id} is missing from the {region} warehouse; run kasuwa init.")
+    return Creator(creator_id, row[0], row[1], region, row[2], row[3])
+
+
+def list_creators(actor: Actor, region: str | None = None) -> list[Creator]:
+    """Creators ``actor`` may see: own record for a creator, a reviewer's regions, all for admin."""
+    rows = control().rows("SELECT creator_id, region FROM creator_directory ORDER BY creator_id")
+    out = []
+    for cid, reg in rows:
+        if region and reg != region:
+            continue
+        if actor.role == "admin" or (actor.role == "creator" and actor.creator_id == cid) or (
+            actor.role == "reviewer" and reg in actor.regions
+        ):
+            get_region(reg)
+            out.append(cid)
+    return [get_creator(actor, cid) for cid in out]

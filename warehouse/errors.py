@@ -1,0 +1,67 @@
+"""Kasuwa's own exceptions. Each carries a title and a message a person can act on.
+
+The warehouse raises these instead of DuckDB, GX or OS errors; the app shows ``str(err)``
+with ``st.error`` and the CLI prints it on one line. Nobody sees a stack trace.
+"""
+
+from __future__ import annotations
+
+
+class KasuwaError(Exception):
+    """Base class: ``title`` is short, ``str(err)`` says what happened and what to do next."""
+
+    title = "Something went wrong"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(KasuwaError):
+    title = "Configuration problem"
+
+
+class NotFound(KasuwaError):
+    title = "Not found"
+
+
+class PermissionDenied(KasuwaError):
+    title = "Not allowed"
+
+
+class RegionUnavailable(KasuwaError):
+    title = "Region unavailable"
+
+
+class WarehouseBusy(KasuwaError):
+    title = "Warehouse in use"
+
+
+class FileRejected(KasuwaError):
+    """The uploaded file cannot be read as sales at all (the raw bytes are still kept)."""
+
+    title = "File not accepted"
+
+
+class MappingNeeded(FileRejected):
+    """The headers match no profile: ``missing`` lists the canonical columns not found."""
+
+    title = "Columns need mapping"
+
+    def __init__(self, message: str, missing: list[str], headers: list[str]) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.headers = headers
+
+
+class Conflict(KasuwaError):
+    """Someone else changed the thing first (e.g. two reviewers deciding one row)."""
+
+    title = "Already decided"
+
+
+class InvalidInput(KasuwaError):
+    title = "Invalid input"

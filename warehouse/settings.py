@@ -1,0 +1,70 @@
+"""Every setting Kasuwa reads from the environment, declared once with its meaning.
+
+This is the only module that reads ``os.environ`` (ruff's banned-api rule holds the rest of
+the code to that). Settings are read on each call so tests can point a process at a fresh
+data directory with ``monkeypatch.setenv``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: name -> (default, help). The README's settings table is checked against this by a test.
+SETTINGS: dict[str, tuple[str, str]] = {
+    "KASUWA_DATA_DIR": (
+        str(PROJECT_ROOT / "data"),
+        "Folder holding warehouses/, landing/ and control.duckdb (default: data/ in the project).",
+    ),
+    "KASUWA_CONFIG_DIR": (
+        str(PROJECT_ROOT / "data"),
+        "Folder holding regions.toml, profiles/ and rails.toml (default: data/ in the project).",
+    ),
+    "KASUWA_MAX_UPLOAD_MB": ("200", "Largest file accepted for ingestion, in MiB."),
+    "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
+    "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
+}
+
+
+def _get(name: str) -> str:
+    default, _help = SETTINGS[name]
+    return os.environ.get(name, default) or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    config_dir: Path
+    max_upload_bytes: int
+    quack_token: str
+    session_idle_minutes: int
+
+    @property
+    def warehouses_dir(self) -> Path:
+        return self.data_dir / "warehouses"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def control_path(self) -> Path:
+        return self.data_dir / "control.duckdb"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.config_dir / "profiles"
+
+
+def settings() -> Settings:
+    """The settings in force now (read from the environment on every call)."""
+    return Settings(
+        data_dir=Path(_get("KASUWA_DATA_DIR")).expanduser(),
+        config_dir=Path(_get("KASUWA_CONFIG_DIR")).expanduser(),
+        max_upload_bytes=int(float(_get("KASUWA_MAX_UPLOAD_MB")) * 1024 * 1024),
+        quack_token=os.environ.get("KASUWA_QUACK_TOKEN", ""),
+        session_idle_minutes=int(_get("KASUWA_SESSION_IDLE_MINUTES")),
+    )
