@@ -145,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KasuwaError as exc:
         print(f"kasuwa: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug: one line for the user, never a stack trace
+        print(f"kasuwa: unexpected error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+              "Nothing half-loaded was kept; please report this.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
         return 130

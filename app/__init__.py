@@ -1,0 +1,1 @@
+"""Kasuwa's Streamlit app: login, navigation by role, shared widgets and formatting."""

@@ -1,0 +1,34 @@
+"""Kasuwa's Streamlit entry point: ``streamlit run app/main.py``.
+
+Signs the user in, then builds ``st.navigation`` from the pages their role may open
+(``app/registry.py``). Anonymous visitors get the sign-in page only, whatever URL they open.
+Each page still checks access itself with ``require_page(__file__)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app import session
+from app.login import account_page, login_page, sidebar
+from app.registry import pages_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+st.set_page_config(page_title="Kasuwa", page_icon=":material/storefront:", layout="wide")
+
+actor = session.active_actor()
+if actor is None:
+    pages = [st.Page(login_page, title="Sign in", icon=":material/login:", url_path="login")]
+else:
+    pages = [
+        st.Page(f"../{p.path}", title=p.title, icon=p.icon)
+        for p in pages_for(actor.role)
+        if (ROOT / p.path).exists()
+    ]
+    pages.append(st.Page(account_page, title="My account", icon=":material/person:", url_path="account"))
+    sidebar(actor.user_id, actor.role)
+
+st.navigation(pages).run()

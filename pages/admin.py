@@ -1,0 +1,110 @@
+"""Administration (admins): accounts — list, add, deactivate or reactivate, reset a password —
+and creators — list and register. Every change goes through ``warehouse.accounts`` /
+``warehouse.creators``, which check the acting user is an admin."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.query_cache import data_changed
+from app.errors import shown_errors
+from app.format import plain
+from app.session import require_page
+from warehouse import accounts
+from warehouse.access import ROLES
+from warehouse.creators import add_creator, list_creators
+from warehouse.regions import all_regions
+
+actor = require_page(__file__)
+st.title("Administration")
+_FLASH = "adm_flash"
+if _FLASH in st.session_state:
+    st.success(plain(st.session_state.pop(_FLASH)), icon=":material/check_circle:")
+
+
+def done(message: str) -> None:
+    """Show ``message`` after a rerun that redraws the tables with the change."""
+    st.session_state[_FLASH] = message
+    data_changed()
+    st.rerun()
+
+
+users_tab, creators_tab = st.tabs(["Users", "Creators"])
+
+with users_tab, shown_errors():
+    users = accounts.list_users(actor)
+    st.dataframe(
+        pd.DataFrame(
+            [(u.email, u.role, u.creator_id, ", ".join(u.regions) or ("all" if u.role == "manager" else ""),
+              u.active, u.created_at, u.last_login_at) for u in users],
+            columns=["Email", "Role", "Creator", "Regions", "Active", "Created", "Last sign-in"],
+        ),
+        hide_index=True, key="adm_users",
+    )
+    creators = list_creators(actor)
+    with st.form("adm_add_user", clear_on_submit=True):
+        st.markdown("**Add a user**")
+        c1, c2, c3 = st.columns(3)
+        email = c1.text_input("Email")
+        role = c2.selectbox("Role", ROLES)
+        creator = c3.selectbox("Creator (creator accounts)", ["", *(c.creator_id for c in creators)])
+        regions = st.multiselect(
+            "Regions (reviewers; managers: none = all)", [r.code for r in all_regions()]
+        )
+        p1, p2 = st.columns(2)
+        password = p1.text_input(f"Password (at least {accounts.PASSWORD_MIN} characters)", type="password",
+                                 autocomplete="new-password")
+        again = p2.text_input("Password again", type="password", autocomplete="new-password")
+        if st.form_submit_button("Add user", type="primary"):
+            if password != again:
+                st.error("The two passwords differ; nothing was changed.")
+            else:
+                made = accounts.add_user(
+                    actor, email, password, role, creator_id=creator or None, regions=regions
+                )
+                done(f"{made.email} can now sign in as {made.role}.")
+
+    emails = [u.email for u in users]
+    with st.form("adm_active"):
+        st.markdown("**Deactivate or reactivate**")
+        who = st.selectbox("User", emails, key="adm_active_who")
+        off, on = st.columns(2)
+        if off.form_submit_button("Deactivate") and who:
+            accounts.deactivate_user(actor, who)
+            done(f"{who} can no longer sign in.")
+        if on.form_submit_button("Reactivate") and who:
+            accounts.update_user(actor, who, active=True)
+            done(f"{who} can sign in again.")
+
+    with st.form("adm_reset", clear_on_submit=True):
+        st.markdown("**Reset a password**")
+        who = st.selectbox("User", emails, key="adm_reset_who")
+        p1, p2 = st.columns(2)
+        new = p1.text_input("New password", type="password", autocomplete="new-password")
+        again = p2.text_input("New password again", type="password", autocomplete="new-password")
+        if st.form_submit_button("Reset password") and who:
+            if new != again:
+                st.error("The two passwords differ; nothing was changed.")
+            else:
+                accounts.reset_password(actor, who, new)
+                done(f"Password of {who} reset; tell them through a channel you trust.")
+
+with creators_tab, shown_errors():
+    st.dataframe(
+        pd.DataFrame(
+            [(c.creator_id, c.name, c.country, c.region, c.joined_at) for c in list_creators(actor)],
+            columns=["Creator", "Name", "Country", "Region", "Joined"],
+        ),
+        hide_index=True, key="adm_creators",
+    )
+    countries = sorted({cc for r in all_regions() for cc in r.countries})
+    with st.form("adm_add_creator", clear_on_submit=True):
+        st.markdown("**Register a creator** — the region follows from the country")
+        c1, c2, c3 = st.columns(3)
+        cid = c1.text_input("Creator id (letters, digits, . _ -)")
+        country = c2.selectbox("Country", countries)
+        name = c3.text_input("Name")
+        if st.form_submit_button("Register creator", type="primary"):
+            made = add_creator(actor, cid.strip(), country, name.strip() or None)
+            done(f"Creator {made.creator_id} registered in {made.region}.")

@@ -1,0 +1,34 @@
+"""Review queue (reviewers, admins): flagged rows of the reviewer's regions — fix and approve,
+reject with a note, or decide many at once. Every decision is checked and recorded by
+``warehouse.review``; this page only draws."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import review_widgets as rw
+from app.errors import shown_errors
+from app.session import require_page
+from warehouse import review
+from warehouse.regions import get_region
+
+actor = require_page(__file__)
+st.title("Review queue")
+rw.flash()
+
+with shown_errors():
+    regions = review.reviewable_regions(actor)
+    if not regions:
+        st.info("No region is assigned to your account yet. Ask an administrator.")
+        st.stop()
+    region = st.selectbox("Region", regions, format_func=lambda c: get_region(c).name, key="rq_region")
+    flt, page_no = rw.queue_filters(actor, region)
+    page = review.list_queue(actor, region, flt, limit=rw.PAGE_SIZE, offset=(page_no - 1) * rw.PAGE_SIZE)
+    if not page.rows:
+        st.success("Nothing to review with these filters.", icon=":material/task_alt:")
+        st.stop()
+    selected = rw.queue_table(page)
+    rw.bulk_panel(actor, region, selected)
+    flag_id = rw.pick_row(page, selected)
+    if flag_id:
+        rw.row_detail(actor, region, review.flag_detail(actor, region, flag_id))

@@ -1,0 +1,45 @@
+"""Builders for payout tests: creators, sales rows and FX rates in a real region warehouse."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from warehouse.access import Actor
+from warehouse.creators import add_creator
+from warehouse.db import warehouse
+
+OP = Actor.operator()
+
+
+def creator(creator_id: str, country: str, rail: str | None, name: str | None = None) -> str:
+    """Register a creator with a payout rail; returns their region code."""
+    return add_creator(OP, creator_id, country, name, rail=rail).region
+
+
+def sale(
+    region: str, creator_id: str, sale_id: str, day: date, gross: str, currency: str,
+    fees: str = "0", net: str | None = None, refunded: str = "0", buyer_country: str | None = None,
+    channel: str | None = None, upload_id: str = "up-1", product: str = "Ebook", hour: int = 12,
+) -> None:
+    """Insert one sales row sold at ``hour``:00 local time on ``day`` (region time zone)."""
+    wh = warehouse(region)
+    tz = ZoneInfo(wh.region.time_zone)
+    sold_at = datetime.combine(day, time(hour), tzinfo=tz)
+    g, f = Decimal(gross), Decimal(fees)
+    n = Decimal(net) if net is not None else g - f
+    with wh.transaction() as cur:
+        cur.execute(
+            "INSERT INTO sales (sale_id, creator_id, source, order_id, product, quantity, sold_at, currency,"
+            " gross, fees, net, refunded, buyer_country, channel, upload_id, row_number)"
+            " VALUES (?, ?, 'generic', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            [sale_id, creator_id, sale_id, product, sold_at, currency, g, f, n, Decimal(refunded),
+             buyer_country, channel, upload_id],
+        )
+
+
+def rate(region: str, day: date, currency: str, usd_rate: str) -> None:
+    warehouse(region).execute(
+        "INSERT INTO fx_rates (rate_date, currency, usd_rate) VALUES (?, ?, ?)", [day, currency, Decimal(usd_rate)]
+    )

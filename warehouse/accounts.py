@@ -1,0 +1,291 @@
+"""Accounts: who may sign in, with which role and scope, and how passwords are kept.
+
+Users live in the control database (``users``, migration ``control_002_accounts``). Passwords
+are hashed with Argon2id at OWASP's minimum or more (m = 19 MiB, t = 2, p = 1), after Unicode
+NFC normalisation so the same password typed on two keyboards matches. Passwords need at least
+:data:`PASSWORD_MIN` characters; long passwords and any script are welcome.
+
+:func:`authenticate` gives the same answer for an unknown email and a wrong password, and does
+the same hashing work for both. Repeated failures are slowed down by :mod:`warehouse.throttle`.
+Managing users takes an acting :class:`~warehouse.access.Actor` who must be an admin.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from . import throttle
+from .access import ROLES, Actor, require_admin
+from .db import control
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .regions import get_region
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 4096  # characters; far beyond any passphrase, short of a denial of service
+#: Argon2id parameters (OWASP password storage cheat sheet: m=19 MiB, t=2, p=1 at least).
+HASH_MEMORY_KIB = 19456
+HASH_TIME_COST = 2
+HASH_PARALLELISM = 1
+LOGIN_FAILED = "The email or password is not right."
+
+_HASHER = PasswordHasher(
+    time_cost=HASH_TIME_COST, memory_cost=HASH_MEMORY_KIB, parallelism=HASH_PARALLELISM,
+    hash_len=32, salt_len=16, type=Type.ID,
+)
+_EMAIL = re.compile(r"^[^@\s|<>()\[\]\\,;:\"']{1,64}@[^@\s|<>()\[\]\\,;:\"']+\.[^@\s|<>()\[\]\\,;:\"']+$")
+_COLUMNS = "email, role, creator_id, regions, active, epoch(created_at), epoch(last_login_at)"
+
+#: Demo accounts made by ``kasuwa demo`` (documented in the README; never use them in production).
+DEMO_USERS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (
+    ("creator@demo.kasuwa", "demo-creator-2024", "creator", "ng-ada", ()),
+    ("reviewer@demo.kasuwa", "demo-reviewer-2024", "reviewer", None, ("west-africa", "east-africa")),
+    ("manager@demo.kasuwa", "demo-manager-2024", "manager", None, ()),
+    ("admin@demo.kasuwa", "demo-admin-2024", "admin", None, ()),
+)
+
+
+@dataclass(frozen=True)
+class User:
+    """An account as admins see it (never the password hash)."""
+
+    email: str
+    role: str
+    creator_id: str | None
+    regions: tuple[str, ...]
+    active: bool
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+    def actor(self) -> Actor:
+        return Actor(self.email, self.role, self.creator_id, frozenset(self.regions))
+
+
+def _ts(epoch: Any) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
+
+
+def _user(row: tuple[Any, ...]) -> User:
+    return User(row[0], row[1], row[2], tuple(row[3] or ()), bool(row[4]), _ts(row[5]), _ts(row[6]))
+
+
+def normalize_email(email: str) -> str:
+    """The stored form of an email: NFC, trimmed, lower case. Raises InvalidInput if malformed."""
+    value = unicodedata.normalize("NFC", email).strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidInput(f"{email!r} is not an email address like name@example.org.")
+    return value
+
+
+def normalize_password(password: str) -> str:
+    """NFC form of ``password``; raises InvalidInput when shorter than 8 or absurdly long."""
+    value = unicodedata.normalize("NFC", password)
+    if len(value) < PASSWORD_MIN:
+        raise InvalidInput(f"A password needs at least {PASSWORD_MIN} characters.")
+    if len(value) > PASSWORD_MAX:
+        raise InvalidInput(f"A password may have at most {PASSWORD_MAX} characters.")
+    return value
+
+
+def hash_password(password: str) -> str:
+    """Argon2id PHC string of the (validated, NFC-normalised) password."""
+    return _HASHER.hash(normalize_password(password))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _HASHER.hash("not a real password, only here to spend the same time")
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, unicodedata.normalize("NFC", password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_scope(role: str, creator_id: str | None, regions: tuple[str, ...]) -> None:
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    for code in regions:
+        get_region(code)  # NotFound names the known regions
+    if role == "creator":
+        if not creator_id:
+            raise InvalidInput("A creator account needs --creator ID (the creator it belongs to).")
+        from .creators import creator_region
+
+        creator_region(creator_id)  # NotFound if the creator is not registered
+        if regions:
+            raise InvalidInput("A creator account has no regions: its creator's region applies.")
+    elif creator_id:
+        raise InvalidInput(f"Only creator accounts are linked to a creator, not a {role}.")
+    if role == "reviewer" and not regions:
+        raise InvalidInput("A reviewer needs at least one region to review (--region CODE).")
+    if role == "admin" and regions:
+        raise InvalidInput("An administrator sees every region; do not list regions.")
+
+
+def _get(email: str) -> User:
+    row = control().one(f"SELECT {_COLUMNS} FROM users WHERE email = ?", [email])
+    if not row:
+        raise NotFound(f"No account for {email}.")
+    return _user(row)
+
+
+def add_user(
+    actor: Actor, email: str, password: str, role: str, *,
+    creator_id: str | None = None, regions: tuple[str, ...] | list[str] = (),
+) -> User:
+    """Create an account. Raises Conflict if the email is taken, InvalidInput for bad values."""
+    require_admin(actor)
+    address = normalize_email(email)
+    scope = tuple(dict.fromkeys(regions))
+    _check_scope(role, creator_id, scope)
+    hashed = hash_password(password)
+    if control().one("SELECT 1 FROM users WHERE email = ?", [address]):
+        raise Conflict(f"An account for {address} already exists; update it or reset its password.")
+    control().execute(
+        "INSERT INTO users (email, password_hash, role, creator_id, regions) VALUES (?, ?, ?, ?, ?)",
+        [address, hashed, role, creator_id, list(scope)],
+    )
+    return _get(address)
+
+
+def update_user(
+    actor: Actor, email: str, *, role: str | None = None, creator_id: str | None = None,
+    regions: tuple[str, ...] | list[str] | None = None, active: bool | None = None,
+) -> User:
+    """Change role, scope or the active flag. Omitted arguments keep their value (but changing
+    the role resets the creator link and regions to what is given)."""
+    require_admin(actor)
+    current = _get(normalize_email(email))
+    new_role = role or current.role
+    if role and role != current.role:
+        new_creator, new_regions = creator_id, tuple(regions or ())
+    else:
+        new_creator = creator_id if creator_id is not None else current.creator_id
+        new_regions = tuple(regions) if regions is not None else current.regions
+    _check_scope(new_role, new_creator, tuple(dict.fromkeys(new_regions)))
+    new_active = current.active if active is None else active
+    if current.email == actor.user_id and (not new_active or new_role != "admin"):
+        raise PermissionDenied("You cannot deactivate or demote your own account; ask another admin.")
+    control().execute(
+        "UPDATE users SET role = ?, creator_id = ?, regions = ?, active = ?,"
+        " updated_at = current_timestamp WHERE email = ?",
+        [new_role, new_creator, list(dict.fromkeys(new_regions)), new_active, current.email],
+    )
+    return _get(current.email)
+
+
+def deactivate_user(actor: Actor, email: str) -> User:
+    """Stop an account from signing in (its sessions end on their next page run)."""
+    return update_user(actor, email, active=False)
+
+
+def reset_password(actor: Actor, email: str, new_password: str) -> User:
+    """Set a new password for an account and clear its failed sign-ins."""
+    require_admin(actor)
+    user = _get(normalize_email(email))
+    control().execute(
+        "UPDATE users SET password_hash = ?, updated_at = current_timestamp WHERE email = ?",
+        [hash_password(new_password), user.email],
+    )
+    throttle.clear_account(user.email)
+    return user
+
+
+def change_own_password(actor: Actor, old_password: str, new_password: str) -> None:
+    """A signed-in user replaces their own password, proving they know the current one."""
+    row = control().one("SELECT password_hash FROM users WHERE email = ? AND active", [actor.user_id])
+    if not row or not _verify(row[0], old_password):
+        raise PermissionDenied("The current password is not right.")
+    control().execute(
+        "UPDATE users SET password_hash = ?, updated_at = current_timestamp WHERE email = ?",
+        [hash_password(new_password), actor.user_id],
+    )
+
+
+def list_users(actor: Actor) -> list[User]:
+    """Every account, by email (admins only)."""
+    require_admin(actor)
+    return [_user(r) for r in control().rows(f"SELECT {_COLUMNS} FROM users ORDER BY email")]
+
+
+def get_user(actor: Actor, email: str) -> User:
+    require_admin(actor)
+    return _get(normalize_email(email))
+
+
+def authenticate(
+    email: str, password: str, *, client: str = "unknown", now: datetime | None = None
+) -> Actor:
+    """The Actor for a right email + password of an active account.
+
+    Raises PermissionDenied with :data:`LOGIN_FAILED` for an unknown email, a wrong password or
+    a deactivated account alike (after the same Argon2 work), and
+    :class:`~warehouse.throttle.LoginThrottled` while too many recent failures block the
+    attempt. ``client`` identifies where the attempt comes from (an IP address).
+    """
+    now = now or throttle.utcnow()
+    try:
+        address = normalize_email(email)
+    except InvalidInput:
+        address = unicodedata.normalize("NFC", email).strip().lower()[:254]
+    keys = throttle.keys_for(address, client)
+    throttle.check(keys, now)
+    row = control().one(
+        f"SELECT password_hash, {_COLUMNS} FROM users WHERE email = ? AND active", [address]
+    )
+    if row is None or len(password) > PASSWORD_MAX:
+        _verify(_dummy_hash(), password[:PASSWORD_MAX])  # the same work as checking a real account
+        ok = False
+    else:
+        ok = _verify(row[0], password)
+    if row is None or not ok:
+        throttle.record_failure(keys, now)
+        raise PermissionDenied(LOGIN_FAILED)
+    throttle.clear_account(address, client)
+    new_hash = hash_password(password) if _HASHER.check_needs_rehash(row[0]) else row[0]
+    control().execute(
+        "UPDATE users SET last_login_at = ?, password_hash = ? WHERE email = ?", [now, new_hash, address]
+    )
+    return _user(row[1:]).actor()
+
+
+def current_actor(user_id: str) -> Actor | None:
+    """The Actor ``user_id`` is now (role or scope may have changed), or None when the account
+    is gone or deactivated. Pages call this on every run so changes apply at once."""
+    row = control().one(f"SELECT {_COLUMNS} FROM users WHERE email = ? AND active", [user_id])
+    return _user(row).actor() if row else None
+
+
+def create_demo_users() -> list[tuple[str, str, str]]:
+    """Create (or reset) one demo account per role; returns [(email, password, role)].
+
+    The creator account belongs to creator ``ng-ada`` (west-africa), which ``kasuwa demo``
+    registers first. Re-running restores the documented passwords and scopes.
+    """
+    operator = Actor.operator()
+    made = []
+    for email, password, role, creator_id, regions in DEMO_USERS:
+        try:
+            add_user(operator, email, password, role, creator_id=creator_id, regions=regions)
+        except Conflict:
+            update_user(operator, email, role=role, creator_id=creator_id, regions=regions, active=True)
+            reset_password(operator, email, password)
+        made.append((email, password, role))
+    return made
+
+
+def register_cli(sub: Any) -> None:
+    """Add ``kasuwa user …`` to the CLI (see warehouse/accounts_cli.py)."""
+    from .accounts_cli import register
+
+    register(sub)

@@ -1,0 +1,196 @@
+"""Builds the SQL that turns ``stg`` (text cells) into ``parsed`` (canonical, typed values,
+a skip reason, and the derived columns the expectation suite checks).
+
+Identifiers come only from the staging table's own ``c<i>`` names and the canonical column
+allow-list; values from profiles (defaults, skip lists) are bound as parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .parse import DateChoice, date_sql
+from .profiles import CANONICAL, Profile, SkipRule, _norm
+
+
+@dataclass
+class ParsePlan:
+    profile: Profile
+    columns: dict[str, int]  # canonical -> staging column index
+    headers: list[str]
+    comma: dict[str, bool] = field(default_factory=dict)  # money column -> decimal comma?
+    dates: DateChoice | None = None
+    replaced_chars: bool = False
+    params: list[Any] = field(default_factory=list)
+
+    def bind(self, value: Any) -> str:
+        self.params.append(value)
+        return "?"
+
+
+def _t(plan: ParsePlan, canon: str) -> str:
+    return f"t_{canon}" if canon in plan.columns else "NULL::VARCHAR"
+
+
+def _skip_expr(plan: ParsePlan, rule: SkipRule) -> str:
+    """A boolean SQL expression for one skip rule, on the canonical text or a named header."""
+    if rule.column in CANONICAL:
+        col = _t(plan, rule.column)
+    else:
+        idx = {_norm(h): i for i, h in reversed(list(enumerate(plan.headers)))}.get(_norm(rule.column))
+        if idx is None:
+            return "false"
+        col = f"c{idx}"
+    val = f"lower(trim({col}))"
+    conds = []
+    if rule.in_:
+        conds.append(f"{val} IN ({', '.join(plan.bind(v.lower()) for v in rule.in_)})")
+    if rule.not_in:
+        conds.append(f"({val} IS NULL OR {val} NOT IN ({', '.join(plan.bind(v.lower()) for v in rule.not_in)}))")
+    if rule.matches:
+        conds.append(f"regexp_matches(coalesce({col}, ''), {plan.bind(rule.matches)})")
+    if rule.blank:
+        conds.append(f"({col} IS NULL OR trim({col}) = '')")
+    return " AND ".join(conds) if conds else "false"
+
+
+def _num(plan: ParsePlan, canon: str) -> str:
+    comma = "true" if plan.comma.get(canon) else "false"
+    return f"kw_num(t_{canon}, {comma})"
+
+
+def parse_sql(plan: ParsePlan, ncols: int) -> str:
+    """CREATE TEMP TABLE parsed AS …, reading every row of ``stg``."""
+    p = plan.profile
+    texts = ", ".join(f"c{i} AS t_{canon}" for canon, i in plan.columns.items())
+    blank = " AND ".join(f"(c{i} IS NULL OR trim(c{i}) = '')" for i in range(ncols)) or "true"
+    text_ok = "true"
+    if plan.replaced_chars:
+        text_ok = "NOT contains(concat_ws('|', " + ", ".join(f"c{i}" for i in range(ncols)) + "), '\ufffd')"
+    extra = []  # headers named by skip rules (not canonical) stay available as c<i>
+    for rule in p.skip:
+        if rule.column not in CANONICAL:
+            extra.append(rule.column)
+    raw_cols = ", ".join(f"c{i}" for i in range(ncols))
+
+    filled = "src"
+    if p.fill_down and "order_id" in plan.columns:
+        repl = ", ".join(
+            f"coalesce(t_{c}, last_value(t_{c} IGNORE NULLS) OVER w) AS t_{c}"
+            for c in p.fill_down if c in plan.columns
+        )
+        if repl:
+            filled = (f"(SELECT * REPLACE ({repl}) FROM src WINDOW w AS (PARTITION BY t_order_id ORDER BY _row"
+                      " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))")
+
+    skip_cases = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {plan.bind(r.reason)}" for r in p.skip)
+    skip = f"CASE WHEN _blank THEN 'empty row' {skip_cases} ELSE NULL END"
+
+    date_text = _t(plan, "sold_at")
+    if "sold_time" in plan.columns and "sold_at" in plan.columns:
+        date_text = "concat_ws(' ', t_sold_at, t_sold_time)"
+    sold_at = date_sql(date_text, plan.dates, p.timezone) if plan.dates else "NULL::TIMESTAMPTZ"
+
+    default_ccy = plan.bind(p.defaults["currency"]) if "currency" in p.defaults else "NULL"
+    ccy_parts = []
+    if "currency" in plan.columns:
+        ccy_parts.append("kw_currency(t_currency)")
+    if "gross" in plan.columns:
+        ccy_parts.append("kw_currency(kw_symbol(t_gross))")
+    elif "unit_price" in plan.columns:
+        ccy_parts.append("kw_currency(kw_symbol(t_unit_price))")
+    ccy_parts.append(default_ccy)
+    currency = "coalesce(" + ", ".join(ccy_parts) + ")" if len(ccy_parts) > 1 else ccy_parts[0]
+
+    qty = ("CASE WHEN t_quantity IS NULL OR trim(t_quantity) = '' THEN 1 ELSE"
+           f" TRY_CAST(CASE WHEN {_num(plan, 'quantity')} = floor({_num(plan, 'quantity')})"
+           f" THEN {_num(plan, 'quantity')} END AS INTEGER) END") if "quantity" in plan.columns else "1"
+    if "gross" in plan.columns:
+        gross = _num(plan, "gross")
+    else:
+        gross = f"{_num(plan, 'unit_price')} * quantity"
+
+    def amount(canon: str, absolute: bool = False) -> str:
+        """A blank cell means 0; text that is not a number stays NULL (and gets flagged)."""
+        if canon not in plan.columns:
+            return "0::DECIMAL(38,10)"
+        expr = _num(plan, canon)
+        expr = f"abs({expr})" if absolute else expr
+        return f"(CASE WHEN t_{canon} IS NULL OR trim(t_{canon}) = '' THEN 0 ELSE {expr} END)"
+
+    if "refunded" in plan.columns:
+        refunded = amount("refunded", absolute=True)
+    elif "refunded_flag" in plan.columns:
+        refunded = ("CASE WHEN lower(trim(t_refunded_flag)) IN ('1', 'true', 'yes', 'y', 'oui', 'refunded')"
+                    " THEN gross_raw ELSE 0 END")
+    else:
+        refunded = "0::DECIMAL(38,10)"
+    net = ("CASE WHEN t_net IS NULL OR trim(t_net) = '' THEN gross_raw - fees_raw ELSE net_raw END"
+           if "net" in plan.columns else "gross_raw - fees_raw")
+    unit = ("CASE coalesce(cx.exponent, 2) WHEN 0 THEN 1 WHEN 1 THEN 0.1 WHEN 2 THEN 0.01 WHEN 3 THEN 0.001"
+            " ELSE 0.0001 END") if p.amount_unit == "minor" else "1"
+    line = "1"
+    if "line" in plan.columns:
+        line = "coalesce(TRY_CAST(trim(t_line) AS INTEGER), 1)"
+    elif p.line_items:
+        line = "row_number() OVER (PARTITION BY skip_reason IS NULL, order_id ORDER BY _row)"
+    text_present = " AND ".join(
+        f"({_t(plan, c)} IS NULL OR trim({_t(plan, c)}) = '' OR {c}_raw IS NOT NULL)"
+        for c in ("fees", "net", "refunded")
+        if c in plan.columns
+    ) or "true"
+
+    return f"""
+CREATE OR REPLACE TEMP TABLE parsed AS
+WITH src AS (
+    SELECT _row, _cells, {texts + ',' if texts else ''} ({blank}) AS _blank, {text_ok} AS text_ok,
+           {raw_cols}
+    FROM stg
+), typed AS (
+    SELECT _row, _blank, text_ok, _cells IS NULL AS cells_ok,
+           {skip} AS skip_reason,
+           kw_text({_t(plan, 'order_id')}) AS order_id,
+           kw_text({_t(plan, 'product')}) AS product,
+           {sold_at} AS sold_at,
+           {currency} AS currency,
+           {qty} AS quantity,
+           CASE WHEN length(trim({_t(plan, 'buyer_country')})) = 2 THEN upper(trim({_t(plan, 'buyer_country')}))
+                ELSE coalesce(kc.code, upper(kw_text({_t(plan, 'buyer_country')}))) END AS buyer_country,
+           kw_text({_t(plan, 'channel')}) AS channel,
+           {', '.join(f't_{c}' for c in plan.columns)}
+    FROM {filled} f
+    LEFT JOIN kw_countries kc ON kc.name = lower(trim({_t(plan, 'buyer_country')}))
+), amounts AS (
+    SELECT t.*, cx.exponent AS exponent,
+           ({gross}) * {unit} AS gross_raw,
+           {amount('fees', absolute=True)} * {unit} AS fees_raw,
+           {'(' + _num(plan, 'net') + ') * ' + unit if 'net' in plan.columns else 'NULL::DECIMAL(38,10)'} AS net_raw,
+           {refunded if 'refunded' in plan.columns else 'NULL::DECIMAL(38,10)'} AS refunded_raw
+    FROM typed t LEFT JOIN main.currencies cx ON cx.code = t.currency
+), final AS (
+    SELECT *, {net} AS net_v,
+           {refunded if 'refunded' not in plan.columns else 'refunded_raw * ' + unit} AS refunded_v,
+           CAST(pow(10, coalesce(exponent, 2)) AS BIGINT) AS p10
+    FROM amounts
+), lined AS (
+    SELECT *, {line} AS line FROM final
+)
+SELECT _row, skip_reason, order_id, line, product, sold_at, currency, quantity, buyer_country,
+       channel, text_ok, cells_ok,
+       gross_raw AS gross, fees_raw AS fees, net_v AS net, refunded_v AS refunded,
+       CASE WHEN skip_reason IS NULL THEN count(*) OVER (PARTITION BY skip_reason IS NULL, order_id, line) END
+           AS order_key_count,
+       date_diff('day', sold_at, current_timestamp) AS sold_at_age_days,
+       TRY_CAST(floor(gross_raw * p10) AS BIGINT) AS gross_minor,
+       TRY_CAST(floor(net_v * p10) AS BIGINT) AS net_minor,
+       ({text_present}) AS amounts_readable,
+       coalesce(
+           gross_raw * p10 = floor(gross_raw * p10) AND fees_raw * p10 = floor(fees_raw * p10)
+           AND coalesce(net_v * p10 = floor(net_v * p10), true)
+           AND coalesce(refunded_v * p10 = floor(refunded_v * p10), true)
+           AND abs(gross_raw) < 1e13 AND abs(fees_raw) < 1e13 AND coalesce(abs(net_v) < 1e13, true)
+           AND coalesce(abs(refunded_v) < 1e13, true),
+           true) AS amounts_fit_currency
+FROM lined
+"""

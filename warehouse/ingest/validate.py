@@ -1,0 +1,156 @@
+"""Validation with Great Expectations: the region's suite (base + region + profile) run on
+every upload, every failing row identified — GX's ``COMPLETE`` result format, indexed by the
+row's position in the file — not a sample.
+
+Suites are GX 1.x JSON in ``expectations/``; each expectation's ``meta.reason`` is the reason
+in words shown to creators and reviewers. GX is imported lazily (it takes seconds), and
+``warm_up()`` lets an ingest import it in the background while DuckDB reads the file.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..settings import PROJECT_ROOT
+
+SUITES_DIR = PROJECT_ROOT / "expectations"
+_GX_LOCK = threading.Lock()
+
+#: columns of the frame handed to GX (computed by the parse query)
+FRAME_COLUMNS = (
+    "order_id", "order_key_count", "product", "sold_at_age_days", "gross_minor", "net_minor",
+    "amounts_readable", "amounts_fit_currency", "currency", "quantity", "buyer_country", "cells_ok", "text_ok",
+)
+
+
+@dataclass
+class Outcome:
+    """One expectation's result summed over the chunks of an upload."""
+
+    type: str
+    column: str | None
+    reason: str
+    success: bool = True
+    unexpected_count: int = 0
+    examples: list[Any] = field(default_factory=list)
+
+
+def suite_documents(region: str, profile_suite: str | None) -> list[dict[str, Any]]:
+    """The GX JSON documents that apply: base, the region's, and the profile's own."""
+    names = ["base", f"region-{region}"] + ([profile_suite] if profile_suite else [])
+    docs = []
+    for name in names:
+        path = SUITES_DIR / f"{name}.json"
+        if not path.exists():
+            if name == "base":
+                raise ConfigError(f"{path}: the base expectation suite is missing")
+            continue
+        try:
+            docs.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+    return docs
+
+
+def warm_up() -> threading.Thread:
+    """Start importing Great Expectations in the background; returns the thread."""
+    t = threading.Thread(target=_context, name="gx-import", daemon=True)
+    t.start()
+    return t
+
+
+@lru_cache(maxsize=1)
+def _context() -> Any:
+    import logging
+
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+@lru_cache(maxsize=32)
+def _suite_and_batch(key: str) -> tuple[Any, Any]:
+    import great_expectations as gx
+
+    docs = json.loads(key)
+    expectations = [e for d in docs for e in d["expectations"]]
+    suite = gx.ExpectationSuite(name="kasuwa-" + "-".join(d["name"] for d in docs), expectations=expectations)
+    with _GX_LOCK:
+        ctx = _context()
+        name = f"frames-{len(ctx.data_sources.all())}"
+        source = ctx.data_sources.add_pandas(name)
+        batch_def = source.add_dataframe_asset("rows").add_batch_definition_whole_dataframe("all")
+    return suite, batch_def
+
+
+class Validator:
+    """Runs the suite chunk by chunk and collects, per row, the reasons it failed."""
+
+    def __init__(self, region: str, profile_suite: str | None) -> None:
+        self.docs = suite_documents(region, profile_suite)
+        self.suite, self.batch_def = _suite_and_batch(json.dumps(self.docs, sort_keys=True))
+        self.outcomes = [
+            Outcome(e["type"], e["kwargs"].get("column"), e.get("meta", {}).get("reason", e["type"]))
+            for d in self.docs for e in d["expectations"]
+        ]
+        self._by_key = {(o.type, o.column, o.reason): o for o in self.outcomes}
+        self.suite_names = [d["name"] for d in self.docs]
+
+    def validate(self, frame: Any) -> dict[int, list[tuple[str, str]]]:
+        """Validate a pandas frame indexed by row number; returns row -> [(rule, reason)]."""
+        failures: dict[int, list[tuple[str, str]]] = {}
+        if len(frame) == 0:
+            return failures
+        batch = self.batch_def.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(self.suite, result_format={"result_format": "COMPLETE"})
+        for res in result.results:
+            cfg = res.expectation_config
+            key = (cfg.type, cfg.kwargs.get("column"), (cfg.meta or {}).get("reason", cfg.type))
+            outcome = self._by_key[key]
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                msg = res.exception_info.get("exception_message") or "unknown error"
+                raise ConfigError(f"Expectation {outcome.type} on {outcome.column} could not run: {msg}")
+            if res.success:
+                continue
+            outcome.success = False
+            rows = res.result.get("unexpected_index_list") or []
+            outcome.unexpected_count += len(rows)
+            if len(outcome.examples) < 5:
+                vals = res.result.get("partial_unexpected_list") or []
+                outcome.examples.extend(_plain(v) for v in vals[: 5 - len(outcome.examples)])
+            rule = f"{outcome.type}:{outcome.column}"
+            for r in rows:
+                # GX gives {"<column>": value, "_row": n} when the index is named, n otherwise
+                n = int(r["_row"]) if isinstance(r, dict) else int(r)
+                failures.setdefault(n, []).append((rule, outcome.reason))
+        return failures
+
+    def report(self) -> list[dict[str, Any]]:
+        return [o.__dict__ for o in self.outcomes]
+
+
+def _plain(v: Any) -> Any:
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+def suite_path(name: str) -> Path:
+    return SUITES_DIR / f"{name}.json"

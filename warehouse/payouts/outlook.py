@@ -1,0 +1,99 @@
+"""What a creator sees first: the balance now, the next payout (date and amount) and why.
+
+The forecast uses only what is already in the ledger: money whose hold ends by the next
+payout day, converted at the latest rates known today, less the rail's payout fee. It says
+plainly when the minimum, a hold or the schedule is what stands between the creator and
+their money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ..access import Actor
+from ..db import warehouse
+from .fx import FxRateMissing
+from .ledger import Held, balances_of, payee
+from .runs import SCHEDULE_WORDS, money, plan_payout
+
+
+@dataclass
+class Outlook:
+    creator_id: str
+    rail: str | None  # rail name
+    rail_code: str | None
+    custodial: bool | None
+    payout_currency: str
+    balances: dict[str, Decimal]
+    next_date: date | None = None
+    next_amount: Decimal | None = None  # what would be sent on next_date, after the rail fee
+    next_fee: Decimal | None = None
+    minimum: Decimal | None = None
+    held: list[Held] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # in words, most important first
+
+
+def today_in(time_zone: str) -> date:
+    return datetime.now(ZoneInfo(time_zone)).date()
+
+
+def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> Outlook:
+    """Balance, next payout and the reasons for it, for ``creator_id`` (own data or admin)."""
+    p = payee(actor, creator_id)
+    day = today or today_in(p.region.time_zone)
+    wh = warehouse(p.region)
+    with wh.cursor() as cur:
+        out = Outlook(
+            creator_id, p.rail.name if p.rail else None, p.rail_code,
+            p.rail.custodial if p.rail else None, p.payout_currency, balances_of(cur, creator_id),
+        )
+        rail = p.rail
+        if rail is None:
+            out.reasons.append("No payout rail is set for you yet; the programme administrator sets it.")
+            return out
+        if not p.rail_serves_country:
+            out.reasons.append(f"{rail.name} cannot pay into {p.country}; ask the administrator to change your rail.")
+            return out
+        paid_today = cur.execute(
+            "SELECT 1 FROM payouts WHERE creator_id = ? AND as_of = ?", [creator_id, day]
+        ).fetchone()
+        nxt = rail.next_payout_day(day + timedelta(days=1) if paid_today else day)
+        out.next_date = nxt
+        try:
+            plan = plan_payout(cur, p, rail, nxt)
+        except FxRateMissing as exc:
+            out.reasons.append(str(exc))
+            return out
+    out.held = [h for h in plan.held]
+    out.minimum = plan.minimum
+    cur_ = plan.currency
+    if plan.due <= 0:
+        out.reasons.append(f"Nothing is due by {nxt}.")
+    elif plan.minimum is not None and plan.due < plan.minimum:
+        out.reasons.append(
+            f"Minimum: {money(plan.due, cur_)} will be payable on {nxt}, below {rail.name}'s minimum payout "
+            f"of {money(plan.minimum, cur_)}. It is not lost: it carries over until the balance reaches the minimum."
+        )
+    elif plan.fee.total >= plan.due:
+        out.reasons.append(f"Fee: {rail.name}'s payout fee would take all of {money(plan.due, cur_)}; it carries over.")
+    else:
+        out.next_amount, out.next_fee = plan.amount, plan.fee.total
+        fee_words = f" less {money(plan.fee.total, cur_)} {rail.name} payout fee" if plan.fee.total else ""
+        out.reasons.append(f"{money(plan.amount, cur_)} on {nxt}: {money(plan.due, cur_)} due{fee_words}.")
+    out.reasons.append(f"Schedule: {rail.name} pays {SCHEDULE_WORDS[rail.schedule]}.")
+    for h in plan.held:
+        out.reasons.append(
+            f"Hold: {money(h.amount, h.currency)} from recent sales becomes payable on {h.release} "
+            f"({rail.name} holds sales in {h.currency} for {rail.hold_for(h.currency)} days)."
+        )
+    if plan.conversions:
+        out.reasons.append(
+            "Conversion: "
+            + "; ".join(f"{money(c.amount_from, c.currency_from)} → {money(c.amount_to, c.currency_to)}"
+                        for c in plan.conversions)
+            + " at the latest rates in the warehouse (the rate of the payout day is used when it is paid)."
+        )
+    return out

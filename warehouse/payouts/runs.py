@@ -1,0 +1,258 @@
+"""Payout runs: what is due to each creator on a day under their rail, and the payouts made.
+
+``run_payouts(actor, region, as_of)`` looks at every creator of the region. A creator is paid
+on ``as_of`` only if it is a payout day of their rail (schedule), for the money whose hold has
+ended by then, when that reaches the rail's minimum (smaller balances carry over) and the
+rail's payout fee does not take all of it. Other currencies the creator holds are converted
+into the payout currency at the latest rate on or before ``as_of``. Each creator is settled in
+its own transaction together with the decision recorded for them, so a run interrupted half
+way leaves whole payouts only, and running it again finishes it.
+
+Idempotent: at most one payout per creator and date (a UNIQUE key), and what is due is always
+the balance after every earlier payout — running twice for the same date pays nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from ..access import Actor, require_admin
+from ..db import warehouse
+from ..regions import get_region
+from .fees import ZERO, Fee, choose_tariff, fee_for, no_fee
+from .fx import Conversion, FxRateMissing, RateBook
+from .ledger import Held, Payee, eligible_amounts, make_payee, unsettled_sales
+from .rails import Rail, rail_book
+
+SCHEDULE_WORDS = {
+    "friday": "every Friday",
+    "14th-28th": "on the 14th and the 28th of each month",
+    "working-days": "on working days (Monday to Friday; public holidays not counted)",
+    "daily": "every day",
+    "instant": "as soon as a sale clears",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What paying ``payee`` on ``on`` would look like (nothing written)."""
+
+    currency: str
+    eligible: dict[str, Decimal]
+    held: list[Held]
+    conversions: list[Conversion]
+    due: Decimal  # in ``currency``, after conversions
+    fee: Fee
+    minimum: Decimal | None  # the rail's minimum in ``currency``
+
+    @property
+    def amount(self) -> Decimal:
+        return self.due - self.fee.total
+
+
+@dataclass
+class Decision:
+    creator_id: str
+    rail: str | None
+    decision: str
+    reason: str
+    currency: str | None = None
+    amount: Decimal | None = None
+    minimum: Decimal | None = None
+    next_payout: date | None = None
+    payout_id: str | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    region: str
+    as_of: date
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def payouts(self) -> list[Decision]:
+        return [d for d in self.decisions if d.decision == "scheduled"]
+
+
+def payout_id_for(creator_id: str, on: date) -> str:
+    return f"PO-{on:%Y%m%d}-{creator_id}"
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """Plain text for reasons and the CLI (pages format money with app.format)."""
+    from ..money import quantum
+
+    return f"{amount.quantize(quantum(currency)):,} {currency}"
+
+
+def payout_fee(rail: Rail, due: Decimal, currency: str, rates: RateBook, on: date) -> Fee:
+    """The rail's charge for paying ``due`` of ``currency``, in ``currency``.
+
+    A payout tariff in another currency prices the converted amount and its fee is converted
+    back (each conversion rounded half-up), reported as one percent part.
+    """
+    if not rail.payout_fee or due <= 0:
+        return no_fee(currency, max(due, ZERO))
+    tariff = choose_tariff(rail.payout_fee, currency, True, None)
+    if tariff is not None:
+        return fee_for(tariff, due, currency)
+    tariff = rail.payout_fee[0]
+    there = rates.convert(due, currency, tariff.currency, on).amount_to
+    fee_there = fee_for(tariff, there, tariff.currency).total
+    return Fee(currency, due, rates.convert(fee_there, tariff.currency, currency, on).amount_to)
+
+
+def plan_payout(cur: Any, p: Payee, rail: Rail, on: date, rates: RateBook | None = None) -> Plan:
+    """What would be due to ``p`` on ``on``; raises FxRateMissing when a needed rate is absent."""
+    eligible, held = eligible_amounts(cur, p, rail, on)
+    target = p.payout_currency
+    needed = set(eligible) | {target} | ({rail.minimum.currency} if rail.minimum else set())
+    needed |= {t.currency for t in rail.payout_fee if t.currency != "*"}
+    rates = rates or RateBook.load(cur, needed)
+    due = eligible.get(target, ZERO)
+    conversions = []
+    for currency, amount in sorted(eligible.items()):
+        if currency != target and amount > 0:
+            conv = rates.convert(amount, currency, target, on)
+            conversions.append(conv)
+            due += conv.amount_to
+    minimum = None
+    if rail.minimum is not None:
+        minimum = rates.convert(rail.minimum.amount, rail.minimum.currency, target, on).amount_to
+    return Plan(target, eligible, held, conversions, due, payout_fee(rail, due, target, rates, on), minimum)
+
+
+def _decide(cur: Any, p: Payee, on: date) -> tuple[Decision, Plan | None]:
+    rail = p.rail
+    if rail is None:
+        why = f"no payout rail {p.rail_code!r} in rails.toml" if p.rail_code else "no payout rail chosen"
+        return Decision(p.creator_id, p.rail_code, "no_rail", f"Not paid: {why}. An administrator sets it."), None
+    base = Decision(p.creator_id, rail.code, "", "", currency=p.payout_currency)
+    if not p.rail_serves_country:
+        base.decision = "rail_unavailable"
+        base.reason = f"{rail.name} cannot pay into {p.country}; choose another rail."
+        return base, None
+    base.next_payout = rail.next_payout_day(on + timedelta(days=1))
+    existing = cur.execute(
+        "SELECT payout_id, status FROM payouts WHERE creator_id = ? AND as_of = ?", [p.creator_id, on]
+    ).fetchone()
+    if existing:
+        base.decision, base.payout_id = "already_paid", existing[0]
+        base.reason = f"Payout {existing[0]} for {on} already exists ({existing[1]}); nothing paid twice."
+        return base, None
+    if not rail.is_payout_day(on):
+        base.decision, base.next_payout = "not_payout_day", rail.next_payout_day(on)
+        base.reason = f"{rail.name} pays {SCHEDULE_WORDS[rail.schedule]}; next payout day {base.next_payout}."
+        return base, None
+    plan = plan_payout(cur, p, rail, on)
+    base.amount, base.minimum = plan.due, plan.minimum
+    if plan.due <= 0:
+        base.decision = "nothing_due"
+        held = sum((h.amount for h in plan.held if h.currency == plan.currency), ZERO)
+        base.reason = "Nothing is due today" + (
+            f"; {money(held, plan.currency)} is still on hold." if held else "."
+        )
+    elif plan.minimum is not None and plan.due < plan.minimum:
+        base.decision = "below_minimum"
+        base.reason = (
+            f"{money(plan.due, plan.currency)} is below {rail.name}'s minimum payout of "
+            f"{money(plan.minimum, plan.currency)}; it carries over to the next payout."
+        )
+    elif plan.fee.total >= plan.due:
+        base.decision = "below_minimum"
+        base.reason = (
+            f"{rail.name}'s payout fee ({money(plan.fee.total, plan.currency)}) would take all of "
+            f"{money(plan.due, plan.currency)}; it carries over to the next payout."
+        )
+    else:
+        base.decision = "scheduled"
+        base.payout_id = payout_id_for(p.creator_id, on)
+        base.amount = plan.amount
+        base.reason = (
+            f"{money(plan.amount, plan.currency)} via {rail.name} "
+            f"({money(plan.due, plan.currency)} due − {money(plan.fee.total, plan.currency)} rail fee)."
+        )
+        return base, plan
+    return base, None
+
+
+def _write_payout(cur: Any, run_id: str, p: Payee, rail: Rail, on: date, plan: Plan, by: str) -> str:
+    pid = payout_id_for(p.creator_id, on)
+    rows = []
+    for conv in plan.conversions:
+        rows.append((f"{pid}:fx_out:{conv.currency_from}", conv.currency_from, "fx_out", -conv.amount_from,
+                     conv.rate_from.usd_rate, conv.rate_from.rate_date, conv.currency_to,
+                     f"converted into {conv.currency_to}"))
+        rows.append((f"{pid}:fx_in:{conv.currency_from}", conv.currency_to, "fx_in", conv.amount_to,
+                     conv.rate_to.usd_rate, conv.rate_to.rate_date, conv.currency_from,
+                     f"converted from {money(conv.amount_from, conv.currency_from)}"))
+    rows.append((f"{pid}:payout", plan.currency, "payout", -plan.amount, None, None, None, f"paid via {rail.name}"))
+    if plan.fee.total:
+        rows.append((f"{pid}:rail_fee", plan.currency, "rail_fee", -plan.fee.total, None, None, None,
+                     f"{rail.name} payout fee"))
+    cur.executemany(
+        "INSERT INTO ledger_entries (entry_id, creator_id, currency, kind, amount, value_date, payout_id,"
+        " usd_rate, usd_rate_date, counter_currency, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(e, p.creator_id, c, k, a, on, pid, r, rd, cc, n) for e, c, k, a, r, rd, cc, n in rows],
+    )
+    cur.execute(
+        "INSERT INTO payouts (payout_id, run_id, creator_id, rail, currency, due, rail_fee, amount, as_of, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled')",
+        [pid, run_id, p.creator_id, rail.code, plan.currency, plan.due, plan.fee.total, plan.amount, on],
+    )
+    cur.execute("INSERT INTO payout_events (payout_id, status, changed_by) VALUES (?, 'scheduled', ?)", [pid, by])
+    items = unsettled_sales(cur, p, rail, on)
+    if items:
+        cur.executemany(
+            "INSERT INTO payout_items (payout_id, sale_id, upload_id, currency, amount) VALUES (?, ?, ?, ?, ?)",
+            [(pid, *item) for item in items],
+        )
+    return pid
+
+
+def _record(cur: Any, run_id: str, d: Decision) -> None:
+    cur.execute(
+        "INSERT INTO payout_decisions (run_id, creator_id, rail, decision, currency, amount, minimum,"
+        " next_payout, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, d.creator_id, d.rail, d.decision, d.currency, d.amount, d.minimum, d.next_payout, d.reason],
+    )
+
+
+def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
+    """Pay every creator of ``region`` what is due on ``as_of`` (admin only); see the module doc."""
+    require_admin(actor)
+    reg = get_region(region)
+    wh = warehouse(reg)
+    book = rail_book()
+    with wh.transaction() as cur:
+        n = cur.execute("SELECT count(*) FROM payout_runs WHERE as_of = ?", [as_of]).fetchone()
+        run_id = f"{reg.code}:{as_of.isoformat()}:{int(n[0] if n else 0) + 1}"
+        cur.execute("INSERT INTO payout_runs (run_id, as_of, run_by) VALUES (?, ?, ?)", [run_id, as_of, actor.user_id])
+    result = RunResult(run_id, reg.code, as_of)
+    creators = wh.rows("SELECT creator_id, name, country, rail FROM creators ORDER BY creator_id")
+    for row in creators:
+        p = make_payee(reg, row, book)
+        try:
+            with wh.transaction() as cur:
+                decision, plan = _decide(cur, p, as_of)
+                if plan is not None and p.rail is not None:
+                    _write_payout(cur, run_id, p, p.rail, as_of, plan, actor.user_id)
+                _record(cur, run_id, decision)
+        except FxRateMissing as exc:
+            decision = Decision(p.creator_id, p.rail_code, "no_fx_rate", f"Not paid: {exc}", p.payout_currency)
+            with wh.transaction() as cur:
+                _record(cur, run_id, decision)
+        except duckdb.ConstraintException:  # another run paid this creator for this date first
+            decision = Decision(p.creator_id, p.rail_code, "already_paid",
+                                f"A payout for {as_of} was made by another run; nothing paid twice.")
+            with wh.transaction() as cur:
+                _record(cur, run_id, decision)
+        result.decisions.append(decision)
+    wh.execute("UPDATE payout_runs SET payouts_made = ? WHERE run_id = ?", [len(result.payouts), run_id])
+    return result

@@ -1,0 +1,153 @@
+"""What the query modules share: periods in a region's time zone, the allow-listed time grains,
+the SQL that converts sales to USD, and the data version that caches key on.
+
+Timestamps leave the warehouse as naive local times of the region (DuckDB's Python client
+needs pytz to hand out TIMESTAMPTZ values, and people read local times anyway).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from ..access import Actor
+from ..db import RegionWarehouse, warehouse
+from ..errors import InvalidInput, KasuwaError, RegionUnavailable
+from ..regions import get_region
+
+#: grain name -> DuckDB date_trunc part. Only these reach SQL.
+GRAINS: dict[str, str] = {"day": "day", "week": "week", "month": "month"}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Calendar days ``start``..``end`` inclusive, in the time zone of the region asked about."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidInput(f"The period ends ({self.end}) before it starts ({self.start}).")
+        if (self.end - self.start).days > 366 * 20:
+            raise InvalidInput("Choose a period of at most twenty years.")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length that ends the day before this one starts."""
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end)
+
+    def bounds(self, time_zone: str) -> tuple[datetime, datetime]:
+        """[first instant, instant after the last day) as aware datetimes in ``time_zone``."""
+        tz = ZoneInfo(time_zone)
+        lo = datetime.combine(self.start, time(), tzinfo=tz)
+        hi = datetime.combine(self.end + timedelta(days=1), time(), tzinfo=tz)
+        return lo, hi
+
+
+def grain_part(grain: str) -> str:
+    """The SQL date part for ``grain``, from the allow-list only."""
+    try:
+        return GRAINS[grain]
+    except KeyError as exc:
+        raise InvalidInput(f"Unknown grain {grain!r}; choose one of {', '.join(GRAINS)}.") from exc
+
+
+def require_signed_in(actor: Actor) -> None:
+    if not isinstance(actor, Actor):
+        raise InvalidInput("A signed-in user is required.")
+
+
+def run(db: RegionWarehouse, fn: Callable[[RegionWarehouse], T]) -> T:
+    """Run ``fn(db)``, turning DuckDB errors into the project's own (a remote region that
+    drops mid-query is *unavailable*; anything else is a query fault reported in words)."""
+    try:
+        return fn(db)
+    except KasuwaError:
+        raise
+    except (duckdb.IOException, duckdb.HTTPException, duckdb.ConnectionException) as exc:
+        raise RegionUnavailable(
+            f"{db.region.name} stopped answering: {str(exc).splitlines()[0]}. Other regions are unaffected."
+        ) from exc
+    except duckdb.Error as exc:
+        raise KasuwaError(
+            f"A query on the {db.region.name} warehouse failed: {str(exc).splitlines()[0]}"
+        ) from exc
+
+
+_NAMED = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``params`` that ``sql`` names as ``$name`` (DuckDB rejects extra ones)."""
+    used = set(_NAMED.findall(sql))
+    return {k: v for k, v in params.items() if k in used}
+
+
+def frame(db: RegionWarehouse, sql: str, params: dict[str, Any]) -> Any:
+    """Run ``sql`` and return a pandas DataFrame in which DECIMAL columns hold ``Decimal``
+    objects (DuckDB's own ``.df()`` turns them into floats), dates ``datetime.date`` and
+    timestamps naive datetimes. Only the parameters ``sql`` names are bound."""
+    with db.cursor() as cur:
+        return cur.execute(sql, bound(sql, params)).to_arrow_table().to_pandas()
+
+
+def time_zone(region: str) -> str:
+    return get_region(region).time_zone
+
+
+# Sales of alias ``s`` with their local sale day and USD rate. ``{where}`` is built by the
+# caller from fixed text only; values are bound as $named parameters ($tz, $lo, $hi, ...).
+CONVERTED_SALES = """
+    WITH base AS (
+        SELECT s.*, CAST(timezone($tz, s.sold_at) AS DATE) AS day
+        FROM sales s
+        WHERE {where}
+    ),
+    conv AS (
+        SELECT b.*,
+               CASE WHEN b.currency = 'USD' THEN CAST(1 AS DECIMAL(18,10)) ELSE r.usd_rate END AS rate
+        FROM base b ASOF LEFT JOIN fx_rates r ON r.currency = b.currency AND b.day >= r.rate_date
+    )
+"""
+
+#: A money column of ``conv`` in USD, exact (DECIMAL(38,14)); NULL when no rate is known.
+def usd(column: str) -> str:
+    if column not in {"gross", "fees", "net", "refunded"}:
+        raise InvalidInput(f"Not a money column: {column!r}")
+    return f"CAST({column} AS DECIMAL(38,4)) * rate"
+
+
+def data_version(actor: Actor, region: str) -> str:
+    """A short text that changes whenever a load, a review decision, a new creator or a rates
+    load changes what the region's queries return. Caches key on it."""
+    require_signed_in(actor)
+    db = warehouse(region)
+
+    def q(d: RegionWarehouse) -> Any:
+        return d.one(
+            "SELECT (SELECT count(*) FROM uploads),"
+            " (SELECT max(epoch_us(coalesce(loaded_at, received_at))) FROM uploads),"
+            " (SELECT count(*) FROM sales),"
+            " (SELECT count(*) FROM flagged_rows),"
+            " (SELECT count(*) FILTER (WHERE status <> 'pending') FROM flagged_rows),"
+            " (SELECT max(epoch_us(reviewed_at)) FROM flagged_rows),"
+            " (SELECT count(*) FROM creators),"
+            " (SELECT count(*) FROM fx_rates),"
+            " (SELECT sum(usd_rate) FROM fx_rates)"
+        )
+
+    row = run(db, q)
+    return db.key[1] + "|" + "|".join(str(v) for v in (row or ()))

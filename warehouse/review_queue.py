@@ -1,0 +1,239 @@
+"""Reading the review queue: filtered, paged lists of flagged rows and one row in full.
+
+Every function takes the acting Actor and checks :func:`warehouse.access.require_review`.
+Decisions (approve, reject) live in :mod:`warehouse.review`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .access import Actor, require_review
+from .db import warehouse
+from .errors import InvalidInput, NotFound, PermissionDenied
+from .regions import region_codes
+
+#: The canonical columns of a sale a reviewer may fix (``check_row`` takes them as text).
+CANONICAL_FIELDS = (
+    "order_id", "line", "product", "quantity", "sold_at", "currency", "gross", "fees", "net",
+    "refunded", "buyer_country", "channel",
+)
+STATUSES = ("pending", "approved", "rejected")
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which flagged rows to list. ``status=None`` lists every status; ``min_age_days`` keeps
+    rows flagged at least that long ago (the old end of the backlog)."""
+
+    status: str | None = "pending"
+    creator_id: str | None = None
+    rule: str | None = None
+    upload_id: str | None = None
+    min_age_days: float | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    flag_id: str
+    creator_id: str
+    upload_id: str
+    file_name: str | None
+    source: str | None
+    row_number: int
+    order_id: str | None
+    product: str | None
+    reasons: tuple[str, ...]
+    rules: tuple[str, ...]
+    status: str
+    flagged_at: datetime | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue; ``total`` counts every row matching the filter."""
+
+    rows: list[QueueRow]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class QueueFacets:
+    """What the filters can offer: counts per creator, rule and upload for one status."""
+
+    total: int
+    oldest: datetime | None
+    creators: list[tuple[str, int]] = field(default_factory=list)
+    rules: list[tuple[str, int]] = field(default_factory=list)
+    uploads: list[tuple[str, str, int]] = field(default_factory=list)  # upload_id, file name, rows
+
+
+@dataclass(frozen=True)
+class FlagDetail:
+    """One flagged row in full: what the file said, what failed, where it came from, who did what."""
+
+    flag_id: str
+    region: str
+    creator_id: str
+    row_number: int
+    raw: dict[str, Any]
+    parsed: dict[str, Any]
+    reasons: tuple[str, ...]
+    rules: tuple[str, ...]
+    status: str
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    note: str | None
+    flagged_at: datetime | None
+    upload: dict[str, Any]
+    history: list[dict[str, Any]]
+
+    @property
+    def fields(self) -> list[str]:
+        """Columns a reviewer can fix: the canonical ones, then any others the reader produced."""
+        return [*CANONICAL_FIELDS, *(k for k in self.parsed if k not in CANONICAL_FIELDS)]
+
+    def value(self, name: str) -> str:
+        v = self.parsed.get(name)
+        return "" if v is None else str(v)
+
+
+def _ts(epoch: Any) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
+
+
+def _json(text: Any) -> dict[str, Any]:
+    if text is None:
+        return {}
+    value = json.loads(text) if isinstance(text, str) else text
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def reviewable_regions(actor: Actor) -> list[str]:
+    """The regions whose queue ``actor`` may work, in catalogue order."""
+    codes = region_codes()
+    if actor.role == "admin":
+        return codes
+    if actor.role == "reviewer":
+        return [c for c in codes if c in actor.regions]
+    raise PermissionDenied("The review queue is for reviewers.")
+
+
+def _where(flt: QueueFilter, now: datetime) -> tuple[str, list[Any]]:
+    clauses, params = ["TRUE"], []
+    if flt.status is not None:
+        if flt.status not in STATUSES:
+            raise InvalidInput(f"Unknown status {flt.status!r}; use one of {', '.join(STATUSES)}.")
+        clauses.append("f.status = ?")
+        params.append(flt.status)
+    if flt.creator_id:
+        clauses.append("f.creator_id = ?")
+        params.append(flt.creator_id)
+    if flt.rule:
+        clauses.append("list_contains(f.rules, ?)")
+        params.append(flt.rule)
+    if flt.upload_id:
+        clauses.append("f.upload_id = ?")
+        params.append(flt.upload_id)
+    if flt.min_age_days:
+        clauses.append("f.created_at <= ?")
+        params.append(now - timedelta(days=float(flt.min_age_days)))
+    return " AND ".join(clauses), params
+
+
+def list_queue(
+    actor: Actor, region: str, flt: QueueFilter | None = None, *, limit: int = 50, offset: int = 0,
+    now: datetime | None = None,
+) -> QueuePage:
+    """Flagged rows of ``region`` matching ``flt``, oldest first, ``limit`` at a time."""
+    require_review(actor, region)
+    flt = flt or QueueFilter()
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    where, params = _where(flt, now or datetime.now(UTC))
+    wh = warehouse(region)
+    total_row = wh.one(f"SELECT count(*) FROM flagged_rows f WHERE {where}", params)
+    rows = wh.rows(
+        "SELECT f.flag_id, f.creator_id, f.upload_id, u.file_name, u.source, f.row_number,"
+        " json_extract_string(f.parsed, '$.order_id'), json_extract_string(f.parsed, '$.product'),"
+        " f.reasons, f.rules, f.status, epoch(f.created_at), f.reviewed_by, epoch(f.reviewed_at), f.note"
+        f" FROM flagged_rows f LEFT JOIN uploads u USING (upload_id) WHERE {where}"
+        " ORDER BY f.created_at, f.upload_id, f.row_number LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    out = [
+        QueueRow(
+            r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], tuple(r[8] or ()), tuple(r[9] or ()),
+            r[10], _ts(r[11]), r[12], _ts(r[13]), r[14],
+        )
+        for r in rows
+    ]
+    return QueuePage(out, int(total_row[0]) if total_row else 0, limit, offset)
+
+
+def queue_facets(actor: Actor, region: str, status: str | None = "pending") -> QueueFacets:
+    """Counts per creator, failed rule and upload (for filter choices), the total and the oldest."""
+    require_review(actor, region)
+    where, params = _where(QueueFilter(status=status), datetime.now(UTC))
+    wh = warehouse(region)
+    head = wh.one(f"SELECT count(*), epoch(min(f.created_at)) FROM flagged_rows f WHERE {where}", params)
+    creators = wh.rows(
+        f"SELECT f.creator_id, count(*) FROM flagged_rows f WHERE {where} GROUP BY 1 ORDER BY 1", params
+    )
+    rules = wh.rows(
+        f"SELECT rule, count(*) FROM (SELECT unnest(f.rules) AS rule FROM flagged_rows f WHERE {where})"
+        " GROUP BY 1 ORDER BY 2 DESC, 1",
+        params,
+    )
+    uploads = wh.rows(
+        "SELECT f.upload_id, coalesce(any_value(u.file_name), f.upload_id), count(*)"
+        f" FROM flagged_rows f LEFT JOIN uploads u USING (upload_id) WHERE {where}"
+        " GROUP BY f.upload_id ORDER BY min(f.created_at), f.upload_id",
+        params,
+    )
+    return QueueFacets(
+        total=int(head[0]) if head else 0,
+        oldest=_ts(head[1]) if head else None,
+        creators=[(c, int(n)) for c, n in creators],
+        rules=[(r, int(n)) for r, n in rules],
+        uploads=[(u, str(name), int(n)) for u, name, n in uploads],
+    )
+
+
+def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
+    """One flagged row: raw values, parsed values, reasons, its upload and its decision history."""
+    require_review(actor, region)
+    wh = warehouse(region)
+    row = wh.one(
+        "SELECT flag_id, creator_id, upload_id, row_number, raw, parsed, reasons, rules, status,"
+        " reviewed_by, epoch(reviewed_at), note, epoch(created_at) FROM flagged_rows WHERE flag_id = ?",
+        [flag_id],
+    )
+    if not row:
+        raise NotFound(f"No flagged row {flag_id} in {region}.")
+    upload = wh.dicts(
+        "SELECT upload_id, file_name, profile, source, status, rows_total, rows_loaded, rows_flagged,"
+        " rows_skipped, rows_known, strftime(received_at, '%Y-%m-%d %H:%M:%S %Z') AS received_at,"
+        " uploaded_by, sha256 FROM uploads WHERE upload_id = ?",
+        [row[2]],
+    )
+    history = wh.dicts(
+        "SELECT audit_id, strftime(decided_at, '%Y-%m-%d %H:%M:%S %Z') AS decided_at, decided_by,"
+        " decision, note, fixes, sale_id FROM review_audit WHERE flag_id = ? ORDER BY audit_id",
+        [flag_id],
+    )
+    return FlagDetail(
+        flag_id=row[0], region=region, creator_id=row[1], row_number=int(row[3]),
+        raw=_json(row[4]), parsed=_json(row[5]), reasons=tuple(row[6] or ()), rules=tuple(row[7] or ()),
+        status=row[8], reviewed_by=row[9], reviewed_at=_ts(row[10]), note=row[11],
+        flagged_at=_ts(row[12]), upload=upload[0] if upload else {"upload_id": row[2]}, history=history,
+    )
