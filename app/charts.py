@@ -3,7 +3,9 @@
 Chart values are drawn from exact Decimals converted to floats here, for drawing only; tables
 and downloads keep the exact amounts. Text that came from users (product names, sources,
 channels) is HTML-escaped before it reaches Plotly, which would otherwise honour tags such as
-``<b>`` or ``<a href>`` in labels and hover text.
+``<b>`` or ``<a href>`` in labels and hover text. Figures are built in one constructor call
+from plain dicts (Plotly validates each ``update_*`` call separately, which costs more than
+the queries behind a warm page); Streamlit's theme styles them.
 """
 
 from __future__ import annotations
@@ -36,21 +38,38 @@ def country_name(code: Any, locale: str = "en") -> str:
         return text
 
 
-def _numbers(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: float(v) if isinstance(v, Decimal) else v).astype("float64")
+def _numbers(values: Any) -> list[float | None]:
+    out: list[float | None] = []
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v):
+            out.append(None)
+        else:
+            out.append(float(v) if isinstance(v, (Decimal, int, float)) else float(str(v)))
+    return out
 
 
-def _layout(fig: go.Figure, title: str | None, y_title: str | None, x_title: str | None = None) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white", height=HEIGHT, colorway=PALETTE,
-        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        title={"text": safe_text(title)} if title else None,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        hovermode="x unified",
-    )
-    fig.update_yaxes(title_text=safe_text(y_title) if y_title else None, rangemode="tozero")
-    fig.update_xaxes(title_text=safe_text(x_title) if x_title else None)
-    return fig
+def _dates(values: Any) -> list[str]:
+    return [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values]
+
+
+def _figure(traces: list[dict[str, Any]], title: str | None, y_title: str | None = None,
+            x_title: str | None = None, **layout: Any) -> go.Figure:
+    base: dict[str, Any] = {
+        "height": HEIGHT, "colorway": PALETTE,
+        "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "hovermode": "x unified", "showlegend": len(traces) > 1,
+        "xaxis": {"title": {"text": safe_text(x_title)} if x_title else {}},
+        "yaxis": {"title": {"text": safe_text(y_title)} if y_title else {}, "rangemode": "tozero"},
+    }
+    if title:
+        base["title"] = {"text": safe_text(title)}
+    for key, value in layout.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return go.Figure(data=traces, layout=base)
 
 
 def over_time(
@@ -58,28 +77,26 @@ def over_time(
     title: str | None = None, y_title: str | None = None, kind: str = "line",
 ) -> go.Figure:
     """One trace per column of ``ys`` against the dates in ``x`` (line or bars)."""
-    fig = go.Figure()
-    labels = list(names or ys)
-    for col, label in zip(ys, labels, strict=True):
-        values = _numbers(df[col]) if len(df) else []
-        if kind == "bar":
-            fig.add_trace(go.Bar(x=list(df[x]), y=values, name=safe_text(label)))
-        else:
-            fig.add_trace(go.Scatter(x=list(df[x]), y=values, name=safe_text(label), mode="lines+markers"))
-    fig.update_layout(showlegend=len(labels) > 1)
-    return _layout(fig, title, y_title)
+    traces = []
+    for col, label in zip(ys, list(names or ys), strict=True):
+        trace: dict[str, Any] = {"x": _dates(df[x]), "y": _numbers(df[col]), "name": safe_text(label)}
+        trace.update({"type": "bar"} if kind == "bar" else {"type": "scatter", "mode": "lines+markers"})
+        traces.append(trace)
+    return _figure(traces, title, y_title)
 
 
 def by_group_over_time(
     df: pd.DataFrame, x: str, y: str, group: str, title: str | None = None, y_title: str | None = None,
+    percent: bool = False,
 ) -> go.Figure:
     """One line per value of ``group`` (e.g. a region) of ``y`` against ``x``."""
-    fig = go.Figure()
-    for key, part in df.groupby(group, sort=False):
-        fig.add_trace(go.Scatter(
-            x=list(part[x]), y=_numbers(part[y]), name=safe_text(key), mode="lines+markers",
-        ))
-    return _layout(fig, title, y_title)
+    traces = [
+        {"type": "scatter", "mode": "lines+markers", "x": _dates(part[x]), "y": _numbers(part[y]),
+         "name": safe_text(key)}
+        for key, part in df.groupby(group, sort=False)
+    ]
+    yaxis = {"tickformat": ".0%", "rangemode": "normal"} if percent else {}
+    return _figure(traces, title, y_title, showlegend=True, yaxis=yaxis)
 
 
 def ranked_bars(
@@ -88,14 +105,11 @@ def ranked_bars(
 ) -> go.Figure:
     """Horizontal bars, largest on top: ``value`` per ``label`` (labels escaped)."""
     part = df.head(limit)
-    fig = go.Figure(go.Bar(
-        x=_numbers(part[value]) if len(part) else [],
-        y=[safe_text(v) for v in part[label]],
-        orientation="h", marker_color=ACCENT,
-    ))
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_layout(hovermode="closest")
-    return _layout(fig, title, None, x_title)
+    trace = {"type": "bar", "orientation": "h", "x": _numbers(part[value]),
+             "y": [safe_text(v) for v in part[label]], "marker": {"color": ACCENT}}
+    return _figure([trace], title, None, x_title, hovermode="closest",
+                   yaxis={"autorange": "reversed", "type": "category", "rangemode": "normal"},
+                   xaxis={"rangemode": "tozero"})
 
 
 def grouped_bars(
@@ -103,13 +117,11 @@ def grouped_bars(
     y_title: str | None = None, percent: bool = False,
 ) -> go.Figure:
     """Vertical bars of ``value`` per ``label``, one colour per ``group``."""
-    fig = go.Figure()
-    for key, part in df.groupby(group, sort=False):
-        fig.add_trace(go.Bar(
-            x=[safe_text(v) for v in part[label]], y=_numbers(part[value]), name=safe_text(key),
-        ))
-    fig.update_layout(barmode="group", hovermode="closest")
-    fig.update_xaxes(type="category")
-    if percent:
-        fig.update_yaxes(tickformat=".0%")
-    return _layout(fig, title, y_title)
+    traces = [
+        {"type": "bar", "x": [safe_text(v) for v in part[label]], "y": _numbers(part[value]),
+         "name": safe_text(key)}
+        for key, part in df.groupby(group, sort=False)
+    ]
+    yaxis = {"tickformat": ".0%", "rangemode": "normal"} if percent else {}
+    return _figure(traces, title, y_title, barmode="group", hovermode="closest", showlegend=True,
+                   xaxis={"type": "category"}, yaxis=yaxis)

@@ -12,7 +12,10 @@ from .errors import show_error, shown_errors
 from .format import plain
 
 ROLE_NAMES = {
-    "creator": "Creator", "reviewer": "Reviewer", "manager": "Programme manager", "admin": "Administrator",
+    "creator": "Creator",
+    "reviewer": "Reviewer",
+    "manager": "Programme manager",
+    "admin": "Administrator",
 }
 
 
@@ -64,7 +67,8 @@ def account_page() -> None:
     with st.form("change_password", clear_on_submit=True):
         old = st.text_input("Current password", type="password", autocomplete="current-password")
         new = st.text_input(
-            f"New password (at least {accounts.PASSWORD_MIN} characters)", type="password",
+            f"New password (at least {accounts.PASSWORD_MIN} characters)",
+            type="password",
             autocomplete="new-password",
         )
         again = st.text_input("New password again", type="password", autocomplete="new-password")

@@ -18,9 +18,9 @@ from warehouse.access import Actor
 from warehouse.errors import InvalidInput, KasuwaError
 from warehouse.review import Decision, FlagDetail, QueueFilter, QueuePage
 
-from .query_cache import data_changed
 from .errors import show_error
 from .format import age, number, plain
+from .query_cache import data_changed
 
 PAGE_SIZE = 50
 ALL = "(all)"
@@ -76,17 +76,40 @@ def queue_table(page: QueuePage) -> list[str]:
     frame = pd.DataFrame(
         [
             {
-                "Row": r.flag_id, "Creator": r.creator_id, "File": r.file_name, "Line": r.row_number,
-                "Order": r.order_id, "Product": r.product, "Reasons": "; ".join(r.reasons),
-                "Flagged": r.flagged_at, "Status": r.status, "Decided by": r.reviewed_by, "Note": r.note,
+                "Row": r.flag_id,
+                "Creator": r.creator_id,
+                "File": r.file_name,
+                "Line": r.row_number,
+                "Order": r.order_id,
+                "Product": r.product,
+                "Reasons": "; ".join(r.reasons),
+                "Flagged": r.flagged_at,
+                "Status": r.status,
+                "Decided by": r.reviewed_by,
+                "Note": r.note,
             }
             for r in page.rows
         ],
-        columns=["Row", "Creator", "File", "Line", "Order", "Product", "Reasons", "Flagged", "Status",
-                 "Decided by", "Note"],
+        columns=[
+            "Row",
+            "Creator",
+            "File",
+            "Line",
+            "Order",
+            "Product",
+            "Reasons",
+            "Flagged",
+            "Status",
+            "Decided by",
+            "Note",
+        ],
     )
     event: Any = st.dataframe(
-        frame, hide_index=True, on_select="rerun", selection_mode="multi-row", key="rq_table",
+        frame,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="multi-row",
+        key="rq_table",
         column_config={"Flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
@@ -113,8 +136,10 @@ def _kv(mapping: dict[str, Any], key: str = "Column", value: str = "Value") -> p
 def row_detail(actor: Actor, region: str, detail: FlagDetail) -> None:
     """Raw values, reasons, the upload and the history; decision forms while pending."""
     st.subheader("Row detail")
-    st.text(f"{detail.flag_id} — line {detail.row_number} of the file, creator {detail.creator_id}, "
-            f"status {detail.status}")
+    st.text(
+        f"{detail.flag_id} — line {detail.row_number} of the file, creator {detail.creator_id}, "
+        f"status {detail.status}"
+    )
     st.markdown("**Why it was flagged**")
     for reason in detail.reasons:
         st.text(f"• {reason}")
@@ -203,6 +228,11 @@ def bulk_panel(actor: Actor, region: str, selected: list[str]) -> None:
 
 def _summary(decisions: list[Decision]) -> str:
     counts = Counter(d.outcome for d in decisions)
-    words = {"approved": "approved", "rejected": "rejected", "invalid": "still failing checks (kept)",
-             "conflict": "already decided by someone else", "missing": "not found"}
+    words = {
+        "approved": "approved",
+        "rejected": "rejected",
+        "invalid": "still failing checks (kept)",
+        "conflict": "already decided by someone else",
+        "missing": "not found",
+    }
     return "Done: " + ", ".join(f"{n} {words.get(k, k)}" for k, n in counts.items()) + "."

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.query_cache import data_changed
 from app.errors import shown_errors
 from app.format import plain
+from app.query_cache import data_changed
 from app.session import require_page
 from warehouse import accounts
 from warehouse.access import ROLES
@@ -36,11 +36,22 @@ with users_tab, shown_errors():
     users = accounts.list_users(actor)
     st.dataframe(
         pd.DataFrame(
-            [(u.email, u.role, u.creator_id, ", ".join(u.regions) or ("all" if u.role == "manager" else ""),
-              u.active, u.created_at, u.last_login_at) for u in users],
+            [
+                (
+                    u.email,
+                    u.role,
+                    u.creator_id,
+                    ", ".join(u.regions) or ("all" if u.role == "manager" else ""),
+                    u.active,
+                    u.created_at,
+                    u.last_login_at,
+                )
+                for u in users
+            ],
             columns=["Email", "Role", "Creator", "Regions", "Active", "Created", "Last sign-in"],
         ),
-        hide_index=True, key="adm_users",
+        hide_index=True,
+        key="adm_users",
     )
     creators = list_creators(actor)
     with st.form("adm_add_user", clear_on_submit=True):
@@ -49,12 +60,13 @@ with users_tab, shown_errors():
         email = c1.text_input("Email")
         role = c2.selectbox("Role", ROLES)
         creator = c3.selectbox("Creator (creator accounts)", ["", *(c.creator_id for c in creators)])
-        regions = st.multiselect(
-            "Regions (reviewers; managers: none = all)", [r.code for r in all_regions()]
-        )
+        regions = st.multiselect("Regions (reviewers; managers: none = all)", [r.code for r in all_regions()])
         p1, p2 = st.columns(2)
-        password = p1.text_input(f"Password (at least {accounts.PASSWORD_MIN} characters)", type="password",
-                                 autocomplete="new-password")
+        password = p1.text_input(
+            f"Password (at least {accounts.PASSWORD_MIN} characters)",
+            type="password",
+            autocomplete="new-password",
+        )
         again = p2.text_input("Password again", type="password", autocomplete="new-password")
         if st.form_submit_button("Add user", type="primary"):
             if password != again:
@@ -96,7 +108,8 @@ with creators_tab, shown_errors():
             [(c.creator_id, c.name, c.country, c.region, c.joined_at) for c in list_creators(actor)],
             columns=["Creator", "Name", "Country", "Region", "Joined"],
         ),
-        hide_index=True, key="adm_creators",
+        hide_index=True,
+        key="adm_creators",
     )
     countries = sorted({cc for r in all_regions() for cc in r.countries})
     with st.form("adm_add_creator", clear_on_submit=True):

@@ -19,9 +19,20 @@ def creator(creator_id: str, country: str, rail: str | None, name: str | None = 
 
 
 def sale(
-    region: str, creator_id: str, sale_id: str, day: date, gross: str, currency: str,
-    fees: str = "0", net: str | None = None, refunded: str = "0", buyer_country: str | None = None,
-    channel: str | None = None, upload_id: str = "up-1", product: str = "Ebook", hour: int = 12,
+    region: str,
+    creator_id: str,
+    sale_id: str,
+    day: date,
+    gross: str,
+    currency: str,
+    fees: str = "0",
+    net: str | None = None,
+    refunded: str = "0",
+    buyer_country: str | None = None,
+    channel: str | None = None,
+    upload_id: str = "up-1",
+    product: str = "Ebook",
+    hour: int = 12,
 ) -> None:
     """Insert one sales row sold at ``hour``:00 local time on ``day`` (region time zone)."""
     wh = warehouse(region)
@@ -34,12 +45,68 @@ def sale(
             "INSERT INTO sales (sale_id, creator_id, source, order_id, product, quantity, sold_at, currency,"
             " gross, fees, net, refunded, buyer_country, channel, upload_id, row_number)"
             " VALUES (?, ?, 'generic', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            [sale_id, creator_id, sale_id, product, sold_at, currency, g, f, n, Decimal(refunded),
-             buyer_country, channel, upload_id],
+            [
+                sale_id,
+                creator_id,
+                sale_id,
+                product,
+                sold_at,
+                currency,
+                g,
+                f,
+                n,
+                Decimal(refunded),
+                buyer_country,
+                channel,
+                upload_id,
+            ],
         )
 
 
 def rate(region: str, day: date, currency: str, usd_rate: str) -> None:
     warehouse(region).execute(
-        "INSERT INTO fx_rates (rate_date, currency, usd_rate) VALUES (?, ?, ?)", [day, currency, Decimal(usd_rate)]
+        "INSERT INTO fx_rates (rate_date, currency, usd_rate) VALUES (?, ?, ?)",
+        [day, currency, Decimal(usd_rate)],
     )
+
+
+def last_friday(before: date) -> date:
+    """The latest Friday strictly before ``before``."""
+    from datetime import timedelta
+
+    day = before - timedelta(days=1)
+    while day.weekday() != 4:
+        day -= timedelta(days=1)
+    return day
+
+
+def scenario(today: date | None = None) -> str:
+    """Creator ``ada`` (NG, Gumroad) with NGN and USD sales over the last 100 days, daily rates,
+    payout runs on the last two Fridays but one (the first payout marked paid) and creator ``bob``
+    (NG, Paystack). Returns the region."""
+    from datetime import timedelta
+
+    today = today or date.today()
+
+    from warehouse.payouts.runs import run_payouts
+    from warehouse.payouts.status import mark_payout
+
+    region = creator("ada", "NG", "gumroad", "Ada <b>Stores</b>")
+    creator("bob", "NG", "paystack")
+    start = today - timedelta(days=100)
+    for i in range(101):
+        rate(region, start + timedelta(days=i), "NGN", "0.00065")
+    for i in range(0, 95, 5):
+        day = start + timedelta(days=i)
+        sale(region, "ada", f"a{i}", day, "25.00", "USD", fees="3.00", buyer_country="US", channel="card",
+             product="=HYPERLINK(\"x\")" if i == 0 else "Ebook")
+        sale(region, "ada", f"n{i}", day, "15000.00", "NGN", fees="300.00", buyer_country="NG")
+        sale(region, "bob", f"b{i}", day, "8000.00", "NGN", fees="0", buyer_country="NG", channel="card")
+    second_run = last_friday(today)
+    first = run_payouts(OP, region, second_run - timedelta(days=14))
+    paid = [d.payout_id for d in first.decisions if d.payout_id]
+    for pid in paid:
+        if pid.endswith("-ada"):
+            mark_payout(OP, pid, "paid", "GUM-REF-1")
+    run_payouts(OP, region, second_run)
+    return region

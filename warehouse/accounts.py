@@ -37,8 +37,12 @@ HASH_PARALLELISM = 1
 LOGIN_FAILED = "The email or password is not right."
 
 _HASHER = PasswordHasher(
-    time_cost=HASH_TIME_COST, memory_cost=HASH_MEMORY_KIB, parallelism=HASH_PARALLELISM,
-    hash_len=32, salt_len=16, type=Type.ID,
+    time_cost=HASH_TIME_COST,
+    memory_cost=HASH_MEMORY_KIB,
+    parallelism=HASH_PARALLELISM,
+    hash_len=32,
+    salt_len=16,
+    type=Type.ID,
 )
 _EMAIL = re.compile(r"^[^@\s|<>()\[\]\\,;:\"']{1,64}@[^@\s|<>()\[\]\\,;:\"']+\.[^@\s|<>()\[\]\\,;:\"']+$")
 _COLUMNS = "email, role, creator_id, regions, active, epoch(created_at), epoch(last_login_at)"
@@ -140,8 +144,13 @@ def _get(email: str) -> User:
 
 
 def add_user(
-    actor: Actor, email: str, password: str, role: str, *,
-    creator_id: str | None = None, regions: tuple[str, ...] | list[str] = (),
+    actor: Actor,
+    email: str,
+    password: str,
+    role: str,
+    *,
+    creator_id: str | None = None,
+    regions: tuple[str, ...] | list[str] = (),
 ) -> User:
     """Create an account. Raises Conflict if the email is taken, InvalidInput for bad values."""
     require_admin(actor)
@@ -159,8 +168,13 @@ def add_user(
 
 
 def update_user(
-    actor: Actor, email: str, *, role: str | None = None, creator_id: str | None = None,
-    regions: tuple[str, ...] | list[str] | None = None, active: bool | None = None,
+    actor: Actor,
+    email: str,
+    *,
+    role: str | None = None,
+    creator_id: str | None = None,
+    regions: tuple[str, ...] | list[str] | None = None,
+    active: bool | None = None,
 ) -> User:
     """Change role, scope or the active flag. Omitted arguments keep their value (but changing
     the role resets the creator link and regions to what is given)."""
@@ -223,9 +237,7 @@ def get_user(actor: Actor, email: str) -> User:
     return _get(normalize_email(email))
 
 
-def authenticate(
-    email: str, password: str, *, client: str = "unknown", now: datetime | None = None
-) -> Actor:
+def authenticate(email: str, password: str, *, client: str = "unknown", now: datetime | None = None) -> Actor:
     """The Actor for a right email + password of an active account.
 
     Raises PermissionDenied with :data:`LOGIN_FAILED` for an unknown email, a wrong password or
@@ -240,9 +252,7 @@ def authenticate(
         address = unicodedata.normalize("NFC", email).strip().lower()[:254]
     keys = throttle.keys_for(address, client)
     throttle.check(keys, now)
-    row = control().one(
-        f"SELECT password_hash, {_COLUMNS} FROM users WHERE email = ? AND active", [address]
-    )
+    row = control().one(f"SELECT password_hash, {_COLUMNS} FROM users WHERE email = ? AND active", [address])
     if row is None or len(password) > PASSWORD_MAX:
         _verify(_dummy_hash(), password[:PASSWORD_MAX])  # the same work as checking a real account
         ok = False

@@ -83,8 +83,12 @@ def register(sub: Any) -> None:
     add.add_argument("email")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--creator", metavar="ID", help="creator accounts: the creator it belongs to")
-    add.add_argument("--region", action="append", metavar="CODE",
-                     help="reviewers (required) and managers (optional: none = all): repeatable")
+    add.add_argument(
+        "--region",
+        action="append",
+        metavar="CODE",
+        help="reviewers (required) and managers (optional: none = all): repeatable",
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(fn=_cmd_add)
 

@@ -146,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kasuwa: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: one line for the user, never a stack trace
+        from .settings import settings
+
+        if settings().debug:
+            raise
         print(f"kasuwa: unexpected error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
               "Nothing half-loaded was kept; please report this.", file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -216,8 +216,6 @@ def close_all() -> None:
     """Close every open connection (tests and the CLI's exit use this)."""
     with _LOCK:
         for con in _OPEN.values():
-            try:
+            with suppress(duckdb.Error):
                 con.close()
-            except duckdb.Error:
-                pass
         _OPEN.clear()

@@ -37,6 +37,7 @@ from .review_queue import (
     QueueFilter,
     QueuePage,
     QueueRow,
+    canonical_text,
     flag_detail,
     list_queue,
     queue_facets,
@@ -44,12 +45,26 @@ from .review_queue import (
 )
 
 __all__ = [
-    "CANONICAL_FIELDS", "Decision", "FlagDetail", "QueueFacets", "QueueFilter", "QueuePage",
-    "QueueRow", "approve", "bulk_approve", "bulk_reject", "flag_detail", "list_queue",
-    "queue_facets", "reject", "reviewable_regions",
+    "CANONICAL_FIELDS",
+    "Decision",
+    "FlagDetail",
+    "QueueFacets",
+    "QueueFilter",
+    "QueuePage",
+    "QueueRow",
+    "approve",
+    "bulk_approve",
+    "bulk_reject",
+    "flag_detail",
+    "list_queue",
+    "queue_facets",
+    "reject",
+    "reviewable_regions",
 ]
 
 MAX_BULK = 1000
+#: a sale cannot be loaded without these (checked before the full re-validation)
+REQUIRED_FIELDS = ("order_id", "sold_at", "product", "gross", "currency")
 #: sales columns the loader fills itself, never taken from a checked row
 _OWN_COLUMNS = {"sale_id", "creator_id", "source", "upload_id", "row_number", "loaded_at"}
 # One decision at a time per process: the duplicate-order check and the insert must not
@@ -113,7 +128,7 @@ def _decided_message(flag: dict[str, Any]) -> str:
 
 def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str]:
     parsed = json.loads(flag["parsed"]) if flag.get("parsed") else {}
-    values = {k: "" if v is None else str(v) for k, v in (parsed or {}).items()}
+    values = {k: canonical_text(v) for k, v in (parsed or {}).items()}
     for key, value in (fixes or {}).items():
         if key not in CANONICAL_FIELDS and key not in values:
             raise InvalidInput(
@@ -136,36 +151,50 @@ def _update_status(
 
 
 def _audit(
-    cur: duckdb.DuckDBPyConnection, actor: Actor, flag: dict[str, Any], decision: str, note: str, *,
-    fixes: dict[str, str] | None = None, sale_id: str | None = None,
+    cur: duckdb.DuckDBPyConnection,
+    actor: Actor,
+    flag: dict[str, Any],
+    decision: str,
+    note: str,
+    *,
+    fixes: dict[str, str] | None = None,
+    sale_id: str | None = None,
 ) -> None:
     cur.execute(
-        "INSERT INTO review_audit"
-        " (flag_id, upload_id, creator_id, decision, decided_by, note, fixes, sale_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [flag["flag_id"], flag["upload_id"], flag["creator_id"], decision, actor.user_id, note,
-         json.dumps(fixes, ensure_ascii=False) if fixes else None, sale_id],
+        "INSERT INTO review_audit (flag_id, upload_id, creator_id, decision, decided_by, note, fixes,"
+        " sale_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            flag["flag_id"],
+            flag["upload_id"],
+            flag["creator_id"],
+            decision,
+            actor.user_id,
+            note,
+            json.dumps(fixes, ensure_ascii=False) if fixes else None,
+            sale_id,
+        ],
     )
 
 
 def _insert_sale(cur: duckdb.DuckDBPyConnection, flag: dict[str, Any], sale: dict[str, Any]) -> str:
     known = cur.execute(
-        "SELECT sale_id FROM sales WHERE creator_id = ? AND source = ? AND order_id = ?"
-        " AND line = ? LIMIT 1",
+        "SELECT sale_id FROM sales WHERE creator_id = ? AND source = ? AND order_id = ? AND line = ? LIMIT 1",
         [flag["creator_id"], flag["source"], str(sale["order_id"]), int(sale.get("line") or 1)],
     ).fetchone()
     if known:
         raise _Known(str(known[0]))
-    columns = {r[0] for r in cur.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'sales'"
-        " AND table_schema = current_schema()"
-    ).fetchall()}
+    columns = {
+        r[0]
+        for r in cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'sales'"
+            " AND table_schema = current_schema()"
+        ).fetchall()
+    }
     fields = [k for k in sale if k in columns and k not in _OWN_COLUMNS]
     names = ["sale_id", "creator_id", "source", "upload_id", "row_number", *fields]
     values = [flag["flag_id"], flag["creator_id"], flag["source"], flag["upload_id"], flag["row_number"]]
     values += [sale[k] for k in fields]
-    cur.execute(
-        f"INSERT INTO sales ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values
-    )
+    cur.execute(f"INSERT INTO sales ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
     return str(flag["flag_id"])
 
 
@@ -177,7 +206,8 @@ def _decide(wh: RegionWarehouse, flag: dict[str, Any], work: Any) -> Any:
     except _Lost:
         current = wh.dicts(
             "SELECT flag_id, status, reviewed_by, epoch(reviewed_at) AS reviewed_at"
-            " FROM flagged_rows WHERE flag_id = ?", [flag["flag_id"]],
+            " FROM flagged_rows WHERE flag_id = ?",
+            [flag["flag_id"]],
         )
         raise Conflict(_decided_message(current[0] if current else flag)) from None
     except duckdb.TransactionException as exc:  # another transaction wrote the row meanwhile
@@ -206,6 +236,9 @@ def approve(
     if not flag.get("source"):
         raise NotFound(f"The upload of row {flag_id} is missing, so its source is unknown.")
     values = _values(flag, fixes)
+    missing = [c for c in REQUIRED_FIELDS if not values.get(c)]
+    if missing:
+        return Decision(flag_id, "invalid", tuple(f"{c.replace('_', ' ')} is required" for c in missing))
     check = check_row(region, flag["creator_id"], flag["source"], values)
     if not check.ok:
         return Decision(flag_id, "invalid", tuple(check.reasons))
@@ -221,10 +254,14 @@ def approve(
         sale_id = _decide(wh, flag, work)
     except _Known as known:
         order = check.sale.get("order_id")
-        return Decision(flag_id, "invalid", (
-            f"Order {order} (line {check.sale.get('line') or 1}) is already in the sales as "
-            f"{known.sale_id}; approving would count it twice. Reject this row as a duplicate.",
-        ))
+        return Decision(
+            flag_id,
+            "invalid",
+            (
+                f"Order {order} (line {check.sale.get('line') or 1}) is already in the sales as "
+                f"{known.sale_id}; approving would count it twice. Reject this row as a duplicate.",
+            ),
+        )
     return Decision(flag_id, "approved", sale_id=sale_id)
 
 

@@ -7,6 +7,7 @@ Decisions (approve, reject) live in :mod:`warehouse.review`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,8 +19,18 @@ from .regions import region_codes
 
 #: The canonical columns of a sale a reviewer may fix (``check_row`` takes them as text).
 CANONICAL_FIELDS = (
-    "order_id", "line", "product", "quantity", "sold_at", "currency", "gross", "fees", "net",
-    "refunded", "buyer_country", "channel",
+    "order_id",
+    "line",
+    "product",
+    "quantity",
+    "sold_at",
+    "currency",
+    "gross",
+    "fees",
+    "net",
+    "refunded",
+    "buyer_country",
+    "channel",
 )
 STATUSES = ("pending", "approved", "rejected")
 MAX_PAGE = 500
@@ -103,8 +114,20 @@ class FlagDetail:
         return [*CANONICAL_FIELDS, *(k for k in self.parsed if k not in CANONICAL_FIELDS)]
 
     def value(self, name: str) -> str:
-        v = self.parsed.get(name)
-        return "" if v is None else str(v)
+        return canonical_text(self.parsed.get(name))
+
+
+_SHORT_OFFSET = re.compile(r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-]\d\d)$")
+
+
+def canonical_text(value: Any) -> str:
+    """A parsed value as text ``check_row`` reads back: ``None`` → "", a timestamp's short UTC
+    offset (``+00``, how DuckDB prints TIMESTAMPTZ) → ``+00:00``."""
+    if value is None:
+        return ""
+    text = str(value)
+    m = _SHORT_OFFSET.match(text)
+    return f"{m.group(1)}{m.group(2)}:00" if m else text
 
 
 def _ts(epoch: Any) -> datetime | None:
@@ -151,7 +174,12 @@ def _where(flt: QueueFilter, now: datetime) -> tuple[str, list[Any]]:
 
 
 def list_queue(
-    actor: Actor, region: str, flt: QueueFilter | None = None, *, limit: int = 50, offset: int = 0,
+    actor: Actor,
+    region: str,
+    flt: QueueFilter | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
     now: datetime | None = None,
 ) -> QueuePage:
     """Flagged rows of ``region`` matching ``flt``, oldest first, ``limit`` at a time."""
@@ -172,8 +200,21 @@ def list_queue(
     )
     out = [
         QueueRow(
-            r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], tuple(r[8] or ()), tuple(r[9] or ()),
-            r[10], _ts(r[11]), r[12], _ts(r[13]), r[14],
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            int(r[5]),
+            r[6],
+            r[7],
+            tuple(r[8] or ()),
+            tuple(r[9] or ()),
+            r[10],
+            _ts(r[11]),
+            r[12],
+            _ts(r[13]),
+            r[14],
         )
         for r in rows
     ]
@@ -232,8 +273,19 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         [flag_id],
     )
     return FlagDetail(
-        flag_id=row[0], region=region, creator_id=row[1], row_number=int(row[3]),
-        raw=_json(row[4]), parsed=_json(row[5]), reasons=tuple(row[6] or ()), rules=tuple(row[7] or ()),
-        status=row[8], reviewed_by=row[9], reviewed_at=_ts(row[10]), note=row[11],
-        flagged_at=_ts(row[12]), upload=upload[0] if upload else {"upload_id": row[2]}, history=history,
+        flag_id=row[0],
+        region=region,
+        creator_id=row[1],
+        row_number=int(row[3]),
+        raw=_json(row[4]),
+        parsed=_json(row[5]),
+        reasons=tuple(row[6] or ()),
+        rules=tuple(row[7] or ()),
+        status=row[8],
+        reviewed_by=row[9],
+        reviewed_at=_ts(row[10]),
+        note=row[11],
+        flagged_at=_ts(row[12]),
+        upload=upload[0] if upload else {"upload_id": row[2]},
+        history=history,
     )

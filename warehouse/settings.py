@@ -26,6 +26,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "KASUWA_MAX_UPLOAD_MB": ("200", "Largest file accepted for ingestion, in MiB."),
     "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
     "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
+    "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
 }
 
 
@@ -41,6 +42,7 @@ class Settings:
     max_upload_bytes: int
     quack_token: str
     session_idle_minutes: int
+    debug: bool
 
     @property
     def warehouses_dir(self) -> Path:
@@ -67,4 +69,5 @@ def settings() -> Settings:
         max_upload_bytes=int(float(_get("KASUWA_MAX_UPLOAD_MB")) * 1024 * 1024),
         quack_token=os.environ.get("KASUWA_QUACK_TOKEN", ""),
         session_idle_minutes=int(_get("KASUWA_SESSION_IDLE_MINUTES")),
+        debug=_get("KASUWA_DEBUG") == "1",
     )

@@ -91,7 +91,7 @@ def check(keys: list[Key], now: datetime) -> None:
     )
     if row and row[0] is not None:
         wait = float(row[0]) - now.timestamp()
-        raise LoginThrottled(max(1, math.ceil(wait)))
+        raise LoginThrottled(max(1, math.ceil(wait - 0.001)))  # epoch() is a float: round, then up
 
 
 def record_failure(keys: list[Key], now: datetime) -> None:

@@ -39,24 +39,32 @@ def define_macros(cur: duckdb.DuckDBPyConnection) -> None:
         " THEN replace(regexp_replace(s, '[.'']', '', 'g'), ',', '.')"
         " ELSE regexp_replace(s, '[,'']', '', 'g') END"
     )
+    # DECIMAL(18,6) is int64-backed (a DECIMAL(38,x) cast is ~100x slower); digits past the sixth
+    # decimal place that are not zero make the value unreadable rather than silently rounded
+    cur.execute(
+        "CREATE OR REPLACE TEMP MACRO kw_dec(u) AS CASE"
+        " WHEN regexp_full_match(u, '[0-9]{0,12}(\\.[0-9]{1,6}0*)?') THEN TRY_CAST(u AS DECIMAL(18,6)) END"
+    )
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_num_s(s, comma) AS CASE"
         f" WHEN regexp_full_match(s, '{_SHAPE.replace(chr(39), chr(39) * 2)}')"
-        " THEN TRY_CAST(kw_unsigned(regexp_replace(s, '[-+()]', '', 'g'), comma) AS DECIMAL(38,10))"
+        " THEN kw_dec(kw_unsigned(regexp_replace(s, '[-+()]', '', 'g'), comma))"
         " * CASE WHEN regexp_matches(s, '[-(]') THEN -1 ELSE 1 END END"
     )
-    # plain numbers skip the regular expressions entirely
+    # plain numbers skip the currency and separator clean-up entirely
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_num(x, comma) AS CASE"
         " WHEN x IS NULL OR trim(x) = '' THEN NULL"
-        " WHEN NOT comma AND regexp_full_match(x, '-?[0-9]+(\\.[0-9]+)?') THEN TRY_CAST(x AS DECIMAL(38,10))"
+        " WHEN NOT comma AND regexp_full_match(x, '-?[0-9]{1,12}(\\.[0-9]{1,6})?')"
+        " THEN TRY_CAST(x AS DECIMAL(18,6))"
         " ELSE kw_num_s(kw_strip(x), comma) END"
     )
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SYMBOL_CURRENCY.items())
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_currency(x) AS CASE"
+        " WHEN regexp_full_match(x, '[A-Za-z]{3}') THEN upper(x) ELSE CASE"
         f" upper(trim(regexp_replace(x, '[\\s\\x{{00A0}}\\x{{202F}}]+', ' ', 'g'))) {cases}"
-        " ELSE upper(trim(x)) END"
+        " ELSE upper(trim(x)) END END"
     )
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_symbol(x) AS nullif(regexp_extract(kw_digits(x),"
@@ -140,7 +148,7 @@ def date_formats(values: list[str], preferred: str = "dmy", forced: str | None =
     if forced:
         return DateChoice((forced,), "given", None)
     counts: dict[str, int] = {}
-    for order, dates in _DATES.items():
+    for dates in _DATES.values():
         for d in dates:
             for t in _TIMES:
                 for z in _ZONES:

@@ -167,7 +167,8 @@ def _load(cur: duckdb.DuckDBPyConnection, up: dict[str, Any], headers: list[str]
         cur.execute(
             "INSERT INTO main.flagged_rows (flag_id, upload_id, creator_id, row_number, raw, parsed, reasons,"
             f" rules, status) SELECT ? || ':' || f._row, ?, ?, f._row, {_raw_json_sql(headers)}, {_PARSED_JSON},"
-            " f.reasons, f.rules, 'pending' FROM fails f JOIN stg s ON s._row = f._row JOIN parsed p ON p._row = f._row",
+            " f.reasons, f.rules, 'pending'"
+            " FROM fails f JOIN stg s ON s._row = f._row JOIN parsed p ON p._row = f._row",
             [up["upload_id"], up["upload_id"], up["creator_id"]],
         )
         cur.execute(
@@ -198,7 +199,8 @@ def _insert_upload(cur: duckdb.DuckDBPyConnection, up: dict[str, Any]) -> None:
     vals = []
     for c in _UPLOAD_COLS:
         v = up.get(c)
-        vals.append(json.dumps(v, default=str) if c in ("assumptions", "validation", "timings") and v is not None else v)
+        is_json = c in ("assumptions", "validation", "timings") and v is not None
+        vals.append(json.dumps(v, default=str) if is_json else v)
     cur.execute(
         f"INSERT INTO main.uploads ({', '.join(_UPLOAD_COLS)}) VALUES ({', '.join('?' for _ in _UPLOAD_COLS)})",
         [0 if v is None and c.startswith("rows_") else v for c, v in zip(_UPLOAD_COLS, vals, strict=True)],
@@ -213,7 +215,8 @@ def _next_steps(res: IngestResult) -> list[str]:
         steps.append(f"{res.rows_flagged} row(s) wait for a reviewer. Fix them in your platform and export again, "
                      "or let the reviewer correct them; the rest of your sales are already in.")
     if res.rows_known:
-        steps.append(f"{res.rows_known} order(s) were already loaded from an earlier export and were not counted twice.")
+        steps.append(f"{res.rows_known} order(s) were already loaded from an earlier export "
+                     "and were not counted twice.")
     if res.missing:
         steps.append("Tell Kasuwa which of your columns hold: " + ", ".join(res.missing) + ".")
     if res.status == "loaded" and not res.rows_flagged:

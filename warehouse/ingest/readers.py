@@ -333,18 +333,26 @@ def _check_zip(path: Path) -> None:
 def _iter_xlsx(path: Path) -> Iterator[list[str | None]]:
     import openpyxl
 
+    # a file object, not the path: the landed file is named by its sha256 and openpyxl refuses
+    # paths without an .xlsx extension
+    fh = open(path, "rb")  # noqa: SIM115 - closed in the finally below, after the last row
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise FileRejected("The spreadsheet is damaged or truncated; export it again.") from exc
-    try:
-        ws = wb.worksheets[0]
-        for row in ws.iter_rows(values_only=True):
-            yield [_cell_text(v) for v in row]
-    except Exception as exc:
-        raise FileRejected(f"The spreadsheet cannot be read ({type(exc).__name__}); export it again.") from exc
+        try:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for damaged files
+            raise FileRejected("The spreadsheet is damaged or truncated; export it again.") from exc
+        try:
+            ws = wb.worksheets[0]
+            for row in ws.iter_rows(values_only=True):
+                yield [_cell_text(v) for v in row]
+        except Exception as exc:
+            raise FileRejected(
+                f"The spreadsheet cannot be read ({type(exc).__name__}); export it again."
+            ) from exc
+        finally:
+            wb.close()
     finally:
-        wb.close()
+        fh.close()
 
 
 def _stage_rows(cur: duckdb.DuckDBPyConnection, rows: Iterator[list[str | None]], score: HeaderScore,

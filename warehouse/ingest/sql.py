@@ -101,7 +101,10 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
     elif "unit_price" in plan.columns:
         ccy_parts.append("kw_currency(kw_symbol(t_unit_price))")
     ccy_parts.append(default_ccy)
-    currency = "coalesce(" + ", ".join(ccy_parts) + ")" if len(ccy_parts) > 1 else ccy_parts[0]
+    # CASE, not coalesce: the symbol look-up (a regular expression) runs only where needed
+    currency = ccy_parts[-1]
+    for part in reversed(ccy_parts[:-1]):
+        currency = f"CASE WHEN {part} IS NOT NULL THEN {part} ELSE {currency} END"
 
     qty = ("CASE WHEN t_quantity IS NULL OR trim(t_quantity) = '' THEN 1 ELSE"
            f" TRY_CAST(CASE WHEN {_num(plan, 'quantity')} = floor({_num(plan, 'quantity')})"
@@ -114,7 +117,7 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
     def amount(canon: str, absolute: bool = False) -> str:
         """A blank cell means 0; text that is not a number stays NULL (and gets flagged)."""
         if canon not in plan.columns:
-            return "0::DECIMAL(38,10)"
+            return "0::DECIMAL(18,6)"
         expr = _num(plan, canon)
         expr = f"abs({expr})" if absolute else expr
         return f"(CASE WHEN t_{canon} IS NULL OR trim(t_{canon}) = '' THEN 0 ELSE {expr} END)"
@@ -125,7 +128,7 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
         refunded = ("CASE WHEN lower(trim(t_refunded_flag)) IN ('1', 'true', 'yes', 'y', 'oui', 'refunded')"
                     " THEN gross_raw ELSE 0 END")
     else:
-        refunded = "0::DECIMAL(38,10)"
+        refunded = "0::DECIMAL(18,6)"
     net = ("CASE WHEN t_net IS NULL OR trim(t_net) = '' THEN gross_raw - fees_raw ELSE net_raw END"
            if "net" in plan.columns else "gross_raw - fees_raw")
     unit = ("CASE coalesce(cx.exponent, 2) WHEN 0 THEN 1 WHEN 1 THEN 0.1 WHEN 2 THEN 0.01 WHEN 3 THEN 0.001"
@@ -165,32 +168,33 @@ WITH src AS (
     SELECT t.*, cx.exponent AS exponent,
            ({gross}) * {unit} AS gross_raw,
            {amount('fees', absolute=True)} * {unit} AS fees_raw,
-           {'(' + _num(plan, 'net') + ') * ' + unit if 'net' in plan.columns else 'NULL::DECIMAL(38,10)'} AS net_raw,
-           {refunded if 'refunded' in plan.columns else 'NULL::DECIMAL(38,10)'} AS refunded_raw
+           {'(' + _num(plan, 'net') + ') * ' + unit if 'net' in plan.columns else 'NULL::DECIMAL(18,6)'} AS net_raw,
+           {refunded if 'refunded' in plan.columns else 'NULL::DECIMAL(18,6)'} AS refunded_raw
     FROM typed t LEFT JOIN main.currencies cx ON cx.code = t.currency
 ), final AS (
     SELECT *, {net} AS net_v,
            {refunded if 'refunded' not in plan.columns else 'refunded_raw * ' + unit} AS refunded_v,
-           CAST(pow(10, coalesce(exponent, 2)) AS BIGINT) AS p10
+           -- DECIMAL(18,6) as exact int64 millionths; integer maths from here on is fast and exact
+           CAST(pow(10, 6 - coalesce(exponent, 2)) AS BIGINT) AS per_minor
     FROM amounts
-), lined AS (
-    SELECT *, {line} AS line FROM final
+), micro AS (
+    SELECT *, {line} AS line,
+           CAST(gross_raw * 1000000 AS BIGINT) AS gross_micro, CAST(fees_raw * 1000000 AS BIGINT) AS fees_micro,
+           CAST(net_v * 1000000 AS BIGINT) AS net_micro, CAST(refunded_v * 1000000 AS BIGINT) AS refunded_micro
+    FROM final
+), dup_keys AS (
+    SELECT order_id, line, count(*) AS n FROM micro WHERE skip_reason IS NULL GROUP BY ALL HAVING count(*) > 1
 )
-SELECT _row, skip_reason, order_id, line, product, sold_at, currency, quantity, buyer_country,
+SELECT _row, skip_reason, m.order_id, m.line, product, sold_at, currency, quantity, buyer_country,
        channel, text_ok, cells_ok,
        gross_raw AS gross, fees_raw AS fees, net_v AS net, refunded_v AS refunded,
-       CASE WHEN skip_reason IS NULL THEN count(*) OVER (PARTITION BY skip_reason IS NULL, order_id, line) END
-           AS order_key_count,
-       date_diff('day', sold_at, current_timestamp) AS sold_at_age_days,
-       TRY_CAST(floor(gross_raw * p10) AS BIGINT) AS gross_minor,
-       TRY_CAST(floor(net_v * p10) AS BIGINT) AS net_minor,
+       CASE WHEN skip_reason IS NULL THEN coalesce(d.n, 1) END AS order_key_count,
+       ((epoch(current_timestamp) - epoch(sold_at)) // 86400)::INTEGER AS sold_at_age_days,
+       gross_micro // per_minor AS gross_minor,
+       net_micro // per_minor AS net_minor,
        ({text_present}) AS amounts_readable,
-       coalesce(
-           gross_raw * p10 = floor(gross_raw * p10) AND fees_raw * p10 = floor(fees_raw * p10)
-           AND coalesce(net_v * p10 = floor(net_v * p10), true)
-           AND coalesce(refunded_v * p10 = floor(refunded_v * p10), true)
-           AND abs(gross_raw) < 1e13 AND abs(fees_raw) < 1e13 AND coalesce(abs(net_v) < 1e13, true)
-           AND coalesce(abs(refunded_v) < 1e13, true),
-           true) AS amounts_fit_currency
-FROM lined
+       coalesce(gross_micro % per_minor = 0 AND fees_micro % per_minor = 0
+                AND coalesce(net_micro % per_minor = 0, true) AND coalesce(refunded_micro % per_minor = 0, true),
+                true) AS amounts_fit_currency
+FROM micro m LEFT JOIN dup_keys d ON d.order_id = m.order_id AND d.line = m.line AND m.skip_reason IS NULL
 """

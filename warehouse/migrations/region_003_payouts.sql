@@ -84,7 +84,7 @@ SELECT sale_id || ':sale' AS entry_id, creator_id, currency, 'sale' AS kind, gro
 FROM sales
 UNION ALL
 SELECT sale_id || ':platform_fee', creator_id, currency, 'platform_fee', -fees,
-       sold_at, NULL, sale_id, upload_id, NULL, source
+       sold_at, NULL, sale_id, upload_id, NULL, 'fee recorded by ' || source
 FROM sales WHERE fees <> 0
 UNION ALL
 SELECT sale_id || ':adjustment', creator_id, currency, 'adjustment', net - gross + fees,

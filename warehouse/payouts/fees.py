@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..money import quantum
+from warehouse.money import quantum
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

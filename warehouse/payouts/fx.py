@@ -18,7 +18,8 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import Any
 
-from ..errors import KasuwaError
+from warehouse.errors import KasuwaError
+
 from .fees import round_money
 
 ONE = Decimal(1)

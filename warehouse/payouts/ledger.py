@@ -23,17 +23,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..access import Actor
-from ..creators import get_creator
-from ..db import warehouse
-from ..regions import Region, get_region
+from warehouse.access import Actor
+from warehouse.creators import get_creator
+from warehouse.db import warehouse
+from warehouse.regions import Region, get_region
+
 from .rails import Rail, RailBook, rail_book
 
 ZERO = Decimal(0)
 LIVE = ("scheduled", "paid")
 #: every kind of ledger entry, in the order a statement lists them within a day
-KINDS = ("sale", "platform_fee", "adjustment", "refund", "fx_out", "fx_in", "payout", "rail_fee",
-         "payout_return", "rail_fee_return")  # payout statuses that took money out of the balance
+KINDS = (
+    "sale",
+    "platform_fee",
+    "adjustment",
+    "refund",
+    "fx_out",
+    "fx_in",
+    "payout",
+    "rail_fee",
+    "payout_return",
+    "rail_fee_return",
+)  # payout statuses that took money out of the balance
 
 _DAY = "coalesce(value_date, CAST(timezone(?, sold_at) AS DATE))"
 
@@ -90,7 +101,9 @@ def balances(actor: Actor, creator_id: str) -> dict[str, Decimal]:
         return balances_of(cur, creator_id)
 
 
-def entries_of(cur: Any, p: Payee, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+def entries_of(
+    cur: Any, p: Payee, start: date | None = None, end: date | None = None
+) -> list[dict[str, Any]]:
     """Ledger entries of ``p`` dated ``start``..``end`` (inclusive; None = open), oldest first."""
     sql = (
         f"SELECT * FROM (SELECT {_DAY} AS day, entry_id, kind, currency, amount, sale_id, upload_id,"
@@ -103,7 +116,9 @@ def entries_of(cur: Any, p: Payee, start: date | None = None, end: date | None =
     return [dict(zip(names, row, strict=True)) for row in res.fetchall()]
 
 
-def entries(actor: Actor, creator_id: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+def entries(
+    actor: Actor, creator_id: str, start: date | None = None, end: date | None = None
+) -> list[dict[str, Any]]:
     """The creator's ledger entries between two days (inclusive), each with its sale/upload/payout."""
     p = payee(actor, creator_id)
     with warehouse(p.region).cursor() as cur:

@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ..access import Actor
-from ..db import warehouse
+from warehouse.access import Actor
+from warehouse.db import warehouse
+
 from .fx import FxRateMissing
 from .ledger import Held, balances_of, payee
 from .runs import SCHEDULE_WORDS, money, plan_payout
@@ -47,15 +48,21 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
     wh = warehouse(p.region)
     with wh.cursor() as cur:
         out = Outlook(
-            creator_id, p.rail.name if p.rail else None, p.rail_code,
-            p.rail.custodial if p.rail else None, p.payout_currency, balances_of(cur, creator_id),
+            creator_id,
+            p.rail.name if p.rail else None,
+            p.rail_code,
+            p.rail.custodial if p.rail else None,
+            p.payout_currency,
+            balances_of(cur, creator_id),
         )
         rail = p.rail
         if rail is None:
             out.reasons.append("No payout rail is set for you yet; the programme administrator sets it.")
             return out
         if not p.rail_serves_country:
-            out.reasons.append(f"{rail.name} cannot pay into {p.country}; ask the administrator to change your rail.")
+            out.reasons.append(
+                f"{rail.name} cannot pay into {p.country}; ask the administrator to change your rail."
+            )
             return out
         paid_today = cur.execute(
             "SELECT 1 FROM payouts WHERE creator_id = ? AND as_of = ?", [creator_id, day]
@@ -67,7 +74,7 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
         except FxRateMissing as exc:
             out.reasons.append(str(exc))
             return out
-    out.held = [h for h in plan.held]
+    out.held = list(plan.held)
     out.minimum = plan.minimum
     cur_ = plan.currency
     if plan.due <= 0:
@@ -75,10 +82,13 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
     elif plan.minimum is not None and plan.due < plan.minimum:
         out.reasons.append(
             f"Minimum: {money(plan.due, cur_)} will be payable on {nxt}, below {rail.name}'s minimum payout "
-            f"of {money(plan.minimum, cur_)}. It is not lost: it carries over until the balance reaches the minimum."
+            f"of {money(plan.minimum, cur_)}. It is not lost: it carries over until the balance "
+            "reaches the minimum."
         )
     elif plan.fee.total >= plan.due:
-        out.reasons.append(f"Fee: {rail.name}'s payout fee would take all of {money(plan.due, cur_)}; it carries over.")
+        out.reasons.append(
+            f"Fee: {rail.name}'s payout fee would take all of {money(plan.due, cur_)}; it carries over."
+        )
     else:
         out.next_amount, out.next_fee = plan.amount, plan.fee.total
         fee_words = f" less {money(plan.fee.total, cur_)} {rail.name} payout fee" if plan.fee.total else ""
@@ -92,8 +102,10 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
     if plan.conversions:
         out.reasons.append(
             "Conversion: "
-            + "; ".join(f"{money(c.amount_from, c.currency_from)} → {money(c.amount_to, c.currency_to)}"
-                        for c in plan.conversions)
+            + "; ".join(
+                f"{money(c.amount_from, c.currency_from)} → {money(c.amount_to, c.currency_to)}"
+                for c in plan.conversions
+            )
             + " at the latest rates in the warehouse (the rate of the payout day is used when it is paid)."
         )
     return out

@@ -16,20 +16,41 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, NotFound
-from ..money import is_currency, to_minor
-from ..settings import settings
+from warehouse.errors import ConfigError, NotFound
+from warehouse.money import is_currency, to_minor
+from warehouse.settings import settings
+
 from .fees import ZERO, Tariff
 
 SCHEDULES = ("friday", "14th-28th", "working-days", "daily", "instant")
 _RAIL_KEYS = {
-    "name", "custodial", "countries", "payout_currencies", "fallback_currency", "home_countries",
-    "hold_days", "schedule", "minimum", "sale_fee", "payout_fee", "note",
+    "name",
+    "custodial",
+    "countries",
+    "payout_currencies",
+    "fallback_currency",
+    "home_countries",
+    "hold_days",
+    "schedule",
+    "minimum",
+    "sale_fee",
+    "payout_fee",
+    "note",
 }
 _REQUIRED = {"name", "custodial", "countries", "payout_currencies", "hold_days", "schedule"}
 _TARIFF_KEYS = {
-    "currency", "buyers", "channel", "percent", "fixed", "fixed_waived_below", "cap", "free_up_to",
-    "vat_percent", "stamp_duty", "stamp_duty_over", "note",
+    "currency",
+    "buyers",
+    "channel",
+    "percent",
+    "fixed",
+    "fixed_waived_below",
+    "cap",
+    "free_up_to",
+    "vat_percent",
+    "stamp_duty",
+    "stamp_duty_over",
+    "note",
 }
 _AMOUNT_KEYS = ("fixed", "fixed_waived_below", "cap", "free_up_to", "stamp_duty", "stamp_duty_over")
 _TOP_KEYS = {"rail", "local_currency"}
@@ -143,11 +164,15 @@ class _Reader:
     def check_keys(self, table: dict[str, Any], allowed: set[str], where: str, after: str) -> None:
         for key in table:
             if key not in allowed:
-                raise self.fail(where, f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", key, after)
+                raise self.fail(
+                    where, f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", key, after
+                )
 
     def decimal(self, value: Any, where: str, key: str, after: str) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise self.fail(where, f"{key} must be a string like \"1.5\" (exact decimal), not {value!r}", key, after)
+            raise self.fail(
+                where, f'{key} must be a string like "1.5" (exact decimal), not {value!r}', key, after
+            )
         try:
             d = Decimal(str(value).strip())
         except InvalidOperation:
@@ -164,7 +189,7 @@ class _Reader:
 
     def countries(self, value: Any, where: str, key: str, after: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(c, str) and _COUNTRY.match(c) for c in value):
-            raise self.fail(where, f"{key} must be a list of ISO 3166 alpha-2 codes like \"NG\"", key, after)
+            raise self.fail(where, f'{key} must be a list of ISO 3166 alpha-2 codes like "NG"', key, after)
         return tuple(value)
 
     def tariff(self, t: dict[str, Any], where: str, after: str) -> Tariff:
@@ -177,7 +202,9 @@ class _Reader:
             if key not in t:
                 continue
             if cur == "*":
-                raise self.fail(where, f"{key} needs a currency; a \"*\" tariff takes percentages only", key, after)
+                raise self.fail(
+                    where, f'{key} needs a currency; a "*" tariff takes percentages only', key, after
+                )
             amount = self.decimal(t[key], where, key, after)
             try:
                 to_minor(amount, cur)
@@ -221,29 +248,44 @@ class _Reader:
                 raise self.fail(where, f"hold_days {k} must be a whole number of days", "hold_days", after)
             if k != "default":
                 self.currency(k, where, "hold_days", after)
-        payout_currencies = tuple(self.currency(c, where, "payout_currencies", after)
-                                  for c in r["payout_currencies"])
+        payout_currencies = tuple(
+            self.currency(c, where, "payout_currencies", after) for c in r["payout_currencies"]
+        )
         if not payout_currencies:
             raise self.fail(where, "payout_currencies is empty", "payout_currencies", after)
         minimum = None
         if "minimum" in r:
             m = r["minimum"]
             if not isinstance(m, dict) or set(m) != {"amount", "currency"}:
-                raise self.fail(where, "minimum must be { amount = \"10\", currency = \"USD\" }", "minimum", after)
-            minimum = Minimum(self.decimal(m["amount"], where, "minimum", after),
-                              self.currency(m["currency"], where, "minimum", after))
+                raise self.fail(
+                    where, 'minimum must be { amount = "10", currency = "USD" }', "minimum", after
+                )
+            minimum = Minimum(
+                self.decimal(m["amount"], where, "minimum", after),
+                self.currency(m["currency"], where, "minimum", after),
+            )
         fallback = str(r.get("fallback_currency", "USD"))
         if fallback != "local":
             fallback = self.currency(fallback, where, "fallback_currency", after)
-        sale = tuple(self.tariff(t, f"{where} sale_fee #{i}", after)
-                     for i, t in enumerate(r.get("sale_fee", []), start=1))
-        payout = tuple(self.tariff(t, f"{where} payout_fee #{i}", after)
-                       for i, t in enumerate(r.get("payout_fee", []), start=1))
+        sale = tuple(
+            self.tariff(t, f"{where} sale_fee #{i}", after)
+            for i, t in enumerate(r.get("sale_fee", []), start=1)
+        )
+        payout = tuple(
+            self.tariff(t, f"{where} payout_fee #{i}", after)
+            for i, t in enumerate(r.get("payout_fee", []), start=1)
+        )
         return Rail(
-            code=code, name=str(r["name"]), custodial=r["custodial"],
+            code=code,
+            name=str(r["name"]),
+            custodial=r["custodial"],
             countries=self.countries(r["countries"], where, "countries", after),
-            payout_currencies=payout_currencies, hold_days={str(k): int(v) for k, v in holds.items()},
-            schedule=r["schedule"], sale_fee=sale, payout_fee=payout, minimum=minimum,
+            payout_currencies=payout_currencies,
+            hold_days={str(k): int(v) for k, v in holds.items()},
+            schedule=r["schedule"],
+            sale_fee=sale,
+            payout_fee=payout,
+            minimum=minimum,
             fallback_currency=fallback,
             home_countries=self.countries(r.get("home_countries", []), where, "home_countries", after),
             note=str(r.get("note", "")),
@@ -262,7 +304,9 @@ def parse_rails(path: Path) -> RailBook:
     reader = _Reader(path, text)
     for key in doc:
         if key not in _TOP_KEYS:
-            raise reader.fail("top level", f"unknown table or key {key!r}; allowed: rail, local_currency", key)
+            raise reader.fail(
+                "top level", f"unknown table or key {key!r}; allowed: rail, local_currency", key
+            )
     local = {}
     for cc, cur in doc.get("local_currency", {}).items():
         if not _COUNTRY.match(cc):

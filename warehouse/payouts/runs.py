@@ -21,9 +21,10 @@ from typing import Any
 
 import duckdb
 
-from ..access import Actor, require_admin
-from ..db import warehouse
-from ..regions import get_region
+from warehouse.access import Actor, require_admin
+from warehouse.db import warehouse
+from warehouse.regions import get_region
+
 from .fees import ZERO, Fee, choose_tariff, fee_for, no_fee
 from .fx import Conversion, FxRateMissing, RateBook
 from .ledger import Held, Payee, eligible_amounts, make_payee, unsettled_sales
@@ -86,7 +87,7 @@ def payout_id_for(creator_id: str, on: date) -> str:
 
 def money(amount: Decimal, currency: str) -> str:
     """Plain text for reasons and the CLI (pages format money with app.format)."""
-    from ..money import quantum
+    from warehouse.money import quantum
 
     return f"{amount.quantize(quantum(currency)):,} {currency}"
 
@@ -132,7 +133,9 @@ def _decide(cur: Any, p: Payee, on: date) -> tuple[Decision, Plan | None]:
     rail = p.rail
     if rail is None:
         why = f"no payout rail {p.rail_code!r} in rails.toml" if p.rail_code else "no payout rail chosen"
-        return Decision(p.creator_id, p.rail_code, "no_rail", f"Not paid: {why}. An administrator sets it."), None
+        return Decision(
+            p.creator_id, p.rail_code, "no_rail", f"Not paid: {why}. An administrator sets it."
+        ), None
     base = Decision(p.creator_id, rail.code, "", "", currency=p.payout_currency)
     if not p.rail_serves_country:
         base.decision = "rail_unavailable"
@@ -182,35 +185,69 @@ def _decide(cur: Any, p: Payee, on: date) -> tuple[Decision, Plan | None]:
     return base, None
 
 
-def _write_payout(cur: Any, run_id: str, p: Payee, rail: Rail, on: date, plan: Plan, by: str) -> str:
+def _write_payout(cur: Any, run_id: str, p: Payee, rail: Rail, *, on: date, plan: Plan, by: str) -> str:
     pid = payout_id_for(p.creator_id, on)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for conv in plan.conversions:
-        rows.append((f"{pid}:fx_out:{conv.currency_from}", conv.currency_from, "fx_out", -conv.amount_from,
-                     conv.rate_from.usd_rate, conv.rate_from.rate_date, conv.currency_to,
-                     f"converted into {conv.currency_to}"))
-        rows.append((f"{pid}:fx_in:{conv.currency_from}", conv.currency_to, "fx_in", conv.amount_to,
-                     conv.rate_to.usd_rate, conv.rate_to.rate_date, conv.currency_from,
-                     f"converted from {money(conv.amount_from, conv.currency_from)}"))
-    rows.append((f"{pid}:payout", plan.currency, "payout", -plan.amount, None, None, None, f"paid via {rail.name}"))
+        rows.append(
+            (
+                f"{pid}:fx_out:{conv.currency_from}",
+                conv.currency_from,
+                "fx_out",
+                -conv.amount_from,
+                conv.rate_from.usd_rate,
+                conv.rate_from.rate_date,
+                conv.currency_to,
+                f"converted into {conv.currency_to}",
+            )
+        )
+        rows.append(
+            (
+                f"{pid}:fx_in:{conv.currency_from}",
+                conv.currency_to,
+                "fx_in",
+                conv.amount_to,
+                conv.rate_to.usd_rate,
+                conv.rate_to.rate_date,
+                conv.currency_from,
+                f"converted from {money(conv.amount_from, conv.currency_from)}",
+            )
+        )
+    rows.append(
+        (f"{pid}:payout", plan.currency, "payout", -plan.amount, None, None, None, f"paid via {rail.name}")
+    )
     if plan.fee.total:
-        rows.append((f"{pid}:rail_fee", plan.currency, "rail_fee", -plan.fee.total, None, None, None,
-                     f"{rail.name} payout fee"))
+        rows.append(
+            (
+                f"{pid}:rail_fee",
+                plan.currency,
+                "rail_fee",
+                -plan.fee.total,
+                None,
+                None,
+                None,
+                f"{rail.name} payout fee",
+            )
+        )
     cur.executemany(
         "INSERT INTO ledger_entries (entry_id, creator_id, currency, kind, amount, value_date, payout_id,"
         " usd_rate, usd_rate_date, counter_currency, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(e, p.creator_id, c, k, a, on, pid, r, rd, cc, n) for e, c, k, a, r, rd, cc, n in rows],
     )
     cur.execute(
-        "INSERT INTO payouts (payout_id, run_id, creator_id, rail, currency, due, rail_fee, amount, as_of, status)"
+        "INSERT INTO payouts (payout_id, run_id, creator_id, rail, currency, due, rail_fee, amount, as_of,"
+        " status)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled')",
         [pid, run_id, p.creator_id, rail.code, plan.currency, plan.due, plan.fee.total, plan.amount, on],
     )
-    cur.execute("INSERT INTO payout_events (payout_id, status, changed_by) VALUES (?, 'scheduled', ?)", [pid, by])
+    cur.execute(
+        "INSERT INTO payout_events (payout_id, status, changed_by) VALUES (?, 'scheduled', ?)", [pid, by]
+    )
     items = unsettled_sales(cur, p, rail, on)
     if items:
         cur.executemany(
-            "INSERT INTO payout_items (payout_id, sale_id, upload_id, currency, amount) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO payout_items (payout_id, sale_id, upload_id, currency, amount)"
+            " VALUES (?, ?, ?, ?, ?)",
             [(pid, *item) for item in items],
         )
     return pid
@@ -233,7 +270,9 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
     with wh.transaction() as cur:
         n = cur.execute("SELECT count(*) FROM payout_runs WHERE as_of = ?", [as_of]).fetchone()
         run_id = f"{reg.code}:{as_of.isoformat()}:{int(n[0] if n else 0) + 1}"
-        cur.execute("INSERT INTO payout_runs (run_id, as_of, run_by) VALUES (?, ?, ?)", [run_id, as_of, actor.user_id])
+        cur.execute(
+            "INSERT INTO payout_runs (run_id, as_of, run_by) VALUES (?, ?, ?)", [run_id, as_of, actor.user_id]
+        )
     result = RunResult(run_id, reg.code, as_of)
     creators = wh.rows("SELECT creator_id, name, country, rail FROM creators ORDER BY creator_id")
     for row in creators:
@@ -242,15 +281,21 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
             with wh.transaction() as cur:
                 decision, plan = _decide(cur, p, as_of)
                 if plan is not None and p.rail is not None:
-                    _write_payout(cur, run_id, p, p.rail, as_of, plan, actor.user_id)
+                    _write_payout(cur, run_id, p, p.rail, on=as_of, plan=plan, by=actor.user_id)
                 _record(cur, run_id, decision)
         except FxRateMissing as exc:
-            decision = Decision(p.creator_id, p.rail_code, "no_fx_rate", f"Not paid: {exc}", p.payout_currency)
+            decision = Decision(
+                p.creator_id, p.rail_code, "no_fx_rate", f"Not paid: {exc}", p.payout_currency
+            )
             with wh.transaction() as cur:
                 _record(cur, run_id, decision)
         except duckdb.ConstraintException:  # another run paid this creator for this date first
-            decision = Decision(p.creator_id, p.rail_code, "already_paid",
-                                f"A payout for {as_of} was made by another run; nothing paid twice.")
+            decision = Decision(
+                p.creator_id,
+                p.rail_code,
+                "already_paid",
+                f"A payout for {as_of} was made by another run; nothing paid twice.",
+            )
             with wh.transaction() as cur:
                 _record(cur, run_id, decision)
         result.decisions.append(decision)

@@ -15,10 +15,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..access import Actor, require_admin
-from ..creators import creator_region
-from ..db import warehouse
-from ..errors import Conflict, InvalidInput, NotFound
+from warehouse.access import Actor, require_admin
+from warehouse.creators import creator_region
+from warehouse.db import warehouse
+from warehouse.errors import Conflict, InvalidInput, NotFound
+
 from .ledger import payee
 
 STATUSES = ("scheduled", "paid", "failed", "reversed")
@@ -58,7 +59,8 @@ def mark_payout(
     day = on or datetime.now(ZoneInfo(wh.region.time_zone)).date()
     with wh.transaction() as cur:
         row = cur.execute(
-            "SELECT status, reference, amount, rail_fee, currency FROM payouts WHERE payout_id = ?", [payout_id]
+            "SELECT status, reference, amount, rail_fee, currency FROM payouts WHERE payout_id = ?",
+            [payout_id],
         ).fetchone()
         if not row:
             raise NotFound(f"No payout {payout_id} in the {region} warehouse.")
@@ -86,8 +88,10 @@ def mark_payout(
             cur.executemany(
                 "INSERT INTO ledger_entries (entry_id, creator_id, currency, kind, amount, value_date,"
                 " payout_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(f"{payout_id}:{kind}", creator_id, currency, kind, amt, day, payout_id, note)
-                 for kind, amt, note in returns],
+                [
+                    (f"{payout_id}:{kind}", creator_id, currency, kind, amt, day, payout_id, note)
+                    for kind, amt, note in returns
+                ],
             )
         return _payout(cur, payout_id)
 

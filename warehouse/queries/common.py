@@ -137,17 +137,18 @@ def data_version(actor: Actor, region: str) -> str:
     db = warehouse(region)
 
     def q(d: RegionWarehouse) -> Any:
-        return d.one(
-            "SELECT (SELECT count(*) FROM uploads),"
-            " (SELECT max(epoch_us(coalesce(loaded_at, received_at))) FROM uploads),"
-            " (SELECT count(*) FROM sales),"
-            " (SELECT count(*) FROM flagged_rows),"
-            " (SELECT count(*) FILTER (WHERE status <> 'pending') FROM flagged_rows),"
-            " (SELECT max(epoch_us(reviewed_at)) FROM flagged_rows),"
-            " (SELECT count(*) FROM creators),"
-            " (SELECT count(*) FROM fx_rates),"
-            " (SELECT sum(usd_rate) FROM fx_rates)"
+        # UNION ALL of small scans: DuckDB plans many scalar subqueries in one SELECT slowly.
+        return d.rows(
+            "SELECT 1 AS k, count(*), CAST(max(epoch_us(coalesce(loaded_at, received_at))) AS VARCHAR)"
+            " FROM uploads"
+            " UNION ALL SELECT 2, count(*), NULL FROM sales"
+            " UNION ALL SELECT 3, count(*), CAST(count(*) FILTER (WHERE status <> 'pending') AS VARCHAR)"
+            " FROM flagged_rows"
+            " UNION ALL SELECT 4, 0, CAST(max(epoch_us(reviewed_at)) AS VARCHAR) FROM flagged_rows"
+            " UNION ALL SELECT 5, count(*), NULL FROM creators"
+            " UNION ALL SELECT 6, count(*), CAST(sum(usd_rate) AS VARCHAR) FROM fx_rates"
+            " ORDER BY k"
         )
 
-    row = run(db, q)
-    return db.key[1] + "|" + "|".join(str(v) for v in (row or ()))
+    rows = run(db, q)
+    return db.key[1] + "|" + "|".join(f"{n}/{extra}" for _, n, extra in rows)

@@ -16,10 +16,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..access import Actor, require_creator
+from ..access import Actor, can_upload_for, require_creator
 from ..creators import creator_region
-from ..db import RegionWarehouse, warehouse
-from ..errors import PermissionDenied
+from ..db import RegionWarehouse, control, warehouse
+from ..errors import PermissionDenied, RegionUnavailable, WarehouseBusy
 from .common import CONVERTED_SALES, Period, frame, grain_part, run, time_zone, usd
 
 _INTERVAL = {"day": "INTERVAL 1 DAY", "week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
@@ -257,3 +257,27 @@ def flagged_summary(actor: Actor, creator_id: str) -> dict[str, int]:
     out = {"pending": 0, "approved": 0, "rejected": 0}
     out.update({str(s): int(n) for s, n in rows})
     return out
+
+
+def upload_targets(actor: Actor) -> list[dict[str, str]]:
+    """Creators ``actor`` may upload for — themself for a creator, the creators of a
+    reviewer's regions, everyone for an admin — as ``creator_id, name, region``, by name.
+    Creators of a region that cannot be reached are left out."""
+    if actor.role == "manager":
+        raise PermissionDenied("Managers read regional aggregates; they do not upload for creators.")
+    directory = control().rows("SELECT creator_id, region FROM creator_directory ORDER BY creator_id")
+    by_region: dict[str, list[str]] = {}
+    for cid, region in directory:
+        if can_upload_for(actor, str(cid), str(region)):
+            by_region.setdefault(str(region), []).append(str(cid))
+    out: list[dict[str, str]] = []
+    for region, ids in by_region.items():
+        try:
+            names = dict(warehouse(region).rows(
+                "SELECT creator_id, name FROM creators WHERE creator_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                [ids],
+            ))
+        except (RegionUnavailable, WarehouseBusy):
+            continue
+        out += [{"creator_id": cid, "name": str(names.get(cid, cid)), "region": region} for cid in ids]
+    return sorted(out, key=lambda t: (t["name"].lower(), t["creator_id"]))

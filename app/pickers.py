@@ -1,0 +1,44 @@
+"""Shared inputs: a date range and a time grain. Each owns the session-state key it is given."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from warehouse.queries import GRAINS, Period
+
+
+def period_picker(key: str, latest: date | None = None, default_days: int = 90,
+                  earliest: date | None = None) -> Period:
+    """A date range, by default the ``default_days`` up to ``latest`` (or today). A range still
+    being picked (one date so far) counts as that single day."""
+    end = latest or date.today()
+    start = end - timedelta(days=default_days - 1)
+    if earliest and earliest > start:
+        start = min(earliest, end)
+    picked = st.date_input("Dates", value=(start, end), key=key, format="YYYY-MM-DD")
+    if isinstance(picked, date):
+        return Period(picked, picked)
+    chosen = [d for d in (picked or ()) if isinstance(d, date)]
+    if not chosen:
+        return Period(start, end)
+    return Period(chosen[0], chosen[-1]) if len(chosen) > 1 else Period(chosen[0], chosen[0])
+
+
+def default_grain(period: Period) -> str:
+    """Days for up to ~two months, weeks up to ~seven months, months beyond."""
+    if period.days <= 62:
+        return "day"
+    if period.days <= 213:
+        return "week"
+    return "month"
+
+
+def grain_picker(key: str, period: Period) -> str:
+    """Day, week or month (from the warehouse's allow-list)."""
+    picked = st.segmented_control(
+        "Per", list(GRAINS), default=default_grain(period), key=key,
+        format_func=lambda g: {"day": "Day", "week": "Week", "month": "Month"}[g],
+    )
+    return picked if picked in GRAINS else default_grain(period)

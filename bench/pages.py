@@ -1,0 +1,253 @@
+"""How fast the pages are on three regions of 5,000,000 sales each.
+
+    python bench/pages.py [--rows 5000000] [--creators 2000] [--keep DIR]
+
+Builds the regions in a temporary ``KASUWA_DATA_DIR`` with SQL ``generate_series`` through the
+warehouse API (creators, monthly uploads, sales, 1 % flagged rows — most already reviewed —
+and demo FX rates), refreshes the rollups, then runs every page a creator, a reviewer and a
+manager can open with Streamlit's AppTest and prints the server-side time of the page script
+(measured inside the script thread), cold (Streamlit's caches cleared) and warm (run again).
+Targets: creator pages ≤ 300 ms warm; the manager's regions page ≤ 1 s cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REGIONS = {
+    "west-africa": ("wa", ["NG", "GH", "SN", "CI"], ["NGN", "GHS", "XOF", "USD"]),
+    "east-africa": ("ea", ["KE", "UG", "TZ", "RW"], ["KES", "UGX", "USD"]),
+    "south-asia": ("sa", ["PK", "BD", "IN"], ["PKR", "BDT", "USD"]),
+}
+SOURCES = ["gumroad", "etsy", "paystack", "flutterwave", "stripe"]
+CHANNELS = ["card", "bank", "mobile_money", "paypal"]
+BUYERS = ["NG", "GH", "KE", "US", "GB", "PK", "BD", "SN", "CI", "UG", "DE", "FR", "CA", "ZA"]
+RULES = ["expect_column_values_to_be_between", "expect_column_values_to_not_be_null",
+         "expect_column_values_to_be_in_set"]
+MONTHS = 6
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def build_region(code: str, rows: int, creators: int) -> dict[str, float]:
+    """Creators, uploads (one per creator and month), sales, flagged rows and rates of one region."""
+    from warehouse import fx
+    from warehouse.db import control, warehouse
+    from warehouse.queries.metrics import refresh_rollups
+
+    prefix, countries, currencies = REGIONS[code]
+    uploads = creators * MONTHS
+    per_upload = max(1, rows // uploads)
+    flagged = max(1, per_upload // 100)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    db = warehouse(code)
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO creators (creator_id, name, country, joined_at)"
+            " SELECT $p || '-' || lpad(CAST(c AS VARCHAR), 5, '0'), 'Creator ' || c,"
+            "  list_extract($countries, 1 + CAST(c % len($countries) AS INTEGER)),"
+            "  $start + to_hours(CAST(hash(c) % (24 * 30 * $months) AS BIGINT))"
+            " FROM range($n) t(c)",
+            {"p": prefix, "countries": countries, "start": START, "months": MONTHS, "n": creators},
+        )
+        cur.execute(
+            "INSERT INTO uploads (upload_id, creator_id, file_name, sha256, size_bytes, landing_path, profile,"
+            " source, status, rows_total, rows_loaded, rows_flagged, rows_skipped, rows_known, received_at,"
+            " loaded_at, message)"
+            " SELECT $p || '-u' || u, $p || '-' || lpad(CAST(u // $months AS VARCHAR), 5, '0'),"
+            "  'export-' || u || '.csv', md5(CAST(u AS VARCHAR)), 40000, '/dev/null', 'generic',"
+            "  list_extract($sources, 1 + CAST((u // $months) % 5 AS INTEGER)), 'loaded',"
+            "  $per + $flagged, $per, $flagged, 0, 0, r, r + to_milliseconds(CAST(800 + hash(u) % 9000 AS BIGINT)),"
+            "  'bench'"
+            " FROM (SELECT u, $start + to_days(CAST(30 * (u % $months) + 29 AS INTEGER))"
+            "       + to_minutes(CAST(hash(u) % 1400 AS BIGINT)) AS r FROM range($uploads) t(u))",
+            {"p": prefix, "months": MONTHS, "sources": SOURCES, "per": per_upload, "flagged": flagged,
+             "start": START, "uploads": uploads},
+        )
+    times["creators+uploads"] = time.perf_counter() - t0
+    control().execute(
+        "INSERT INTO creator_directory (creator_id, region, country)"
+        " SELECT $p || '-' || lpad(CAST(c AS VARCHAR), 5, '0'), $code,"
+        "  list_extract($countries, 1 + CAST(c % len($countries) AS INTEGER)) FROM range($n) t(c)"
+        " ON CONFLICT DO NOTHING",
+        {"p": prefix, "code": code, "countries": countries, "n": creators},
+    )
+    t0 = time.perf_counter()
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO sales (sale_id, creator_id, source, order_id, line, product, quantity, sold_at,"
+            " currency, gross, fees, net, refunded, buyer_country, channel, upload_id, row_number, loaded_at)"
+            " SELECT upload_id || ':' || (r + 1), creator_id, source, 'o-' || i, 1, 'Product ' || (h % 20),"
+            "  CAST(1 + h % 3 AS INTEGER), sold_at, currency, gross, fees, gross - fees,"
+            "  CASE WHEN i % 50 = 0 THEN gross ELSE 0 END, list_extract($buyers, 1 + CAST(h % 14 AS INTEGER)),"
+            "  list_extract($channels, 1 + CAST(h % 4 AS INTEGER)), upload_id, r + 1, sold_at"
+            " FROM ("
+            "  SELECT i, r, h, upload_id, creator_id, source, currency, sold_at,"
+            "   CAST(CASE WHEN currency IN ('XOF', 'UGX') THEN 500 + h % 90000"
+            "        WHEN currency = 'USD' THEN (200 + h % 9800) / 100.0"
+            "        ELSE (100000 + h % 4900000) / 100.0 END AS DECIMAL(18,4)) AS gross,"
+            "   CAST(CASE WHEN currency IN ('XOF', 'UGX') THEN (500 + h % 90000) // 10"
+            "        WHEN currency = 'USD' THEN (200 + h % 9800) // 10 / 100.0"
+            "        ELSE (100000 + h % 4900000) // 10 / 100.0 END AS DECIMAL(18,4)) AS fees"
+            "  FROM ("
+            "   SELECT i, i % $per AS r, hash(i * 7 + 1) AS h,"
+            "    $p || '-u' || (i // $per) AS upload_id,"
+            "    $p || '-' || lpad(CAST(i // $per // $months AS VARCHAR), 5, '0') AS creator_id,"
+            "    list_extract($sources, 1 + CAST((i // $per // $months) % 5 AS INTEGER)) AS source,"
+            "    list_extract($currencies, 1 + CAST((i // $per // $months) % len($currencies) AS INTEGER))"
+            "      AS currency,"
+            "    $start + to_days(CAST(30 * ((i // $per) % $months) AS INTEGER))"
+            "     + to_seconds(CAST((i % $per) * 2592000 // $per AS BIGINT)) AS sold_at"
+            "   FROM range($rows) t(i)))",
+            {"per": per_upload, "p": prefix, "months": MONTHS, "sources": SOURCES, "currencies": currencies,
+             "start": START, "rows": per_upload * uploads, "buyers": BUYERS, "channels": CHANNELS},
+        )
+        cur.execute(
+            "INSERT INTO flagged_rows (flag_id, upload_id, creator_id, row_number, raw, reasons, rules, status,"
+            " reviewed_by, reviewed_at, note, created_at)"
+            " SELECT upload_id || ':' || (rows_loaded + k + 1), upload_id, creator_id, rows_loaded + k + 1,"
+            "  '{\"amount\": \"-5.00\"}', ['amount is negative'], [list_extract($rules, 1 + CAST(hash(upload_id, k) % 3 AS INTEGER))],"
+            "  CASE WHEN hash(upload_id, k) % 10 < 7 THEN 'approved' ELSE 'pending' END,"
+            "  CASE WHEN hash(upload_id, k) % 10 < 7 THEN 'reviewer' END,"
+            "  CASE WHEN hash(upload_id, k) % 10 < 7 THEN loaded_at + INTERVAL 20 HOUR END, NULL, loaded_at"
+            " FROM uploads, range($flagged) t(k)",
+            {"rules": RULES, "flagged": flagged},
+        )
+    times["sales+flagged"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fx.seed_demo_rates(code, START.date() - timedelta(days=30), START.date() + timedelta(days=30 * MONTHS + 30))
+    db.execute("CHECKPOINT")
+    times["rates+checkpoint"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    refresh_rollups(code, full=True)
+    times["rollups (full)"] = time.perf_counter() - t0
+    return times
+
+
+def incremental_refresh(code: str) -> float:
+    """Time ``refresh_rollups`` after one more monthly upload of ~400 rows (what an ingest adds)."""
+    from warehouse.db import warehouse
+    from warehouse.queries.metrics import refresh_rollups
+
+    prefix = REGIONS[code][0]
+    with warehouse(code).transaction() as cur:
+        cur.execute(
+            "INSERT INTO uploads (upload_id, creator_id, file_name, sha256, size_bytes, landing_path, status,"
+            " rows_total, rows_loaded, received_at, loaded_at) VALUES ($u, $c, 'x.csv', 'x', 1, '/dev/null',"
+            " 'loaded', 400, 400, now(), now())", {"u": f"{prefix}-extra", "c": f"{prefix}-00000"},
+        )
+        cur.execute(
+            "INSERT INTO sales (sale_id, creator_id, source, order_id, product, quantity, sold_at, currency,"
+            " gross, fees, net, refunded, upload_id, row_number)"
+            " SELECT $u || ':' || i, $c, 'generic', 'x-' || i, 'Extra', 1, $t, 'USD', 10, 1, 9, 0, $u, i"
+            " FROM range(400) t(i)", {"u": f"{prefix}-extra", "c": f"{prefix}-00000", "t": START},
+        )
+    t0 = time.perf_counter()
+    refresh_rollups(code)
+    return time.perf_counter() - t0
+
+
+_WRAPPER = """
+import builtins, runpy, time
+import streamlit as st
+if {cold!r}:
+    st.cache_data.clear()
+_t = time.perf_counter()
+try:
+    runpy.run_path({path!r}, run_name="__main__")
+finally:
+    builtins._kasuwa_bench_elapsed = time.perf_counter() - _t
+"""
+
+
+def run_page(page: str, actor: object, cold: bool) -> tuple[float, list[str]]:
+    """Server-side seconds of one run of ``page`` for ``actor`` (and any exceptions it showed)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(_WRAPPER.format(path=str(ROOT / page), cold=cold), default_timeout=600)
+    at.session_state["kasuwa_actor"] = actor
+    at.session_state["kasuwa_last_seen"] = time.time()
+    at.run()
+    problems = [str(getattr(e, "value", e))[:200] for e in at.exception]
+    problems += [str(e.value)[:200] for e in at.error]
+    return float(builtins._kasuwa_bench_elapsed), problems  # type: ignore[attr-defined]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=5_000_000, help="sales per region")
+    ap.add_argument("--creators", type=int, default=2000, help="creators per region")
+    ap.add_argument("--repeat", type=int, default=3, help="warm runs per page (median shown)")
+    ap.add_argument("--keep", help="build in (or reuse) this folder instead of a temporary one")
+    args = ap.parse_args(argv)
+
+    data_dir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kasuwa-bench-"))
+    reuse = bool(args.keep) and (data_dir / "warehouses").exists()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # like a shell would: the settings module reads the environment when asked
+    os.environ["KASUWA_DATA_DIR"] = str(data_dir)  # noqa: TID251
+    from warehouse.access import Actor
+    from warehouse.db import close_all, init_all
+
+    try:
+        print(f"data dir: {data_dir}{' (reused)' if reuse else ''}")
+        if not reuse:
+            init_all()
+            for code in REGIONS:
+                t0 = time.perf_counter()
+                parts = build_region(code, args.rows, args.creators)
+                detail = ", ".join(f"{k} {v:.1f}s" for k, v in parts.items())
+                print(f"built {code}: {args.rows:,} sales in {time.perf_counter() - t0:.1f}s ({detail})")
+            for code in REGIONS:
+                print(f"rollup refresh after one more upload ({code}): {incremental_refresh(code) * 1000:.0f} ms")
+        actors = {
+            "creator": Actor("bench-creator", "creator", creator_id="wa-00042"),
+            "reviewer": Actor("bench-reviewer", "reviewer", regions=frozenset({"west-africa"})),
+            "manager": Actor("bench-manager", "manager"),
+        }
+        from app.registry import pages_for
+
+        print(f"\n{'role':9} {'page':28} {'first open':>11} {'cold':>9} {'warm':>9}  target")
+        verdicts = []
+        for role, actor in actors.items():
+            for spec in pages_for(role):
+                if not (ROOT / spec.path).exists():
+                    continue
+                close_all()
+                first, problems = run_page(spec.path, actor, cold=True)
+                cold, more = run_page(spec.path, actor, cold=True)
+                warm = statistics.median(run_page(spec.path, actor, cold=False)[0] for _ in range(args.repeat))
+                target = ""
+                if role == "creator":
+                    ok = warm <= 0.300
+                    target = f"warm ≤ 300 ms: {'met' if ok else 'MISSED'}"
+                    verdicts.append(ok)
+                elif spec.path == "pages/regions.py":
+                    ok = cold <= 1.0
+                    target = f"cold ≤ 1 s: {'met' if ok else 'MISSED'}"
+                    verdicts.append(ok)
+                print(f"{role:9} {spec.path:28} {first * 1000:9.0f}ms {cold * 1000:7.0f}ms {warm * 1000:7.0f}ms  {target}")
+                for p in dict.fromkeys(problems + more):
+                    print(f"{'':9} ! {p}")
+        print(f"\ntargets met: {sum(verdicts)} of {len(verdicts)}")
+        return 0
+    finally:
+        close_all()
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

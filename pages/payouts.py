@@ -1,0 +1,29 @@
+"""My payouts (creators): balance now, the next payout and why, payout history with statuses
+and references, monthly statements (CSV and PDF), and what each rail available in the
+creator's country would have cost on their last 90 days of sales. Own data only."""
+
+import streamlit as st
+
+from app import payouts_view as view
+from app.errors import show_error
+from app.format import region_locale
+from app.query_cache import creator_region
+from app.session import require_page
+from warehouse.errors import KasuwaError
+from warehouse.payouts.outlook import payout_outlook
+
+actor = require_page(__file__)
+st.title("My payouts")
+
+try:
+    creator_id = str(actor.creator_id)
+    locale = region_locale(creator_region(creator_id))
+    view.outlook_block(payout_outlook(actor, creator_id), locale)
+    st.subheader("Payout history")
+    view.history_table(actor, creator_id, locale)
+    st.subheader("Monthly statements")
+    view.statement_downloads(actor, creator_id)
+    st.subheader("What each payment rail would have cost you")
+    view.rail_comparison(actor, creator_id, locale)
+except KasuwaError as exc:
+    show_error(exc)

@@ -1,0 +1,48 @@
+"""Upload (creators for themselves; reviewers and admins on a creator's behalf): pick one or more
+exports, watch them being read, checked and loaded, then read a report per file. A file whose
+headers match no profile opens a column-mapping step that can be saved as a new profile."""
+
+import streamlit as st
+
+from app import upload_view as up
+from app.errors import show_error
+from app.format import plain, region_locale
+from app.query_cache import creator_region
+from app.session import require_page
+from warehouse.errors import KasuwaError
+from warehouse.ingest import IngestResult
+
+actor = require_page(__file__)
+st.title("Upload sales exports")
+st.caption(
+    "CSV, TSV or Excel exports from Gumroad, Etsy, Shopify, Stripe, PayPal, Paystack, Flutterwave, "
+    "bank and mobile-money statements, or your own spreadsheet. Every row is checked; rows with "
+    "problems wait for a reviewer while the rest load straight away."
+)
+
+try:
+    creator_id = up.pick_creator(actor)
+    if creator_id:
+        locale = region_locale(creator_region(creator_id))
+        files = st.file_uploader(
+            "Sales exports", accept_multiple_files=True, key=f"up_files_{creator_id}",
+            help="The same file uploaded twice is recognised and not counted again.",
+        ) or []
+        done = up.results()
+        fresh = [f for f in files if up.file_key(creator_id, f) not in done]
+        for number, file in enumerate(fresh, start=1):
+            done[up.file_key(creator_id, file)] = up.run_ingest(actor, creator_id, file, number, len(fresh))
+        for file in files:
+            key = up.file_key(creator_id, file)
+            result = done.get(key)
+            if result is None:
+                continue
+            with st.container(border=True):
+                up.report(result, file.name, locale)
+                saved = st.session_state.get(f"up_saved_{key}")
+                if saved:
+                    st.success(f"Saved as profile **{plain(saved)}**: the next file like this loads without asking.")
+                if isinstance(result, IngestResult) and result.status == "rejected" and result.missing:
+                    up.mapping_step(actor, creator_id, key, result, file)
+except KasuwaError as exc:
+    show_error(exc)

@@ -1,0 +1,83 @@
+"""``kasuwa payouts run --region R --as-of DATE`` and ``kasuwa payouts mark PAYOUT_ID STATUS``.
+
+Both act as the machine operator (an administrator). Exit 0 on success, 1 with a one-line
+reason on stderr when the warehouse refuses (unknown payout, a move that is not allowed),
+2 for usage errors such as a malformed date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from typing import Any
+
+from warehouse.access import Actor
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-13") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runs import money, run_payouts
+
+    result = run_payouts(Actor.operator(), args.region, args.as_of)
+    for d in result.decisions:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "run_id": result.run_id,
+                        "creator_id": d.creator_id,
+                        "rail": d.rail,
+                        "decision": d.decision,
+                        "currency": d.currency,
+                        "amount": None if d.amount is None else str(d.amount),
+                        "payout_id": d.payout_id,
+                        "next_payout": d.next_payout,
+                        "reason": d.reason,
+                    },
+                    default=str,
+                )
+            )
+        else:
+            print(f"{d.creator_id}: {d.decision} — {d.reason}")
+    paid = result.payouts
+    totals: dict[str, Any] = {}
+    for d in paid:
+        if d.currency and d.amount is not None:
+            totals[d.currency] = totals.get(d.currency, 0) + d.amount
+    summary = ", ".join(money(v, c) for c, v in sorted(totals.items())) or "nothing"
+    n = len(result.decisions)
+    line = f"run {result.run_id}: {len(paid)} payout(s) scheduled ({summary}) for {n} creator(s)"
+    print(line if not args.json else json.dumps({"run_id": result.run_id, "payouts": len(paid)}))
+    return 0
+
+
+def _cmd_mark(args: argparse.Namespace) -> int:
+    from .status import mark_payout
+
+    p = mark_payout(Actor.operator(), args.payout_id, args.status, args.reference)
+    ref = f" (reference {p['reference']})" if p.get("reference") else ""
+    print(f"{p['payout_id']}: {p['status']}{ref} — {p['amount']} {p['currency']} to {p['creator_id']}")
+    return 0
+
+
+def register_cli(sub: Any) -> None:
+    """Add ``payouts run`` and ``payouts mark`` to the ``kasuwa`` command."""
+    payouts = sub.add_parser("payouts", help="payout runs and payout status")
+    psub = payouts.add_subparsers(dest="payouts_command", required=True)
+    run = psub.add_parser("run", help="pay what is due in a region on a date (idempotent)")
+    run.add_argument("--region", required=True, metavar="R")
+    run.add_argument("--as-of", required=True, type=_day, metavar="DATE", help="payout date, YYYY-MM-DD")
+    run.add_argument("--json", action="store_true", help="one JSON object per creator, then a summary")
+    run.set_defaults(fn=_cmd_run)
+    mark = psub.add_parser("mark", help="record a payout as paid, failed or reversed")
+    mark.add_argument("payout_id", metavar="PAYOUT_ID")
+    mark.add_argument("status", choices=("paid", "failed", "reversed"))
+    mark.add_argument("--reference", metavar="REF", help="the rail's transfer reference (required for paid)")
+    mark.set_defaults(fn=_cmd_mark)

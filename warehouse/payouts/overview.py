@@ -1,0 +1,133 @@
+"""Payouts across regions for programme managers — aggregates only, never a creator's rows —
+and the payout list administrators mark paid.
+
+Each region is asked separately; a region that cannot be reached is reported in
+``unavailable`` and the others still answer. USD equivalents use the latest rate on or before
+the last day of the month (rounded half-up to cents); without one the USD figure is None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from warehouse.access import Actor, manager_regions, require_admin
+from warehouse.db import warehouse
+from warehouse.errors import RegionUnavailable, WarehouseBusy
+from warehouse.regions import get_region, region_codes
+
+from .fx import FxRateMissing, RateBook
+from .statements import month_bounds
+
+
+@dataclass
+class Overview:
+    by_month: list[dict[str, Any]] = field(default_factory=list)  # region, month, currency, payouts, ...
+    fees_by_rail: list[dict[str, Any]] = field(default_factory=list)
+    waiting: list[dict[str, Any]] = field(default_factory=list)  # creators waiting on a minimum
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def _usd(rates: RateBook, amount: Decimal, currency: str, on: date) -> Decimal | None:
+    try:
+        return rates.convert(Decimal(amount), currency, "USD", on).amount_to
+    except FxRateMissing:
+        return None
+
+
+def _region_overview(code: str, out: Overview) -> None:
+    wh = warehouse(code)
+    with wh.cursor() as cur:
+        rates = RateBook.load(cur)
+        months = cur.execute(
+            "SELECT strftime(as_of, '%Y-%m') AS month, currency, count(*) AS payouts,"
+            " count(*) FILTER (WHERE status = 'paid') AS paid,"
+            " count(*) FILTER (WHERE status = 'scheduled') AS scheduled,"
+            " count(*) FILTER (WHERE status IN ('failed', 'reversed')) AS failed_or_reversed,"
+            " count(DISTINCT creator_id) AS creators,"
+            " sum(amount) FILTER (WHERE status IN ('scheduled', 'paid')) AS amount,"
+            " sum(rail_fee) FILTER (WHERE status IN ('scheduled', 'paid')) AS rail_fees"
+            " FROM payouts GROUP BY ALL ORDER BY month, currency"
+        ).fetchall()
+        fees = cur.execute(
+            "SELECT rail, currency, count(*) AS payouts, sum(rail_fee) AS rail_fees, sum(amount) AS amount"
+            " FROM payouts WHERE status IN ('scheduled', 'paid') GROUP BY ALL ORDER BY rail, currency"
+        ).fetchall()
+        waiting = cur.execute(
+            "SELECT rail, currency, count(*) AS creators, sum(amount) AS waiting, max(minimum) AS minimum,"
+            " max(as_of) AS as_of FROM ("
+            "  SELECT d.*, r.as_of, row_number() OVER (PARTITION BY d.creator_id"
+            "   ORDER BY r.as_of DESC, d.decided_at DESC) AS rn"
+            "  FROM payout_decisions d JOIN payout_runs r USING (run_id)) last"
+            " WHERE rn = 1 AND decision = 'below_minimum' GROUP BY ALL ORDER BY rail, currency"
+        ).fetchall()
+    for month, currency, n, paid, scheduled, bad, creators, raw_amount, rail_fees in months:
+        amount = Decimal(raw_amount or 0)
+        year, mon = (int(x) for x in month.split("-"))
+        out.by_month.append(
+            {
+                "region": code,
+                "month": month,
+                "currency": currency,
+                "payouts": n,
+                "paid": paid,
+                "scheduled": scheduled,
+                "failed_or_reversed": bad,
+                "creators": creators,
+                "amount": amount,
+                "rail_fees": Decimal(rail_fees or 0),
+                "amount_usd": _usd(rates, amount, currency, month_bounds(year, mon)[1]),
+            }
+        )
+    for rail, currency, n, rail_fees, amount in fees:
+        out.fees_by_rail.append(
+            {
+                "region": code,
+                "rail": rail,
+                "currency": currency,
+                "payouts": n,
+                "rail_fees": Decimal(rail_fees or 0),
+                "amount": Decimal(amount or 0),
+            }
+        )
+    for rail, currency, creators, amount, minimum, as_of in waiting:
+        out.waiting.append(
+            {
+                "region": code,
+                "rail": rail,
+                "currency": currency,
+                "creators": creators,
+                "waiting": Decimal(amount or 0),
+                "minimum": minimum,
+                "last_run": as_of,
+            }
+        )
+
+
+def payouts_overview(actor: Actor, regions: list[str] | None = None) -> Overview:
+    """Payouts per region and month, rail fees per rail, and creators whose latest run left them
+    below their rail's minimum — for the regions ``actor`` may read (managers and admins).
+    """
+    allowed = manager_regions(actor, region_codes())
+    out = Overview()
+    for code in allowed if regions is None else [c for c in regions if c in allowed]:
+        try:
+            _region_overview(code, out)
+        except (RegionUnavailable, WarehouseBusy) as exc:
+            out.unavailable[code] = str(exc)
+    return out
+
+
+def admin_payouts(
+    actor: Actor, region: str, status: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Payouts of ``region`` (newest first), optionally of one status — administrators only."""
+    require_admin(actor)
+    reg = get_region(region)
+    return warehouse(reg).dicts(
+        "SELECT payout_id, creator_id, rail, currency, amount, rail_fee, as_of, status, reference"
+        " FROM payouts WHERE (? IS NULL OR status = ?) ORDER BY as_of DESC, payout_id LIMIT ?",
+        [status, status, int(limit)],
+    )

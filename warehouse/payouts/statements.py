@@ -1,0 +1,252 @@
+"""Monthly statements: opening balance, every ledger entry of the month, closing balance, per
+currency — as CSV (spreadsheet-safe) and as PDF (fpdf2).
+
+For each currency ``opening + Σ entries of the month = closing`` exactly; the statement shows
+amounts at the currency's minor unit (they are exact there: sales are stored in minor units
+and every computed figure is rounded to them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from warehouse.access import Actor
+from warehouse.db import warehouse
+from warehouse.errors import InvalidInput
+from warehouse.money import quantum
+
+from .ledger import ZERO, balances_before, entries_of, payee
+
+KIND_WORDS = {
+    "sale": "Sale",
+    "platform_fee": "Platform fee",
+    "adjustment": "Adjustment (export net)",
+    "refund": "Refund",
+    "fx_out": "Converted out",
+    "fx_in": "Converted in",
+    "payout": "Payout",
+    "rail_fee": "Rail fee",
+    "payout_return": "Payout returned",
+    "rail_fee_return": "Rail fee returned",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+
+
+@dataclass
+class Statement:
+    creator_id: str
+    name: str
+    region: str
+    year: int
+    month: int
+    opening: dict[str, Decimal]
+    closing: dict[str, Decimal]
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted(set(self.opening) | set(self.closing))
+
+    def totals(self, currency: str) -> dict[str, Decimal]:
+        """Σ amount per entry kind of ``currency`` this month."""
+        out: dict[str, Decimal] = {}
+        for e in self.entries:
+            if e["currency"] == currency:
+                out[e["kind"]] = out.get(e["kind"], ZERO) + e["amount"]
+        return out
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    if not (1 <= month <= 12 and 2000 <= year <= 2200):
+        raise InvalidInput(f"{year}-{month:02d} is not a month a statement can cover.")
+    start = date(year, month, 1)
+    end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+    return start, end
+
+
+def monthly_statement(actor: Actor, creator_id: str, year: int, month: int) -> Statement:
+    """The statement of ``year-month`` for ``creator_id`` (own data or admin)."""
+    p = payee(actor, creator_id)
+    start, end = month_bounds(year, month)
+    with warehouse(p.region).cursor() as cur:
+        opening = balances_before(cur, p, start)
+        rows = entries_of(cur, p, start, end)
+    closing = dict(opening)
+    for e in rows:
+        e["amount"] = Decimal(e["amount"])
+        closing[e["currency"]] = closing.get(e["currency"], ZERO) + e["amount"]
+    for c in closing:
+        opening.setdefault(c, ZERO)
+    return Statement(creator_id, p.name, p.region.code, year, month, opening, closing, rows)
+
+
+def statement_months(actor: Actor, creator_id: str) -> list[tuple[int, int]]:
+    """Months (newest first) in which the creator's ledger has entries."""
+    p = payee(actor, creator_id)
+    with warehouse(p.region).cursor() as cur:
+        rows = entries_of(cur, p)
+    return sorted({(e["day"].year, e["day"].month) for e in rows}, reverse=True)
+
+
+def fmt(amount: Decimal, currency: str) -> str:
+    """Plain, locale-neutral text for files: 1234.5 NGN -> '1,234.50'."""
+    return f"{amount.quantize(quantum(currency)):,}"
+
+
+def guard(cell: Any) -> str:
+    """Text safe in a spreadsheet: a cell starting with = + - @ tab CR LF gets a leading quote."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def statement_csv(st: Statement) -> bytes:
+    """UTF-8 (with BOM, for Excel) CSV: one row per entry plus opening and closing rows.
+
+    Amounts are plain numbers (``-12.50``); every text cell is guarded against formulas.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(
+        ["date", "currency", "kind", "description", "amount", "balance", "sale_id", "upload_id", "payout_id"]
+    )
+    for c in st.currencies:
+        q = quantum(c)
+        running = st.opening.get(c, ZERO)
+        w.writerow(
+            [
+                f"{st.year:04d}-{st.month:02d}-01",
+                c,
+                "opening",
+                "Opening balance",
+                "",
+                running.quantize(q),
+                "",
+                "",
+                "",
+            ]
+        )
+        for e in st.entries:
+            if e["currency"] != c:
+                continue
+            running += e["amount"]
+            w.writerow(
+                [
+                    e["day"].isoformat(),
+                    c,
+                    e["kind"],
+                    guard(e["note"]),
+                    e["amount"].quantize(q),
+                    running.quantize(q),
+                    guard(e["sale_id"]),
+                    guard(e["upload_id"]),
+                    guard(e["payout_id"]),
+                ]
+            )
+        w.writerow(["", c, "closing", "Closing balance", "", st.closing.get(c, ZERO).quantize(q), "", "", ""])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _font(pdf: Any) -> str:
+    """DejaVu Sans when the system has it (Unicode names), else Helvetica (Latin-1 only)."""
+    for d in _FONT_DIRS:
+        regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            pdf.add_font("DejaVu", "", str(regular))
+            pdf.add_font("DejaVu", "B", str(bold))
+            return "DejaVu"
+    return "Helvetica"
+
+
+def _text(value: Any, font: str, limit: int = 48) -> str:
+    text = "" if value is None else str(value)
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    if font == "Helvetica":
+        text = text.replace("…", "...").replace("−", "-").encode("latin-1", "replace").decode("latin-1")
+    return text
+
+
+def statement_pdf(st: Statement) -> bytes:
+    """A printable A4 statement: per currency a summary by kind and every entry of the month."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    font = _font(pdf)
+    pdf.add_page()
+    pdf.set_font(font, "B", 15)
+    pdf.cell(0, 9, _text(f"Kasuwa payout statement — {st.label}", font, 90), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 10)
+    pdf.cell(
+        0,
+        6,
+        _text(f"Creator: {st.name} ({st.creator_id}) · region {st.region}", font, 120),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    if not st.currencies:
+        pdf.cell(0, 8, "No money moved this month.", new_x="LMARGIN", new_y="NEXT")
+    widths = (22, 34, 62, 36, 36)
+    for c in st.currencies:
+        pdf.ln(4)
+        pdf.set_font(font, "B", 12)
+        pdf.cell(0, 8, c, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(font, "", 10)
+        pdf.cell(
+            0, 6, f"Opening balance: {fmt(st.opening.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT"
+        )
+        for kind, total in st.totals(c).items():
+            pdf.cell(
+                0,
+                6,
+                _text(f"{KIND_WORDS.get(kind, kind)}: {fmt(total, c)} {c}", font, 90),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+        pdf.set_font(font, "B", 10)
+        pdf.cell(
+            0, 6, f"Closing balance: {fmt(st.closing.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.ln(2)
+        for head, wd in zip(("Date", "Kind", "Description", "Amount", "Reference"), widths, strict=True):
+            pdf.cell(wd, 6, head, border="B")
+        pdf.ln()
+        pdf.set_font(font, "", 9)
+        for e in st.entries:
+            if e["currency"] != c:
+                continue
+            ref = e["payout_id"] or e["sale_id"] or ""
+            cells = (
+                e["day"].isoformat(),
+                KIND_WORDS.get(e["kind"], e["kind"]),
+                _text(e["note"], font, 34),
+                fmt(e["amount"], c),
+                _text(ref, font, 20),
+            )
+            for i, (value, wd) in enumerate(zip(cells, widths, strict=True)):
+                pdf.cell(wd, 5.5, _text(value, font), align="R" if i == 3 else "L")
+            pdf.ln()
+    pdf.ln(4)
+    pdf.set_font(font, "", 8)
+    pdf.multi_cell(
+        0,
+        4,
+        _text(
+            "Fees are rounded half-up to the currency's minor unit on each sale or payout; conversions "
+            "use the latest rate on or before the payout day and are rounded once. "
+            "Opening + entries = closing, exactly.",
+            font,
+            400,
+        ),
+    )
+    return bytes(pdf.output())
