@@ -25,6 +25,12 @@ from babel.numbers import format_decimal, format_percent
 from warehouse.money import exponent, is_currency
 
 DEFAULT_LOCALE = "en"
+_WJ = "\u2060"
+_AUTOLINKS = (
+    (re.compile(r"\\@"), "\\@" + _WJ),
+    (re.compile(r"\\:\\/\\/"), "\\:\\/\\/" + _WJ),
+    (re.compile(r"(?i)\b(www)\\\."), "\\1" + _WJ + "\\."),
+)
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&\"'=^@%;,?/])")
 
 
@@ -105,5 +111,12 @@ def age(value: timedelta | datetime | None, locale: str | None = None, now: date
 
 
 def plain(text: Any) -> str:
-    """``text`` escaped for Markdown: shows literally, never as a link, image, HTML or emoji."""
-    return _SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """``text`` escaped for Markdown: shows literally, never as a link, image, HTML or emoji.
+
+    Backslash escapes stop Markdown syntax; GFM's autolinking of bare emails and URLs runs on
+    the parsed text, so an invisible word joiner (U+2060) breaks ``@``, ``://`` and ``www.``.
+    """
+    escaped = _SPECIAL.sub(r"\\\1", str(text))
+    for pattern, joined in _AUTOLINKS:
+        escaped = pattern.sub(joined, escaped)
+    return escaped.replace("\n", "  \n")

@@ -85,7 +85,7 @@ def account_page() -> None:
 def sidebar(actor_email: str, role: str) -> None:
     """Who is signed in, and the sign-out button."""
     with st.sidebar:
-        st.caption(f"Signed in as {plain(actor_email)} · {ROLE_NAMES.get(role, role)}")
+        st.caption(plain(f"Signed in as {actor_email} · {ROLE_NAMES.get(role, role)}"))
         if st.button("Sign out", icon=":material/logout:", key="kasuwa_sign_out"):
             session.sign_out(notice="You are signed out.")
             st.rerun()

@@ -240,8 +240,20 @@ def test_demo_users_one_per_role_sign_in_and_can_be_recreated(ada):
 
 def test_cli_user_add_reads_the_password_from_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret password\n"))
-    code = main(["user", "add", "Rev@Example.org", "--role", "reviewer", "--region", "west-africa",
-                 "--region", "east-africa", "--password-stdin"])
+    code = main(
+        [
+            "user",
+            "add",
+            "Rev@Example.org",
+            "--role",
+            "reviewer",
+            "--region",
+            "west-africa",
+            "--region",
+            "east-africa",
+            "--password-stdin",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "rev@example.org added as reviewer" in capsys.readouterr().out
     actor = accounts.authenticate("rev@example.org", "s3cret password")

@@ -31,12 +31,17 @@ def world():
     add_creator(OP, "ng-ada", "NG", "Ada")
     add_creator(OP, "ke-wanjiru", "KE", "Wanjiru")
     accounts.create_demo_users()
-    result = ingest_file(OP, "ng-ada", "ada.csv", (
-        b"order_id,date,product,quantity,amount,currency,buyer_country\n"
-        b"A1,2024-05-01,Beads,1,1500.00,NGN,NG\n"
-        b"A2,2024-05-02,Cloth,2,abc,NGN,NG\n"
-        b"A3,2024-05-03,Basket,1,100.123,NGN,NG\n"
-    ))
+    result = ingest_file(
+        OP,
+        "ng-ada",
+        "ada.csv",
+        (
+            b"order_id,date,product,quantity,amount,currency,buyer_country\n"
+            b"A1,2024-05-01,Beads,1,1500.00,NGN,NG\n"
+            b"A2,2024-05-02,Cloth,2,abc,NGN,NG\n"
+            b"A3,2024-05-03,Basket,1,100.123,NGN,NG\n"
+        ),
+    )
     assert result.rows_flagged == 2
     return result.upload_id
 
@@ -74,8 +79,11 @@ def log_in(at: AppTest, email: str, password: str) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "text", "error", "success", "info", "warning", "caption")
-             for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("markdown", "text", "error", "success", "info", "warning", "caption")
+        for e in getattr(at, kind)
+    ]
     return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))  # as shown: escapes removed
 
 
@@ -249,15 +257,22 @@ def test_the_admin_page_shows_bad_input_as_a_titled_error(world):
     form_inputs[0].input("x@example.org")
     form_inputs[1].input("short")
     form_inputs[2].input("short")
+    next(s for s in at.selectbox if s.label == "Role").set_value("admin")
     next(b for b in at.button if b.label == "Add user").click().run()
     assert not at.exception
     assert any("Invalid input" in e.value and "at least 8" in e.value for e in at.error)
 
 
-@pytest.mark.parametrize(("path", "role"), [
-    ("pages/review.py", "creator"), ("pages/review.py", "manager"),
-    ("pages/admin.py", "creator"), ("pages/admin.py", "reviewer"), ("pages/admin.py", "manager"),
-])
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("pages/review.py", "creator"),
+        ("pages/review.py", "manager"),
+        ("pages/admin.py", "creator"),
+        ("pages/admin.py", "reviewer"),
+        ("pages/admin.py", "manager"),
+    ],
+)
 def test_my_pages_refuse_roles_that_may_not_open_them(world, path, role):
     at = direct(path, role)
     assert not at.exception
@@ -266,7 +281,8 @@ def test_my_pages_refuse_roles_that_may_not_open_them(world, path, role):
 
 
 @pytest.mark.parametrize(
-    ("path", "role"), [(p.path, r) for p in ON_DISK for r in sorted(p.roles)],
+    ("path", "role"),
+    [(p.path, r) for p in ON_DISK for r in sorted(p.roles)],
     ids=lambda v: str(v).removeprefix("pages/"),
 )
 def test_every_page_runs_for_every_role_allowed_to_open_it(world, path, role):

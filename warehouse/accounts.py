@@ -122,7 +122,7 @@ def _check_scope(role: str, creator_id: str | None, regions: tuple[str, ...]) ->
         get_region(code)  # NotFound names the known regions
     if role == "creator":
         if not creator_id:
-            raise InvalidInput("A creator account needs --creator ID (the creator it belongs to).")
+            raise InvalidInput("A creator account must name the creator it belongs to (kasuwa user add … --creator ID).")
         from .creators import creator_region
 
         creator_region(creator_id)  # NotFound if the creator is not registered
@@ -131,7 +131,7 @@ def _check_scope(role: str, creator_id: str | None, regions: tuple[str, ...]) ->
     elif creator_id:
         raise InvalidInput(f"Only creator accounts are linked to a creator, not a {role}.")
     if role == "reviewer" and not regions:
-        raise InvalidInput("A reviewer needs at least one region to review (--region CODE).")
+        raise InvalidInput("A reviewer needs at least one region to review (kasuwa user add … --region CODE).")
     if role == "admin" and regions:
         raise InvalidInput("An administrator sees every region; do not list regions.")
 

@@ -53,6 +53,13 @@ def _cmd_creator_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .db import serve_region
+
+    serve_region(args.region, args.listen)
+    return 0
+
+
 def _parse_maps(items: Sequence[str]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -125,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="map a column the profile cannot (repeatable)")
     ing.add_argument("--json", action="store_true", help="print one JSON object per file")
     ing.set_defaults(fn=_cmd_ingest)
+
+    serve = sub.add_parser("serve", help="serve a region's warehouse over DuckDB's Quack protocol")
+    serve.add_argument("region")
+    serve.add_argument("--listen", default="localhost:9494", metavar="HOST:PORT")
+    serve.set_defaults(fn=_cmd_serve)
 
     for module in _EXTENSIONS:
         try:

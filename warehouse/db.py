@@ -61,20 +61,46 @@ def _open_quack(region: Region) -> duckdb.DuckDBPyConnection:
     token = settings().quack_token
     con = duckdb.connect()
     try:
-        con.execute(f"LOAD '{_extension_path('duckdb_extension_httpfs', 'httpfs')}'")
-        con.execute(f"LOAD '{_extension_path('duckdb_extension_quack', 'quack')}'")
+        _load_quack(con)
         # DDL takes no bound parameters; the token comes from our own settings, quotes removed.
         safe = token.replace("'", "")
         con.execute(f"CREATE SECRET kasuwa_quack (TYPE quack, TOKEN '{safe}')")
-        con.execute("ATTACH ? AS region", [region.location])
-        con.execute("USE region")
+        con.execute(f"ATTACH '{region.location.replace(chr(39), '')}' AS kasuwa_region")
+        con.execute("USE kasuwa_region")
     except duckdb.Error as exc:
         con.close()
         raise RegionUnavailable(
             f"Region {region.name} ({region.location}) cannot be reached: {str(exc).splitlines()[0]}. "
-            "Other regions are unaffected; uploads for it wait in landing."
+            "Other regions are unaffected. Files uploaded for it are kept; load them again when it is back."
         ) from exc
     return con
+
+
+def _load_quack(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"LOAD '{_extension_path('duckdb_extension_httpfs', 'httpfs')}'")
+    con.execute(f"LOAD '{_extension_path('duckdb_extension_quack', 'quack')}'")
+
+
+def serve_region(code: str, listen: str, stop: threading.Event | None = None) -> None:
+    """Serve this host's copy of region ``code`` over Quack until ``stop`` is set (or forever).
+
+    Other hosts point ``regions.toml`` at ``quack:HOST:PORT`` with the same KASUWA_QUACK_TOKEN;
+    put TLS in front with a reverse proxy.
+    """
+    token = settings().quack_token
+    if not token:
+        raise ConfigError("Set KASUWA_QUACK_TOKEN before serving a region over the network.")
+    region = get_region(code)
+    con = _open_file(settings().warehouses_dir / f"{region.code}.duckdb", f"{region.name} warehouse")
+    try:
+        schema.migrate(con, "region")
+        _load_quack(con)
+        safe = token.replace("'", "")
+        con.execute(f"CALL quack_serve('quack:{listen.replace(chr(39), '')}', token = '{safe}')")
+        print(f"serving {region.code} on quack:{listen}", flush=True)
+        (stop or threading.Event()).wait()
+    finally:
+        con.close()
 
 
 def region_path(region: Region) -> Path:
@@ -112,9 +138,13 @@ class Database:
     def connection(self) -> duckdb.DuckDBPyConnection:
         return _connection(self.key, self._open, self.kind)
 
+    def _prepare(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Per-cursor set-up (a remote region's cursor must select the attached catalog)."""
+
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         cur = self.connection().cursor()
+        self._prepare(cur)
         try:
             yield cur
         finally:
@@ -165,6 +195,10 @@ class RegionWarehouse(Database):
         where = region.location if region.is_remote else str(region_path(region))
         super().__init__(("region", f"{region.code}@{where}"), f"{region.name} warehouse")
         self.region = region
+
+    def _prepare(self, cur: duckdb.DuckDBPyConnection) -> None:
+        if self.region.is_remote:
+            cur.execute("USE kasuwa_region")
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         if self.region.is_remote:

@@ -32,7 +32,7 @@ def migrate(con: duckdb.DuckDBPyConnection, kind: str) -> list[int]:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+        " applied_at TIMESTAMPTZ NOT NULL)"
     )
     done = {v for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
@@ -42,7 +42,8 @@ def migrate(con: duckdb.DuckDBPyConnection, kind: str) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(path.read_text(encoding="utf-8"))
-            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
+            con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, current_timestamp)",
+                        [version, name])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

@@ -76,7 +76,7 @@ def define_macros(cur: duckdb.DuckDBPyConnection) -> None:
     )
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_date_text(x) AS"
-        " regexp_replace(trim(x), '\\s*(UTC|GMT|Z)$', ' +0000')"
+        " regexp_replace(trim(kw_digits(x)), '\\s*(UTC|GMT|Z)$', ' +0000')"
     )
 
 
@@ -122,7 +122,7 @@ _UTC = re.compile(r"\s*(UTC|GMT|Z)$")
 
 
 def _norm_date(v: str) -> str:
-    return _UTC.sub(" +0000", v.strip())
+    return _UTC.sub(" +0000", v.strip().translate(_DIG))  # Bengali or Urdu digits read as 0-9
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,9 @@ def _plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: profiles
     if "sold_at" in cols:
         values = _sample(cur, cols["sold_at"])
         if "sold_time" in cols:
+            joined = sql.datetime_text(f"c{cols['sold_at']}", f"c{cols['sold_time']}")
             rows = cur.execute(
-                f"SELECT concat_ws(' ', c{cols['sold_at']}, c{cols['sold_time']}) FROM stg"
+                f"SELECT {joined} FROM stg"
                 f" WHERE c{cols['sold_at']} IS NOT NULL LIMIT {_SAMPLE}"
             ).fetchall()
             values = [r[0] for r in rows]
@@ -166,8 +167,8 @@ def _load(cur: duckdb.DuckDBPyConnection, up: dict[str, Any], headers: list[str]
         )
         cur.execute(
             "INSERT INTO main.flagged_rows (flag_id, upload_id, creator_id, row_number, raw, parsed, reasons,"
-            f" rules, status) SELECT ? || ':' || f._row, ?, ?, f._row, {_raw_json_sql(headers)}, {_PARSED_JSON},"
-            " f.reasons, f.rules, 'pending'"
+            f" rules, status, created_at) SELECT ? || ':' || f._row, ?, ?, f._row, {_raw_json_sql(headers)},"
+            f" {_PARSED_JSON}, f.reasons, f.rules, 'pending', current_timestamp"
             " FROM fails f JOIN stg s ON s._row = f._row JOIN parsed p ON p._row = f._row",
             [up["upload_id"], up["upload_id"], up["creator_id"]],
         )

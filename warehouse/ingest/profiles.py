@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,8 @@ class Profile:
 
 
 def _norm(header: str) -> str:
-    return " ".join(header.replace("\ufeff", "").split()).casefold()
+    # NFC: Bengali headers come with U+09DF (য়) precomposed or as U+09AF U+09BC; both must match
+    return unicodedata.normalize("NFC", " ".join(header.replace("\ufeff", "").split())).casefold()
 
 
 def _as_tuple(v: Any) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -326,7 +327,9 @@ def _check_zip(path: Path) -> None:
                         raise FileRejected(
                             "The spreadsheet declares XML entities (a known attack); it was not opened."
                         )
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        # damaged deflate data (zlib.error), cut-off members (EOFError), unknown compression
+        # methods (NotImplementedError) and encrypted members (RuntimeError) all mean the same
         raise FileRejected("The spreadsheet is damaged or truncated; export it again.") from exc
 
 

@@ -29,19 +29,43 @@ class ParsePlan:
         return "?"
 
 
+#: text columns a profile's [defaults] may fill when the file has no such column or the cell is
+#: blank (currency has its own chain: column, then the symbol in the amount, then the default)
+TEXT_DEFAULTS = ("product", "channel", "buyer_country")
+
+
 def _t(plan: ParsePlan, canon: str) -> str:
-    return f"t_{canon}" if canon in plan.columns else "NULL::VARCHAR"
+    present = canon in plan.columns or (canon in TEXT_DEFAULTS and canon in plan.profile.defaults)
+    return f"t_{canon}" if present else "NULL::VARCHAR"
+
+
+def datetime_text(date_expr: str, time_expr: str) -> str:
+    """The date and time cells joined, or the time cell alone when it already holds the date
+    (Gumroad's 'Purchase Time (UTC timezone)' is a whole timestamp: ``2024-05-01 10:00:00 UTC``)."""
+    return (f"CASE WHEN regexp_matches(coalesce({time_expr}, ''), '^\\s*[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}')"
+            f" THEN {time_expr} ELSE concat_ws(' ', {date_expr}, {time_expr}) END")
+
+
+def _skip_column(plan: ParsePlan, rule: SkipRule) -> str | None:
+    if rule.column in CANONICAL:
+        return _t(plan, rule.column)
+    idx = {_norm(h): i for i, h in reversed(list(enumerate(plan.headers)))}.get(_norm(rule.column))
+    return None if idx is None else f"c{idx}"
+
+
+def _skip_reason(plan: ParsePlan, rule: SkipRule) -> str:
+    """The rule's reason; ``{value}`` in it becomes the cell's text ("status: failed")."""
+    col = _skip_column(plan, rule)
+    if "{value}" not in rule.reason or col is None:
+        return plan.bind(rule.reason)
+    return f"replace({plan.bind(rule.reason)}, '{{value}}', coalesce(trim({col}), ''))"
 
 
 def _skip_expr(plan: ParsePlan, rule: SkipRule) -> str:
     """A boolean SQL expression for one skip rule, on the canonical text or a named header."""
-    if rule.column in CANONICAL:
-        col = _t(plan, rule.column)
-    else:
-        idx = {_norm(h): i for i, h in reversed(list(enumerate(plan.headers)))}.get(_norm(rule.column))
-        if idx is None:
-            return "false"
-        col = f"c{idx}"
+    col = _skip_column(plan, rule)
+    if col is None:
+        return "false"
     val = f"lower(trim({col}))"
     conds = []
     if rule.in_:
@@ -55,6 +79,9 @@ def _skip_expr(plan: ParsePlan, rule: SkipRule) -> str:
     return " AND ".join(conds) if conds else "false"
 
 
+_YES = "'1', 'true', 'yes', 'y', 'oui', 'refunded'"
+
+
 def _num(plan: ParsePlan, canon: str) -> str:
     comma = "true" if plan.comma.get(canon) else "false"
     return f"kw_num(t_{canon}, {comma})"
@@ -63,7 +90,16 @@ def _num(plan: ParsePlan, canon: str) -> str:
 def parse_sql(plan: ParsePlan, ncols: int) -> str:
     """CREATE TEMP TABLE parsed AS …, reading every row of ``stg``."""
     p = plan.profile
-    texts = ", ".join(f"c{i} AS t_{canon}" for canon, i in plan.columns.items())
+    texts = ", ".join(f"c{i} AS t_{canon}" for canon, i in plan.columns.items()
+                      if not (canon in TEXT_DEFAULTS and canon in p.defaults))
+    # profile defaults for text columns; bound first because the src CTE comes first in the query
+    for canon in TEXT_DEFAULTS:
+        if canon in p.defaults:
+            value = plan.bind(p.defaults[canon])
+            i = plan.columns.get(canon)
+            expr = f"CAST({value} AS VARCHAR)" if i is None else \
+                f"CASE WHEN c{i} IS NULL OR trim(c{i}) = '' THEN CAST({value} AS VARCHAR) ELSE c{i} END"
+            texts += (", " if texts else "") + f"{expr} AS t_{canon}"
     blank = " AND ".join(f"(c{i} IS NULL OR trim(c{i}) = '')" for i in range(ncols)) or "true"
     text_ok = "true"
     if plan.replaced_chars:
@@ -84,12 +120,12 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
             filled = (f"(SELECT * REPLACE ({repl}) FROM src WINDOW w AS (PARTITION BY t_order_id ORDER BY _row"
                       " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))")
 
-    skip_cases = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {plan.bind(r.reason)}" for r in p.skip)
+    skip_cases = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in p.skip)
     skip = f"CASE WHEN _blank THEN 'empty row' {skip_cases} ELSE NULL END"
 
     date_text = _t(plan, "sold_at")
     if "sold_time" in plan.columns and "sold_at" in plan.columns:
-        date_text = "concat_ws(' ', t_sold_at, t_sold_time)"
+        date_text = datetime_text("t_sold_at", "t_sold_time")
     sold_at = date_sql(date_text, plan.dates, p.timezone) if plan.dates else "NULL::TIMESTAMPTZ"
 
     default_ccy = plan.bind(p.defaults["currency"]) if "currency" in p.defaults else "NULL"
@@ -125,14 +161,18 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
     if "refunded" in plan.columns:
         refunded = amount("refunded", absolute=True)
     elif "refunded_flag" in plan.columns:
-        refunded = ("CASE WHEN lower(trim(t_refunded_flag)) IN ('1', 'true', 'yes', 'y', 'oui', 'refunded')"
-                    " THEN gross_raw ELSE 0 END")
+        refunded = f"CASE WHEN lower(trim(t_refunded_flag)) IN ({_YES}) THEN gross_raw ELSE 0 END"
     else:
         refunded = "0::DECIMAL(18,6)"
     net = ("CASE WHEN t_net IS NULL OR trim(t_net) = '' THEN gross_raw - fees_raw ELSE net_raw END"
            if "net" in plan.columns else "gross_raw - fees_raw")
     unit = ("CASE coalesce(cx.exponent, 2) WHEN 0 THEN 1 WHEN 1 THEN 0.1 WHEN 2 THEN 0.01 WHEN 3 THEN 0.001"
             " ELSE 0.0001 END") if p.amount_unit == "minor" else "1"
+    refunded_v = refunded if "refunded" not in plan.columns else f"refunded_raw * {unit}"
+    if "refunded" in plan.columns and "refunded_flag" in plan.columns:
+        # a full-refund flag refunds the whole sale; otherwise the partial refund amount counts
+        refunded_v = (f"CASE WHEN lower(trim(t_refunded_flag)) IN ({_YES}) THEN gross_raw"
+                      f" ELSE {refunded_v} END")
     line = "1"
     if "line" in plan.columns:
         line = "coalesce(TRY_CAST(trim(t_line) AS INTEGER), 1)"
@@ -173,7 +213,7 @@ WITH src AS (
     FROM typed t LEFT JOIN main.currencies cx ON cx.code = t.currency
 ), final AS (
     SELECT *, {net} AS net_v,
-           {refunded if 'refunded' not in plan.columns else 'refunded_raw * ' + unit} AS refunded_v,
+           {refunded_v} AS refunded_v,
            -- DECIMAL(18,6) as exact int64 millionths; integer maths from here on is fast and exact
            CAST(pow(10, 6 - coalesce(exponent, 2)) AS BIGINT) AS per_minor
     FROM amounts

@@ -1,5 +1,7 @@
 -- The documented interface of a region's warehouse: creators, uploads, sales, flagged and
 -- skipped rows. Money is DECIMAL(18,4): four places hold every ISO 4217 exponent.
+-- Region tables take no function defaults (current_timestamp, nextval): a region served over
+-- Quack cannot be attached when a column has one. Inserts give every timestamp explicitly.
 
 CREATE TABLE currencies (
     code      VARCHAR PRIMARY KEY,   -- ISO 4217
@@ -10,7 +12,7 @@ CREATE TABLE creators (
     creator_id  VARCHAR PRIMARY KEY,
     name        VARCHAR NOT NULL,
     country     VARCHAR NOT NULL,    -- ISO 3166 alpha-2
-    joined_at   TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    joined_at   TIMESTAMPTZ NOT NULL,
     rail        VARCHAR              -- preferred payout rail (see data/rails.toml)
 );
 
@@ -56,7 +58,7 @@ CREATE TABLE sales (
     channel        VARCHAR,                 -- payment method or sales channel when the export says
     upload_id      VARCHAR NOT NULL,
     row_number     BIGINT NOT NULL,         -- data row in the uploaded file (1 = first data row)
-    loaded_at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    loaded_at      TIMESTAMPTZ NOT NULL
 );
 
 CREATE TABLE flagged_rows (
@@ -72,7 +74,7 @@ CREATE TABLE flagged_rows (
     reviewed_by  VARCHAR,
     reviewed_at  TIMESTAMPTZ,
     note         VARCHAR,
-    created_at   TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    created_at   TIMESTAMPTZ NOT NULL
 );
 
 CREATE TABLE skipped_rows (

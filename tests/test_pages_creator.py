@@ -1,0 +1,139 @@
+"""The creator's pages with Streamlit's AppTest: My sales and Upload, fed by real ingests."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from warehouse import fx
+from warehouse.access import Actor
+from warehouse.ingest import ingest_file, profiles
+
+from sales_support import OP, creator, markdown_sources, page, shown_text
+
+ADA = Actor("ada@x", "creator", creator_id="ng-ada")
+EVIL = "<img src=x onerror=alert(1)>"
+LINK = "[x](javascript:alert(1))"
+ADA_FILE = (
+    "order_id,date,product,quantity,amount,currency,buyer_country\n"
+    f"A1,2025-02-03,{EVIL},1,1500.00,NGN,NG\n"
+    f"A2,2025-02-04,{LINK},2,12.50,USD,US\n"
+    "A3,2025-02-05,Basket,1,-5.00,NGN,NG\n"
+).encode()
+BOLA_FILE = (
+    "order_id,date,product,quantity,amount,currency,buyer_country\n"
+    "B1,2025-02-03,Secret,1,999999.00,NGN,NG\n"
+).encode()
+
+
+@pytest.fixture
+def shop():
+    creator("ng-ada", "NG", name="Ada")
+    creator("ng-bola", "NG", name="Bola")
+    creator("ke-wanjiru", "KE", name="Wanjiru")
+    fx.seed_demo_rates("west-africa", date(2025, 1, 1), date(2025, 3, 31))
+    assert ingest_file(OP, "ng-ada", "ada.csv", ADA_FILE).rows_loaded == 2
+    assert ingest_file(OP, "ng-bola", "bola.csv", BOLA_FILE).rows_loaded == 1
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_my_sales_shows_the_creators_own_figures(shop):
+    at = page("pages/sales.py", ADA).run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Orders"] == "2" and shown["Units"] == "3"
+    assert shown["Gross sales (USD)"] == "US$13.48"  # 1500 NGN at 0.00065 + 12.50 USD
+    assert shown["Awaiting review"] == "1"
+    assert len(at.get("plotly_chart")) >= 3
+    assert len(at.get("download_button")) == 1
+
+
+def test_query_parameters_cannot_switch_to_another_creator(shop):
+    at = page("pages/sales.py", ADA)
+    at.query_params["creator"] = "ng-bola"
+    at.query_params["creator_id"] = "ng-bola"
+    at.run()
+    assert metrics(at)["Orders"] == "2" and "999" not in metrics(at)["Gross sales (USD)"]
+
+
+@pytest.mark.parametrize("path", ["pages/sales.py", "pages/upload.py"])
+def test_the_wrong_role_or_nobody_is_refused(shop, path):
+    for actor in (Actor("boss@x", "manager"),) + ((Actor("r@x", "reviewer", regions=frozenset({"west-africa"})),)
+                                                   if path == "pages/sales.py" else ()):
+        at = page(path, actor).run()
+        assert [e.value for e in at.error] == ["This page is not available to your account."]
+        assert not at.metric and not at.file_uploader
+    at = page(path, None).run()
+    assert [w.value for w in at.warning] == ["Please sign in first."]
+
+
+def test_user_text_never_reaches_markdown_or_chart_html(shop):
+    at = page("pages/sales.py", ADA).run()
+    for source in markdown_sources(at):
+        assert "<img" not in source and "javascript:" not in source
+    specs = "".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in specs and "<img" not in specs
+
+
+def test_a_creator_without_sales_is_told_how_to_start():
+    creator("ng-new", "NG")
+    at = page("pages/sales.py", Actor("n@x", "creator", creator_id="ng-new")).run()
+    assert not at.exception and "No sales yet" in shown_text(at)
+
+
+def test_an_upload_reports_counts_checks_flagged_rows_and_next_steps(shop):
+    at = page("pages/upload.py", ADA).run()
+    data = ADA_FILE.replace(b"A1,", b"A9,").replace(b"A2,", b"A8,").replace(b"A3,", b"A7,")
+    at.file_uploader[0].upload(f"{EVIL}.csv", data, "text/csv").run()
+    assert not at.exception
+    assert {k: metrics(at)[k] for k in ("Rows in file", "Loaded", "Flagged for review")} == {
+        "Rows in file": "3", "Loaded": "2", "Flagged for review": "1"}
+    checks = at.dataframe[0].value
+    assert "❌ fail" in set(checks["result"]) and "✅ pass" in set(checks["result"])
+    flagged = at.dataframe[1].value
+    assert list(flagged["row"]) == [3] and "negative" in flagged["reasons"][0]
+    assert json.loads(flagged["values in the file"][0])["order_id"] == "A7"
+    text = shown_text(at)
+    assert f"📄 {EVIL}.csv" in text and "wait for a reviewer" in text
+    for source in markdown_sources(at):
+        assert "<img" not in source
+    sales = page("pages/sales.py", ADA).run()  # the cache sees the new load
+    assert metrics(sales)["Orders"] == "4"
+
+
+def test_the_same_file_twice_says_already_loaded(shop):
+    at = page("pages/upload.py", ADA).run()
+    at.file_uploader[0].upload("again.csv", ADA_FILE, "text/csv").run()
+    assert "Already loaded" in shown_text(at) and not at.metric
+
+
+def test_unknown_headers_open_a_mapping_step_that_loads_and_saves_a_profile(shop):
+    at = page("pages/upload.py", ADA).run()
+    data = "Ref;Quand;Article;Montant;Monnaie\nM1;03/02/2025;Pagne;1500;NGN\nM2;04/02/2025;Perles;2500;NGN\n"
+    at.file_uploader[0].upload("boutique.csv", data.encode(), "text/csv").run()
+    assert "layout" in shown_text(at)
+    [select] = [s for s in at.selectbox if s.label == "Sold at"]
+    assert select.options == ["— not in this file —", "Ref", "Quand", "Article", "Montant", "Monnaie"]
+    select.set_value("Quand")
+    at.checkbox[0].check()
+    at.text_input[0].input("ma-boutique")
+    at.button[0].click().run()
+    assert not at.exception
+    assert metrics(at)["Loaded"] == "2"
+    assert "Saved as profile **ma-boutique**" in shown_text(at)
+    assert "ma-boutique" in profiles.load_profiles()
+
+
+def test_a_reviewer_uploads_for_a_creator_of_their_region_only(shop):
+    reviewer = Actor("r@x", "reviewer", regions=frozenset({"west-africa"}))
+    at = page("pages/upload.py", reviewer).run()
+    assert at.selectbox[0].options == ["Ada (ng-ada, west-africa)", "Bola (ng-bola, west-africa)"]
+    assert not at.file_uploader
+    at.selectbox[0].set_value("ng-bola").run()
+    at.file_uploader[0].upload("b2.csv", BOLA_FILE.replace(b"B1", b"B2"), "text/csv").run()
+    assert not at.exception and metrics(at)["Loaded"] == "1"
