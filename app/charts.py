@@ -11,6 +11,7 @@ the queries behind a warm page); Streamlit's theme styles them.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,7 @@ def country_name(code: Any, locale: str = "en") -> str:
 def _numbers(values: Any) -> list[float | None]:
     out: list[float | None] = []
     for v in values:
-        if v is None or (isinstance(v, float) and v != v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
             out.append(None)
         else:
             out.append(float(v) if isinstance(v, (Decimal, int, float)) else float(str(v)))

@@ -21,13 +21,22 @@ from warehouse.access import Actor
 from warehouse.errors import KasuwaError
 from warehouse.payouts.compare import RailCost, compare_rails
 from warehouse.payouts.outlook import Outlook
+from warehouse.payouts.rails import rail_book
 from warehouse.payouts.statements import monthly_statement, statement_csv, statement_months, statement_pdf
 from warehouse.payouts.status import mark_payout, payout_history
+from warehouse.regions import get_region
 
 from . import charts
 from . import format as fmt
 from .errors import show_error
 
+NEXT_WORDS = {
+    "nothing_due": "Nothing due yet",
+    "below_minimum": "Waiting for the minimum",
+    "no_rail": "No payout rail",
+    "rail_unavailable": "Rail unavailable",
+    "no_fx_rate": "Rate missing",
+}
 STATUS_WORDS = {"scheduled": "Scheduled", "paid": "Paid", "failed": "Failed", "reversed": "Reversed"}
 
 
@@ -37,13 +46,11 @@ def outlook_block(o: Outlook, locale: str) -> None:
     for col, (currency, amount) in zip(cols, sorted(o.balances.items()), strict=False):
         col.metric(f"Balance in {currency}", fmt.money(amount, currency, locale))
     nxt = cols[-1]
-    if o.next_date and o.next_amount is not None:
-        nxt.metric(
-            f"Next payout · {fmt.day(o.next_date, locale)}",
-            fmt.money(o.next_amount, o.payout_currency, locale),
-        )
+    when = f" · {fmt.day(o.next_date, locale)}" if o.next_date else ""
+    if o.next_amount is not None:
+        nxt.metric(f"Next payout{when}", fmt.money(o.next_amount, o.payout_currency, locale))
     else:
-        nxt.metric("Next payout", "—" if o.next_date is None else f"not on {fmt.day(o.next_date, locale)}")
+        nxt.metric(f"Next payout day{when}", NEXT_WORDS.get(o.status, "—"))
     kind = {
         True: "custodial: it holds your balance and pays on a schedule",
         False: "non-custodial: money settles into your own account",
@@ -55,7 +62,14 @@ def outlook_block(o: Outlook, locale: str) -> None:
         st.info("No money in your ledger yet: it starts with your first loaded sale.", icon=":material/info:")
 
 
+def rail_name(code: str) -> str:
+    """The rail's name from rails.toml (the code itself when the file no longer lists it)."""
+    rail = rail_book().rails.get(code)
+    return rail.name if rail else code
+
+
 def history_table(actor: Actor, creator_id: str, locale: str) -> None:
+    """The creator's payouts, newest first: date, rail, amount, fee, status and reference."""
     rows = payout_history(actor, creator_id)
     if not rows:
         st.caption("No payouts yet.")
@@ -65,7 +79,7 @@ def history_table(actor: Actor, creator_id: str, locale: str) -> None:
             {
                 "Date": r["as_of"],
                 "Payout": r["payout_id"],
-                "Rail": r["rail"],
+                "Rail": rail_name(r["rail"]),
                 "Amount": fmt.money(r["amount"], r["currency"], locale),
                 "Rail fee": fmt.money(r["rail_fee"], r["currency"], locale),
                 "Status": STATUS_WORDS.get(r["status"], r["status"]),
@@ -112,34 +126,55 @@ def _f(value: Decimal | None) -> float | None:
 
 
 def comparison_chart(costs: list[RailCost]) -> go.Figure:
-    """Cost against days until paid, one point per rail; colour = custodial or not."""
-    fig = go.Figure()
-    for custodial, name, colour in (
-        (True, "Custodial", charts.PALETTE[1]),
-        (False, "Non-custodial", charts.PALETTE[0]),
-    ):
-        pts = [c for c in costs if c.custodial is custodial and c.sales]
-        fig.add_trace(
-            go.Scatter(
-                x=[_f(c.mean_days) for c in pts],
-                y=[_f(c.total_cost) for c in pts],
-                text=[charts.safe_text(c.name + (" (yours)" if c.current else "")) for c in pts],
-                mode="markers+text",
-                textposition="top center",
-                name=name,
-                marker={"size": 14, "color": colour, "line": {"width": 2, "color": "#111827"}},
-                hovertemplate="%{text}: %{y:,.2f} over %{x} days<extra></extra>",
-            )
-        )
-    currency = costs[0].currency if costs else ""
+    """Two panels sharing the rails: total fees (left) and average days until paid (right);
+    orange bars are custodial rails, green ones non-custodial; the creator's rail is marked."""
+    from plotly.subplots import make_subplots
+
+    shown = [c for c in costs if c.sales][::-1]  # cheapest at the top
+    labels = [charts.safe_text(c.name + (" (yours)" if c.current else "")) for c in shown]
+    colours = [charts.PALETTE[1] if c.custodial else charts.PALETTE[0] for c in shown]
+    currency = shown[0].currency if shown else ""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        subplot_titles=(f"Fees on 90 days of sales ({currency})", "Average days until paid"),
+    )
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=[_f(c.total_cost) for c in shown],
+            orientation="h",
+            marker_color=colours,
+            showlegend=False,
+            hovertemplate="%{y}: %{x:,.2f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=[_f(c.mean_days) for c in shown],
+            orientation="h",
+            marker_color=colours,
+            showlegend=False,
+            hovertemplate="%{y}: %{x} days<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
+    for name, colour in (("Custodial", charts.PALETTE[1]), ("Non-custodial", charts.PALETTE[0])):
+        fig.add_trace(go.Bar(x=[None], y=[None], name=name, marker_color=colour), row=1, col=1)
     fig.update_layout(
         template="plotly_white",
-        height=charts.HEIGHT,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "y": 1.08, "x": 0},
+        height=max(charts.HEIGHT, 40 * len(shown) + 80),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.08, "x": 0},
+        bargap=0.35,
     )
-    fig.update_xaxes(title_text="Average days from sale to payout", rangemode="tozero")
-    fig.update_yaxes(title_text=f"Total fees ({currency})", rangemode="tozero")
+    fig.update_xaxes(rangemode="tozero")
     return fig
 
 
@@ -176,24 +211,63 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
     )
 
 
+COLUMN_NAMES = {
+    "region": "Region",
+    "month": "Month",
+    "currency": "Currency",
+    "payouts": "Payouts",
+    "paid": "Paid",
+    "scheduled": "Scheduled",
+    "failed_or_reversed": "Failed or reversed",
+    "creators": "Creators",
+    "amount": "Paid or scheduled",
+    "rail_fees": "Rail payout fees",
+    "amount_usd": "Paid or scheduled (USD)",
+    "rail": "Rail",
+    "sales": "Sales",
+    "sale_fees": "Fees on sales (exports)",
+    "waiting": "Waiting",
+    "minimum": "Minimum",
+    "last_run": "Latest run",
+}
+
+
+def _region_name(code: str) -> str:
+    try:
+        return get_region(code).name
+    except KasuwaError:
+        return code
+
+
+def _table(rows: list[dict[str, Any]], money_cols: list[str], usd_cols: tuple[str, ...] = ()) -> None:
+    df = _money_columns(pd.DataFrame(rows), money_cols, usd_cols)
+    if "region" in df:
+        df["region"] = [_region_name(c) for c in df["region"]]
+    if "rail" in df:
+        df["rail"] = [rail_name(c) for c in df["rail"]]
+    st.dataframe(df.rename(columns=COLUMN_NAMES), hide_index=True)
+
+
 def overview_tables(ov: Any) -> None:
-    """Managers: payouts per region and month, rail fees per rail, creators waiting on a minimum."""
+    """Managers: payouts per region and month, fees per rail, creators waiting on a minimum."""
     for code, why in ov.unavailable.items():
-        st.warning(fmt.plain(f"{code}: {why}"), icon=":material/cloud_off:")
+        st.warning(fmt.plain(f"{_region_name(code)}: {why}"), icon=":material/cloud_off:")
     st.subheader("Payouts per region and month")
     if ov.by_month:
-        df = pd.DataFrame(ov.by_month)
-        usd = df.dropna(subset=["amount_usd"])
-        if len(usd):
+        usd = [r for r in ov.by_month if r["amount_usd"] is not None]
+        if usd:
             fig = go.Figure()
-            for i, (region, part) in enumerate(usd.groupby("region", sort=True)):
-                sums = part.groupby("month")["amount_usd"].sum()
+            for i, region in enumerate(sorted({r["region"] for r in usd})):
+                sums: dict[str, Decimal] = {}
+                for r in usd:
+                    if r["region"] == region:
+                        sums[r["month"]] = sums.get(r["month"], Decimal(0)) + r["amount_usd"]
                 fig.add_trace(
                     go.Bar(
-                        x=list(sums.index),
-                        y=[float(v) for v in sums.values],
-                        name=charts.safe_text(region),
-                        marker_color=charts.PALETTE[i % 7],
+                        x=list(sums),
+                        y=[float(v) for v in sums.values()],
+                        name=charts.safe_text(_region_name(region)),
+                        marker_color=charts.PALETTE[i % len(charts.PALETTE)],
                     )
                 )
             fig.update_layout(
@@ -202,26 +276,29 @@ def overview_tables(ov: Any) -> None:
                 barmode="group",
                 margin={"l": 10, "r": 10, "t": 10, "b": 10},
             )
+            fig.update_xaxes(type="category", title_text="Month")
             fig.update_yaxes(title_text="Paid or scheduled (USD)")
             st.plotly_chart(fig, key="payouts_by_month")
-        st.dataframe(_money_columns(df, ["amount", "rail_fees"], usd_cols=["amount_usd"]), hide_index=True)
+        _table(ov.by_month, ["amount", "rail_fees"], ("amount_usd",))
     else:
         st.caption("No payouts yet.")
-    st.subheader("Rail fees paid, per rail")
+    st.subheader("Fees per rail")
+    st.caption(
+        "Fees the exports recorded on the sales of creators paid through each rail, and the rail's "
+        "own payout fees, per currency."
+    )
     if ov.fees_by_rail:
-        st.dataframe(_money_columns(pd.DataFrame(ov.fees_by_rail), ["rail_fees", "amount"]), hide_index=True)
+        _table(ov.fees_by_rail, ["sale_fees", "rail_fees", "amount"])
     else:
-        st.caption("No rail fees yet.")
+        st.caption("No fees yet.")
     st.subheader("Creators waiting on a minimum payout")
     if ov.waiting:
-        st.dataframe(_money_columns(pd.DataFrame(ov.waiting), ["waiting", "minimum"]), hide_index=True)
+        _table(ov.waiting, ["waiting", "minimum"])
     else:
         st.caption("No creator's balance is waiting on a minimum after the latest run.")
 
 
-def _money_columns(
-    df: pd.DataFrame, cols: list[str], usd_cols: tuple[str, ...] | list[str] = ()
-) -> pd.DataFrame:
+def _money_columns(df: pd.DataFrame, cols: list[str], usd_cols: tuple[str, ...] = ()) -> pd.DataFrame:
     out = df.copy()
     for col in cols:
         out[col] = [fmt.money(v, c) for v, c in zip(out[col], out["currency"], strict=True)]
@@ -238,20 +315,15 @@ def mark_form(actor: Actor, payouts: list[dict[str, Any]]) -> None:
         return
     with st.form("mark_payout"):
         labels = {
-            p["payout_id"]: f"{p['payout_id']} · {fmt.money(p['amount'], p['currency'])} · {p['status']}"
-            for p in open_
+            p["payout_id"]: f"{p['payout_id']} · {fmt.money(p['amount'], p['currency'])} · {p['status']}" for p in open_
         }
         pid = st.selectbox("Payout", list(labels), format_func=lambda k: labels[k], key="mark_pid")
         status = st.radio("New status", ["paid", "failed", "reversed"], horizontal=True, key="mark_status")
-        reference = st.text_input(
-            "Transfer reference (required when paid)", key="mark_reference", max_chars=200
-        )
+        reference = st.text_input("Transfer reference (required when paid)", key="mark_reference", max_chars=200)
         if st.form_submit_button("Record"):
             try:
                 p = mark_payout(actor, str(pid), str(status), reference)
             except KasuwaError as exc:
                 show_error(exc)
             else:
-                st.success(
-                    fmt.plain(f"{p['payout_id']} is now {p['status']}."), icon=":material/check_circle:"
-                )
+                st.success(fmt.plain(f"{p['payout_id']} is now {p['status']}."), icon=":material/check_circle:")

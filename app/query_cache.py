@@ -29,15 +29,14 @@ _ALLOWED_MODULES = ("warehouse.queries.", "warehouse.fx")
 
 # Bumped by ``data_changed()`` after a write made by this process; part of every key, so a
 # page that knows it changed data need not wait for the data version to tell.
-_generation = 0
+_STATE = {"generation": 0}
 _GEN_LOCK = threading.Lock()
 
 
 def data_changed() -> None:
     """Call after a load or review decision: every cached result is read afresh next time."""
-    global _generation
     with _GEN_LOCK:
-        _generation += 1
+        _STATE["generation"] += 1
 
 
 def versions(actor: Actor, regions: Iterable[str]) -> tuple[str, ...]:
@@ -70,7 +69,7 @@ def _name(fn: Callable[..., Any]) -> str:
 def query(fn: Callable[..., Any], actor: Actor, regions: Iterable[str], *args: Any, **kwargs: Any) -> Any:
     """``fn(actor, *args, **kwargs)``, cached until the data of ``regions`` changes."""
     key = versions(actor, regions)
-    return _cached(_name(fn), actor, key, _generation, args, tuple(sorted(kwargs.items())))
+    return _cached(_name(fn), actor, key, _STATE["generation"], args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(show_spinner=False, max_entries=5000, ttl=3600)

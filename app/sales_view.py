@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse.access import Actor
+from warehouse.money import quantum
 from warehouse.queries import Period
 from warehouse.queries import sales as q
 
@@ -119,11 +120,27 @@ def currency_table(actor: Actor, creator_id: str, region: str, period: Period, l
     )
 
 
+def _in_minor_units(df: pd.DataFrame) -> pd.DataFrame:
+    """Amounts as sold shown with their currency's ISO 4217 decimals (``1500.50``, not
+    ``1500.5000``); exact, because the warehouse holds no finer amounts than that."""
+    out = df.copy()
+    for col in ("gross", "fees", "net", "refunded"):
+        values = []
+        for value, currency in zip(out[col], out["currency"], strict=True):
+            try:
+                exact = value.quantize(quantum(currency))
+                values.append(exact if exact == value else value)
+            except (AttributeError, ValueError, ArithmeticError):
+                values.append(value)
+        out[col] = values
+    return out
+
+
 def download(actor: Actor, creator_id: str, period: Period) -> None:
     """A CSV of the period's sale lines, guarded against formula injection, built on click."""
 
     def build() -> bytes:
-        return to_csv_bytes(q.sales_rows(actor, creator_id, period))
+        return to_csv_bytes(_in_minor_units(q.sales_rows(actor, creator_id, period)))
 
     st.download_button(
         "Download these sales (CSV)", data=build, mime="text/csv", icon=":material/download:",

@@ -43,8 +43,8 @@ def sale(
     with wh.transaction() as cur:
         cur.execute(
             "INSERT INTO sales (sale_id, creator_id, source, order_id, product, quantity, sold_at, currency,"
-            " gross, fees, net, refunded, buyer_country, channel, upload_id, row_number)"
-            " VALUES (?, ?, 'generic', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            " gross, fees, net, refunded, buyer_country, channel, upload_id, row_number, loaded_at)"
+            " VALUES (?, ?, 'generic', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, current_timestamp)",
             [
                 sale_id,
                 creator_id,
@@ -82,8 +82,8 @@ def last_friday(before: date) -> date:
 
 def scenario(today: date | None = None) -> str:
     """Creator ``ada`` (NG, Gumroad) with NGN and USD sales over the last 100 days, daily rates,
-    payout runs on the last two Fridays but one (the first payout marked paid) and creator ``bob``
-    (NG, Paystack). Returns the region."""
+    payout runs on the last two Fridays but one (the first payout marked paid), creator ``bob``
+    (NG, Paystack) and creator ``cy`` waiting on a minimum. Returns the region."""
     from datetime import timedelta
 
     today = today or date.today()
@@ -93,15 +93,27 @@ def scenario(today: date | None = None) -> str:
 
     region = creator("ada", "NG", "gumroad", "Ada <b>Stores</b>")
     creator("bob", "NG", "paystack")
+    creator("cy", "NG", "gumroad")  # one small sale: waits on Gumroad's $10 minimum
     start = today - timedelta(days=100)
     for i in range(101):
         rate(region, start + timedelta(days=i), "NGN", "0.00065")
     for i in range(0, 95, 5):
         day = start + timedelta(days=i)
-        sale(region, "ada", f"a{i}", day, "25.00", "USD", fees="3.00", buyer_country="US", channel="card",
-             product="=HYPERLINK(\"x\")" if i == 0 else "Ebook")
+        sale(
+            region,
+            "ada",
+            f"a{i}",
+            day,
+            "25.00",
+            "USD",
+            fees="3.00",
+            buyer_country="US",
+            channel="card",
+            product='=HYPERLINK("x")' if i == 0 else "Ebook",
+        )
         sale(region, "ada", f"n{i}", day, "15000.00", "NGN", fees="300.00", buyer_country="NG")
         sale(region, "bob", f"b{i}", day, "8000.00", "NGN", fees="0", buyer_country="NG", channel="card")
+    sale(region, "cy", "c1", start, "2000.00", "NGN")
     second_run = last_friday(today)
     first = run_payouts(OP, region, second_run - timedelta(days=14))
     paid = [d.payout_id for d in first.decisions if d.payout_id]
@@ -110,3 +122,28 @@ def scenario(today: date | None = None) -> str:
             mark_payout(OP, pid, "paid", "GUM-REF-1")
     run_payouts(OP, region, second_run)
     return region
+
+
+def page(path: str, actor: Actor | None, timeout: int = 120):
+    """An AppTest of a page script with ``actor`` signed in (server-side session only), not yet run."""
+    import time as _time
+
+    from streamlit.testing.v1 import AppTest
+
+    from app.session import ACTOR_KEY, LAST_SEEN_KEY
+    from warehouse.settings import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / path), default_timeout=timeout)
+    if actor is not None:
+        at.session_state[ACTOR_KEY] = actor
+        at.session_state[LAST_SEEN_KEY] = _time.time()
+    return at
+
+
+def shown_text(at) -> str:
+    """Every text a person reads on the page, Markdown escapes removed."""
+    import re
+
+    kinds = ("markdown", "text", "error", "success", "info", "warning", "caption", "title", "subheader")
+    parts = [str(e.value) for kind in kinds for e in getattr(at, kind)]
+    return re.sub(r"\\(.)", r"\1", "\n".join(parts))

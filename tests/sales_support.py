@@ -49,8 +49,8 @@ def sale(region: str, creator_id: str, n: int, sold_at: datetime, gross: str, cu
     with warehouse(region).transaction() as cur:
         cur.execute(
             "INSERT INTO sales (sale_id, creator_id, source, order_id, product, quantity, sold_at, currency,"
-            " gross, fees, net, refunded, buyer_country, channel, upload_id, row_number)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " gross, fees, net, refunded, buyer_country, channel, upload_id, row_number, loaded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
             [f"{upload_id}:{n}", creator_id, source, order_id or f"o-{creator_id}-{n}", product, quantity,
              sold_at, currency, g, f, g - f, Decimal(refunded), buyer_country, channel, upload_id, n],
         )

@@ -36,8 +36,7 @@ def creator(data_dir):
 
 
 def good_csv(rows: int = 3, prefix: str = "G") -> bytes:
-    lines = [HEADER] + [f"{prefix}-{i},2025-07-{1 + i % 28:02d},Template,1,{100 + i}.50,NGN,NG"
-                        for i in range(rows)]
+    lines = [HEADER] + [f"{prefix}-{i},2025-07-{1 + i % 28:02d},Template,1,{100 + i}.50,NGN,NG" for i in range(rows)]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -89,7 +88,7 @@ def lying_zip_bomb(megabytes: int) -> bytes:
     pos = data.find(sig)
     while pos != -1:
         name_len = struct.unpack_from("<H", data, pos + 28)[0]
-        name = bytes(data[pos + 46: pos + 46 + name_len])
+        name = bytes(data[pos + 46 : pos + 46 + name_len])
         if name == b"xl/worksheets/sheet1.xml":
             extra_len = struct.unpack_from("<H", data, pos + 30)[0]
             extra_at = pos + 46 + name_len
@@ -108,9 +107,7 @@ def lying_zip_bomb(megabytes: int) -> bytes:
 
 def billion_laughs(pad_before_doctype: int = 0) -> bytes:
     """An xlsx whose sheet XML declares nested entities expanding to 10^9 'lol's."""
-    ents = '<!ENTITY lol0 "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)
-    )
+    ents = '<!ENTITY lol0 "lol">' + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
     pad = "<!--" + "x" * pad_before_doctype + "-->" if pad_before_doctype else ""
     sheet = (
         '<?xml version="1.0"?>' + pad + "<!DOCTYPE worksheet [" + ents + "]>"
@@ -147,7 +144,7 @@ BAD_FILES = {
     "whitespace only": ("sales.csv", lambda: b" \r\n\n\t \n", "empty"),
     "binary named csv": ("sales.csv", binary_png, "binary"),
     "binary without NUL bytes": ("sales.csv", binary_without_nul, None),
-    "header only": ("sales.csv", lambda: (HEADER + "\n").encode(), "no rows"),
+    "header only": ("sales.csv", (HEADER + "\n").encode, "no rows"),
     "truncated xlsx": ("sales.xlsx", lambda: xlsx_bytes(GOOD_XLSX_ROWS)[:1500], "damaged or truncated"),
     "corrupt xlsx": ("sales.xlsx", corrupt_xlsx, None),
     "zip bomb as xlsx": ("sales.xlsx", lambda: zip_bomb(64), "compression bomb"),
@@ -157,9 +154,13 @@ BAD_FILES = {
     "old xls": ("sales.xls", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ".xls"),
     "json nested 10,000 deep": ("sales.json", lambda: b"[" * 10_000 + b"]" * 10_000, "nested too deeply"),
     "json objects nested 10,000 deep": (
-        "sales.json", lambda: b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "nested too deeply"),
-    "json not records": ("sales.json", lambda: b'{"total": 12, "currency": "NGN"}', "no list of sale records"),
+        "sales.json",
+        lambda: b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+        "nested too deeply",
+    ),
+    "json object, not records": ("sales.json", lambda: b'{"total": 12, "currency": "NGN"}', "columns not found"),
     "broken json": ("sales.json", lambda: b'[{"order_id": "A", "amount": ', "cannot be read"),
+    "json list of numbers": ("sales.json", lambda: b"[1, 2, 3]", "no list of sale records"),
 }
 
 
@@ -177,8 +178,9 @@ def assert_rejected_and_kept(res, data: bytes, needle: str | None) -> None:
     assert wh.one("SELECT count(*) FROM sales")[0] == 0
     assert wh.one("SELECT count(*) FROM flagged_rows")[0] == 0
     assert wh.one("SELECT count(*) FROM skipped_rows")[0] == 0
-    rows = wh.rows("SELECT status, sha256, message, rows_loaded, rows_flagged FROM uploads WHERE upload_id = ?",
-                   [res.upload_id])
+    rows = wh.rows(
+        "SELECT status, sha256, message, rows_loaded, rows_flagged FROM uploads WHERE upload_id = ?", [res.upload_id]
+    )
     assert rows == [("rejected", sha, res.message, 0, 0)]
 
 
@@ -230,19 +232,24 @@ def test_file_over_the_size_limit_is_rejected_before_reading(monkeypatch):
 
 # --- messy text: handled or flagged, never a crash ------------------------------------------
 
+
 def counts(res) -> tuple[int, int, int, int]:
     return res.rows_total, res.rows_loaded, res.rows_flagged, res.rows_skipped
 
 
 def flagged_reasons(upload_id: str) -> dict[int, list[str]]:
-    return dict(warehouse(REGION).rows(
-        "SELECT row_number, reasons FROM flagged_rows WHERE upload_id = ? ORDER BY row_number", [upload_id]))
+    return dict(
+        warehouse(REGION).rows(
+            "SELECT row_number, reasons FROM flagged_rows WHERE upload_id = ? ORDER BY row_number", [upload_id]
+        )
+    )
 
 
 def test_undecodable_bytes_flag_their_rows_and_load_the_rest():
     # 0x81 and 0x8d are undefined in Windows-1252 as well as invalid UTF-8
-    data = (HEADER + "\nU-1,2025-07-01,Caf\xe9 mix,1,10.00,NGN,NG\n").encode("cp1252") + \
-        b"U-2,2025-07-02,Bad\x81\x8d,1,11.00,NGN,NG\nU-3,2025-07-03,Plain,1,12.00,NGN,NG\n"
+    data = (HEADER + "\nU-1,2025-07-01,Caf\xe9 mix,1,10.00,NGN,NG\n").encode(
+        "cp1252"
+    ) + b"U-2,2025-07-02,Bad\x81\x8d,1,11.00,NGN,NG\nU-3,2025-07-03,Plain,1,12.00,NGN,NG\n"
     res = ingest_file(OP, CREATOR, "cp1252.csv", data)
     assert res.status == "loaded"
     assert counts(res) == (3, 2, 1, 0)
@@ -252,12 +259,24 @@ def test_undecodable_bytes_flag_their_rows_and_load_the_rest():
     assert products == ["Café mix", "Plain"]
 
 
+def test_a_stray_bad_byte_in_a_utf8_file_does_not_garble_the_good_rows():
+    data = (HEADER + "\nV-1,2025-07-01,Café ₦ shop,1,10.00,NGN,NG\nV-3,2025-07-03,Ça va,1,12.00,NGN,NG\n").encode()
+    data += b"V-2,2025-07-02,Bad\xff byte,1,11.00,NGN,NG\n"
+    res = ingest_file(OP, CREATOR, "utf8.csv", data)
+    assert counts(res) == (3, 2, 1, 0)
+    assert flagged_reasons(res.upload_id) == {3: ["the row has bytes that could not be decoded"]}
+    products = [p for (p,) in warehouse(REGION).rows("SELECT product FROM sales ORDER BY row_number")]
+    assert products == ["Café ₦ shop", "Ça va"]
+
+
 def test_ragged_lines_are_flagged_not_fatal():
-    data = (HEADER + "\n"
-            "R-1,2025-07-01,Ebook,1,10.00,NGN,NG\n"
-            "R-2,2025-07-01,Ebook,1,10.00,NGN,NG,surplus,cells\n"  # too many cells
-            "R-3,2025-07-01\n"  # too few: product and amount missing
-            "R-4,2025-07-01,Ebook,1,10.00,NGN\n").encode()  # only the optional country missing
+    data = (
+        HEADER + "\n"
+        "R-1,2025-07-01,Ebook,1,10.00,NGN,NG\n"
+        "R-2,2025-07-01,Ebook,1,10.00,NGN,NG,surplus,cells\n"  # too many cells
+        "R-3,2025-07-01\n"  # too few: product and amount missing
+        "R-4,2025-07-01,Ebook,1,10.00,NGN\n"
+    ).encode()  # only the optional country missing
     res = ingest_file(OP, CREATOR, "ragged.csv", data)
     assert res.status == "loaded"
     assert counts(res) == (4, 2, 2, 0)
@@ -265,16 +284,19 @@ def test_ragged_lines_are_flagged_not_fatal():
     assert set(reasons) == {2, 3}
     assert "the line has more cells than the header has columns" in reasons[2]
     assert {"product name is missing", "amount is missing or not a number"} <= set(reasons[3])
-    raw = json.loads(warehouse(REGION).one(
-        "SELECT raw FROM flagged_rows WHERE upload_id = ? AND row_number = 3", [res.upload_id])[0])
+    raw = json.loads(
+        warehouse(REGION).one("SELECT raw FROM flagged_rows WHERE upload_id = ? AND row_number = 3", [res.upload_id])[0]
+    )
     assert raw["order_id"] == "R-3" and raw["product"] is None
 
 
 def test_quoted_newlines_stay_inside_their_cell():
-    data = (HEADER + "\n"
-            'Q-1,2025-07-01,"Two\nlines",1,10.00,NGN,NG\n'
-            'Q-2,2025-07-02,"Say ""hi""\r\nthere",2,20.00,NGN,NG\n'
-            "Q-3,2025-07-03,Plain,1,30.00,NGN,NG\n").encode()
+    data = (
+        HEADER + "\n"
+        'Q-1,2025-07-01,"Two\nlines",1,10.00,NGN,NG\n'
+        'Q-2,2025-07-02,"Say ""hi""\r\nthere",2,20.00,NGN,NG\n'
+        "Q-3,2025-07-03,Plain,1,30.00,NGN,NG\n"
+    ).encode()
     res = ingest_file(OP, CREATOR, "quoted.csv", data)
     assert counts(res) == (3, 3, 0, 0)
     got = warehouse(REGION).rows("SELECT row_number, order_id, product FROM sales ORDER BY row_number")
@@ -282,10 +304,12 @@ def test_quoted_newlines_stay_inside_their_cell():
 
 
 def test_quoted_newlines_and_ragged_lines_together_keep_row_numbers():
-    data = (HEADER + "\n"
-            'M-1,2025-07-01,"Multi\nline",1,10.00,NGN,NG,extra\n'
-            "M-2,2025-07-02,Short\n"
-            'M-3,2025-07-03,"Again\nand\nagain",1,30.00,NGN,NG\n').encode()
+    data = (
+        HEADER + "\n"
+        'M-1,2025-07-01,"Multi\nline",1,10.00,NGN,NG,extra\n'
+        "M-2,2025-07-02,Short\n"
+        'M-3,2025-07-03,"Again\nand\nagain",1,30.00,NGN,NG\n'
+    ).encode()
     res = ingest_file(OP, CREATOR, "mixed.csv", data)
     assert counts(res) == (3, 1, 2, 0)
     assert set(flagged_reasons(res.upload_id)) == {1, 2}
@@ -293,8 +317,10 @@ def test_quoted_newlines_and_ragged_lines_together_keep_row_numbers():
 
 
 def test_unterminated_quote_never_crashes():
-    data = (HEADER + "\nZ-1,2025-07-01,Ebook,1,10.00,NGN,NG\n"
-            'Z-2,2025-07-02,"never closed,1,10.00,NGN,NG\nZ-3,2025-07-03,Ebook,1,10.00,NGN,NG\n').encode()
+    data = (
+        HEADER + "\nZ-1,2025-07-01,Ebook,1,10.00,NGN,NG\n"
+        'Z-2,2025-07-02,"never closed,1,10.00,NGN,NG\nZ-3,2025-07-03,Ebook,1,10.00,NGN,NG\n'
+    ).encode()
     res = ingest_file(OP, CREATOR, "unterminated.csv", data)
     assert res.status in ("loaded", "rejected")
     assert "\n" not in res.message
@@ -305,14 +331,26 @@ def test_unterminated_quote_never_crashes():
 
 # --- through the command line ----------------------------------------------------------------
 
+
 def run_cli(path: Path) -> subprocess.CompletedProcess[str]:
     close_all()  # one writing process per DuckDB file: let the child have it
-    return subprocess.run(["kasuwa", "ingest", str(path), "--creator", CREATOR, "--json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        ["kasuwa", "ingest", str(path), "--creator", CREATOR, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-CLI_CASES = ["empty", "binary named csv", "corrupt xlsx", "zip bomb as xlsx", "xml entity bomb in xlsx",
-             "json nested 10,000 deep"]
+CLI_CASES = [
+    "empty",
+    "binary named csv",
+    "corrupt xlsx",
+    "zip bomb as xlsx",
+    "xml entity bomb in xlsx",
+    "json nested 10,000 deep",
+]
 
 
 @pytest.mark.parametrize("case", CLI_CASES)
@@ -328,8 +366,11 @@ def test_cli_rejects_bad_file_with_exit_1_and_one_line(case, tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"kasuwa: {path}: "), proc.stderr
     out = json.loads(proc.stdout)
     assert out["status"] == "rejected" and out["message"] in lines[0]
-    res = type("R", (), {"status": out["status"], "message": out["message"], "sha256": out["sha256"],
-                         "upload_id": out["upload_id"]})
+    res = type(
+        "R",
+        (),
+        {"status": out["status"], "message": out["message"], "sha256": out["sha256"], "upload_id": out["upload_id"]},
+    )
     assert_rejected_and_kept(res, data, None)
 
 
@@ -356,9 +397,12 @@ def test_cli_rejects_file_over_size_limit(tmp_path, monkeypatch):
 
 def test_cli_loads_messy_text_with_exit_0(tmp_path):
     path = tmp_path / "messy.csv"
-    path.write_bytes((HEADER + "\n"
-                      'C-1,2025-07-01,"Two\nlines",1,10.00,NGN,NG\n'
-                      "C-2,2025-07-01,Ebook,1,10.00,NGN,NG,surplus\n").encode() + b"C-3,2025-07-01,\x81,1,1,NGN,NG\n")
+    path.write_bytes(
+        (
+            HEADER + '\nC-1,2025-07-01,"Two\nlines",1,10.00,NGN,NG\nC-2,2025-07-01,Ebook,1,10.00,NGN,NG,surplus\n'
+        ).encode()
+        + b"C-3,2025-07-01,\x81,1,1,NGN,NG\n"
+    )
     proc = run_cli(path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sales_support import creator, flag, rate, sale, upload, utc
 
 from warehouse.access import Actor
 from warehouse.db import close_all, region_path, warehouse
@@ -17,8 +18,6 @@ from warehouse.queries import Period
 from warehouse.queries.metrics import COLUMNS, region_metrics
 from warehouse.queries.rollups import refresh_rollups, rollups_current
 from warehouse.regions import get_region
-
-from sales_support import creator, flag, rate, sale, upload, utc
 
 MANAGER = Actor("boss@x", "manager")
 WA = "west-africa"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sales_support import OP, creator, markdown_sources, page, shown_text
 
 from warehouse import fx
 from warehouse.access import Actor
 from warehouse.db import close_all, region_path
 from warehouse.ingest import ingest_file
 from warehouse.regions import get_region
-
-from sales_support import OP, creator, markdown_sources, page, shown_text
 
 MANAGER = Actor("boss@x", "manager")
 ADMIN = Actor("root@x", "admin")

@@ -187,7 +187,7 @@ schedule = "instant"
 
 
 def test_unknown_key_is_rejected_with_file_line_and_key(tmp_path):
-    p = _write(tmp_path, BASE + 'holdays = 3\n')
+    p = _write(tmp_path, BASE + "holdays = 3\n")
     with pytest.raises(ConfigError) as err:
         parse_rails(p)
     assert f"{p}:9" in str(err.value) and "'holdays'" in str(err.value)

@@ -41,7 +41,8 @@ def _extension_path(package: str, name: str) -> str:
 def _open_file(path: Path, what: str) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path))
+        # a bounded buffer pool: large uploads spill to disk instead of growing with the file
+        return duckdb.connect(str(path), config={"memory_limit": f"{settings().duckdb_memory_mb}MB"})
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():

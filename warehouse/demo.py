@@ -41,7 +41,7 @@ class DemoCreator:
 
 
 CREATORS = (
-    DemoCreator("ng-ada", "Ada Okafor Designs", "NG", 200, "paystack", "paystack",
+    DemoCreator("ng-ada", "Ada Okafor Designs", "NG", 200, "paystack", "shopify",
                 (("Lagos Wedding Planner Template", Decimal("15000")), ("Naija Recipe eBook", Decimal("4500")),
                  ("Brand Kit for Small Shops", Decimal("25000"))), 45),
     DemoCreator("ng-tunde", "Tunde Beats", "NG", 185, "gumroad", "gumroad",
@@ -126,8 +126,8 @@ def _money(v: Decimal, places: int = 2) -> str:
 
 
 def write_paystack(c: DemoCreator, sales: list[Sale]) -> bytes:
-    rows: list[list[Any]] = [["reference", "amount", "currency", "status", "channel", "paid_at", "created_at",
-                              "fees", "customer_email"]]
+    rows: list[list[Any]] = [["id", "reference", "amount", "currency", "status", "channel", "gateway_response",
+                              "paid_at", "created_at", "fees", "customer_email"]]
     ccy = "NGN" if c.country == "NG" else "GHS"
     for s in sales:
         kobo = int(s.price * s.quantity * 100)
@@ -136,8 +136,36 @@ def write_paystack(c: DemoCreator, sales: list[Sale]) -> bytes:
         fee = min(int(kobo * Decimal("0.015")) + (10000 if ccy == "NGN" and kobo >= 250000 else 0), 200000)
         status = "failed" if s.status == "failed" else ("reversed" if s.refunded else "success")
         paid = "" if s.status == "bad_date" else s.when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        rows.append([s.ref, kobo, ccy, status, random.Random(s.ref).choice(["card", "bank", "ussd"]), paid,
+        rows.append([4099260000 + len(rows), s.ref, kobo, ccy, status,
+                     random.Random(s.ref).choice(["card", "bank", "ussd"]),
+                     "Declined" if status == "failed" else "Approved", paid,
                      s.when.strftime("%Y-%m-%dT%H:%M:%S.000Z"), abs(fee), f"buyer{s.ref[-3:]}@example.com"])
+    return _csv(rows)
+
+
+def write_shopify(c: DemoCreator, sales: list[Sale]) -> bytes:
+    """Shopify orders: one row per line item; order-level columns only on an order's first row."""
+    rows: list[list[Any]] = [["Name", "Email", "Financial Status", "Paid at", "Currency", "Subtotal", "Total",
+                              "Lineitem quantity", "Lineitem name", "Lineitem price", "Billing Country",
+                              "Payment Method", "Refunded Amount", "Id"]]
+    for s in sales:
+        n = int(s.ref[2:])  # the same sale keeps its order number in overlapping exports
+        lines = [(s.product, s.price, s.quantity)]
+        rng = random.Random(s.ref)
+        if rng.random() < 0.25:
+            other, price = rng.choice(c.products)
+            lines.append((other, price, 1))
+        total = sum(p * q for _, p, q in lines)
+        status = "voided" if s.status == "failed" else ("refunded" if s.refunded else "paid")
+        paid = "" if s.status == "bad_date" else s.when.strftime("%Y-%m-%d %H:%M:%S +0100")
+        for i, (product, price, qty) in enumerate(lines):
+            shown = _money(-price if s.status == "bad_amount" else price)
+            if i == 0:
+                rows.append([f"#{1000 + n}", f"b{n}@example.com", status, paid, "NGN", _money(total), _money(total),
+                             qty, product, shown, s.buyer_country, rng.choice(["Paystack", "Flutterwave"]),
+                             _money(total if s.refunded else Decimal(0)), 5600000000 + n])
+            else:
+                rows.append([f"#{1000 + n}", "", "", "", "", "", "", qty, product, shown, "", "", "", ""])
     return _csv(rows)
 
 
@@ -252,7 +280,7 @@ def write_bkash(c: DemoCreator, sales: list[Sale]) -> bytes:
 
 
 WRITERS: dict[str, tuple[Callable[[DemoCreator, list[Sale]], bytes], str]] = {
-    "paystack": (write_paystack, "csv"), "gumroad": (write_gumroad, "csv"), "french": (write_french, "csv"),
+    "paystack": (write_paystack, "csv"), "shopify": (write_shopify, "csv"), "gumroad": (write_gumroad, "csv"), "french": (write_french, "csv"),
     "mpesa": (write_mpesa, "csv"), "stripe": (write_stripe, "csv"), "generic_pk": (write_generic_pk, "csv"),
     "bkash": (write_bkash, "xlsx"),
 }

@@ -26,6 +26,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "KASUWA_MAX_UPLOAD_MB": ("200", "Largest file accepted for ingestion, in MiB."),
     "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
     "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
+    "KASUWA_DUCKDB_MEMORY_MB": ("1024", "Memory each open warehouse may use before DuckDB spills to disk, in MiB."),
     "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
 }
 
@@ -43,6 +44,7 @@ class Settings:
     quack_token: str
     session_idle_minutes: int
     debug: bool
+    duckdb_memory_mb: int
 
     @property
     def warehouses_dir(self) -> Path:
@@ -70,4 +72,5 @@ def settings() -> Settings:
         quack_token=os.environ.get("KASUWA_QUACK_TOKEN", ""),
         session_idle_minutes=int(_get("KASUWA_SESSION_IDLE_MINUTES")),
         debug=_get("KASUWA_DEBUG") == "1",
+        duckdb_memory_mb=int(_get("KASUWA_DUCKDB_MEMORY_MB")),
     )

@@ -63,10 +63,30 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.get_by_text("Signed in as").wait_for(timeout=WAIT_MS)
 
 
+def _title(link_text: str) -> str:
+    return link_text.strip().splitlines()[-1].strip()  # the icon's ligature name comes first
+
+
 def nav_titles(page: Page) -> list[str]:
-    """The page titles in the sidebar navigation (icons stripped)."""
-    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
-    return [t.splitlines()[-1].strip() for t in links.all_inner_texts()]
+    """The page titles in the sidebar navigation (icons stripped), once it is drawn."""
+    links = page.get_by_test_id("stSidebarNavLink")
+    links.first.wait_for(timeout=WAIT_MS)
+    return [_title(t) for t in links.all_inner_texts()]
+
+
+def active_page(page: Page) -> str:
+    """The title of the navigation entry marked as the current page."""
+    current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
+    current.wait_for(timeout=WAIT_MS)
+    return _title(current.inner_text())
+
+
+def navigate_in_session(page: Page, path: str) -> None:
+    """Go to ``/path`` the way the app's own links do (same tab, same Streamlit session)."""
+    page.evaluate(
+        "p => { window.history.pushState({}, '', p); window.dispatchEvent(new PopStateEvent('popstate')); }",
+        f"/{path}",
+    )
 
 
 def open_nav(page: Page, title: str, heading: str | None = None) -> None:

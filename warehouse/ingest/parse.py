@@ -60,9 +60,11 @@ def define_macros(cur: duckdb.DuckDBPyConnection) -> None:
         " ELSE kw_num_s(kw_strip(x), comma) END"
     )
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SYMBOL_CURRENCY.items())
+    local3 = ", ".join(f"'{k}'" for k in SYMBOL_CURRENCY if len(k) == 3 and k.isalpha())
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_currency(x) AS CASE"
-        " WHEN regexp_full_match(x, '[A-Za-z]{3}') THEN upper(x) ELSE CASE"
+        # the fast path for ISO codes must not swallow three-letter local spellings (Ksh, CFA, GHC)
+        f" WHEN regexp_full_match(x, '[A-Za-z]{{3}}') AND upper(x) NOT IN ({local3}) THEN upper(x) ELSE CASE"
         f" upper(trim(regexp_replace(x, '[\\s\\x{{00A0}}\\x{{202F}}]+', ' ', 'g'))) {cases}"
         " ELSE upper(trim(x)) END END"
     )

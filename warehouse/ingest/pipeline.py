@@ -155,7 +155,7 @@ def _load(cur: duckdb.DuckDBPyConnection, up: dict[str, Any], headers: list[str]
     )
     cur.execute("BEGIN TRANSACTION")
     try:
-        cur.execute(
+        inserted = cur.execute(
             "INSERT INTO main.sales (sale_id, creator_id, source, order_id, line, product, quantity, sold_at,"
             " currency, gross, fees, net, refunded, buyer_country, channel, upload_id, row_number, loaded_at)"
             " SELECT ? || ':' || p._row, ?, ?, p.order_id, p.line, p.product, p.quantity, p.sold_at, p.currency,"
@@ -164,7 +164,7 @@ def _load(cur: duckdb.DuckDBPyConnection, up: dict[str, Any], headers: list[str]
             " FROM parsed p ANTI JOIN fails f ON f._row = p._row ANTI JOIN known k ON k._row = p._row"
             " WHERE p.skip_reason IS NULL",
             [up["upload_id"], up["creator_id"], up["source"], up["upload_id"], up["loaded_at"]],
-        )
+        ).fetchone()
         cur.execute(
             "INSERT INTO main.flagged_rows (flag_id, upload_id, creator_id, row_number, raw, parsed, reasons,"
             f" rules, status, created_at) SELECT ? || ':' || f._row, ?, ?, f._row, {_raw_json_sql(headers)},"
@@ -176,11 +176,11 @@ def _load(cur: duckdb.DuckDBPyConnection, up: dict[str, Any], headers: list[str]
             "INSERT INTO main.skipped_rows SELECT ?, _row, skip_reason FROM parsed WHERE skip_reason IS NOT NULL",
             [up["upload_id"]],
         )
-        counts = dict(zip(("total", "loaded", "flagged", "skipped", "known"), cur.execute(
-            "SELECT (SELECT count(*) FROM parsed),"
-            " (SELECT count(*) FROM main.sales WHERE upload_id = ?),"
-            " (SELECT count(*) FROM fails), (SELECT count(*) FROM parsed WHERE skip_reason IS NOT NULL),"
-            " (SELECT count(*) FROM known)", [up["upload_id"]]).fetchone() or (), strict=True))
+        counts = dict(zip(("total", "flagged", "skipped", "known"), cur.execute(
+            "SELECT (SELECT count(*) FROM parsed), (SELECT count(*) FROM fails),"
+            " (SELECT count(*) FROM parsed WHERE skip_reason IS NOT NULL), (SELECT count(*) FROM known)"
+        ).fetchone() or (), strict=True))
+        counts["loaded"] = int(inserted[0]) if inserted else 0
         _insert_upload(cur, {**up, "rows_total": counts["total"], "rows_loaded": counts["loaded"],
                              "rows_flagged": counts["flagged"], "rows_skipped": counts["skipped"],
                              "rows_known": counts["known"]})

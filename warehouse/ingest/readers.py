@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -173,6 +174,22 @@ def _is_utf8(path: Path, skip: int) -> bool:
     return True
 
 
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def _mostly_utf8(path: Path, skip: int) -> bool:
+    """True when most non-ASCII bytes form valid UTF-8 sequences (Windows-1252 text almost
+    never does: its "é" is one byte followed by ASCII)."""
+    valid = high = 0
+    with open(path, "rb") as f:
+        f.seek(skip)
+        while chunk := f.read(4 * 1024 * 1024):
+            valid += sum(len(m) for m in _UTF8_SEQ.findall(chunk))
+            high += len(_HIGH.findall(chunk))
+    return valid > 0 and valid >= high - valid
+
+
 def _transcode(path: Path, codec: str, skip: int, out: Path) -> bool:
     """Write ``path`` decoded with ``codec`` as UTF-8 to ``out``; True if bytes were replaced."""
     dec = codecs.getincrementaldecoder(codec)("replace")
@@ -217,7 +234,11 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
         if bom:
             assumptions.append("Read as UTF-8 (with byte-order mark).")
     else:
-        if codec == "utf-8":
+        if codec == "utf-8" and _mostly_utf8(path, bom):
+            # a UTF-8 file with a few bad bytes: reading it all as Windows-1252 would turn every
+            # "é" and "₦" of the good rows into mojibake and load them silently
+            assumptions.append("The file is UTF-8 with some invalid bytes.")
+        elif codec == "utf-8":
             codec = "cp1252"
             assumptions.append("The file is not UTF-8; read it as Windows-1252 (Excel's usual CSV encoding).")
         else:
@@ -423,7 +444,8 @@ def _read_json(cur: duckdb.DuckDBPyConnection, path: Path, score: HeaderScore) -
     for r in recs:
         keys.update(dict.fromkeys(r))
     names = list(keys)
-    rows = iter([names] + [[_cell_text(r.get(k)) for k in names] for r in recs])
+    header: list[str | None] = list(names)
+    rows = iter([header] + [[_cell_text(r.get(k)) for k in names] for r in recs])
     staged = _stage_rows(cur, rows, score, "json")
     return staged
 

@@ -166,9 +166,23 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
         refunded = "0::DECIMAL(18,6)"
     net = ("CASE WHEN t_net IS NULL OR trim(t_net) = '' THEN gross_raw - fees_raw ELSE net_raw END"
            if "net" in plan.columns else "gross_raw - fees_raw")
-    unit = ("CASE coalesce(cx.exponent, 2) WHEN 0 THEN 1 WHEN 1 THEN 0.1 WHEN 2 THEN 0.01 WHEN 3 THEN 0.001"
-            " ELSE 0.0001 END") if p.amount_unit == "minor" else "1"
-    refunded_v = refunded if "refunded" not in plan.columns else f"refunded_raw * {unit}"
+    def major(expr: str, exponent: str = "cx.exponent") -> str:
+        """Minor units (kobo, cents) to major by the currency's exponent. Each branch is cast back
+        to DECIMAL(18,6): DuckDB keeps an int64 product at width 18, so multiplying by one CASE of
+        every scale (scale 10) would overflow from 10^8 up and reject the whole file."""
+        if p.amount_unit != "minor":
+            return expr
+        branches = " ".join(f"WHEN {e} THEN CAST(({expr}) * {f} AS DECIMAL(18,6))"
+                            for e, f in ((1, "0.1"), (2, "0.01"), (3, "0.001"), (4, "0.0001")))
+        return f"CASE coalesce({exponent}, 2) WHEN 0 THEN CAST({expr} AS DECIMAL(18,6)) {branches} END"
+
+    def micro(expr: str) -> str:
+        """Exact int64 millionths of a DECIMAL with at most 6 places, without the int64 overflow
+        of ``expr * 1000000`` from 10^6 up (and without slow 128-bit decimal maths)."""
+        return (f"(CAST(trunc({expr}) AS BIGINT) * 1000000"
+                f" + CAST(({expr} - trunc({expr})) * 1000000 AS BIGINT))")
+
+    refunded_v = refunded if "refunded" not in plan.columns else major("refunded_raw", "exponent")
     if "refunded" in plan.columns and "refunded_flag" in plan.columns:
         # a full-refund flag refunds the whole sale; otherwise the partial refund amount counts
         refunded_v = (f"CASE WHEN lower(trim(t_refunded_flag)) IN ({_YES}) THEN gross_raw"
@@ -206,9 +220,9 @@ WITH src AS (
     LEFT JOIN kw_countries kc ON kc.name = lower(trim({_t(plan, 'buyer_country')}))
 ), amounts AS (
     SELECT t.*, cx.exponent AS exponent,
-           ({gross}) * {unit} AS gross_raw,
-           {amount('fees', absolute=True)} * {unit} AS fees_raw,
-           {'(' + _num(plan, 'net') + ') * ' + unit if 'net' in plan.columns else 'NULL::DECIMAL(18,6)'} AS net_raw,
+           {major(gross)} AS gross_raw,
+           {major(amount('fees', absolute=True))} AS fees_raw,
+           {major(_num(plan, 'net')) if 'net' in plan.columns else 'NULL::DECIMAL(18,6)'} AS net_raw,
            {refunded if 'refunded' in plan.columns else 'NULL::DECIMAL(18,6)'} AS refunded_raw
     FROM typed t LEFT JOIN main.currencies cx ON cx.code = t.currency
 ), final AS (
@@ -219,8 +233,8 @@ WITH src AS (
     FROM amounts
 ), micro AS (
     SELECT *, {line} AS line,
-           CAST(gross_raw * 1000000 AS BIGINT) AS gross_micro, CAST(fees_raw * 1000000 AS BIGINT) AS fees_micro,
-           CAST(net_v * 1000000 AS BIGINT) AS net_micro, CAST(refunded_v * 1000000 AS BIGINT) AS refunded_micro
+           {micro('gross_raw')} AS gross_micro, {micro('fees_raw')} AS fees_micro,
+           {micro('net_v')} AS net_micro, {micro('refunded_v')} AS refunded_micro
     FROM final
 ), dup_keys AS (
     SELECT order_id, line, count(*) AS n FROM micro WHERE skip_reason IS NULL GROUP BY ALL HAVING count(*) > 1

@@ -4,12 +4,14 @@
 -- the ledger the moment it is loaded, traceable by sale_id and upload_id) plus the entries
 -- payout runs write to `ledger_entries` (FX conversion, payout, rail fee, returns). A
 -- creator's balance in a currency is sum(amount) over the view. Money is DECIMAL(18,4).
+-- No function defaults (a region served over Quack cannot be attached with them): every
+-- insert gives its timestamps.
 
 CREATE TABLE payout_runs (
     run_id        VARCHAR PRIMARY KEY,     -- <region>:<as_of>:<n>
     as_of         DATE NOT NULL,
     run_by        VARCHAR NOT NULL,
-    started_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    started_at    TIMESTAMPTZ NOT NULL,
     payouts_made  INTEGER NOT NULL DEFAULT 0
 );
 
@@ -25,7 +27,7 @@ CREATE TABLE payouts (
     as_of         DATE NOT NULL,           -- payout date (the run's as-of date)
     status        VARCHAR NOT NULL,        -- scheduled | paid | failed | reversed
     reference     VARCHAR,                 -- the rail's transfer reference, once paid
-    created_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    created_at    TIMESTAMPTZ NOT NULL,
     UNIQUE (creator_id, as_of)             -- one payout per creator and date: runs are idempotent
 );
 
@@ -35,7 +37,7 @@ CREATE TABLE payout_events (
     status      VARCHAR NOT NULL,
     reference   VARCHAR,
     changed_by  VARCHAR NOT NULL,
-    changed_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    changed_at  TIMESTAMPTZ NOT NULL
 );
 
 -- Which sales each payout settled (a sale is settled by at most one live payout).
@@ -59,8 +61,8 @@ CREATE TABLE ledger_entries (
     usd_rate          DECIMAL(18,10),       -- fx entries: USD per 1 unit of `currency` used
     usd_rate_date     DATE,                 -- the fx_rates date of that rate (NULL for USD itself)
     counter_currency  VARCHAR,              -- fx entries: the other side of the conversion
-    note              VARCHAR NOT NULL DEFAULT '',
-    recorded_at       TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    note              VARCHAR NOT NULL,
+    recorded_at       TIMESTAMPTZ NOT NULL
 );
 
 -- What each run decided for each creator, with the reason in words.
@@ -74,7 +76,7 @@ CREATE TABLE payout_decisions (
     minimum      DECIMAL(18,4),     -- the rail's minimum in the payout currency, when one applies
     next_payout  DATE,
     reason       VARCHAR NOT NULL,
-    decided_at   TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    decided_at   TIMESTAMPTZ NOT NULL
 );
 
 CREATE VIEW ledger AS

@@ -2,7 +2,8 @@
 -- currency. Kept in step with `sales` by warehouse.queries.metrics.refresh_rollups(region),
 -- which re-aggregates exactly the uploads whose sales count changed (new loads, approved
 -- flagged rows, purges). Money stays exact and in the currency sold; USD is applied when read,
--- with the day's rate, so a new rates file needs no rebuild.
+-- with the day's rate, so a new rates file needs no rebuild. No function defaults (a region
+-- served over Quack cannot be attached with them): refresh_rollups gives every timestamp.
 
 CREATE TABLE rollup_sales_daily (
     upload_id   VARCHAR NOT NULL,
@@ -22,5 +23,5 @@ CREATE TABLE rollup_sales_daily (
 CREATE TABLE rollup_uploads (
     upload_id     VARCHAR PRIMARY KEY,
     sales         BIGINT NOT NULL,
-    refreshed_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    refreshed_at  TIMESTAMPTZ NOT NULL
 );

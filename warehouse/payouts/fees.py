@@ -116,30 +116,9 @@ def fee_for(tariff: Tariff, amount: Decimal, currency: str) -> Fee:
     return Fee(currency, amount, percent_part, fixed_part, cap_reduction, vat, stamp)
 
 
-def choose_tariff(
-    tariffs: tuple[Tariff, ...], currency: str, domestic: bool, channel: str | None
-) -> Tariff | None:
+def choose_tariff(tariffs: tuple[Tariff, ...], currency: str, domestic: bool, channel: str | None) -> Tariff | None:
     """The first tariff (file order) that prices ``currency`` for this buyer and channel, or None."""
     for t in tariffs:
         if t.matches(currency, domestic, channel):
             return t
     return None
-
-
-def split_exact(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """Share ``total`` across ``weights`` in minor units; the shares always add up to ``total``.
-
-    Each share is rounded half-up, and whatever rounding left over (a few minor units at most)
-    goes to the largest weight, so the parts sum to the total exactly.
-    """
-    if not weights:
-        return []
-    whole = sum(weights, ZERO)
-    if whole == 0:
-        shares = [ZERO] * len(weights)
-        shares[0] = total
-        return shares
-    shares = [round_money(total * w / whole, currency) for w in weights]
-    largest = max(range(len(weights)), key=lambda i: abs(weights[i]))
-    shares[largest] += total - sum(shares, ZERO)
-    return shares

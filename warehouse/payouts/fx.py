@@ -92,10 +92,14 @@ class RateBook:
         return Rate(currency, self._rates[currency][i - 1], dates[i - 1])
 
     def convert(self, amount: Decimal, src: str, dst: str, on: date) -> Conversion:
-        """``amount`` of ``src`` in ``dst`` on ``on``, rounded half-up to ``dst``'s minor unit."""
-        r_src, r_dst = self.rate(src, on), self.rate(dst, on)
+        """``amount`` of ``src`` in ``dst`` on ``on``, rounded half-up to ``dst``'s minor unit.
+
+        The same currency needs no rate (the amount is returned as it is, with a nominal rate 1).
+        """
         if src == dst:
-            return Conversion(amount, src, amount, dst, r_src, r_dst)
+            same = Rate(src, ONE, None)
+            return Conversion(amount, src, amount, dst, same, same)
+        r_src, r_dst = self.rate(src, on), self.rate(dst, on)
         with localcontext() as ctx:
             ctx.prec = 60
             exact = amount * r_src.usd_rate / r_dst.usd_rate

@@ -26,6 +26,7 @@ from typing import Any
 from warehouse.access import Actor
 from warehouse.creators import get_creator
 from warehouse.db import warehouse
+from warehouse.errors import PermissionDenied
 from warehouse.regions import Region, get_region
 
 from .rails import Rail, RailBook, rail_book
@@ -80,7 +81,10 @@ def make_payee(region: Region, row: tuple[Any, ...], book: RailBook) -> Payee:
 
 
 def payee(actor: Actor, creator_id: str) -> Payee:
-    """The creator ``creator_id`` if ``actor`` may see them (own data, or admin); else PermissionDenied."""
+    """The creator ``creator_id`` if ``actor`` may see their payouts — the creator themself or an
+    administrator; anyone else (reviewers, managers, other creators) gets PermissionDenied."""
+    if actor.role not in ("creator", "admin"):
+        raise PermissionDenied("Payout details are for the creator and administrators; managers see totals.")
     c = get_creator(actor, creator_id)
     return make_payee(get_region(c.region), (c.creator_id, c.name, c.country, c.rail), rail_book())
 
@@ -101,9 +105,7 @@ def balances(actor: Actor, creator_id: str) -> dict[str, Decimal]:
         return balances_of(cur, creator_id)
 
 
-def entries_of(
-    cur: Any, p: Payee, start: date | None = None, end: date | None = None
-) -> list[dict[str, Any]]:
+def entries_of(cur: Any, p: Payee, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
     """Ledger entries of ``p`` dated ``start``..``end`` (inclusive; None = open), oldest first."""
     sql = (
         f"SELECT * FROM (SELECT {_DAY} AS day, entry_id, kind, currency, amount, sale_id, upload_id,"
@@ -116,9 +118,7 @@ def entries_of(
     return [dict(zip(names, row, strict=True)) for row in res.fetchall()]
 
 
-def entries(
-    actor: Actor, creator_id: str, start: date | None = None, end: date | None = None
-) -> list[dict[str, Any]]:
+def entries(actor: Actor, creator_id: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
     """The creator's ledger entries between two days (inclusive), each with its sale/upload/payout."""
     p = payee(actor, creator_id)
     with warehouse(p.region).cursor() as cur:
@@ -166,13 +166,15 @@ def eligible_amounts(cur: Any, p: Payee, rail: Rail, on: date) -> tuple[dict[str
     """Per currency, what could be paid on ``on``: the balance minus sale money still held.
 
     Payout entries (even of later dates) are always subtracted, so money paid once can never
-    be due again, whatever order runs happen in.
+    be due again, whatever order runs happen in. Held money that is negative (a refund larger
+    than its day's sales) is not added back: what is eligible never exceeds the balance, so a
+    payout can never drive a balance below zero.
     """
     bal = balances_of(cur, p.creator_id)
     held = held_amounts(rail, daily_sale_nets(cur, p), on)
     eligible = dict(bal)
     for h in held:
-        eligible[h.currency] = eligible.get(h.currency, ZERO) - h.amount
+        eligible[h.currency] = eligible.get(h.currency, ZERO) - max(h.amount, ZERO)
     return eligible, held
 
 

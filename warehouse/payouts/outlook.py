@@ -35,9 +35,12 @@ class Outlook:
     minimum: Decimal | None = None
     held: list[Held] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)  # in words, most important first
+    #: due | nothing_due | below_minimum | no_rail | rail_unavailable | no_fx_rate
+    status: str = "no_rail"
 
 
 def today_in(time_zone: str) -> date:
+    """Today's calendar date in ``time_zone`` (a region's)."""
     return datetime.now(ZoneInfo(time_zone)).date()
 
 
@@ -57,44 +60,55 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
         )
         rail = p.rail
         if rail is None:
-            out.reasons.append("No payout rail is set for you yet; the programme administrator sets it.")
+            out.reasons.append(
+                f"Your payout rail {p.rail_code!r} is not one Kasuwa knows (data/rails.toml); ask the "
+                "programme administrator to choose another."
+                if p.rail_code
+                else "No payout rail is set for you yet; the programme administrator sets it."
+            )
             return out
         if not p.rail_serves_country:
-            out.reasons.append(
-                f"{rail.name} cannot pay into {p.country}; ask the administrator to change your rail."
-            )
+            out.status = "rail_unavailable"
+            out.reasons.append(f"{rail.name} cannot pay into {p.country}; ask the administrator to change your rail.")
             return out
         paid_today = cur.execute(
             "SELECT 1 FROM payouts WHERE creator_id = ? AND as_of = ?", [creator_id, day]
         ).fetchone()
         nxt = rail.next_payout_day(day + timedelta(days=1) if paid_today else day)
-        out.next_date = nxt
         try:
             plan = plan_payout(cur, p, rail, nxt)
+            releases = [h.release for h in plan.held if h.amount > 0]
+            if plan.due <= 0 and releases:  # nothing yet: the payout day when held money frees up
+                nxt = min(releases)
+                plan = plan_payout(cur, p, rail, nxt)
         except FxRateMissing as exc:
+            out.status = "no_fx_rate"
             out.reasons.append(str(exc))
             return out
+        out.next_date = nxt
     out.held = list(plan.held)
     out.minimum = plan.minimum
     cur_ = plan.currency
     if plan.due <= 0:
+        out.status = "nothing_due"
         out.reasons.append(f"Nothing is due by {nxt}.")
     elif plan.minimum is not None and plan.due < plan.minimum:
+        out.status = "below_minimum"
         out.reasons.append(
             f"Minimum: {money(plan.due, cur_)} will be payable on {nxt}, below {rail.name}'s minimum payout "
             f"of {money(plan.minimum, cur_)}. It is not lost: it carries over until the balance "
             "reaches the minimum."
         )
     elif plan.fee.total >= plan.due:
-        out.reasons.append(
-            f"Fee: {rail.name}'s payout fee would take all of {money(plan.due, cur_)}; it carries over."
-        )
+        out.status = "below_minimum"
+        out.reasons.append(f"Fee: {rail.name}'s payout fee would take all of {money(plan.due, cur_)}; it carries over.")
     else:
+        out.status = "due"
         out.next_amount, out.next_fee = plan.amount, plan.fee.total
         fee_words = f" less {money(plan.fee.total, cur_)} {rail.name} payout fee" if plan.fee.total else ""
         out.reasons.append(f"{money(plan.amount, cur_)} on {nxt}: {money(plan.due, cur_)} due{fee_words}.")
     out.reasons.append(f"Schedule: {rail.name} pays {SCHEDULE_WORDS[rail.schedule]}.")
-    for h in plan.held:
+    for h in (h for h in plan.held if h.amount > 0):
         out.reasons.append(
             f"Hold: {money(h.amount, h.currency)} from recent sales becomes payable on {h.release} "
             f"({rail.name} holds sales in {h.currency} for {rail.hold_for(h.currency)} days)."

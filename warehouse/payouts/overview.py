@@ -52,8 +52,13 @@ def _region_overview(code: str, out: Overview) -> None:
             " FROM payouts GROUP BY ALL ORDER BY month, currency"
         ).fetchall()
         fees = cur.execute(
-            "SELECT rail, currency, count(*) AS payouts, sum(rail_fee) AS rail_fees, sum(amount) AS amount"
-            " FROM payouts WHERE status IN ('scheduled', 'paid') GROUP BY ALL ORDER BY rail, currency"
+            "WITH p AS (SELECT rail, currency, count(*) AS n, sum(rail_fee) AS rail_fees, sum(amount) AS amount"
+            "   FROM payouts WHERE status IN ('scheduled', 'paid') GROUP BY ALL),"
+            " s AS (SELECT c.rail, s.currency, count(*) AS sales, sum(s.fees) AS sale_fees"
+            "   FROM sales s JOIN creators c ON c.creator_id = s.creator_id WHERE c.rail IS NOT NULL GROUP BY ALL)"
+            " SELECT coalesce(p.rail, s.rail) AS rail, coalesce(p.currency, s.currency) AS currency,"
+            " coalesce(p.n, 0), p.rail_fees, p.amount, coalesce(s.sales, 0), s.sale_fees"
+            " FROM p FULL OUTER JOIN s ON p.rail = s.rail AND p.currency = s.currency ORDER BY 1, 2"
         ).fetchall()
         waiting = cur.execute(
             "SELECT rail, currency, count(*) AS creators, sum(amount) AS waiting, max(minimum) AS minimum,"
@@ -81,12 +86,14 @@ def _region_overview(code: str, out: Overview) -> None:
                 "amount_usd": _usd(rates, amount, currency, month_bounds(year, mon)[1]),
             }
         )
-    for rail, currency, n, rail_fees, amount in fees:
+    for rail, currency, n, rail_fees, amount, sales, sale_fees in fees:
         out.fees_by_rail.append(
             {
                 "region": code,
                 "rail": rail,
                 "currency": currency,
+                "sales": sales,
+                "sale_fees": Decimal(sale_fees or 0),
                 "payouts": n,
                 "rail_fees": Decimal(rail_fees or 0),
                 "amount": Decimal(amount or 0),
@@ -107,7 +114,8 @@ def _region_overview(code: str, out: Overview) -> None:
 
 
 def payouts_overview(actor: Actor, regions: list[str] | None = None) -> Overview:
-    """Payouts per region and month, rail fees per rail, and creators whose latest run left them
+    """Payouts per region and month; per rail, the fees the exports recorded on the sales of
+    creators paid by it and the rail's own payout fees; and creators whose latest run left them
     below their rail's minimum — for the regions ``actor`` may read (managers and admins).
     """
     allowed = manager_regions(actor, region_codes())
@@ -120,9 +128,7 @@ def payouts_overview(actor: Actor, regions: list[str] | None = None) -> Overview
     return out
 
 
-def admin_payouts(
-    actor: Actor, region: str, status: str | None = None, limit: int = 500
-) -> list[dict[str, Any]]:
+def admin_payouts(actor: Actor, region: str, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """Payouts of ``region`` (newest first), optionally of one status — administrators only."""
     require_admin(actor)
     reg = get_region(region)

@@ -90,6 +90,7 @@ class Rail:
         return "USD" if "USD" in self.payout_currencies else self.payout_currencies[0]
 
     def is_payout_day(self, day: date) -> bool:
+        """Whether the rail's schedule pays on ``day`` (public holidays are not modelled)."""
         if self.schedule == "friday":
             return day.weekday() == 4
         if self.schedule == "14th-28th":
@@ -133,6 +134,7 @@ class RailBook:
         return [r for r in self.rails.values() if country.upper() in r.countries]
 
     def local(self, country: str) -> str | None:
+        """The local currency of ``country`` from ``[local_currency]``, or None."""
         return self.local_currency.get(country.upper())
 
 
@@ -164,15 +166,11 @@ class _Reader:
     def check_keys(self, table: dict[str, Any], allowed: set[str], where: str, after: str) -> None:
         for key in table:
             if key not in allowed:
-                raise self.fail(
-                    where, f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", key, after
-                )
+                raise self.fail(where, f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", key, after)
 
     def decimal(self, value: Any, where: str, key: str, after: str) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise self.fail(
-                where, f'{key} must be a string like "1.5" (exact decimal), not {value!r}', key, after
-            )
+            raise self.fail(where, f'{key} must be a string like "1.5" (exact decimal), not {value!r}', key, after)
         try:
             d = Decimal(str(value).strip())
         except InvalidOperation:
@@ -202,9 +200,7 @@ class _Reader:
             if key not in t:
                 continue
             if cur == "*":
-                raise self.fail(
-                    where, f'{key} needs a currency; a "*" tariff takes percentages only', key, after
-                )
+                raise self.fail(where, f'{key} needs a currency; a "*" tariff takes percentages only', key, after)
             amount = self.decimal(t[key], where, key, after)
             try:
                 to_minor(amount, cur)
@@ -248,18 +244,14 @@ class _Reader:
                 raise self.fail(where, f"hold_days {k} must be a whole number of days", "hold_days", after)
             if k != "default":
                 self.currency(k, where, "hold_days", after)
-        payout_currencies = tuple(
-            self.currency(c, where, "payout_currencies", after) for c in r["payout_currencies"]
-        )
+        payout_currencies = tuple(self.currency(c, where, "payout_currencies", after) for c in r["payout_currencies"])
         if not payout_currencies:
             raise self.fail(where, "payout_currencies is empty", "payout_currencies", after)
         minimum = None
         if "minimum" in r:
             m = r["minimum"]
             if not isinstance(m, dict) or set(m) != {"amount", "currency"}:
-                raise self.fail(
-                    where, 'minimum must be { amount = "10", currency = "USD" }', "minimum", after
-                )
+                raise self.fail(where, 'minimum must be { amount = "10", currency = "USD" }', "minimum", after)
             minimum = Minimum(
                 self.decimal(m["amount"], where, "minimum", after),
                 self.currency(m["currency"], where, "minimum", after),
@@ -268,12 +260,10 @@ class _Reader:
         if fallback != "local":
             fallback = self.currency(fallback, where, "fallback_currency", after)
         sale = tuple(
-            self.tariff(t, f"{where} sale_fee #{i}", after)
-            for i, t in enumerate(r.get("sale_fee", []), start=1)
+            self.tariff(t, f"{where} sale_fee #{i}", after) for i, t in enumerate(r.get("sale_fee", []), start=1)
         )
         payout = tuple(
-            self.tariff(t, f"{where} payout_fee #{i}", after)
-            for i, t in enumerate(r.get("payout_fee", []), start=1)
+            self.tariff(t, f"{where} payout_fee #{i}", after) for i, t in enumerate(r.get("payout_fee", []), start=1)
         )
         return Rail(
             code=code,
@@ -304,9 +294,7 @@ def parse_rails(path: Path) -> RailBook:
     reader = _Reader(path, text)
     for key in doc:
         if key not in _TOP_KEYS:
-            raise reader.fail(
-                "top level", f"unknown table or key {key!r}; allowed: rail, local_currency", key
-            )
+            raise reader.fail("top level", f"unknown table or key {key!r}; allowed: rail, local_currency", key)
     local = {}
     for cc, cur in doc.get("local_currency", {}).items():
         if not _COUNTRY.match(cc):
@@ -334,4 +322,5 @@ def rail_book() -> RailBook:
 
 
 def get_rail(code: str) -> Rail:
+    """The rail ``code`` from the rails in force; NotFound names the known rails."""
     return rail_book().get(code)

@@ -82,6 +82,7 @@ class RunResult:
 
 
 def payout_id_for(creator_id: str, on: date) -> str:
+    """``PO-<yyyymmdd>-<creator_id>``: one id per creator and payout date (see the UNIQUE key)."""
     return f"PO-{on:%Y%m%d}-{creator_id}"
 
 
@@ -133,9 +134,7 @@ def _decide(cur: Any, p: Payee, on: date) -> tuple[Decision, Plan | None]:
     rail = p.rail
     if rail is None:
         why = f"no payout rail {p.rail_code!r} in rails.toml" if p.rail_code else "no payout rail chosen"
-        return Decision(
-            p.creator_id, p.rail_code, "no_rail", f"Not paid: {why}. An administrator sets it."
-        ), None
+        return Decision(p.creator_id, p.rail_code, "no_rail", f"Not paid: {why}. An administrator sets it."), None
     base = Decision(p.creator_id, rail.code, "", "", currency=p.payout_currency)
     if not p.rail_serves_country:
         base.decision = "rail_unavailable"
@@ -158,9 +157,7 @@ def _decide(cur: Any, p: Payee, on: date) -> tuple[Decision, Plan | None]:
     if plan.due <= 0:
         base.decision = "nothing_due"
         held = sum((h.amount for h in plan.held if h.currency == plan.currency), ZERO)
-        base.reason = "Nothing is due today" + (
-            f"; {money(held, plan.currency)} is still on hold." if held else "."
-        )
+        base.reason = "Nothing is due today" + (f"; {money(held, plan.currency)} is still on hold." if held else ".")
     elif plan.minimum is not None and plan.due < plan.minimum:
         base.decision = "below_minimum"
         base.reason = (
@@ -213,9 +210,7 @@ def _write_payout(cur: Any, run_id: str, p: Payee, rail: Rail, *, on: date, plan
                 f"converted from {money(conv.amount_from, conv.currency_from)}",
             )
         )
-    rows.append(
-        (f"{pid}:payout", plan.currency, "payout", -plan.amount, None, None, None, f"paid via {rail.name}")
-    )
+    rows.append((f"{pid}:payout", plan.currency, "payout", -plan.amount, None, None, None, f"paid via {rail.name}"))
     if plan.fee.total:
         rows.append(
             (
@@ -231,23 +226,24 @@ def _write_payout(cur: Any, run_id: str, p: Payee, rail: Rail, *, on: date, plan
         )
     cur.executemany(
         "INSERT INTO ledger_entries (entry_id, creator_id, currency, kind, amount, value_date, payout_id,"
-        " usd_rate, usd_rate_date, counter_currency, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " usd_rate, usd_rate_date, counter_currency, note, recorded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
         [(e, p.creator_id, c, k, a, on, pid, r, rd, cc, n) for e, c, k, a, r, rd, cc, n in rows],
     )
     cur.execute(
         "INSERT INTO payouts (payout_id, run_id, creator_id, rail, currency, due, rail_fee, amount, as_of,"
-        " status)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled')",
+        " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', current_timestamp)",
         [pid, run_id, p.creator_id, rail.code, plan.currency, plan.due, plan.fee.total, plan.amount, on],
     )
     cur.execute(
-        "INSERT INTO payout_events (payout_id, status, changed_by) VALUES (?, 'scheduled', ?)", [pid, by]
+        "INSERT INTO payout_events (payout_id, status, changed_by, changed_at)"
+        " VALUES (?, 'scheduled', ?, current_timestamp)",
+        [pid, by],
     )
     items = unsettled_sales(cur, p, rail, on)
     if items:
         cur.executemany(
-            "INSERT INTO payout_items (payout_id, sale_id, upload_id, currency, amount)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO payout_items (payout_id, sale_id, upload_id, currency, amount) VALUES (?, ?, ?, ?, ?)",
             [(pid, *item) for item in items],
         )
     return pid
@@ -256,7 +252,7 @@ def _write_payout(cur: Any, run_id: str, p: Payee, rail: Rail, *, on: date, plan
 def _record(cur: Any, run_id: str, d: Decision) -> None:
     cur.execute(
         "INSERT INTO payout_decisions (run_id, creator_id, rail, decision, currency, amount, minimum,"
-        " next_payout, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " next_payout, reason, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
         [run_id, d.creator_id, d.rail, d.decision, d.currency, d.amount, d.minimum, d.next_payout, d.reason],
     )
 
@@ -271,7 +267,8 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
         n = cur.execute("SELECT count(*) FROM payout_runs WHERE as_of = ?", [as_of]).fetchone()
         run_id = f"{reg.code}:{as_of.isoformat()}:{int(n[0] if n else 0) + 1}"
         cur.execute(
-            "INSERT INTO payout_runs (run_id, as_of, run_by) VALUES (?, ?, ?)", [run_id, as_of, actor.user_id]
+            "INSERT INTO payout_runs (run_id, as_of, run_by, started_at) VALUES (?, ?, ?, current_timestamp)",
+            [run_id, as_of, actor.user_id],
         )
     result = RunResult(run_id, reg.code, as_of)
     creators = wh.rows("SELECT creator_id, name, country, rail FROM creators ORDER BY creator_id")
@@ -284,9 +281,7 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
                     _write_payout(cur, run_id, p, p.rail, on=as_of, plan=plan, by=actor.user_id)
                 _record(cur, run_id, decision)
         except FxRateMissing as exc:
-            decision = Decision(
-                p.creator_id, p.rail_code, "no_fx_rate", f"Not paid: {exc}", p.payout_currency
-            )
+            decision = Decision(p.creator_id, p.rail_code, "no_fx_rate", f"Not paid: {exc}", p.payout_currency)
             with wh.transaction() as cur:
                 _record(cur, run_id, decision)
         except duckdb.ConstraintException:  # another run paid this creator for this date first
@@ -301,3 +296,34 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
         result.decisions.append(decision)
     wh.execute("UPDATE payout_runs SET payouts_made = ? WHERE run_id = ?", [len(result.payouts), run_id])
     return result
+
+
+def run_demo_payouts(days: int = 42) -> int:
+    """For ``kasuwa demo``: a payout run for each of the last ``days`` days in every region
+    (yesterday included), as the operator; payouts older than three days are then marked paid
+    with a ``DEMO-`` reference. Returns the number of payouts made. A region that cannot be
+    opened is skipped (the demo reports it elsewhere).
+    """
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from ..errors import RegionUnavailable, WarehouseBusy
+    from ..regions import all_regions
+    from .status import mark_payout
+
+    op = Actor.operator()
+    made = 0
+    for reg in all_regions():
+        today = datetime.now(ZoneInfo(reg.time_zone)).date()
+        try:
+            for back in range(days, 0, -1):
+                made += len(run_payouts(op, reg.code, today - timedelta(days=back)).payouts)
+            old = warehouse(reg).rows(
+                "SELECT payout_id FROM payouts WHERE status = 'scheduled' AND as_of <= ? ORDER BY payout_id",
+                [today - timedelta(days=3)],
+            )
+        except (RegionUnavailable, WarehouseBusy):
+            continue
+        for (pid,) in old:
+            mark_payout(op, pid, "paid", f"DEMO-{pid[3:11]}", on=today)
+    return made

@@ -68,6 +68,7 @@ class Statement:
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
+    """First and last day of ``year-month``; InvalidInput for a month that cannot exist."""
     if not (1 <= month <= 12 and 2000 <= year <= 2200):
         raise InvalidInput(f"{year}-{month:02d} is not a month a statement can cover.")
     start = date(year, month, 1)
@@ -94,9 +95,12 @@ def monthly_statement(actor: Actor, creator_id: str, year: int, month: int) -> S
 def statement_months(actor: Actor, creator_id: str) -> list[tuple[int, int]]:
     """Months (newest first) in which the creator's ledger has entries."""
     p = payee(actor, creator_id)
-    with warehouse(p.region).cursor() as cur:
-        rows = entries_of(cur, p)
-    return sorted({(e["day"].year, e["day"].month) for e in rows}, reverse=True)
+    rows = warehouse(p.region).rows(
+        "SELECT DISTINCT year(day), month(day) FROM (SELECT coalesce(value_date,"
+        " CAST(timezone(?, sold_at) AS DATE)) AS day FROM ledger WHERE creator_id = ?) e ORDER BY 1 DESC, 2 DESC",
+        [p.region.time_zone, creator_id],
+    )
+    return [(int(y), int(m)) for y, m in rows]
 
 
 def fmt(amount: Decimal, currency: str) -> str:
@@ -117,9 +121,7 @@ def statement_csv(st: Statement) -> bytes:
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(
-        ["date", "currency", "kind", "description", "amount", "balance", "sale_id", "upload_id", "payout_id"]
-    )
+    w.writerow(["date", "currency", "kind", "description", "amount", "balance", "sale_id", "upload_id", "payout_id"])
     for c in st.currencies:
         q = quantum(c)
         running = st.opening.get(c, ZERO)
@@ -202,9 +204,7 @@ def statement_pdf(st: Statement) -> bytes:
         pdf.set_font(font, "B", 12)
         pdf.cell(0, 8, c, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 10)
-        pdf.cell(
-            0, 6, f"Opening balance: {fmt(st.opening.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT"
-        )
+        pdf.cell(0, 6, f"Opening balance: {fmt(st.opening.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT")
         for kind, total in st.totals(c).items():
             pdf.cell(
                 0,
@@ -214,9 +214,7 @@ def statement_pdf(st: Statement) -> bytes:
                 new_y="NEXT",
             )
         pdf.set_font(font, "B", 10)
-        pdf.cell(
-            0, 6, f"Closing balance: {fmt(st.closing.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT"
-        )
+        pdf.cell(0, 6, f"Closing balance: {fmt(st.closing.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         for head, wd in zip(("Date", "Kind", "Description", "Amount", "Reference"), widths, strict=True):
             pdf.cell(wd, 6, head, border="B")

@@ -25,9 +25,7 @@ from .ledger import payee
 STATUSES = ("scheduled", "paid", "failed", "reversed")
 _MOVES = {("scheduled", "paid"), ("scheduled", "failed"), ("paid", "reversed")}
 _ID = re.compile(r"^PO-(\d{8})-(.+)$")
-_PAYOUT_COLUMNS = (
-    "payout_id, creator_id, rail, currency, due, rail_fee, amount, as_of, status, reference, run_id"
-)
+_PAYOUT_COLUMNS = "payout_id, creator_id, rail, currency, due, rail_fee, amount, as_of, status, reference, run_id"
 
 
 def _locate(payout_id: str) -> tuple[str, str]:
@@ -78,7 +76,8 @@ def mark_payout(
             [status, reference, payout_id],
         )
         cur.execute(
-            "INSERT INTO payout_events (payout_id, status, reference, changed_by) VALUES (?, ?, ?, ?)",
+            "INSERT INTO payout_events (payout_id, status, reference, changed_by, changed_at)"
+            " VALUES (?, ?, ?, ?, current_timestamp)",
             [payout_id, status, reference, actor.user_id],
         )
         if status in ("failed", "reversed"):
@@ -87,7 +86,7 @@ def mark_payout(
                 returns.append(("rail_fee_return", fee, "rail fee of a failed payout"))
             cur.executemany(
                 "INSERT INTO ledger_entries (entry_id, creator_id, currency, kind, amount, value_date,"
-                " payout_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " payout_id, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
                 [
                     (f"{payout_id}:{kind}", creator_id, currency, kind, amt, day, payout_id, note)
                     for kind, amt, note in returns

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from ..db import warehouse
 from .common import time_zone
@@ -65,10 +66,10 @@ def refresh_rollups(region: str, full: bool = False) -> int:
             {"tz": tz, "ids": ids},
         )
         cur.execute(
-            "INSERT INTO rollup_uploads (upload_id, sales)"
-            " SELECT * FROM (SELECT unnest(CAST($ids AS VARCHAR[])) AS u, unnest(CAST($n AS BIGINT[])) AS n)"
-            " WHERE n > 0",
-            {"ids": ids, "n": counts},
+            "INSERT INTO rollup_uploads (upload_id, sales, refreshed_at)"
+            " SELECT u, n, $now FROM (SELECT unnest(CAST($ids AS VARCHAR[])) AS u,"
+            " unnest(CAST($n AS BIGINT[])) AS n) WHERE n > 0",
+            {"ids": ids, "n": counts, "now": datetime.now(UTC)},
         )
     return len(ids)
 
