@@ -187,6 +187,7 @@ def test_creators_see_only_their_own_payouts_and_only_admins_run_or_mark():
     creator("bob", "NG", "paystack")
     sale(r, "bob", "b1", date(2026, 3, 11), "5000.00", "NGN")
     manager = Actor("m@example.org", "manager")
+    reviewer = Actor("r@example.org", "reviewer", regions=frozenset({r}))
     with pytest.raises(PermissionDenied):
         run_payouts(ADA, r, FRI)
     with pytest.raises(PermissionDenied):
@@ -198,6 +199,7 @@ def test_creators_see_only_their_own_payouts_and_only_admins_run_or_mark():
         lambda: payout_items(ADA, pid),
         lambda: payout_outlook(ADA, "bob"),
         lambda: balances(manager, "bob"),
+        lambda: balances(reviewer, "bob"),
         lambda: admin_payouts(manager, r),
     ):
         with pytest.raises(PermissionDenied):

@@ -106,3 +106,11 @@ def test_rail_comparison_counts_sales_it_cannot_price():
     costs = {c.rail: c for c in compare_rails(ADA, "ada", date(2026, 3, 20))}
     assert costs["gumroad"].unpriced == 1 and "no NGN rate" in " ".join(costs["gumroad"].unpriced_reasons)
     assert costs["paystack"].sales == 1 and costs["paystack"].unpriced == 0
+
+
+def test_pdf_without_dejavu_falls_back_to_latin1_text(march, monkeypatch):
+    import warehouse.payouts.statements as statements
+
+    monkeypatch.setattr(statements, "_FONT_DIRS", ())
+    pdf = statement_pdf(monthly_statement(ADA, "ada", 2026, 3))
+    assert pdf.startswith(b"%PDF")

@@ -19,7 +19,7 @@ from .access import Actor
 from .errors import KasuwaError
 
 #: modules that add sub-commands with ``register_cli(subparsers)``
-_EXTENSIONS = ("warehouse.accounts", "warehouse.payouts.cli")
+_EXTENSIONS = ("warehouse.accounts", "warehouse.payouts.cli", "warehouse.fx")
 
 
 class _Parser(argparse.ArgumentParser):

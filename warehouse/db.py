@@ -180,7 +180,8 @@ class Database:
     def df(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         """A pandas DataFrame (money columns stay Decimal objects, never float)."""
         with self.cursor() as cur:
-            return cur.execute(sql, params).df()
+            # through Arrow: DuckDB's own .df() would turn DECIMAL into float64
+            return cur.execute(sql, params).to_arrow_table().to_pandas()
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
         with self.cursor() as cur:

@@ -33,7 +33,7 @@ class DemoCreator:
     creator_id: str
     name: str
     country: str
-    joined_days_ago: int
+    joined_days_ago: float  # new creators joined hours ago and uploaded their history at once
     rail: str
     writer: str  # which export format their files use
     products: tuple[tuple[str, Decimal], ...]
@@ -54,11 +54,11 @@ CREATORS = (
                  ("Formation Photo Mobile", Decimal("25000"))), 30),
     DemoCreator("ke-wanjiku", "Wanjiku Learns", "KE", 190, "mpesa", "mpesa",
                 (("KCSE Revision Notes", Decimal("500")), ("Chama Accounts Template", Decimal("1200"))), 50),
-    DemoCreator("ke-otieno", "Otieno Photo", "KE", 20, "stripe", "stripe",
+    DemoCreator("ke-otieno", "Otieno Photo", "KE", 0.2, "stripe", "stripe",
                 (("Lightroom Presets Nairobi", Decimal("12")), ("Safari Photo Course", Decimal("45"))), 20),
     DemoCreator("pk-sana", "Sana Illustrates", "PK", 175, "bank", "generic_pk",
                 (("Urdu Calligraphy Brushes", Decimal("1500")), ("Wedding Card Templates", Decimal("3500"))), 35),
-    DemoCreator("bd-rahim", "Rahim Tutorials", "BD", 150, "bkash", "bkash",
+    DemoCreator("bd-rahim", "Rahim Tutorials", "BD", 0.5, "bkash", "bkash",
                 (("HSC Physics Notes", Decimal("300")), ("Freelancing Starter Guide", Decimal("850"))), 35),
 )
 
@@ -293,7 +293,8 @@ def write_demo_exports(folder: Path, today: date | None = None) -> list[tuple[De
     files = []
     for c in CREATORS:
         rng = random.Random(c.creator_id)
-        start = max(today - timedelta(days=182), today - timedelta(days=c.joined_days_ago) + timedelta(days=2))
+        # six months of history; the newest creator has only sold for three weeks
+        start = today - timedelta(days=21 if c.joined_days_ago < 0.3 else 182)
         sales = _sales(c, rng, start, today - timedelta(days=1))
         cut_a = len(sales) * 2 // 3
         cut_b = len(sales) // 2

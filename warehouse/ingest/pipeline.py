@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import uuid
+from contextlib import suppress
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -339,10 +340,20 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
                              " ORDER BY row_number LIMIT 50", [res.upload_id]).fetchall()
     ]
     res.next_steps = _next_steps(res)
+    _refresh_rollups(res.region or "")
     # timings and the final message are known only now; record them on the upload
     cur.execute("UPDATE main.uploads SET message = ?, timings = ? WHERE upload_id = ?",
                 [res.message, json.dumps(res.timings), res.upload_id])
     return res
+
+
+def _refresh_rollups(region: str) -> None:
+    """Keep the managers' rollups current; the load is committed already, and metrics re-check
+    the rollups themselves, so a failure here only delays them."""
+    from ..queries.rollups import refresh_rollups
+
+    with suppress(KasuwaError, duckdb.Error):
+        refresh_rollups(region)
 
 
 def _message(total: int, flagged: int, loaded: int | None = None, skipped: int = 0, known: int = 0) -> str:
