@@ -57,8 +57,9 @@ def _figure(traces: list[dict[str, Any]], title: str | None, y_title: str | None
             x_title: str | None = None, **layout: Any) -> go.Figure:
     base: dict[str, Any] = {
         "height": HEIGHT, "colorway": PALETTE,
-        "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "margin": {"l": 10, "r": 10, "t": 70 if title else 30, "b": 10},
+        # the legend sits above the plot on the right, clear of the title on the left
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         "hovermode": "x unified", "showlegend": len(traces) > 1,
         "xaxis": {"title": {"text": safe_text(x_title)} if x_title else {}},
         "yaxis": {"title": {"text": safe_text(y_title)} if y_title else {}, "rangemode": "tozero"},

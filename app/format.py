@@ -68,9 +68,7 @@ def money(amount: Decimal | int | None, currency: str, locale: str | None = None
     return pattern.apply(value, loc, currency=code, currency_digits=False)
 
 
-def number(
-    value: Decimal | float | int | None, locale: str | None = None, decimals: int | None = None
-) -> str:
+def number(value: Decimal | float | int | None, locale: str | None = None, decimals: int | None = None) -> str:
     """A grouped number (``12,345``); ``decimals`` fixes the fraction digits."""
     if value is None:
         return ""

@@ -17,9 +17,9 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/sales.py", "My sales", ":material/monitoring:", frozenset({"creator"})),
-    PageSpec("pages/upload.py", "Upload", ":material/upload_file:", frozenset({"creator", "reviewer", "admin"})),
     PageSpec("pages/payouts.py", "My payouts", ":material/payments:", frozenset({"creator"})),
     PageSpec("pages/review.py", "Review queue", ":material/fact_check:", frozenset({"reviewer", "admin"})),
+    PageSpec("pages/upload.py", "Upload", ":material/upload_file:", frozenset({"creator", "reviewer", "admin"})),
     PageSpec("pages/regions.py", "Regions", ":material/public:", frozenset({"manager", "admin"})),
     PageSpec(
         "pages/payouts_overview.py", "Payouts by region", ":material/account_balance:",

@@ -137,8 +137,7 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail) -> None:
     """Raw values, reasons, the upload and the history; decision forms while pending."""
     st.subheader("Row detail")
     st.text(
-        f"{detail.flag_id} — line {detail.row_number} of the file, creator {detail.creator_id}, "
-        f"status {detail.status}"
+        f"{detail.flag_id} — line {detail.row_number} of the file, creator {detail.creator_id}, status {detail.status}"
     )
     st.markdown("**Why it was flagged**")
     for reason in detail.reasons:
@@ -165,9 +164,7 @@ def _approve_form(actor: Actor, region: str, detail: FlagDetail) -> None:
         st.markdown("**Fix and approve** — the row is checked again before it loads")
         cols = st.columns(3)
         typed = {
-            name: cols[i % 3].text_input(
-                name, value=detail.value(name), key=f"rq_fix_{detail.flag_id}_{name}"
-            )
+            name: cols[i % 3].text_input(name, value=detail.value(name), key=f"rq_fix_{detail.flag_id}_{name}")
             for i, name in enumerate(detail.fields)
         }
         note = st.text_input("Note (optional)", key=f"rq_fix_note_{detail.flag_id}")

@@ -46,7 +46,9 @@ def kpi_row(kpis: q.Kpis, locale: str) -> None:
         ("Units", fmt.number(now.units, locale), "units", fmt.number(before.units, locale), "normal"),
     ]
     span = f"{fmt.day(prev.start, locale)} – {fmt.day(prev.end, locale)}"
-    for col, (label, value, name, earlier, colour) in zip(st.columns(len(items)), items, strict=True):
+    # three to a row: money figures need the width (five in a row cut "US$1,097.53" to "US$1,0…")
+    cols = [c for _ in range(0, len(items), 3) for c in st.columns(3)]
+    for col, (label, value, name, earlier, colour) in zip(cols, items, strict=False):
         col.metric(
             label, value, delta=_delta(kpis.change(name), locale), delta_color=colour,  # type: ignore[arg-type]
             help=f"Previous period ({span}): {earlier}", border=True,

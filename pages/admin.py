@@ -72,9 +72,7 @@ with users_tab, shown_errors():
             if password != again:
                 st.error("The two passwords differ; nothing was changed.")
             else:
-                made = accounts.add_user(
-                    actor, email, password, role, creator_id=creator or None, regions=regions
-                )
+                made = accounts.add_user(actor, email, password, role, creator_id=creator or None, regions=regions)
                 done(f"{made.email} can now sign in as {made.role}.")
 
     emails = [u.email for u in users]

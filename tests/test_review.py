@@ -181,8 +181,9 @@ def _insert_valid_flag(upload_id: str, row_number: int, order_id: str) -> str:
     }
     with warehouse(WA).transaction() as cur:
         cur.execute(
-            "INSERT INTO flagged_rows (flag_id, upload_id, creator_id, row_number, raw, parsed, reasons, rules)"
-            " VALUES (?, ?, 'ng-ada', ?, ?, ?, ['held for a manual look'], ['manual'])",
+            "INSERT INTO flagged_rows (flag_id, upload_id, creator_id, row_number, raw, parsed, reasons, rules,"
+            " created_at)"
+            " VALUES (?, ?, 'ng-ada', ?, ?, ?, ['held for a manual look'], ['manual'], current_timestamp)",
             [flag_id, upload_id, row_number, json.dumps({"order_id": order_id}), json.dumps(parsed)],
         )
     return flag_id

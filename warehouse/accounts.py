@@ -122,7 +122,9 @@ def _check_scope(role: str, creator_id: str | None, regions: tuple[str, ...]) ->
         get_region(code)  # NotFound names the known regions
     if role == "creator":
         if not creator_id:
-            raise InvalidInput("A creator account must name the creator it belongs to (kasuwa user add … --creator ID).")
+            raise InvalidInput(
+                "A creator account must name the creator it belongs to (kasuwa user add … --creator ID)."
+            )
         from .creators import creator_region
 
         creator_region(creator_id)  # NotFound if the creator is not registered
@@ -263,9 +265,7 @@ def authenticate(email: str, password: str, *, client: str = "unknown", now: dat
         raise PermissionDenied(LOGIN_FAILED)
     throttle.clear_account(address, client)
     new_hash = hash_password(password) if _HASHER.check_needs_rehash(row[0]) else row[0]
-    control().execute(
-        "UPDATE users SET last_login_at = ?, password_hash = ? WHERE email = ?", [now, new_hash, address]
-    )
+    control().execute("UPDATE users SET last_login_at = ?, password_hash = ? WHERE email = ?", [now, new_hash, address])
     return _user(row[1:]).actor()
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +30,7 @@ import duckdb
 
 from .access import Actor, require_review
 from .db import RegionWarehouse, warehouse
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, KasuwaError, NotFound
 from .review_queue import (
     CANONICAL_FIELDS,
     FlagDetail,
@@ -131,16 +132,12 @@ def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str
     values = {k: canonical_text(v) for k, v in (parsed or {}).items()}
     for key, value in (fixes or {}).items():
         if key not in CANONICAL_FIELDS and key not in values:
-            raise InvalidInput(
-                f"{key!r} is not a column of a sale; fixable columns: {', '.join(CANONICAL_FIELDS)}."
-            )
+            raise InvalidInput(f"{key!r} is not a column of a sale; fixable columns: {', '.join(CANONICAL_FIELDS)}.")
         values[key] = str(value).strip()
     return values
 
 
-def _update_status(
-    cur: duckdb.DuckDBPyConnection, actor: Actor, flag_id: str, status: str, note: str
-) -> None:
+def _update_status(cur: duckdb.DuckDBPyConnection, actor: Actor, flag_id: str, status: str, note: str) -> None:
     changed = cur.execute(
         "UPDATE flagged_rows SET status = ?, reviewed_by = ?, reviewed_at = current_timestamp, note = ?"
         " WHERE flag_id = ? AND status = 'pending'",
@@ -194,7 +191,11 @@ def _insert_sale(cur: duckdb.DuckDBPyConnection, flag: dict[str, Any], sale: dic
     names = ["sale_id", "creator_id", "source", "upload_id", "row_number", *fields]
     values = [flag["flag_id"], flag["creator_id"], flag["source"], flag["upload_id"], flag["row_number"]]
     values += [sale[k] for k in fields]
-    cur.execute(f"INSERT INTO sales ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
+    # loaded_at: the rows become queryable when this transaction commits
+    cur.execute(
+        f"INSERT INTO sales ({', '.join(names)}, loaded_at) VALUES ({', '.join('?' * len(names))}, current_timestamp)",
+        values,
+    )
     return str(flag["flag_id"])
 
 
@@ -219,8 +220,23 @@ def _decide(wh: RegionWarehouse, flag: dict[str, Any], work: Any) -> Any:
         ) from exc
 
 
+def _refresh_rollups(region: str) -> None:
+    """Keep the managers' rollups in step with the sales just approved; the approval is
+    committed already and metrics re-check the rollups, so a failure here only delays them."""
+    from .queries.rollups import refresh_rollups
+
+    with suppress(KasuwaError, duckdb.Error):
+        refresh_rollups(region)
+
+
 def approve(
-    actor: Actor, region: str, flag_id: str, fixes: dict[str, str] | None = None, note: str = ""
+    actor: Actor,
+    region: str,
+    flag_id: str,
+    fixes: dict[str, str] | None = None,
+    note: str = "",
+    *,
+    refresh: bool = True,
 ) -> Decision:
     """Approve one flagged row, loading it into ``sales`` if the (fixed) values pass validation.
 
@@ -262,6 +278,8 @@ def approve(
                 f"{known.sale_id}; approving would count it twice. Reject this row as a duplicate.",
             ),
         )
+    if refresh:
+        _refresh_rollups(region)
     return Decision(flag_id, "approved", sale_id=sale_id)
 
 
@@ -304,7 +322,10 @@ def bulk_approve(actor: Actor, region: str, flag_ids: Iterable[str], note: str =
     (``invalid``), rows someone else decided come back as ``conflict``.
     """
     require_review(actor, region)
-    return _bulk(flag_ids, lambda fid: approve(actor, region, fid, None, note))
+    try:
+        return _bulk(flag_ids, lambda fid: approve(actor, region, fid, None, note, refresh=False))
+    finally:
+        _refresh_rollups(region)
 
 
 def bulk_reject(actor: Actor, region: str, flag_ids: Iterable[str], note: str) -> list[Decision]:

@@ -227,9 +227,7 @@ def queue_facets(actor: Actor, region: str, status: str | None = "pending") -> Q
     where, params = _where(QueueFilter(status=status), datetime.now(UTC))
     wh = warehouse(region)
     head = wh.one(f"SELECT count(*), epoch(min(f.created_at)) FROM flagged_rows f WHERE {where}", params)
-    creators = wh.rows(
-        f"SELECT f.creator_id, count(*) FROM flagged_rows f WHERE {where} GROUP BY 1 ORDER BY 1", params
-    )
+    creators = wh.rows(f"SELECT f.creator_id, count(*) FROM flagged_rows f WHERE {where} GROUP BY 1 ORDER BY 1", params)
     rules = wh.rows(
         f"SELECT rule, count(*) FROM (SELECT unnest(f.rules) AS rule FROM flagged_rows f WHERE {where})"
         " GROUP BY 1 ORDER BY 2 DESC, 1",

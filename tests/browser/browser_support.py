@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from warehouse import accounts, review
@@ -21,32 +21,40 @@ OP = Actor.operator()
 @dataclass(frozen=True)
 class Seeded:
     users: dict[str, tuple[str, str]]  # role -> (email, password)
-    fix_flag: str  # flagged row to fix and approve (order A2, amount unreadable)
-    xss_flag: str  # flagged row whose product is an HTML payload
-    link_flag: str  # flagged row whose product is a Markdown javascript: link
-    noted_flag: str  # flagged row rejected with a note holding both payloads
+    fix_flag: str  # gh-kofi's flagged row to fix and approve (order K2, amount unreadable)
+    xss_flag: str  # ng-ada's flagged row whose product is an HTML payload
+    link_flag: str  # ng-ada's flagged row whose product is a Markdown javascript: link
+    noted_flag: str  # ng-ada's flagged row rejected with a note holding both payloads
 
 
 def seed() -> Seeded:
-    """Creators, one demo account per role, and an upload of ng-ada's with flagged rows."""
+    """Creators, one demo account per role, and uploads with flagged rows.
+
+    ``ng-ada`` (the demo creator) has exactly two loaded sales in May 2024 (A1 1,500 NGN; A6
+    700 NGN, its product an HTML payload) and these stay put all session: the browser tests
+    only reject ng-ada's flagged rows. The approval test loads a row of ``gh-kofi``'s instead.
+    """
     add_creator(OP, "ng-ada", "NG", "Ada")
+    add_creator(OP, "gh-kofi", "GH", "Kofi")
     add_creator(OP, "gh-xss", "GH", IMG)
     users = {role: (email, password) for email, password, role in accounts.create_demo_users()}
-    data = (
-        "order_id,date,product,quantity,amount,currency,buyer_country\n"
-        "A1,2024-05-01,Beads,1,1500.00,NGN,NG\n"
-        "A2,2024-05-02,Indigo cloth,2,abc,NGN,NG\n"
+    header = "order_id,date,product,quantity,amount,currency,buyer_country\n"
+    ada = (
+        header + "A1,2024-05-01,Beads,1,1500.00,NGN,NG\n"
         f"A3,2024-05-03,{IMG},1,oops,NGN,NG\n"
         f"A4,2024-05-04,{LINK},1,n/a,NGN,NG\n"
         "A5,2024-05-05,Soap,1,?,NGN,NG\n"
         f"A6,2024-05-06,{IMG},1,700.00,NGN,NG\n"
-    ).encode()
-    result = ingest_file(OP, "ng-ada", "ada.csv", data)
-    assert result.rows_flagged == 4, result.message
+    )
+    result = ingest_file(OP, "ng-ada", "ada.csv", ada.encode())
+    assert (result.rows_loaded, result.rows_flagged) == (2, 3), result.message
     upload = result.upload_id
-    noted = f"{upload}:5"
+    noted = f"{upload}:4"
     review.reject(OP, "west-africa", noted, f"{IMG} {LINK}")
-    return Seeded(users, f"{upload}:2", f"{upload}:3", f"{upload}:4", noted)
+    kofi = header + "K1,2024-06-01,Kente,1,900.00,GHS,GH\nK2,2024-06-02,Indigo cloth,2,abc,GHS,GH\n"
+    fix = ingest_file(OP, "gh-kofi", "kofi.csv", kofi.encode())
+    assert fix.rows_flagged == 1, fix.message
+    return Seeded(users, f"{fix.upload_id}:2", f"{upload}:2", f"{upload}:3", noted)
 
 
 # --- driving the app ---------------------------------------------------------------------------
@@ -61,6 +69,18 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as").wait_for(timeout=WAIT_MS)
+    settle(page)
+
+
+def settle(page: Page) -> None:
+    """Wait until the current script run is over: no running indicator, no stale elements left
+    from the previous run. Call it after waiting for something the new run draws."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidgetRunningIcon"],'
+            + '[data-testid="stStatusWidgetRunningManIcon"]')
+            && !document.querySelector('[data-testid="stElementContainer"][data-stale="true"]')""",
+        timeout=WAIT_MS,
+    )
 
 
 def _title(link_text: str) -> str:
@@ -74,11 +94,10 @@ def nav_titles(page: Page) -> list[str]:
     return [_title(t) for t in links.all_inner_texts()]
 
 
-def active_page(page: Page) -> str:
-    """The title of the navigation entry marked as the current page."""
+def wait_active_page(page: Page, title: str) -> None:
+    """Wait until the navigation marks ``title`` as the current page."""
     current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
-    current.wait_for(timeout=WAIT_MS)
-    return _title(current.inner_text())
+    expect(current).to_contain_text(title, timeout=WAIT_MS)
 
 
 def navigate_in_session(page: Page, path: str) -> None:
@@ -91,22 +110,33 @@ def navigate_in_session(page: Page, path: str) -> None:
 
 def open_nav(page: Page, title: str, heading: str | None = None) -> None:
     """Click a sidebar link and wait for the page's heading."""
+    dismiss_dialog(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     page.get_by_role("heading", name=heading or title).wait_for(timeout=WAIT_MS)
+    settle(page)
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox labelled ``label``."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick ``option`` in the selectbox labelled ``label`` (reopening it if a rerun closed it)."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(3):
+        box.click()
+        try:
+            wanted.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+    wanted.click()
+    settle(page)
 
 
-def dismiss_not_found(page: Page) -> bool:
-    """Close Streamlit's "Page not found" dialog; True if it was shown."""
-    dialog = page.get_by_role("dialog").filter(has_text="Page not found")
-    try:
-        dialog.wait_for(timeout=WAIT_MS)
-    except PlaywrightTimeout:
+def dismiss_dialog(page: Page) -> bool:
+    """Close a modal dialog (Streamlit's "Page not found") if one is open; True if it was."""
+    dialog = page.get_by_role("dialog")
+    if not dialog.count():
         return False
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden", timeout=WAIT_MS)

@@ -11,13 +11,14 @@ from browser_support import (
     IMG,
     LINK,
     WAIT_MS,
-    active_page,
     choose,
-    dismiss_not_found,
+    dismiss_dialog,
     nav_titles,
     navigate_in_session,
     open_nav,
+    settle,
     sign_in,
+    wait_active_page,
 )
 from playwright.sync_api import Page
 
@@ -54,8 +55,9 @@ def pending_count(page: Page) -> int:
 def test_anonymous_visitors_get_the_sign_in_page_whatever_url_they_open(web, kasuwa_app):
     for spec in ON_DISK:
         web.goto(f"{kasuwa_app.url}/{url_path(spec.path)}")
-        dismiss_not_found(web)
         web.get_by_role("button", name="Sign in").wait_for(timeout=WAIT_MS)
+        web.get_by_role("dialog").filter(has_text="Page not found").wait_for(timeout=WAIT_MS)
+        dismiss_dialog(web)
         assert web.get_by_test_id("stSidebarNavLink").count() == 0
         assert web.get_by_role("heading", name=spec.title, exact=True).count() == 0
 
@@ -71,8 +73,7 @@ def test_each_role_sees_exactly_its_pages_and_cannot_reach_others(web, kasuwa_ap
             continue
         open_nav(web, "My account")
         navigate_in_session(web, url_path(spec.path))  # typing the URL of a refused page
-        dismiss_not_found(web)
-        assert active_page(web) == allowed[0]
+        wait_active_page(web, allowed[0])
         assert web.get_by_role("heading", name=spec.title, exact=True).count() == 0
         assert nav_titles(web) == allowed
     for title, heading in (("Review queue", "Review queue"), ("Administration", "Administration")):
@@ -88,14 +89,16 @@ def test_a_reviewer_fixes_and_approves_a_flagged_row(web, kasuwa_app):
     before = pending_count(web)
     choose(web, "Open row", flag)
     web.get_by_text(f"{flag} — line 2 of the file").wait_for(timeout=WAIT_MS)
+    settle(web)
     web.get_by_label("gross", exact=True).fill("2500.00")
     web.get_by_label("Note (optional)", exact=True).fill("amount from the invoice")
     web.get_by_role("button", name="Approve", exact=True).click()
     web.get_by_text(f"Row {flag} approved and loaded into the sales.").wait_for(timeout=WAIT_MS)
+    settle(web)
     assert pending_count(web) == before - 1
     choose(web, "Status", "Approved")
     choose(web, "Open row", flag)
-    web.get_by_text(f"{flag} — line 2 of the file, creator ng-ada, status approved").wait_for(timeout=WAIT_MS)
+    web.get_by_text(f"{flag} — line 2 of the file, creator gh-kofi, status approved").wait_for(timeout=WAIT_MS)
 
 
 def test_user_text_shaped_like_html_or_links_is_shown_as_text(web, kasuwa_app):
@@ -105,12 +108,14 @@ def test_user_text_shaped_like_html_or_links_is_shown_as_text(web, kasuwa_app):
     for flag, product in ((data.xss_flag, IMG), (data.link_flag, LINK)):
         choose(web, "Open row", flag)
         web.get_by_text(f"{flag} — line").wait_for(timeout=WAIT_MS)
+        settle(web)
         assert web.get_by_label("product", exact=True).input_value() == product
         no_script_ran(web)
     # a rejection note with both payloads, then the row's history that shows it
     web.get_by_label("Why (required)", exact=True).fill(f"{IMG} {LINK}")
     web.get_by_role("button", name="Reject", exact=True).click()
     web.get_by_text(f"Row {data.link_flag} rejected.").wait_for(timeout=WAIT_MS)
+    settle(web)
     choose(web, "Status", "Rejected")
     choose(web, "Open row", data.noted_flag)
     web.get_by_text(f"{data.noted_flag} — line").wait_for(timeout=WAIT_MS)

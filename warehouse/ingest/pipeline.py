@@ -12,8 +12,8 @@ import json
 import threading
 import time
 import uuid
-from contextlib import suppress
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any

@@ -72,8 +72,9 @@ class Profile:
     line_items: bool = False  # rows sharing an order id are lines of one order
     fill_down: tuple[str, ...] = ()  # canonical columns blank on an order's later lines
     timezone: str = "UTC"  # for timestamps written without an offset
+    # currency, product, channel, buyer_country: used when the file has no such column or the cell is blank
     defaults: dict[str, str] = field(default_factory=dict)
-    skip: tuple[SkipRule, ...] = ()
+    skip: tuple[SkipRule, ...] = ()  # first matching rule wins; "{value}" in a reason is the cell's text
     suite: str | None = None  # extra expectation suite in expectations/
     path: Path | None = None
 
