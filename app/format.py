@@ -91,7 +91,7 @@ def day(value: date | datetime | None, locale: str | None = None, style: str = "
     return format_date(value, format=style, locale=_locale(locale))
 
 
-def moment(value: datetime | None, locale: str | None = None, tz: tzinfo | str | None = None) -> str:
+def moment(value: datetime | None, locale: str | None = None, tz: tzinfo | None = None) -> str:
     """A date and time, shown in ``tz`` (a region's time zone) when given."""
     if value is None:
         return ""

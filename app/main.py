@@ -12,14 +12,20 @@ from pathlib import Path
 import streamlit as st
 
 from app import session
+from app.errors import show_error
 from app.login import account_page, login_page, sidebar
 from app.registry import pages_for
+from warehouse.errors import KasuwaError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 st.set_page_config(page_title="Kasuwa", page_icon=":material/storefront:", layout="wide")
 
-actor = session.active_actor()
+try:
+    actor = session.active_actor()
+except KasuwaError as exc:  # the control database cannot be read: say so, draw nothing else
+    show_error(exc)
+    st.stop()
 if actor is None:
     pages = [st.Page(login_page, title="Sign in", icon=":material/login:", url_path="login")]
 else:

@@ -46,14 +46,14 @@ def _set_flash(title: str, lines: list[str] | None = None) -> None:
 def queue_filters(actor: Actor, region: str) -> tuple[QueueFilter, int]:
     """Status, creator, rule, upload and age filters; returns the filter and the page number."""
     cols = st.columns([1, 1, 2, 2, 1])
-    status = cols[0].selectbox("Status", list(_STATUSES), format_func=_STATUSES.get, key="rq_status")
+    status = cols[0].selectbox("Status", list(_STATUSES), format_func=_STATUSES.__getitem__, key="rq_status")
     facets = review.queue_facets(actor, region, None if status == ALL else status)
     creators = [ALL] + [c for c, _ in facets.creators]
     creator = cols[1].selectbox("Creator", creators, key="rq_creator")
-    rules = {ALL: ALL, **{r: f"{r} ({n})" for r, n in facets.rules}}
-    rule = cols[2].selectbox("Failed check", list(rules), format_func=rules.get, key="rq_rule")
-    uploads = {ALL: ALL, **{u: f"{name} · {u} ({n})" for u, name, n in facets.uploads}}
-    upload = cols[3].selectbox("Upload", list(uploads), format_func=uploads.get, key="rq_upload")
+    rules: dict[str, str] = {ALL: ALL, **{r: f"{r} ({n})" for r, n in facets.rules}}
+    rule = cols[2].selectbox("Failed check", list(rules), format_func=rules.__getitem__, key="rq_rule")
+    uploads: dict[str, str] = {ALL: ALL, **{u: f"{name} · {u} ({n})" for u, name, n in facets.uploads}}
+    upload = cols[3].selectbox("Upload", list(uploads), format_func=uploads.__getitem__, key="rq_upload")
     min_age = cols[4].number_input("Older than (days)", min_value=0, value=0, step=1, key="rq_age")
     flt = QueueFilter(
         status=None if status == ALL else status,
@@ -151,7 +151,8 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail) -> None:
         st.dataframe(_kv(detail.upload, "Field"), hide_index=True, key="rq_upload_info")
     st.markdown("**Decisions**")
     if detail.history:
-        st.dataframe(pd.DataFrame(detail.history), hide_index=True, key="rq_history")
+        history = pd.DataFrame(detail.history).drop(columns=["audit_id"], errors="ignore")
+        st.dataframe(history, hide_index=True, key="rq_history")
     else:
         st.text("No decision yet.")
     if detail.status == "pending":

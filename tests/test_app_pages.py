@@ -84,7 +84,8 @@ def texts(at: AppTest) -> str:
         for kind in ("markdown", "text", "error", "success", "info", "warning", "caption")
         for e in getattr(at, kind)
     ]
-    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))  # as shown: escapes removed
+    shown = re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))  # as shown: escapes removed
+    return shown.replace("\u2060", "")  # and the invisible autolink breakers
 
 
 def registered(at: AppTest, path: str) -> bool:

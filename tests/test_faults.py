@@ -72,8 +72,7 @@ def run_ingest(path: Path) -> dict:
 
 
 def check(sha: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHECK, sha], capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run([sys.executable, "-c", CHECK, sha], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, f"the warehouse did not open cleanly: {proc.stderr}"
     return json.loads(proc.stdout)
 
@@ -85,8 +84,9 @@ def assert_all_or_nothing(state: dict, full: dict, context: str) -> bool:
     assert state["landed_ok"], f"{context}: a half-written file sits under the landing name"
     assert state["twice"] == 0, f"{context}: an order was loaded twice"
     if not loaded:
-        assert (state["sales"], state["flagged"], state["skipped"]) == ([], 0, 0), \
+        assert (state["sales"], state["flagged"], state["skipped"]) == ([], 0, 0), (
             f"{context}: rows without their upload record: {state}"
+        )
         return False
     upload_id, _status, n_loaded, n_flagged, n_skipped = loaded[0]
     assert (n_loaded, n_flagged, n_skipped) == (full["rows_loaded"], full["rows_flagged"], full["rows_skipped"])
@@ -139,7 +139,10 @@ def test_sigkill_at_any_moment_leaves_all_or_nothing_and_a_rerun_finishes(tmp_pa
         assert again["status"] == ("duplicate" if was_in else "loaded"), context
         if not was_in:
             assert (again["rows_loaded"], again["rows_flagged"], again["rows_skipped"]) == (
-                full["rows_loaded"], full["rows_flagged"], full["rows_skipped"]), context
+                full["rows_loaded"],
+                full["rows_flagged"],
+                full["rows_skipped"],
+            ), context
             assert run_ingest(big)["status"] == "duplicate", context
         assert assert_all_or_nothing(check(sha), full, context + ", after re-running"), context
         assert not (finished_first and not was_in), f"{context}: a finished run left nothing"

@@ -358,3 +358,17 @@ def test_loaded_sales_hold_exact_typed_values():
             "ng-ada",
         ),
     ]
+
+
+def test_a_file_full_of_repeated_order_ids_is_flagged_in_linear_time(tmp_path):
+    # 100,000 order ids each on two rows: both rows of each pair flagged. The duplicate check once
+    # ran as a nested-loop join (quadratic: ~30 s here at this size, hours at a million rows).
+    path = tmp_path / "pairs.csv"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(",".join(HEADER) + "\n")
+        f.writelines(f"P-{i // 2},2025-07-01,Hat,1,10.00,NGN,NG,paid\n" for i in range(200_000))
+    res = ingest_file(OP, "ng-ada", "pairs.csv", path)
+    assert (res.rows_total, res.rows_loaded, res.rows_flagged) == (200_000, 0, 200_000)
+    dup = "the same order id (and line) appears more than once in this file"
+    assert {o.description: o.unexpected_count for o in res.validation}[dup] == 200_000
+    assert res.timings["parsing"] < 15, res.timings

@@ -216,3 +216,18 @@ def test_windows_1252_file_ingests_with_its_accents(creator):
     assert (res.status, res.rows_loaded) == ("loaded", 1)
     assert warehouse("west-africa").one("SELECT product FROM sales WHERE upload_id = ?", [res.upload_id]) == \
         ("Crème €co",)
+
+
+def test_mixed_crlf_and_lf_line_ends_lose_no_row():
+    """DuckDB's fast reader returns too few rows for such files without an error; the
+    tolerant reader takes them and every row arrives."""
+    from warehouse.access import Actor
+    from warehouse.creators import add_creator
+    from warehouse.ingest import ingest_file
+
+    add_creator(Actor.operator(), "ng-mixed", "NG")
+    data = (b"order_id,date,product,quantity,amount,currency,buyer_country\r\n"
+            b"T-1,2025-07-01,Template,1,1500.00,NGN,NG\nT-2,2025-07-02,Pack,2,12.50,USD,US\r\n"
+            b"T-3,2025-07-03,Template,1,5.00,NGN,NG\n")
+    res = ingest_file(Actor.operator(), "ng-mixed", "mixed.csv", data)
+    assert (res.status, res.rows_total, res.rows_loaded) == ("loaded", 3, 3)

@@ -45,7 +45,8 @@ def _config_with_remote_west_africa(cfg: Path, port: int) -> None:
 def remote_region(tmp_path, monkeypatch):
     port = _free_port()
     host_dir = tmp_path / "region-host"
-    env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": "test-token", "PATH": str(Path(sys.executable).parent)}
+    env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": "test-token",
+           "PATH": str(Path(sys.executable).parent)}
     server = subprocess.Popen(["kasuwa", "serve", "west-africa", "--listen", f"localhost:{port}"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

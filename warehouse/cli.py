@@ -87,13 +87,16 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             not args.json and sys.stderr.isatty()
         ) else None
         try:
-            data = path.read_bytes()
+            # only check it can be read: ingest_file copies a path to landing in chunks, so memory
+            # does not grow with the file (read_bytes() held all of it)
+            with open(path, "rb") as probe:
+                probe.read(1)
         except OSError as exc:
             print(f"kasuwa: {name}: cannot read the file ({exc.strerror})", file=sys.stderr)
             worst = 1
             continue
         result = ingest_file(
-            Actor.operator(), args.creator, path.name, data,
+            Actor.operator(), args.creator, path.name, path,
             profile=args.profile, mapping=mapping, progress=progress,
         )
         out: dict[str, Any] = {"file": name, **result.summary()}

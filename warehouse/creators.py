@@ -43,13 +43,20 @@ def add_creator(
             "is not supported."
         )
     with warehouse(region).transaction() as cur:
-        cur.execute(
-            "INSERT INTO creators (creator_id, name, country, joined_at, rail)"
-            " VALUES (?, ?, ?, coalesce(?, current_timestamp), ?)"
-            " ON CONFLICT (creator_id) DO UPDATE SET name = excluded.name, country = excluded.country,"
-            " rail = coalesce(excluded.rail, creators.rail)",
-            [creator_id, name or creator_id, cc, joined_at, rail],
-        )
+        # no ON CONFLICT, and a new creator is a plain INSERT: a region served over Quack takes
+        # inserts but neither upserts nor updates
+        found = cur.execute("SELECT 1 FROM creators WHERE creator_id = ?", [creator_id]).fetchone()
+        if found:
+            cur.execute(
+                "UPDATE creators SET name = ?, country = ?, rail = coalesce(?, rail) WHERE creator_id = ?",
+                [name or creator_id, cc, rail, creator_id],
+            )
+        else:
+            cur.execute(
+                "INSERT INTO creators (creator_id, name, country, joined_at, rail)"
+                " VALUES (?, ?, ?, coalesce(?, current_timestamp), ?)",
+                [creator_id, name or creator_id, cc, joined_at, rail],
+            )
     control().execute(
         "INSERT INTO creator_directory (creator_id, region, country) VALUES (?, ?, ?)"
         " ON CONFLICT (creator_id) DO UPDATE SET country = excluded.country",

@@ -159,7 +159,9 @@ class Database:
             try:
                 yield cur
             except BaseException:
-                cur.execute("ROLLBACK")
+                # after a write conflict DuckDB has ended the transaction itself; keep the real error
+                with suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
 

@@ -280,7 +280,8 @@ def write_bkash(c: DemoCreator, sales: list[Sale]) -> bytes:
 
 
 WRITERS: dict[str, tuple[Callable[[DemoCreator, list[Sale]], bytes], str]] = {
-    "paystack": (write_paystack, "csv"), "shopify": (write_shopify, "csv"), "gumroad": (write_gumroad, "csv"), "french": (write_french, "csv"),
+    "paystack": (write_paystack, "csv"), "shopify": (write_shopify, "csv"), "gumroad": (write_gumroad, "csv"),
+    "french": (write_french, "csv"),
     "mpesa": (write_mpesa, "csv"), "stripe": (write_stripe, "csv"), "generic_pk": (write_generic_pk, "csv"),
     "bkash": (write_bkash, "xlsx"),
 }

@@ -73,11 +73,13 @@ def seed_demo_rates(region: str, start: date, end: date, actor: Actor | None = N
     with warehouse(region).transaction() as cur:
         before = cur.execute("SELECT count(*) FROM fx_rates").fetchone()
         cur.execute(
+            # no ON CONFLICT: a region served over Quack does not support it
             "INSERT INTO fx_rates (rate_date, currency, usd_rate, source)"
             " SELECT CAST(d AS DATE), c.currency, CAST(c.rate AS DECIMAL(18,10)), 'demo'"
             " FROM generate_series(CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), INTERVAL 1 DAY) t(d),"
             " (SELECT unnest(CAST(? AS VARCHAR[])) AS currency, unnest(CAST(? AS VARCHAR[])) AS rate) c"
-            " ON CONFLICT DO NOTHING",
+            " WHERE NOT EXISTS (SELECT 1 FROM fx_rates f WHERE f.rate_date = CAST(d AS DATE)"
+            " AND f.currency = c.currency)",
             [start, end, codes, rates],
         )
         after = cur.execute("SELECT count(*) FROM fx_rates").fetchone()
@@ -150,12 +152,16 @@ def load_rates_csv(
     for code in targets:
         try:
             with warehouse(code).transaction() as cur:
+                # replace, not upsert: a region served over Quack does not support ON CONFLICT
+                cur.execute(
+                    "DELETE FROM fx_rates WHERE (rate_date, currency) IN"
+                    " (SELECT (unnest(CAST(? AS DATE[])), unnest(CAST(? AS VARCHAR[]))))",
+                    [days, curs],
+                )
                 cur.execute(
                     "INSERT INTO fx_rates (rate_date, currency, usd_rate, source)"
                     " SELECT unnest(CAST(? AS DATE[])), unnest(CAST(? AS VARCHAR[])),"
-                    " CAST(unnest(CAST(? AS VARCHAR[])) AS DECIMAL(18,10)), ?"
-                    " ON CONFLICT (rate_date, currency) DO UPDATE"
-                    " SET usd_rate = excluded.usd_rate, source = excluded.source",
+                    " CAST(unnest(CAST(? AS VARCHAR[])) AS DECIMAL(18,10)), ?",
                     [days, curs, rates, source],
                 )
             result.loaded[code] = len(rows)

@@ -19,7 +19,9 @@ Listing the queue and reading one row live in :mod:`warehouse.review_queue`.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -127,9 +129,9 @@ def _decided_message(flag: dict[str, Any]) -> str:
     )
 
 
-def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str]:
+def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str | None]:
     parsed = json.loads(flag["parsed"]) if flag.get("parsed") else {}
-    values = {k: canonical_text(v) for k, v in (parsed or {}).items()}
+    values: dict[str, str | None] = {k: canonical_text(v) for k, v in (parsed or {}).items()}
     for key, value in (fixes or {}).items():
         if key not in CANONICAL_FIELDS and key not in values:
             raise InvalidInput(f"{key!r} is not a column of a sale; fixable columns: {', '.join(CANONICAL_FIELDS)}.")
@@ -158,9 +160,10 @@ def _audit(
     sale_id: str | None = None,
 ) -> None:
     cur.execute(
-        "INSERT INTO review_audit (flag_id, upload_id, creator_id, decision, decided_by, note, fixes,"
-        " sale_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_audit (audit_id, flag_id, upload_id, creator_id, decision, decided_by, decided_at,"
+        " note, fixes, sale_id) VALUES (?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, ?)",
         [
+            f"{time.time_ns():020d}-{secrets.token_hex(4)}",
             flag["flag_id"],
             flag["upload_id"],
             flag["creator_id"],

@@ -152,7 +152,8 @@ def reviewable_regions(actor: Actor) -> list[str]:
 
 
 def _where(flt: QueueFilter, now: datetime) -> tuple[str, list[Any]]:
-    clauses, params = ["TRUE"], []
+    clauses: list[str] = ["TRUE"]
+    params: list[Any] = []
     if flt.status is not None:
         if flt.status not in STATUSES:
             raise InvalidInput(f"Unknown status {flt.status!r}; use one of {', '.join(STATUSES)}.")

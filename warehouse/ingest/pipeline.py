@@ -7,7 +7,6 @@ was or as it is after the load, and running the same ingest again finishes the j
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
 import time
@@ -60,12 +59,13 @@ class _Clock:
 
 
 def _load_countries(cur: duckdb.DuckDBPyConnection) -> None:
-    path = PROJECT_ROOT / "data" / "countries.csv"
-    with open(path, encoding="utf-8") as f:
-        rows = [(r[0], r[1].lower()) for r in csv.reader(line for line in f if not line.startswith("#"))
-                if r and r[0] != "code"]
-    cur.execute("CREATE OR REPLACE TEMP TABLE kw_countries (code VARCHAR, name VARCHAR)")
-    cur.executemany("INSERT INTO kw_countries VALUES (?, ?)", rows)
+    """Country names (English, French, aliases) -> ISO alpha-2, for exports that write names."""
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE kw_countries AS SELECT code, lower(name) AS name"
+        " FROM read_csv(?, auto_detect = false, skip = 1, header = true, delim = ',', quote = '\"',"
+        " escape = '\"', columns = {'code': 'VARCHAR', 'name': 'VARCHAR'})",
+        [str(PROJECT_ROOT / "data" / "countries.csv")],
+    )
 
 
 def _sample(cur: duckdb.DuckDBPyConnection, col: int) -> list[str]:
@@ -182,9 +182,10 @@ def _load(cur: duckdb.DuckDBPyConnection, up: dict[str, Any], headers: list[str]
             " (SELECT count(*) FROM parsed WHERE skip_reason IS NOT NULL), (SELECT count(*) FROM known)"
         ).fetchone() or (), strict=True))
         counts["loaded"] = int(inserted[0]) if inserted else 0
+        message = _message(counts["total"], counts["flagged"], counts["loaded"], counts["skipped"], counts["known"])
         _insert_upload(cur, {**up, "rows_total": counts["total"], "rows_loaded": counts["loaded"],
                              "rows_flagged": counts["flagged"], "rows_skipped": counts["skipped"],
-                             "rows_known": counts["known"]})
+                             "rows_known": counts["known"], "message": message})
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
@@ -321,9 +322,7 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     up.update(profile=prof.name, source=prof.source, status="loaded", assumptions=res.assumptions,
               validation={"suites": validator.suite_names, "results": validator.report()})
     up["loaded_at"] = _now()
-    up["timings"] = clock.timings
-    n_flag = len(failures)
-    up["message"] = _message(staged.rows, n_flag)
+    up["timings"] = dict(clock.timings)
     counts = _load(cur, up, staged.headers, failures)
     clock.stage("loading", 1.0)
     res.status = "loaded"
@@ -341,9 +340,8 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     ]
     res.next_steps = _next_steps(res)
     _refresh_rollups(res.region or "")
-    # timings and the final message are known only now; record them on the upload
-    cur.execute("UPDATE main.uploads SET message = ?, timings = ? WHERE upload_id = ?",
-                [res.message, json.dumps(res.timings), res.upload_id])
+    # the upload record keeps the timings up to the load (written in the same transaction);
+    # the result also has the load's own time
     return res
 
 

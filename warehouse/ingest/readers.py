@@ -275,7 +275,14 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
     if idx > 0:
         assumptions.append(f"The header is on line {skip_lines} (rows above it are titles).")
     ncols = len(headers)
-    if not _duckdb_csv(cur, text_path, delim, skip_lines, ncols):
+    # DuckDB's reader can return too few rows without an error (mixed CRLF/LF line ends, lone
+    # CRs); the tolerant reader takes such files, and any file where DuckDB reads fewer rows
+    # than the first 256 KiB alone hold.
+    mixed_ends = ("\r\n" in prefix and re.search(r"(?<!\r)\n", prefix) is not None) or re.search(
+        r"\r(?!\n)", prefix) is not None
+    at_least = max(0, sum(1 for r in csv.reader(io.StringIO(prefix), delimiter=delim) if any(
+        c.strip() for c in r)) - (idx + 1) - 1)
+    if mixed_ends or not _duckdb_csv(cur, text_path, delim, skip_lines, ncols) or _count(cur) < at_least:
         _python_csv(cur, text_path, delim, idx, ncols, bom)
     rows = _count(cur)
     return Staged("csv", headers, rows, skip_lines, assumptions, replaced)

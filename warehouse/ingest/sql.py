@@ -100,7 +100,10 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
             expr = f"CAST({value} AS VARCHAR)" if i is None else \
                 f"CASE WHEN c{i} IS NULL OR trim(c{i}) = '' THEN CAST({value} AS VARCHAR) ELSE c{i} END"
             texts += (", " if texts else "") + f"{expr} AS t_{canon}"
-    blank = " AND ".join(f"(c{i} IS NULL OR trim(c{i}) = '')" for i in range(ncols)) or "true"
+    # a CASE stops at the first non-blank cell (usually the first); an AND of every cell's trim()
+    # costs 7x more
+    blank = ("CASE " + " ".join(f"WHEN c{i} IS NOT NULL AND trim(c{i}) <> '' THEN false" for i in range(ncols))
+             + " ELSE true END") if ncols else "true"
     text_ok = "true"
     if plan.replaced_chars:
         text_ok = "NOT contains(concat_ws('|', " + ", ".join(f"c{i}" for i in range(ncols)) + "), '\ufffd')"
@@ -237,6 +240,9 @@ WITH src AS (
            {micro('net_v')} AS net_micro, {micro('refunded_v')} AS refunded_micro
     FROM final
 ), dup_keys AS (
+    -- joined on the key alone: a condition on skip_reason in the ON clause turns the hash join
+    -- into a nested-loop join, quadratic in the duplicated keys (minutes for 100k of them);
+    -- skipped rows get no count from the CASE below
     SELECT order_id, line, count(*) AS n FROM micro WHERE skip_reason IS NULL GROUP BY ALL HAVING count(*) > 1
 )
 SELECT _row, skip_reason, m.order_id, m.line, product, sold_at, currency, quantity, buyer_country,
@@ -250,5 +256,5 @@ SELECT _row, skip_reason, m.order_id, m.line, product, sold_at, currency, quanti
        coalesce(gross_micro % per_minor = 0 AND fees_micro % per_minor = 0
                 AND coalesce(net_micro % per_minor = 0, true) AND coalesce(refunded_micro % per_minor = 0, true),
                 true) AS amounts_fit_currency
-FROM micro m LEFT JOIN dup_keys d ON d.order_id = m.order_id AND d.line = m.line AND m.skip_reason IS NULL
+FROM micro m LEFT JOIN dup_keys d ON d.order_id = m.order_id AND d.line = m.line
 """
