@@ -26,7 +26,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "KASUWA_MAX_UPLOAD_MB": ("200", "Largest file accepted for ingestion, in MiB."),
     "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
     "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
-    "KASUWA_DUCKDB_MEMORY_MB": ("1024", "Memory each open warehouse may use before DuckDB spills to disk, in MiB."),
+    "KASUWA_DUCKDB_MEMORY_MB": (
+        "512",
+        "Memory each open warehouse may use before DuckDB spills to disk, in MiB"
+        " (default 512: an ingest then peaks near 1.2 GB whatever the file's size).",
+    ),
     "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
 }
 

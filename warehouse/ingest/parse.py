@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import duckdb
 
@@ -141,7 +142,30 @@ class DateChoice:
     assumption: str | None  # said to the user when the column was ambiguous
 
 
+_LOOSE = {"Y": r" ?\d{1,6}", "y": r" ?\d{1,6}", "m": r" ?\d{1,6}", "d": r" ?\d{1,6}", "H": r" ?\d{1,6}",
+          "I": r" ?\d{1,6}", "M": r" ?\d{1,6}", "S": r" ?\d{1,6}", "f": r"\d{1,6}", "b": r"[^\d\s]+",
+          "B": r"[^\d\s]+", "p": r"[^\d\s]+", "z": r"(?:[+-]\d\d:?\d\d(?::?\d\d(?:\.\d{1,6})?)?|Z)", "%": "%"}
+
+
+@lru_cache(maxsize=1024)
+def _loose(fmt: str) -> re.Pattern[str]:
+    """A regex that accepts at least what ``strptime(v, fmt)`` accepts (each directive widened),
+    so most formats are ruled out at regex speed before strptime is tried."""
+    out, i = [], 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%" and i + 1 < len(fmt):
+            out.append(_LOOSE.get(fmt[i + 1], ".*?"))  # a directive not listed here: anything
+            i += 2
+            continue
+        out.append(r"\s+" if ch.isspace() else re.escape(ch))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE)
+
+
 def _parses(fmt: str, v: str) -> bool:
+    if not _loose(fmt).fullmatch(v):
+        return False
     try:
         datetime.strptime(v, fmt)
     except ValueError:

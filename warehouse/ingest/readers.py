@@ -295,14 +295,17 @@ def _duckdb_csv(cur: duckdb.DuckDBPyConnection, path: Path, delim: str, skip: in
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE stg_raw AS SELECT * FROM read_csv(?, auto_detect = false,"
             f" header = false, skip = ?, delim = ?, quote = '\"', escape = '\"', columns = {cols},"
-            " null_padding = true, max_line_size = 16777216)",
+            " null_padding = true, max_line_size = 2097152)",
             [str(path), skip, delim],
         )
+        # max_line_size sizes DuckDB's read buffers (16 MiB lines took 256 MiB blocks, more than
+        # a small memory limit allows); a longer line fails here and the tolerant reader takes it.
+        # A view, not a copy: copying held the file twice in memory at once (the peak of a
+        # 5M-row ingest); insertion order is preserved, so rowid is the line's position
         cur.execute(
-            "CREATE OR REPLACE TEMP TABLE stg AS SELECT (rowid + 1)::BIGINT AS _row, *,"
+            "CREATE OR REPLACE TEMP VIEW stg AS SELECT (rowid + 1)::BIGINT AS _row, *,"
             " NULL::INTEGER AS _cells FROM stg_raw"
         )
-        cur.execute("DROP TABLE stg_raw")
         return True
     except duckdb.Error:
         cur.execute("DROP TABLE IF EXISTS stg_raw")
