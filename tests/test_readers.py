@@ -231,3 +231,15 @@ def test_mixed_crlf_and_lf_line_ends_lose_no_row():
             b"T-3,2025-07-03,Template,1,5.00,NGN,NG\n")
     res = ingest_file(Actor.operator(), "ng-mixed", "mixed.csv", data)
     assert (res.status, res.rows_total, res.rows_loaded) == ("loaded", 3, 3)
+
+
+def test_a_line_longer_than_duckdbs_buffer_is_read_whole(tmp_path):
+    """A 3 MiB cell is past DuckDB's max_line_size (kept small so its buffers fit the memory
+    limit): the tolerant reader takes the file and every row and cell arrives intact."""
+    long_product = "x" * (3 * 1024 * 1024)
+    rows = [ROWS[0], f"A-9,2025-03-03,{long_product},1,10.00,USD,US", ROWS[1]]
+    staged, cells = stage(tmp_path, text([HEADER, *rows]).encode("utf-8"))
+    assert staged.rows == 3
+    assert [c[0] for c in cells] == ["A-1", "A-9", "A-2"]
+    assert cells[1][2] == long_product
+    assert cells[0] == EXPECTED[0] and cells[2] == EXPECTED[1]
