@@ -4,6 +4,7 @@ plus one ingest that shows the date assumption reaching the upload's result."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -353,3 +354,22 @@ def test_ambiguous_dates_are_read_day_first_in_kenya_and_the_assumption_is_repor
     from warehouse.db import warehouse
     got = warehouse("east-africa").rows("SELECT sold_at FROM sales ORDER BY row_number")
     assert [r[0].astimezone(UTC).date().isoformat() for r in got] == ["2025-02-03", "2025-02-04"]
+
+
+def test_the_date_prefilter_never_rejects_what_strptime_reads():
+    """``_parses`` rules formats out with a loose regex before strptime: for values written in
+    every format the column reader knows, it agrees with strptime on every format."""
+    fmts = [d + t + z for ds in parse._DATES.values() for d in ds for t in parse._TIMES for z in parse._ZONES]
+    rng = random.Random(7)
+    moments = [datetime(2025, 1, 9, 7, 5, 3, 120000, tzinfo=UTC),
+               datetime(2024, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+               datetime(2025, 11, 12, 12, 0, 0, tzinfo=timezone(-timedelta(hours=3)))]
+    values = {m.strftime(f) for f in rng.sample(fmts, 12) for m in moments} | {" 4/ 3/25", "04  Mar 2025"}
+    for v in values:
+        for f in fmts:
+            try:
+                datetime.strptime(v, f)
+                expected = True
+            except ValueError:
+                expected = False
+            assert parse._parses(f, v) is expected, (f, v)

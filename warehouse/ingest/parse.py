@@ -158,7 +158,12 @@ def _loose(fmt: str) -> re.Pattern[str]:
             out.append(_LOOSE.get(fmt[i + 1], ".*?"))  # a directive not listed here: anything
             i += 2
             continue
-        out.append(r"\s+" if ch.isspace() else re.escape(ch))
+        if ch.isspace():  # strptime reads a run of whitespace in the format as \s+
+            out.append(r"\s+")
+            while i < len(fmt) and fmt[i].isspace():
+                i += 1
+            continue
+        out.append(re.escape(ch))
         i += 1
     return re.compile("".join(out), re.IGNORECASE)
 
