@@ -8,7 +8,8 @@ and demo FX rates), refreshes the rollups, then runs every page a creator, a rev
 manager can open with Streamlit's AppTest and prints the server-side time of the page script
 (measured inside the script thread), cold (Streamlit's caches cleared) and warm (run again),
 and each as a ratio of a baseline measured in the same run: one aggregate query over the
-creator's sales through the same harness. Targets: creator pages ≤ 300 ms warm; the manager's regions page ≤ 1 s cold.
+creator's sales through the same harness.
+Targets: creator pages ≤ 300 ms warm; the manager's regions page ≤ 1 s cold.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ finally:
 _BASELINE = """
 from warehouse.db import warehouse
 warehouse("west-africa").one(
-    "SELECT count(*), sum(gross), max(sold_at) FROM sales WHERE creator_id = ?", ["wa-00042"])
+    "SELECT count(*), sum(gross), max(sold_at) FROM sales WHERE creator_id = ?", [{creator_id!r}])
 """
 
 
@@ -194,6 +195,18 @@ def run_page(page: str, actor: object, cold: bool) -> tuple[float, list[str]]:
     problems = [str(getattr(e, "value", e))[:200] for e in at.exception]
     problems += [str(e.value)[:200] for e in at.error]
     return float(builtins._kasuwa_bench_elapsed), problems  # type: ignore[attr-defined]
+
+
+def measure(page: str, actor: object, repeat: int) -> tuple[float, float, float, list[str]]:
+    """First open, cold and median warm seconds of ``page`` (connections closed first), and the
+    exceptions it showed."""
+    from warehouse.db import close_all
+
+    close_all()
+    first, problems = run_page(page, actor, cold=True)
+    cold, more = run_page(page, actor, cold=True)
+    warm = statistics.median(run_page(page, actor, cold=False)[0] for _ in range(repeat))
+    return first, cold, warm, list(dict.fromkeys(problems + more))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,12 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         st_logger.get_logger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
 
         base_path = data_dir / "baseline_page.py"
-        base_path.write_text(_BASELINE, encoding="utf-8")
-        close_all()
-        run_page(str(base_path), actors["creator"], cold=True)
-        base_cold = run_page(str(base_path), actors["creator"], cold=True)[0]
-        base_warm = statistics.median(run_page(str(base_path), actors["creator"], cold=False)[0]
-                                      for _ in range(args.repeat))
+        base_path.write_text(_BASELINE.format(creator_id=actors["creator"].creator_id), encoding="utf-8")
+        _, base_cold, base_warm, _ = measure(str(base_path), actors["creator"], args.repeat)
         print(f"\nbaseline (one aggregate query on a creator's sales, same harness): "
               f"cold {base_cold * 1000:.0f} ms, warm {base_warm * 1000:.0f} ms")
         print(f"\n{'role':9} {'page':28} {'first open':>11} {'cold':>9} {'warm':>9} {'x base (warm)':>14}  target")
@@ -252,10 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             for spec in pages_for(role):
                 if not (ROOT / spec.path).exists():
                     continue
-                close_all()
-                first, problems = run_page(spec.path, actor, cold=True)
-                cold, more = run_page(spec.path, actor, cold=True)
-                warm = statistics.median(run_page(spec.path, actor, cold=False)[0] for _ in range(args.repeat))
+                first, cold, warm, problems = measure(spec.path, actor, args.repeat)
                 target = ""
                 if role == "creator":
                     ok = warm <= 0.300
@@ -268,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                 times = (f"{first * 1000:9.0f}ms {cold * 1000:7.0f}ms {warm * 1000:7.0f}ms"
                          f" {warm / max(base_warm, 1e-6):13.1f}x")
                 print(f"{role:9} {spec.path:28} {times}  {target}")
-                for p in dict.fromkeys(problems + more):
+                for p in problems:
                     print(f"{'':9} ! {p}")
         print(f"\ntargets met: {sum(verdicts)} of {len(verdicts)}")
         return 0

@@ -142,9 +142,9 @@ class DateChoice:
     assumption: str | None  # said to the user when the column was ambiguous
 
 
-_LOOSE = {"Y": r" ?\d{1,6}", "y": r" ?\d{1,6}", "m": r" ?\d{1,6}", "d": r" ?\d{1,6}", "H": r" ?\d{1,6}",
-          "I": r" ?\d{1,6}", "M": r" ?\d{1,6}", "S": r" ?\d{1,6}", "f": r"\d{1,6}", "b": r"[^\d\s]+",
-          "B": r"[^\d\s]+", "p": r"[^\d\s]+", "z": r"(?:[+-]\d\d:?\d\d(?::?\d\d(?:\.\d{1,6})?)?|Z)", "%": "%"}
+#: each strptime directive widened: numbers (optionally space-padded), names, offsets
+_LOOSE = dict.fromkeys("YymdHIMSf", r" ?\d{1,6}") | dict.fromkeys("bBp", r"[^\d\s]+") | {
+    "z": r"(?:[+-]\d\d:?\d\d(?::?\d\d(?:\.\d{1,6})?)?|Z)", "%": "%"}
 
 
 @lru_cache(maxsize=1024)
