@@ -19,14 +19,6 @@ ROLE_NAMES = {
 }
 
 
-def client_address() -> str:
-    """Where the request comes from, for login throttling (the proxy's address behind a proxy)."""
-    try:
-        return st.context.ip_address or "local"
-    except Exception:  # no browser (AppTest, bare mode)
-        return "local"
-
-
 def login_page() -> None:
     """Email + password form; on success the session gets the Actor and the app reruns."""
     st.title("Kasuwa")
@@ -41,7 +33,7 @@ def login_page() -> None:
     if not submitted:
         return
     try:
-        actor = accounts.authenticate(email, password, client=client_address())
+        actor = accounts.authenticate(email, password, client=session.client_address())
     except KasuwaError as exc:
         show_error(exc)
         return
@@ -77,8 +69,8 @@ def account_page() -> None:
         if new != again:
             st.error("The two new passwords differ; nothing was changed.")
             return
-        with shown_errors():
-            accounts.change_own_password(actor, old, new)
+        with shown_errors():  # a wrong current password is throttled like a failed sign-in
+            accounts.change_own_password(actor, old, new, client=session.client_address())
             st.success("Password changed.")
 
 

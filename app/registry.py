@@ -1,10 +1,13 @@
 """Every page of the app and the roles that may open it — one table, read by ``app/main.py``
 to build ``st.navigation`` and by each page's own access check (pages can be opened by URL).
+The role sets are ``warehouse.access``'s capabilities: who may open a page is decided there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from warehouse.access import ADMIN_ROLES, METRICS_ROLES, OWN_DATA_ROLES, REVIEW_ROLES, UPLOAD_ROLES
 
 
 @dataclass(frozen=True)
@@ -16,16 +19,13 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/sales.py", "My sales", ":material/monitoring:", frozenset({"creator"})),
-    PageSpec("pages/payouts.py", "My payouts", ":material/payments:", frozenset({"creator"})),
-    PageSpec("pages/review.py", "Review queue", ":material/fact_check:", frozenset({"reviewer", "admin"})),
-    PageSpec("pages/upload.py", "Upload", ":material/upload_file:", frozenset({"creator", "reviewer", "admin"})),
-    PageSpec("pages/regions.py", "Regions", ":material/public:", frozenset({"manager", "admin"})),
-    PageSpec(
-        "pages/payouts_overview.py", "Payouts by region", ":material/account_balance:",
-        frozenset({"manager", "admin"}),
-    ),
-    PageSpec("pages/admin.py", "Administration", ":material/admin_panel_settings:", frozenset({"admin"})),
+    PageSpec("pages/sales.py", "My sales", ":material/monitoring:", OWN_DATA_ROLES),
+    PageSpec("pages/payouts.py", "My payouts", ":material/payments:", OWN_DATA_ROLES),
+    PageSpec("pages/review.py", "Review queue", ":material/fact_check:", REVIEW_ROLES),
+    PageSpec("pages/upload.py", "Upload", ":material/upload_file:", UPLOAD_ROLES),
+    PageSpec("pages/regions.py", "Regions", ":material/public:", METRICS_ROLES),
+    PageSpec("pages/payouts_overview.py", "Payouts by region", ":material/account_balance:", METRICS_ROLES),
+    PageSpec("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMIN_ROLES),
 )
 
 

@@ -1,5 +1,12 @@
-"""The review page's pieces: filters, the queue table, one row's detail with fix/approve and
-reject forms, and bulk decisions. Each widget owns its ``rq_*`` session-state keys.
+"""The review page's pieces: filters, the queue table, the reviewer's choice of rows, a decision
+on many rows shown and confirmed before it is made, and one row's detail with fix/approve and
+reject forms. Each widget owns its ``rq_*`` session-state keys.
+
+What the reviewer chose is held as row *identities* (flag ids, ``rq_chosen``), never as table
+positions: the table's ticks are drawn from that set on every run, and a table is a new widget
+whenever the rows it lists change (its key is a digest of their ids), so a tick can never slide
+onto another row after a decision or a page change. Filters remember their values
+(``rq_keep``) even when their choices are relabelled by new counts or a value has no rows left.
 
 User-supplied text (raw values, products, notes, file names) is only ever drawn with
 ``st.dataframe``, ``st.text``, ``st.code`` or widget *values* — never as Markdown or HTML.
@@ -7,6 +14,7 @@ User-supplied text (raw values, products, notes, file names) is only ever drawn 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from typing import Any
 
@@ -16,7 +24,7 @@ import streamlit as st
 from warehouse import review
 from warehouse.access import Actor
 from warehouse.errors import InvalidInput, KasuwaError
-from warehouse.review import Decision, FlagDetail, QueueFilter, QueuePage
+from warehouse.review import MAX_BULK, BulkPlan, ChoiceChanged, Decision, FlagDetail, QueueFilter, QueuePage, QueueRow
 
 from .errors import show_error
 from .format import age, number, plain
@@ -25,7 +33,29 @@ from .query_cache import data_changed
 PAGE_SIZE = 50
 ALL = "(all)"
 _FLASH = "rq_flash"
+_KEEP = "rq_keep"  # filter key -> the value the reviewer last chose
+_CHOSEN = "rq_chosen"  # flag ids the reviewer chose, in the order chosen
+_CHOSEN_REGION = "rq_chosen_region"
+_DRAWN = "rq_drawn"  # table key -> the positions its ticks were drawn at
+_PLAN = "rq_plan"  # the BulkPlan being shown for confirmation
+_CLEAR_NOTE = "rq_clear_note"
 _STATUSES = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected", ALL: "Any status"}
+_UPLOAD_FIELDS = {
+    "file_name": "File",
+    "source": "Platform",
+    "profile": "Read as",
+    "status": "Upload status",
+    "received_at": "Received",
+    "uploaded_by": "Sent by",
+    "rows_total": "Rows in the file",
+    "rows_loaded": "Loaded",
+    "rows_flagged": "Sent to review",
+    "rows_skipped": "Skipped (not sales)",
+    "rows_known": "Already loaded before",
+    "upload_id": "Upload",
+}
+_HISTORY_COLUMNS = {"decided_at": "When", "decided_by": "Who", "decision": "Decision", "note": "Note",
+                    "fixes": "Values fixed", "sale_id": "Sale"}
 
 
 def flash() -> None:
@@ -43,37 +73,101 @@ def _set_flash(title: str, lines: list[str] | None = None) -> None:
     st.rerun()
 
 
-def queue_filters(actor: Actor, region: str) -> tuple[QueueFilter, int]:
-    """Status, creator, rule, upload and age filters; returns the filter and the page number."""
+# --- filters -----------------------------------------------------------------------------------
+
+
+def _sticky_select(container: Any, label: str, labels: dict[str, str], key: str, default: str = ALL) -> str:
+    """A selectbox that keeps the reviewer's value until they change it: when new counts relabel
+    the choices (Streamlit would then fall back to the first one) or the value has no rows left
+    (it stays offered, with 0), the remembered value is kept."""
+    keep: dict[str, str] = st.session_state.setdefault(_KEEP, {})
+    value = keep.get(key, default)
+    if value not in labels:
+        labels = {**labels, value: f"{value} (0)"}
+    options = list(labels)
+    picked = container.selectbox(label, options, index=options.index(value),
+                                 format_func=lambda v: labels.get(v, str(v)), key=key)
+    keep[key] = picked
+    return str(picked)
+
+
+def queue_filters(actor: Actor, region: str) -> QueueFilter:
+    """Status, creator, failed check, upload and age filters, each keeping its value."""
     cols = st.columns([1, 1, 2, 2, 1])
-    status = cols[0].selectbox("Status", list(_STATUSES), format_func=_STATUSES.__getitem__, key="rq_status")
+    status = _sticky_select(cols[0], "Status", dict(_STATUSES), "rq_status", default="pending")
     facets = review.queue_facets(actor, region, None if status == ALL else status)
-    creators = [ALL] + [c for c, _ in facets.creators]
-    creator = cols[1].selectbox("Creator", creators, key="rq_creator")
-    rules: dict[str, str] = {ALL: ALL, **{r: f"{r} ({n})" for r, n in facets.rules}}
-    rule = cols[2].selectbox("Failed check", list(rules), format_func=rules.__getitem__, key="rq_rule")
-    uploads: dict[str, str] = {ALL: ALL, **{u: f"{name} · {u} ({n})" for u, name, n in facets.uploads}}
-    upload = cols[3].selectbox("Upload", list(uploads), format_func=uploads.__getitem__, key="rq_upload")
+    creators = {ALL: ALL, **{c: f"{c} ({n})" for c, n in facets.creators}}
+    creator = _sticky_select(cols[1], "Creator", creators, "rq_creator")
+    rules = {ALL: ALL, **{r: f"{r} ({n})" for r, n in facets.rules}}
+    rule = _sticky_select(cols[2], "Failed check", rules, "rq_rule")
+    uploads = {ALL: ALL, **{u: f"{name} · {u} ({n})" for u, name, n in facets.uploads}}
+    upload = _sticky_select(cols[3], "Upload", uploads, "rq_upload")
     min_age = cols[4].number_input("Older than (days)", min_value=0, value=0, step=1, key="rq_age")
-    flt = QueueFilter(
+    oldest = f", oldest flagged {age(facets.oldest)} ago" if facets.oldest else ""
+    st.caption(f"{number(facets.total)} rows with this status in the region{oldest}.")
+    return QueueFilter(
         status=None if status == ALL else status,
         creator_id=None if creator == ALL else creator,
         rule=None if rule == ALL else rule,
         upload_id=None if upload == ALL else upload,
         min_age_days=float(min_age) or None,
     )
-    pages = max(1, -(-facets.total // PAGE_SIZE))
-    page = 1
-    if pages > 1:
-        page = int(st.number_input(f"Page (of {pages})", 1, pages, 1, key="rq_page"))
-    oldest = f", oldest flagged {age(facets.oldest)} ago" if facets.oldest else ""
-    st.caption(f"{number(facets.total)} rows with this status in the region{oldest}.")
-    return flt, page
 
 
-def queue_table(page: QueuePage) -> list[str]:
-    """The queue as a table with row selection; returns the selected flag ids."""
-    frame = pd.DataFrame(
+def page_picker(total: int) -> int:
+    """The page of the filtered queue to show (1-based)."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    if pages == 1:
+        return 1
+    if int(st.session_state.get("rq_page", 1) or 1) > pages:
+        st.session_state["rq_page"] = pages
+    return int(st.number_input(f"Page (of {pages})", 1, pages, 1, key="rq_page"))
+
+
+# --- the reviewer's choice of rows -------------------------------------------------------------
+
+
+def chosen(region: str) -> list[str]:
+    """The flag ids the reviewer chose in ``region`` (a region change starts a new choice)."""
+    if st.session_state.get(_CHOSEN_REGION) != region:
+        st.session_state[_CHOSEN_REGION] = region
+        st.session_state[_CHOSEN] = []
+        st.session_state.pop(_PLAN, None)
+    return list(st.session_state.get(_CHOSEN, []))
+
+
+def _set_chosen(ids: list[str]) -> None:
+    st.session_state[_CHOSEN] = list(dict.fromkeys(ids))
+
+
+def table_key(flag_ids: list[str]) -> str:
+    """The table widget's key: one per list of rows, so its positions always mean these rows."""
+    return "rq_table_" + hashlib.sha256("\n".join(flag_ids).encode()).hexdigest()[:16]
+
+
+def take_table_choice(region: str, page: QueuePage) -> None:
+    """Fold the ticks the reviewer changed in the table (as last drawn) into the chosen ids."""
+    ids = [r.flag_id for r in page.rows]
+    key = table_key(ids)
+    drawn: dict[str, list[int]] = st.session_state.get(_DRAWN, {})
+    incoming = st.session_state.get(key)
+    if incoming is None or key not in drawn:
+        return  # this table was not on screen last run: nothing was ticked in it
+    rows = sorted(int(i) for i in (incoming.get("selection", {}).get("rows") or []) if 0 <= int(i) < len(ids))
+    if rows == sorted(drawn[key]):
+        return
+    ticked = [ids[i] for i in rows]
+    before = chosen(region)
+    added = [i for i in ticked if i not in before]
+    _set_chosen([c for c in before if c not in ids or c in ticked] + added)
+    if added:
+        st.session_state["rq_open"] = added[-1]
+
+
+def _frame(rows: list[QueueRow] | tuple[QueueRow, ...]) -> pd.DataFrame:
+    columns = ["Row", "Creator", "File", "Line", "Order", "Product", "Reasons", "Flagged", "Status",
+               "Decided by", "Note"]
+    return pd.DataFrame(
         [
             {
                 "Row": r.flag_id,
@@ -88,42 +182,163 @@ def queue_table(page: QueuePage) -> list[str]:
                 "Decided by": r.reviewed_by,
                 "Note": r.note,
             }
-            for r in page.rows
+            for r in rows
         ],
-        columns=[
-            "Row",
-            "Creator",
-            "File",
-            "Line",
-            "Order",
-            "Product",
-            "Reasons",
-            "Flagged",
-            "Status",
-            "Decided by",
-            "Note",
-        ],
+        columns=columns,
     )
-    event: Any = st.dataframe(
-        frame,
+
+
+def queue_table(region: str, page: QueuePage) -> None:
+    """The page of the queue as a table whose ticks are the chosen rows on it."""
+    ids = [r.flag_id for r in page.rows]
+    key = table_key(ids)
+    mine = set(chosen(region))
+    positions = [i for i, fid in enumerate(ids) if fid in mine]
+    st.session_state[key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    st.session_state[_DRAWN] = {key: positions}
+    st.dataframe(
+        _frame(page.rows),
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",
-        key="rq_table",
+        key=key,
         column_config={"Flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
-    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-    return [frame.iloc[i]["Row"] for i in rows if 0 <= i < len(frame)]
 
 
-def pick_row(page: QueuePage, selected: list[str]) -> str | None:
-    """Which row to open: follows the table selection, or chosen here."""
+def _choose_page(region: str, ids: list[str]) -> None:
+    _set_chosen(chosen(region) + ids)
+
+
+def _choose_matching(actor: Actor, region: str, flt: QueueFilter) -> None:
+    try:
+        ids = review.matching_flag_ids(actor, region, flt, limit=MAX_BULK + 1)
+    except KasuwaError as exc:
+        st.session_state["rq_choice_error"] = exc
+        return
+    if len(ids) > MAX_BULK:
+        st.session_state["rq_choice_error"] = InvalidInput(
+            f"More than {MAX_BULK:,} rows match these filters; one decision takes at most {MAX_BULK:,}. "
+            "Narrow the filters, or pick one upload and reject it whole."
+        )
+        return
+    _set_chosen(chosen(region) + ids)
+
+
+def _clear_choice() -> None:
+    _set_chosen([])
+    st.session_state.pop(_PLAN, None)
+
+
+def choice_panel(actor: Actor, region: str, flt: QueueFilter, page: QueuePage, matching: int) -> None:
+    """What is chosen (count and ids), ways to choose, and the decision forms for the choice."""
+    mine = chosen(region)
+    on_page = {r.flag_id for r in page.rows}
+    c1, c2, c3 = st.columns(3)
+    c1.button("Choose every row on this page", key="rq_choose_page", on_click=_choose_page,
+              args=(region, [r.flag_id for r in page.rows]), disabled=not page.rows)
+    c2.button(f"Choose all {number(matching)} rows matching these filters", key="rq_choose_all",
+              on_click=_choose_matching, args=(actor, region, flt), disabled=not matching)
+    c3.button("Clear the choice", key="rq_clear", on_click=_clear_choice, disabled=not mine)
+    error = st.session_state.pop("rq_choice_error", None)
+    if error is not None:
+        show_error(error)
+    if not mine:
+        st.caption("Tick rows in the table, or use the buttons above, to decide several at once.")
+    else:
+        elsewhere = len([i for i in mine if i not in on_page])
+        st.markdown(f"**{len(mine)} rows chosen**" + (f" ({elsewhere} of them not on this page)" if elsewhere else ""))
+        st.text("Chosen: " + ", ".join(mine))
+    if st.session_state.pop(_CLEAR_NOTE, False):
+        st.session_state.pop("rq_bulk_note", None)
+    with st.form("rq_bulk"):
+        note = st.text_input("Note (required to reject)", key="rq_bulk_note")
+        a, r, u = st.columns(3)
+        do_approve = a.form_submit_button("Approve chosen rows…", icon=":material/done_all:", disabled=not mine)
+        do_reject = r.form_submit_button("Reject chosen rows…", icon=":material/remove_done:", disabled=not mine)
+        do_upload = u.form_submit_button("Reject this whole upload…", icon=":material/delete_sweep:",
+                                         disabled=not flt.upload_id,
+                                         help="Every pending row of the upload picked in the Upload filter")
+    try:
+        if do_approve or do_reject:
+            st.session_state[_PLAN] = review.plan_bulk(actor, region, mine, "approve" if do_approve else "reject", note)
+            st.rerun()
+        if do_upload and flt.upload_id:
+            st.session_state[_PLAN] = review.plan_upload_rejection(actor, region, flt.upload_id, note)
+            st.rerun()
+    except ChoiceChanged as exc:
+        _set_chosen([i for i in mine if i not in exc.flag_ids])
+        show_error(exc)
+    except KasuwaError as exc:
+        show_error(exc)
+
+
+def confirm_panel(actor: Actor, region: str) -> None:
+    """The planned decision, exactly as it will be made, with Confirm and Cancel."""
+    plan: BulkPlan | None = st.session_state.get(_PLAN)
+    if plan is None:
+        return
+    mine = chosen(region)
+    if plan.region != region or (not plan.upload_id and list(plan.flag_ids) != mine):
+        st.session_state.pop(_PLAN, None)
+        st.warning("Your choice changed after the decision was shown, so nothing was decided. Decide again.")
+        return
+    verb = "approve" if plan.decision == "approve" else "reject"
+    with st.container(border=True, key="rq_confirm_box"):
+        st.markdown("**Please confirm this decision**")
+        st.text(plan.describe())
+        if plan.upload_id:
+            st.text(f"The first {len(plan.shown)} of its {plan.count:,} pending rows:")
+        else:
+            st.text("Rows: " + ", ".join(plan.flag_ids))
+        st.dataframe(_frame(plan.shown).drop(columns=["Status", "Decided by", "Note"]), hide_index=True,
+                     key="rq_plan_rows")
+        ok, cancel = st.columns(2)
+        go = ok.button(f"Confirm: {verb} {plan.count:,} rows", type="primary", key="rq_confirm")
+        stop = cancel.button("Cancel", key="rq_cancel")
+    if stop:
+        st.session_state.pop(_PLAN, None)
+        st.rerun()
+    if not go:
+        return
+    st.session_state.pop(_PLAN, None)
+    try:
+        decisions = review.confirm_bulk(actor, plan)
+    except ChoiceChanged as exc:
+        _set_chosen([i for i in mine if i not in exc.flag_ids])
+        show_error(exc)
+        return
+    except KasuwaError as exc:
+        show_error(exc)
+        return
+    done = set(plan.flag_ids)  # a decision carried out ends that choice, whatever each row's outcome
+    _set_chosen([i for i in mine if i not in done])
+    st.session_state[_CLEAR_NOTE] = True
+    if plan.upload_id:
+        _set_flash(f"Done: {plan.count:,} rows of {plan.file_name} rejected.")
+    _set_flash(_summary(decisions), [f"{d.flag_id}: {'; '.join(d.reasons)}" for d in decisions if not d.ok])
+
+
+def _summary(decisions: list[Decision]) -> str:
+    counts = Counter(d.outcome for d in decisions)
+    words = {
+        "approved": "approved",
+        "rejected": "rejected",
+        "invalid": "still failing checks (kept)",
+        "conflict": "already decided by someone else",
+        "missing": "not found",
+    }
+    return "Done: " + ", ".join(f"{n} {words.get(k, k)}" for k, n in counts.items()) + "."
+
+
+# --- one row -----------------------------------------------------------------------------------
+
+
+def pick_row(page: QueuePage) -> str | None:
+    """Which row to open: the one ticked last, or chosen here."""
     options = [r.flag_id for r in page.rows]
     if not options:
         return None
-    if selected and st.session_state.get("rq_last_selected") != selected:
-        st.session_state["rq_open"] = selected[-1]
-    st.session_state["rq_last_selected"] = selected
     if st.session_state.get("rq_open") not in options:
         st.session_state["rq_open"] = options[0]
     return str(st.selectbox("Open row", options, key="rq_open"))
@@ -148,11 +363,12 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail) -> None:
         st.dataframe(_kv(detail.raw), hide_index=True, key="rq_raw")
     with right:
         st.markdown("**The upload it came from**")
-        st.dataframe(_kv(detail.upload, "Field"), hide_index=True, key="rq_upload_info")
+        upload = {label: detail.upload[k] for k, label in _UPLOAD_FIELDS.items() if k in detail.upload}
+        st.dataframe(_kv(upload, "Field"), hide_index=True, key="rq_upload_info")
     st.markdown("**Decisions**")
     if detail.history:
         history = pd.DataFrame(detail.history).drop(columns=["audit_id"], errors="ignore")
-        st.dataframe(history, hide_index=True, key="rq_history")
+        st.dataframe(history.rename(columns=_HISTORY_COLUMNS), hide_index=True, key="rq_history")
     else:
         st.text("No decision yet.")
     if detail.status == "pending":
@@ -179,10 +395,15 @@ def _approve_form(actor: Actor, region: str, detail: FlagDetail) -> None:
         show_error(exc)
         return
     if decision.outcome == "approved":
+        _drop_chosen(detail.flag_id)
         _set_flash(f"Row {detail.flag_id} approved and loaded into the sales.")
     show_error(InvalidInput("The row still does not pass the checks, so it stays in the queue."))
     for reason in decision.reasons:
         st.text(f"• {reason}")
+
+
+def _drop_chosen(flag_id: str) -> None:
+    _set_chosen([i for i in st.session_state.get(_CHOSEN, []) if i != flag_id])
 
 
 def _reject_form(actor: Actor, region: str, detail: FlagDetail) -> None:
@@ -197,40 +418,5 @@ def _reject_form(actor: Actor, region: str, detail: FlagDetail) -> None:
     except KasuwaError as exc:
         show_error(exc)
         return
+    _drop_chosen(detail.flag_id)
     _set_flash(f"Row {detail.flag_id} rejected.")
-
-
-def bulk_panel(actor: Actor, region: str, selected: list[str]) -> None:
-    """Approve (as they are) or reject, with one note, every selected row."""
-    if not selected:
-        st.caption("Select rows in the table to approve or reject several at once.")
-        return
-    with st.form("rq_bulk"):
-        st.markdown(f"**{len(selected)} selected rows**")
-        note = st.text_input("Note (required to reject)", key="rq_bulk_note")
-        a, r = st.columns(2)
-        do_approve = a.form_submit_button("Approve selected", icon=":material/done_all:")
-        do_reject = r.form_submit_button("Reject selected", icon=":material/remove_done:")
-    if not (do_approve or do_reject):
-        return
-    try:
-        if do_approve:
-            decisions = review.bulk_approve(actor, region, selected, note)
-        else:
-            decisions = review.bulk_reject(actor, region, selected, note)
-    except KasuwaError as exc:
-        show_error(exc)
-        return
-    _set_flash(_summary(decisions), [f"{d.flag_id}: {'; '.join(d.reasons)}" for d in decisions if not d.ok])
-
-
-def _summary(decisions: list[Decision]) -> str:
-    counts = Counter(d.outcome for d in decisions)
-    words = {
-        "approved": "approved",
-        "rejected": "rejected",
-        "invalid": "still failing checks (kept)",
-        "conflict": "already decided by someone else",
-        "missing": "not found",
-    }
-    return "Done: " + ", ".join(f"{n} {words.get(k, k)}" for k, n in counts.items()) + "."

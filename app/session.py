@@ -4,6 +4,9 @@ Nothing the browser sends (widgets, query parameters, URLs) can set it: only ``s
 after a successful password check. A login expires after ``KASUWA_SESSION_IDLE_MINUTES``
 without a page run (checked on every run), and an account that was deactivated or changed
 takes effect on the next run. Every page starts with ``require_page(__file__)``.
+
+:func:`client_address` says where the browser connects from, for the login throttle: the TCP
+peer, or behind a proxy listed in ``KASUWA_TRUSTED_PROXIES`` the address that proxy forwarded.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from warehouse import throttle
 from warehouse.access import Actor
 from warehouse.settings import settings
 
@@ -22,6 +26,20 @@ ACTOR_KEY = "kasuwa_actor"
 LAST_SEEN_KEY = "kasuwa_last_seen"  # wall-clock seconds of the last page run while signed in
 NOTICE_KEY = "kasuwa_notice"  # one message for the login page (why the user was signed out)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def client_address() -> str:
+    """The throttle's key for where this session's browser connects from.
+
+    Read from the WebSocket handshake; forwarding headers count only from a trusted proxy
+    (``warehouse.throttle.client_for``). Without a browser (AppTest) it is "localhost".
+    """
+    try:
+        reported = st.context.ip_address
+        headers = {h: st.context.headers.get_all(h) for h in throttle.PROXY_HEADERS}
+    except Exception:  # no browser connection behind this run (AppTest, bare mode)
+        reported, headers = None, {}
+    return throttle.client_of_request(reported, headers)
 
 
 def current_actor() -> Actor | None:

@@ -1,6 +1,6 @@
 """Review queue (reviewers, admins): flagged rows of the reviewer's regions — fix and approve,
-reject with a note, or decide many at once. Every decision is checked and recorded by
-``warehouse.review``; this page only draws."""
+reject with a note, or decide many at once (shown, then confirmed). Every decision is checked
+and recorded by ``warehouse.review``; this page only draws."""
 
 from __future__ import annotations
 
@@ -22,13 +22,17 @@ with shown_errors():
         st.info("No region is assigned to your account yet. Ask an administrator.")
         st.stop()
     region = st.selectbox("Region", regions, format_func=lambda c: get_region(c).name, key="rq_region")
-    flt, page_no = rw.queue_filters(actor, region)
+    flt = rw.queue_filters(actor, region)
+    matching = review.count_queue(actor, region, flt)
+    page_no = rw.page_picker(matching)
     page = review.list_queue(actor, region, flt, limit=rw.PAGE_SIZE, offset=(page_no - 1) * rw.PAGE_SIZE)
+    rw.take_table_choice(region, page)
+    rw.confirm_panel(actor, region)
+    rw.choice_panel(actor, region, flt, page, matching)
     if not page.rows:
         st.success("Nothing to review with these filters.", icon=":material/task_alt:")
         st.stop()
-    selected = rw.queue_table(page)
-    rw.bulk_panel(actor, region, selected)
-    flag_id = rw.pick_row(page, selected)
+    rw.queue_table(region, page)
+    flag_id = rw.pick_row(page)
     if flag_id:
         rw.row_detail(actor, region, review.flag_detail(actor, region, flag_id))

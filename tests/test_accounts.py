@@ -134,16 +134,13 @@ def test_the_delay_grows_but_never_beyond_the_cap(reviewer):
     assert max(waits) == throttle.MAX_DELAY.total_seconds() == 300
 
 
-def test_guessing_spread_over_many_places_blocks_the_account_for_minutes_at_most(reviewer):
+def test_guessing_spread_over_many_places_never_blocks_the_owner(reviewer):
+    # issue 8 §2: no account-wide lock-out (the long attack pattern is in tests/test_throttle.py)
     now = throttle.utcnow()
-    for i in range(throttle.ACCOUNT_FREE_FAILURES):
+    for i in range(4 * throttle.CLIENT_FREE_FAILURES):
         with pytest.raises(PermissionDenied):
             accounts.authenticate("rev@example.org", "guess", client=f"bot{i}", now=now)
-    with pytest.raises(LoginThrottled) as err:
-        accounts.authenticate("rev@example.org", PASSWORD, client="home", now=now)
-    assert err.value.retry_after <= throttle.MAX_DELAY.total_seconds()
-    later = now + throttle.MAX_DELAY + timedelta(seconds=1)
-    assert accounts.authenticate("rev@example.org", PASSWORD, client="home", now=later).role == "reviewer"
+    assert accounts.authenticate("rev@example.org", PASSWORD, client="home", now=now).role == "reviewer"
 
 
 def test_a_successful_sign_in_resets_the_count(reviewer):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import review_widgets as rw
 from app.registry import PAGES
 from app.session import ACTOR_KEY, LAST_SEEN_KEY
 from warehouse import accounts
@@ -207,11 +208,13 @@ def test_the_review_page_keeps_a_bad_fix_and_needs_a_note_to_reject(world):
 
 def test_the_review_page_rejects_selected_rows_in_bulk(world):
     at = page_as("reviewer", "pages/review.py")
-    at.session_state["rq_table"] = {"selection": {"rows": [0, 1], "columns": []}}
+    ids = list(at.dataframe[0].value["Row"])
+    at.session_state[rw.table_key(ids)] = {"selection": {"rows": [0, 1], "columns": []}}
     at.run()
-    assert "**2 selected rows**" in [m.value for m in at.markdown]
+    assert "**2 rows chosen**" in [m.value for m in at.markdown]
     at.text_input(key="rq_bulk_note").input("duplicate export")
-    next(b for b in at.button if b.label == "Reject selected").click().run()
+    next(b for b in at.button if b.label == "Reject chosen rows…").click().run()
+    next(b for b in at.button if b.label == "Confirm: reject 2 rows").click().run()
     assert "2 rejected" in texts(at)
     assert warehouse("west-africa").one("SELECT count(*) FROM flagged_rows WHERE status = 'rejected'") == (2,)
 

@@ -31,7 +31,8 @@ def stage(tmp_path: Path, data: bytes, name: str = "sales.csv") -> tuple[readers
     scratch.mkdir(exist_ok=True)
     con = duckdb.connect()
     staged = readers.stage_file(con, path, name, scratch, profiles.header_score(profiles.load_profiles()))
-    cells = con.execute("SELECT * EXCLUDE (_row) FROM stg ORDER BY _row").fetchall()
+    cells = con.execute("SELECT * EXCLUDE (_row, _damage) FROM stg ORDER BY _row").fetchall()
+    assert con.execute("SELECT count(_damage) FROM stg").fetchone() == (staged.damaged_rows,)
     con.close()
     return staged, cells
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import review
+from warehouse import accounts, review
 from warehouse.access import Actor
 from warehouse.creators import add_creator
 from warehouse.db import warehouse
@@ -305,3 +305,220 @@ def test_a_decision_racing_another_writer_is_a_conflict_not_a_crash(ada_upload):
         replica.execute("COMMIT")
     assert status_of(flag_id) == ("rejected", "replica@example.org", "dup")
     assert audit_rows() == []
+
+
+# --- decisions on many rows: shown, then confirmed, exactly those rows or none ------------------
+
+
+def bad_rows(prefix: str, n: int) -> bytes:
+    """``n`` rows that all fail: odd ones an unreadable amount, even ones too many decimals."""
+    return csv(*(f"{prefix}{i},2024-05-01,Thing {i},1,{'abc' if i % 2 else '1.234'},NGN,NG" for i in range(n)))
+
+
+@pytest.fixture
+def big_queue(creators):
+    """Two uploads of ng-ada's: 120 and 30 flagged rows."""
+    first = ingest_file(OP, "ng-ada", "first.csv", bad_rows("F", 120))
+    second = ingest_file(OP, "ng-ada", "second.csv", bad_rows("S", 30))
+    assert (first.rows_flagged, second.rows_flagged) == (120, 30)
+    return first.upload_id, second.upload_id
+
+
+def pending_ids(upload_id: str | None = None) -> list[str]:
+    return review.matching_flag_ids(REVIEWER, WA, QueueFilter(upload_id=upload_id), limit=5000)
+
+
+def test_a_bulk_rejection_touches_exactly_the_planned_rows_or_none(big_queue):
+    ids = pending_ids()[:5]
+    plan = review.plan_bulk(REVIEWER, WA, ids, "reject", "duplicate export")
+    assert plan.count == 5 and plan.flag_ids == tuple(ids)
+    assert plan.describe() == 'Reject 5 rows of first.csv, with the note "duplicate export". They will not be loaded.'
+    review.reject(OTHER, WA, ids[2], "mine first")  # decided by someone else after it was shown
+    with pytest.raises(review.ChoiceChanged, match="Nothing was decided") as refused:
+        review.confirm_bulk(REVIEWER, plan)
+    assert refused.value.flag_ids == (ids[2],) and "rejected by rev2@example.org" in str(refused.value)
+    assert [status_of(i)[0] for i in ids] == ["pending", "pending", "rejected", "pending", "pending"]
+    assert len(audit_rows()) == 1
+    again = review.plan_bulk(REVIEWER, WA, [i for i in ids if i != ids[2]], "reject", "duplicate export")
+    decisions = review.confirm_bulk(REVIEWER, again)
+    assert [d.outcome for d in decisions] == ["rejected"] * 4
+    assert {i: status_of(i) for i in ids if i != ids[2]} == {
+        i: ("rejected", REVIEWER.user_id, "duplicate export") for i in ids if i != ids[2]
+    }
+    assert review.count_queue(REVIEWER, WA) == 150 - 5
+    assert len(audit_rows()) == 5
+
+
+def test_a_plan_refuses_what_it_cannot_do_and_a_changed_plan(big_queue):
+    ids = pending_ids()
+    with pytest.raises(InvalidInput, match="note is required"):
+        review.plan_bulk(REVIEWER, WA, ids[:2], "reject", " ")
+    with pytest.raises(InvalidInput, match="Choose the rows"):
+        review.plan_bulk(REVIEWER, WA, [], "approve")
+    with pytest.raises(InvalidInput, match="at most 1,000"):
+        review.plan_bulk(REVIEWER, WA, [f"x{i}" for i in range(1001)], "reject", "n")
+    with pytest.raises(review.ChoiceChanged, match="no longer exists"):
+        review.plan_bulk(REVIEWER, WA, [ids[0], "no-such-row"], "reject", "n")
+    plan = review.plan_bulk(REVIEWER, WA, ids[:2], "reject", "dup")
+    import dataclasses
+
+    with pytest.raises(InvalidInput, match="changed after it was shown"):
+        review.confirm_bulk(REVIEWER, dataclasses.replace(plan, flag_ids=tuple(ids[:3])))
+    with pytest.raises(PermissionDenied):
+        review.confirm_bulk(EAST, plan)
+    assert review.count_queue(REVIEWER, WA) == 150
+
+
+def test_everything_matching_the_filters_is_listed_across_pages(big_queue):
+    first, second = big_queue
+    every = pending_ids()
+    paged = [r.flag_id for off in (0, 50, 100, 150) for r in review.list_queue(REVIEWER, WA, limit=50, offset=off).rows]
+    assert every == paged and len(every) == 150
+    assert pending_ids(second) == [r.flag_id for r in review.list_queue(REVIEWER, WA, QueueFilter(upload_id=second),
+                                                                        limit=500).rows]
+    assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=first)) == 120
+    assert len(review.matching_flag_ids(REVIEWER, WA, limit=7)) == 7
+
+
+def test_a_whole_upload_is_rejected_in_one_decision_however_many_rows(creators):
+    many = ingest_file(OP, "ng-ada", "flood.csv", bad_rows("M", 2500)).upload_id
+    other = ingest_file(OP, "ng-ada", "other.csv", bad_rows("O", 3)).upload_id
+    plan = review.plan_upload_rejection(REVIEWER, WA, many, "the file is not a sales export")
+    assert plan.count == 2500 and len(plan.shown) == review.SHOWN_OF_UPLOAD
+    assert plan.describe().startswith("Reject every pending row of the upload flood.csv: 2,500 rows")
+    review.reject(OTHER, WA, pending_ids(many)[7], "decided meanwhile")
+    with pytest.raises(review.ChoiceChanged, match="from 2,500 to 2,499"):
+        review.confirm_bulk(REVIEWER, plan)
+    assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=many)) == 2499
+    plan = review.plan_upload_rejection(REVIEWER, WA, many, "the file is not a sales export")
+    assert review.confirm_bulk(REVIEWER, plan) == []
+    assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=many)) == 0
+    assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=other)) == 3
+    decided = warehouse(WA).rows(
+        "SELECT decided_by, note, count(*), count(DISTINCT audit_id) FROM review_audit WHERE upload_id = ?"
+        " GROUP BY ALL ORDER BY 3", [many])
+    assert decided == [(OTHER.user_id, "decided meanwhile", 1, 1),
+                       (REVIEWER.user_id, "the file is not a sales export", 2499, 2499)]
+    with pytest.raises(InvalidInput, match="no pending rows left"):
+        review.plan_upload_rejection(REVIEWER, WA, many, "again")
+
+
+def test_a_reviewer_sees_what_the_review_needs_and_no_contact_details(creators):
+    result = ingest_file(
+        OP, "ng-ada", "contacts.csv",
+        b"order_id,date,product,quantity,amount,currency,buyer_country,Email,Billing Phone,Shipping Street\n"
+        b"C1,2024-05-01,Beads,1,abc,NGN,NG,ama@example.org,+234 800 000,1 Marina Rd\n",
+    )
+    assert result.rows_flagged == 1, result.message
+    detail = review.flag_detail(REVIEWER, WA, pending_ids()[0])
+    assert detail.raw["order_id"] == "C1" and detail.raw["amount"] == "abc"
+    assert {detail.raw[k] for k in ("Email", "Billing Phone", "Shipping Street")} == {review_queue.HIDDEN}
+    assert "ama@example.org" not in repr(detail.raw)
+    assert "sha256" not in detail.upload and detail.upload["file_name"] == "contacts.csv"
+
+
+# --- the review page (AppTest): filters kept, ticks bound to rows, confirmation ---------------
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from app import review_widgets as rw  # noqa: E402
+from app.session import ACTOR_KEY, LAST_SEEN_KEY  # noqa: E402
+from warehouse import review_queue  # noqa: E402
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+
+
+def review_page() -> AppTest:
+    """The review page signed in as REVIEWER (an account in the control database)."""
+    accounts.add_user(OP, REVIEWER.user_id, "a long enough passphrase", "reviewer", regions=(WA,))
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.session_state[ACTOR_KEY] = accounts.current_actor(REVIEWER.user_id)
+    at.session_state[LAST_SEEN_KEY] = __import__("time").time()
+    at.run()
+    return at.switch_page("../pages/review.py").run()
+
+
+def table_ids(at: AppTest) -> list[str]:
+    return list(at.dataframe[0].value["Row"])
+
+
+def tick(at: AppTest, positions: list[int]) -> AppTest:
+    at.session_state[rw.table_key(table_ids(at))] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    return at.run()
+
+
+def ticked(at: AppTest) -> list[str]:
+    ids = table_ids(at)
+    return [ids[i] for i in at.session_state[rw.table_key(ids)]["selection"]["rows"]]
+
+
+def press(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def shown(at: AppTest) -> str:
+    """Everything the page says, as a person reads it (Markdown escapes removed)."""
+    text = "\n".join(str(e.value) for kind in ("markdown", "text", "error", "success", "warning", "caption")
+                     for e in getattr(at, kind))
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
+
+
+def test_the_page_keeps_filters_and_ticks_on_the_same_rows_after_a_decision(big_queue):
+    first, _ = big_queue
+    at = review_page()
+    rule = next(r for r, _ in review.queue_facets(REVIEWER, WA).rules if "amounts_fit" in r)
+    at.selectbox(key="rq_rule").set_value(rule).run()
+    at.selectbox(key="rq_upload").set_value(first).run()
+    ids = table_ids(at)
+    assert len(ids) == 50
+    tick(at, [1, 3, 5])
+    assert ticked(at) == [ids[1], ids[3], ids[5]]
+    at.selectbox(key="rq_open").set_value(ids[0]).run()  # decide the row above the ticked ones
+    at.text_input(key=f"rq_reject_note_{ids[0]}").input("test order")
+    press(at, "Reject")
+    assert "rejected" in shown(at)
+    at.run()  # the next click
+    assert at.selectbox(key="rq_rule").value == rule and at.selectbox(key="rq_upload").value == first
+    assert ids[0] not in table_ids(at)
+    assert ticked(at) == [ids[1], ids[3], ids[5]]  # the same rows, now one position up
+    assert at.session_state["rq_chosen"] == [ids[1], ids[3], ids[5]]
+
+
+def test_the_page_confirms_exactly_the_chosen_rows_and_refuses_a_changed_set(big_queue):
+    at = review_page()
+    assert "Choose all 150 rows matching these filters" in [b.label for b in at.button]
+    press(at, "Choose all 150 rows matching these filters")
+    every = pending_ids()
+    assert at.session_state["rq_chosen"] == every
+    assert "**150 rows chosen** (100 of them not on this page)" in shown(at)
+    at.text_input(key="rq_bulk_note").input("test data")
+    press(at, "Reject chosen rows…")
+    assert 'Reject 150 rows of first.csv, second.csv, with the note "test data"' in shown(at)
+    assert "Rows: " + ", ".join(every) in shown(at)
+    review.reject(OTHER, WA, every[60], "got there first")
+    press(at, "Confirm: reject 150 rows")
+    assert "Nothing was decided" in shown(at) and every[60] in shown(at)
+    assert review.count_queue(REVIEWER, WA) == 149  # only the other reviewer's decision
+    assert at.session_state["rq_chosen"] == [i for i in every if i != every[60]]
+    at.text_input(key="rq_bulk_note").input("test data")
+    press(at, "Reject chosen rows…")
+    press(at, "Confirm: reject 149 rows")
+    assert "Done: 149 rejected." in shown(at)
+    assert review.count_queue(REVIEWER, WA) == 0
+    assert at.session_state["rq_chosen"] == []
+    assert at.text_input(key="rq_bulk_note").value == ""  # the note does not carry over to the next decision
+
+
+def test_the_page_rejects_a_whole_upload_after_confirmation(big_queue):
+    first, second = big_queue
+    at = review_page()
+    at.selectbox(key="rq_upload").set_value(second).run()
+    at.text_input(key="rq_bulk_note").input("wrong file")
+    press(at, "Reject this whole upload…")
+    assert "Reject every pending row of the upload second.csv: 30 rows" in shown(at)
+    press(at, "Confirm: reject 30 rows")
+    assert "Done: 30 rows of second.csv rejected." in shown(at)
+    assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=second)) == 0
+    assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=first)) == 120
+    assert at.selectbox(key="rq_upload").value == second  # kept, though it has no pending rows left

@@ -1,20 +1,32 @@
-"""Who may do what. Every warehouse function that reads or writes takes an ``Actor`` and asks
-this module; pages cannot bypass it because they never hold a connection themselves.
+"""Who may do what — the one module that answers permission questions. Every warehouse function
+that reads or writes takes an ``Actor`` and asks one of the ``can_*`` questions below (or the
+``require_*`` form that raises :class:`~warehouse.errors.PermissionDenied` with a sentence saying
+what to do instead); pages cannot bypass it because they never hold a connection themselves.
+The page registry (``app/registry.py``) takes its role sets from the ``*_ROLES`` constants here.
 
 Roles:
 - ``creator``: own rows only (``creator_id``), in the creator's region.
 - ``reviewer``: flagged rows and uploads of the regions in ``regions``; may upload for a creator there.
-- ``manager``: region aggregates only — never row-level sales, never a buyer's data.
+- ``manager``: region aggregates only — never row-level sales, never a buyer's data; a manager with
+  no regions listed reads every region.
 - ``admin``: everything, including users, regions and payouts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import PermissionDenied
 
 ROLES = ("creator", "reviewer", "manager", "admin")
+
+#: Who holds each capability. Page access and every check below are derived from these sets.
+OWN_DATA_ROLES = frozenset({"creator"})  # "my sales", "my payouts": a creator's own pages
+REVIEW_ROLES = frozenset({"reviewer", "admin"})
+UPLOAD_ROLES = frozenset({"creator", "reviewer", "admin"})
+METRICS_ROLES = frozenset({"manager", "admin"})
+ADMIN_ROLES = frozenset({"admin"})
 
 
 @dataclass(frozen=True)
@@ -36,45 +48,139 @@ class Actor:
         return Actor("cli-operator", "admin")
 
 
-def can_see_creator(actor: Actor, creator_id: str, region: str) -> bool:
-    if actor.role == "admin":
+# --- administration ----------------------------------------------------------------------------
+
+
+def is_admin(actor: Actor) -> bool:
+    return actor.role in ADMIN_ROLES
+
+
+def require_admin(actor: Actor) -> None:
+    if not is_admin(actor):
+        raise PermissionDenied("Only an administrator can do this.")
+
+
+# --- one creator's rows ------------------------------------------------------------------------
+
+
+def can_read_creator(actor: Actor, creator_id: str, region: str) -> bool:
+    """Row-level access to one creator's data (sales, uploads, flagged rows): the creator
+    themself, a reviewer of the creator's region, an administrator. Never a manager."""
+    if is_admin(actor):
         return True
     if actor.role == "creator":
         return actor.creator_id == creator_id
     if actor.role == "reviewer":
         return region in actor.regions
-    return False  # managers read aggregates only
+    return False
 
 
-def require_creator(actor: Actor, creator_id: str, region: str) -> None:
-    """Row-level access to one creator's data (sales, uploads, payouts)."""
-    if not can_see_creator(actor, creator_id, region):
-        raise PermissionDenied("You can only see your own data.")
+def could_read_creator(actor: Actor, creator_id: str) -> bool:
+    """:func:`can_read_creator` as far as it can be answered before the creator's region is
+    looked up: asked first, a refusal tells nothing about which creators exist."""
+    if actor.role == "creator":
+        return actor.creator_id == creator_id
+    return is_admin(actor) or actor.role == "reviewer"
+
+
+def require_creator(actor: Actor, creator_id: str, region: str | None) -> None:
+    """Raise unless ``actor`` may read ``creator_id``'s rows (see :func:`can_read_creator`);
+    ``region=None`` asks :func:`could_read_creator` (before the region is known)."""
+    allowed = could_read_creator(actor, creator_id) if region is None else can_read_creator(actor, creator_id, region)
+    if allowed:
+        return
+    if actor.role in METRICS_ROLES:
+        raise PermissionDenied("Managers see regional aggregates only, not a creator's sales.")
+    raise PermissionDenied("You can only see your own data.")
 
 
 def can_upload_for(actor: Actor, creator_id: str, region: str) -> bool:
-    return can_see_creator(actor, creator_id, region)
+    """Whether ``actor`` may send a file in for ``creator_id`` (themself; a reviewer for the
+    creators of their regions; an administrator for anyone)."""
+    return actor.role in UPLOAD_ROLES and can_read_creator(actor, creator_id, region)
+
+
+def require_upload_for(actor: Actor, creator_id: str, region: str) -> None:
+    if not can_upload_for(actor, creator_id, region):
+        if actor.role not in UPLOAD_ROLES:
+            raise PermissionDenied("Managers read regional aggregates; they do not upload for creators.")
+        raise PermissionDenied("You can only upload files for yourself or for the creators of your regions.")
+
+
+def require_uploader(actor: Actor) -> None:
+    """Raise unless ``actor``'s role uploads files at all (before listing whom for)."""
+    if actor.role not in UPLOAD_ROLES:
+        raise PermissionDenied("Managers read regional aggregates; they do not upload for creators.")
+
+
+def can_save_mapping(actor: Actor, creator_id: str | None, region: str | None) -> bool:
+    """Whether ``actor`` may save a column mapping: for a creator they may upload for; with no
+    creator (a mapping not tied to one creator) only reviewers and administrators."""
+    if creator_id:
+        return can_upload_for(actor, creator_id, region or "")
+    return actor.role in REVIEW_ROLES
+
+
+def require_save_mapping(actor: Actor, creator_id: str | None, region: str | None) -> None:
+    if not can_save_mapping(actor, creator_id, region):
+        raise PermissionDenied("You can only save column mappings for your own files.")
+
+
+def can_see_payouts(actor: Actor, creator_id: str) -> bool:
+    """A creator's payout details (balance, statements, rail): the creator and administrators."""
+    return is_admin(actor) or (actor.role == "creator" and actor.creator_id == creator_id)
+
+
+def require_payouts(actor: Actor, creator_id: str) -> None:
+    if not can_see_payouts(actor, creator_id):
+        raise PermissionDenied("Payout details are for the creator and administrators; managers see totals.")
+
+
+# --- a region's review queue -------------------------------------------------------------------
+
+
+def can_review_region(actor: Actor, region: str) -> bool:
+    """Whether ``actor`` may read and decide the flagged rows of ``region``."""
+    return is_admin(actor) or (actor.role in REVIEW_ROLES and region in actor.regions)
 
 
 def require_review(actor: Actor, region: str) -> None:
-    if actor.role == "admin" or (actor.role == "reviewer" and region in actor.regions):
-        return
-    raise PermissionDenied(f"You do not review region {region}.")
+    if not can_review_region(actor, region):
+        raise PermissionDenied(f"You do not review region {region}. Ask an administrator to assign it to you.")
+
+
+def reviewable_regions(actor: Actor, all_codes: Iterable[str]) -> list[str]:
+    """The regions of ``all_codes`` whose queue ``actor`` may work, in the given order."""
+    if actor.role not in REVIEW_ROLES:
+        raise PermissionDenied("The review queue is for reviewers.")
+    return [c for c in all_codes if can_review_region(actor, c)]
+
+
+# --- a region's aggregates ---------------------------------------------------------------------
+
+
+def can_see_region_metrics(actor: Actor, region: str) -> bool:
+    """Aggregates of ``region`` (managers: their regions, or all when none is listed; admins: all)."""
+    if is_admin(actor):
+        return True
+    return actor.role in METRICS_ROLES and (not actor.regions or region in actor.regions)
 
 
 def require_manager(actor: Actor) -> None:
-    if actor.role not in ("manager", "admin"):
+    if actor.role not in METRICS_ROLES:
         raise PermissionDenied("Regional metrics are for programme managers.")
 
 
 def manager_regions(actor: Actor, all_codes: list[str]) -> list[str]:
     """Regions whose aggregates ``actor`` may read: a manager with no regions listed sees all."""
     require_manager(actor)
-    if actor.role == "admin" or not actor.regions:
-        return list(all_codes)
-    return [c for c in all_codes if c in actor.regions]
+    return [c for c in all_codes if can_see_region_metrics(actor, c)]
 
 
-def require_admin(actor: Actor) -> None:
-    if actor.role != "admin":
-        raise PermissionDenied("Only an administrator can do this.")
+def can_see_region_activity(actor: Actor, region: str, own_region: str | None = None) -> bool:
+    """Whether ``actor`` may learn that data of ``region`` changed (the cache's data version):
+    anyone who reads something there — a creator only for their own region (``own_region``),
+    reviewers for their regions, managers for the regions whose aggregates they read."""
+    if actor.role == "creator":
+        return own_region is not None and own_region == region
+    return can_review_region(actor, region) or can_see_region_metrics(actor, region)

@@ -6,7 +6,9 @@ NFC normalisation so the same password typed on two keyboards matches. Passwords
 :data:`PASSWORD_MIN` characters; long passwords and any script are welcome.
 
 :func:`authenticate` gives the same answer for an unknown email and a wrong password, and does
-the same hashing work for both. Repeated failures are slowed down by :mod:`warehouse.throttle`.
+the same hashing work for both. Repeated failures — at sign-in and on the password-change
+form alike — are slowed down by :mod:`warehouse.throttle`, per account and client, never so that
+the account's owner is locked out from a place that has not failed.
 Managing users takes an acting :class:`~warehouse.access.Actor` who must be an admin.
 """
 
@@ -34,7 +36,12 @@ PASSWORD_MAX = 4096  # characters; far beyond any passphrase, short of a denial 
 HASH_MEMORY_KIB = 19456
 HASH_TIME_COST = 2
 HASH_PARALLELISM = 1
-LOGIN_FAILED = "The email or password is not right."
+_NOT_RIGHT = "The email or password is not right."
+_CURRENT_NOT_RIGHT = "The current password is not right."
+#: Wrong-password refusals when the user may try again at once; when the failure began a pause
+#: the second sentence says how long instead (``throttle.try_again``).
+LOGIN_FAILED = f"{_NOT_RIGHT} Check both and try again."
+CURRENT_PASSWORD_WRONG = f"{_CURRENT_NOT_RIGHT} Check it and try again."
 
 _HASHER = PasswordHasher(
     time_cost=HASH_TIME_COST,
@@ -217,14 +224,37 @@ def reset_password(actor: Actor, email: str, new_password: str) -> User:
     return user
 
 
-def change_own_password(actor: Actor, old_password: str, new_password: str) -> None:
-    """A signed-in user replaces their own password, proving they know the current one."""
+def _refused(at_once: str, not_right: str, wait: int) -> PermissionDenied:
+    """A wrong-password refusal that says when to try again: now, or after the pause it began."""
+    return PermissionDenied(f"{not_right} {throttle.try_again(wait)}" if wait else at_once)
+
+
+def change_own_password(
+    actor: Actor,
+    old_password: str,
+    new_password: str,
+    *,
+    client: str = "unknown",
+    now: datetime | None = None,
+) -> None:
+    """A signed-in user replaces their own password, proving they know the current one.
+
+    Throttled like :func:`authenticate` (same keys: a wrong current password is a failed
+    proof of the password): raises :class:`~warehouse.throttle.LoginThrottled` while blocked,
+    PermissionDenied saying when to try again for a wrong current password, InvalidInput for a
+    new password that breaks the rules (not counted as a failure).
+    """
+    now = now or throttle.utcnow()
+    at = throttle.attempt(actor.user_id, client)
+    throttle.check(at, now)
     row = control().one("SELECT password_hash FROM users WHERE email = ? AND active", [actor.user_id])
-    if not row or not _verify(row[0], old_password):
-        raise PermissionDenied("The current password is not right.")
+    if not row or len(old_password) > PASSWORD_MAX or not _verify(row[0], old_password):
+        raise _refused(CURRENT_PASSWORD_WRONG, _CURRENT_NOT_RIGHT, throttle.record_failure(at, now))
+    new_hash = hash_password(new_password)
+    throttle.record_success(at, now)
     control().execute(
         "UPDATE users SET password_hash = ?, updated_at = current_timestamp WHERE email = ?",
-        [hash_password(new_password), actor.user_id],
+        [new_hash, actor.user_id],
     )
 
 
@@ -243,17 +273,19 @@ def authenticate(email: str, password: str, *, client: str = "unknown", now: dat
     """The Actor for a right email + password of an active account.
 
     Raises PermissionDenied with :data:`LOGIN_FAILED` for an unknown email, a wrong password or
-    a deactivated account alike (after the same Argon2 work), and
-    :class:`~warehouse.throttle.LoginThrottled` while too many recent failures block the
-    attempt. ``client`` identifies where the attempt comes from (an IP address).
+    a deactivated account alike (after the same Argon2 work; when this failure began a pause,
+    the message says how long instead of "try again"), and :class:`~warehouse.throttle.LoginThrottled` while too many
+    recent failures of this account from this client, or of this client on any account, block
+    the attempt. ``client`` is where the attempt comes from: a key made by
+    :func:`warehouse.throttle.client_for` (an address, "localhost", an IPv6 /64).
     """
     now = now or throttle.utcnow()
     try:
         address = normalize_email(email)
     except InvalidInput:
         address = unicodedata.normalize("NFC", email).strip().lower()[:254]
-    keys = throttle.keys_for(address, client)
-    throttle.check(keys, now)
+    at = throttle.attempt(address, client)
+    throttle.check(at, now)
     row = control().one(f"SELECT password_hash, {_COLUMNS} FROM users WHERE email = ? AND active", [address])
     if row is None or len(password) > PASSWORD_MAX:
         _verify(_dummy_hash(), password[:PASSWORD_MAX])  # the same work as checking a real account
@@ -261,9 +293,8 @@ def authenticate(email: str, password: str, *, client: str = "unknown", now: dat
     else:
         ok = _verify(row[0], password)
     if row is None or not ok:
-        throttle.record_failure(keys, now)
-        raise PermissionDenied(LOGIN_FAILED)
-    throttle.clear_account(address, client)
+        raise _refused(LOGIN_FAILED, _NOT_RIGHT, throttle.record_failure(at, now))
+    throttle.record_success(at, now)
     new_hash = hash_password(password) if _HASHER.check_needs_rehash(row[0]) else row[0]
     control().execute("UPDATE users SET last_login_at = ?, password_hash = ? WHERE email = ?", [now, new_hash, address])
     return _user(row[1:]).actor()

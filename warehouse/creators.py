@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from .access import Actor, require_admin, require_creator
+from .access import Actor, can_read_creator, require_admin, require_creator
 from .db import control, warehouse
 from .errors import InvalidInput, NotFound
 from .regions import get_region, region_for_country
@@ -90,9 +90,7 @@ def list_creators(actor: Actor, region: str | None = None) -> list[Creator]:
     for cid, reg in rows:
         if region and reg != region:
             continue
-        if actor.role == "admin" or (actor.role == "creator" and actor.creator_id == cid) or (
-            actor.role == "reviewer" and reg in actor.regions
-        ):
+        if can_read_creator(actor, cid, reg):
             get_region(reg)
             out.append(cid)
     return [get_creator(actor, cid) for cid in out]

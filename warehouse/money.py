@@ -66,3 +66,33 @@ def to_minor(amount: Decimal, code: str) -> int:
 
 def from_minor(minor: int, code: str) -> Decimal:
     return Decimal(minor).scaleb(-exponent(code))
+
+
+# --- how people write currencies ----------------------------------------------------------------
+
+#: symbols and local spellings -> ISO 4217, upper case (a currency cell is compared upper-cased,
+#: spaces collapsed). The one place this knowledge lives: the parsers derive their patterns from it.
+SYMBOLS: dict[str, str] = {
+    "$": "USD", "US$": "USD", "₦": "NGN", "N": "NGN", "GH₵": "GHS", "GH¢": "GHS", "₵": "GHS", "GHC": "GHS",
+    "KSH": "KES", "KSHS": "KES", "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF", "RS": "PKR", "RS.": "PKR",
+    "₨": "PKR", "৳": "BDT", "TK": "BDT", "€": "EUR", "£": "GBP",
+}
+#: spellings that are written next to an amount ("₦1,500", "1 234 F CFA", "Rs. 500", "Tk 90")
+_IN_AMOUNTS = ("GH₵", "GH¢", "KSh", "Ksh", "F CFA", "FCFA", "CFA", "Rs.", "Rs", "Tk")
+_SINGLE = "".join(k for k in SYMBOLS if len(k) == 1 and not k.isalpha())
+
+
+def _spelling_pattern() -> str:
+    parts = []
+    for s in sorted(_IN_AMOUNTS, key=len, reverse=True):
+        p = "".join(r"\s*" if ch == " " else ("\\" + ch if ch in ".$" else ch) for ch in s)
+        parts.append(p)
+    return "|".join(parts) + f"|[{_SINGLE.replace('$', chr(92) + '$')}]"
+
+
+#: a currency written in an amount, as a regular expression (Python ``re`` and DuckDB's RE2 alike)
+SYMBOL_PATTERN = _spelling_pattern()
+#: the same, plus a three-letter code standing alone ("USD 12.50")
+SYMBOL_OR_CODE_PATTERN = SYMBOL_PATTERN + r"|\b[A-Z]{3}\b"
+#: local spellings of three letters that are not ISO codes (the fast ISO path must not take them)
+LOCAL_THREE_LETTER = tuple(k for k in SYMBOLS if len(k) == 3 and k.isalpha())

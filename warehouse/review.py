@@ -12,12 +12,19 @@ Every function takes the acting :class:`~warehouse.access.Actor` and a region, a
 - Each decision is a conditional ``UPDATE … WHERE status = 'pending'``: of two reviewers
   deciding one row at once exactly one wins; the other gets :class:`~warehouse.errors.Conflict`.
 - Every decision appends a row to ``review_audit``; nothing ever updates or deletes it.
+- A decision on many rows is made in two steps, so it touches exactly the rows the reviewer
+  was shown: :func:`plan_bulk` (or :func:`plan_upload_rejection` for every pending row of one
+  upload) checks the choice and returns a :class:`BulkPlan` that says in words what will happen
+  to which rows; :func:`confirm_bulk` carries it out only if those rows are all still pending
+  (otherwise :class:`ChoiceChanged`, and nothing is decided). A rejection of many rows is one
+  transaction: all of them or none.
 
 Listing the queue and reading one row live in :mod:`warehouse.review_queue`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -41,14 +48,19 @@ from .review_queue import (
     QueuePage,
     QueueRow,
     canonical_text,
+    count_queue,
     flag_detail,
     list_queue,
+    matching_flag_ids,
     queue_facets,
     reviewable_regions,
+    rows_by_id,
 )
 
 __all__ = [
     "CANONICAL_FIELDS",
+    "BulkPlan",
+    "ChoiceChanged",
     "Decision",
     "FlagDetail",
     "QueueFacets",
@@ -58,11 +70,17 @@ __all__ = [
     "approve",
     "bulk_approve",
     "bulk_reject",
+    "confirm_bulk",
+    "count_queue",
     "flag_detail",
     "list_queue",
+    "matching_flag_ids",
+    "plan_bulk",
+    "plan_upload_rejection",
     "queue_facets",
     "reject",
     "reviewable_regions",
+    "rows_by_id",
 ]
 
 MAX_BULK = 1000
@@ -358,3 +376,209 @@ def bulk_reject(actor: Actor, region: str, flag_ids: Iterable[str], note: str) -
     if not (note or "").strip():
         raise InvalidInput("Say why the rows are rejected: a note is required.")
     return _bulk(flag_ids, lambda fid: reject(actor, region, fid, note))
+
+
+# --- decisions on many rows, shown first and then confirmed ----------------------------------
+
+DECISIONS = ("approve", "reject")
+
+
+class ChoiceChanged(Conflict):
+    """The rows chosen are no longer all pending: nothing was decided. ``flag_ids`` are the rows
+    that someone else decided meanwhile (or that no longer exist)."""
+
+    def __init__(self, message: str, flag_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.flag_ids = flag_ids
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """A decision on many rows as it is shown to the reviewer before they confirm it.
+
+    ``flag_ids`` are exactly the rows it will touch (empty for a whole upload's rejection, which
+    touches the ``count`` pending rows of ``upload_id``); ``shown`` are the rows to list (all of
+    them, or the first :data:`SHOWN_OF_UPLOAD` of an upload). ``token`` binds the plan's
+    contents: :func:`confirm_bulk` refuses a plan whose fields were changed after it was made.
+    """
+
+    region: str
+    decision: str
+    flag_ids: tuple[str, ...]
+    count: int
+    note: str
+    shown: tuple[QueueRow, ...]
+    upload_id: str | None
+    file_name: str | None
+    token: str
+
+    def describe(self) -> str:
+        """What confirming will do, in one sentence a reviewer reads."""
+        verb = "Approve" if self.decision == "approve" else "Reject"
+        rows = f"{self.count:,} row{'s' if self.count != 1 else ''}"
+        if self.upload_id:
+            what = f"{verb} every pending row of the upload {self.file_name or self.upload_id}: {rows}"
+        else:
+            files = sorted({r.file_name or r.upload_id for r in self.shown})
+            where = f" of {', '.join(files)}" if len(files) <= 3 else f" from {len(files)} files"
+            what = f"{verb} {rows}{where}"
+        if self.decision == "approve":
+            return what + (", each checked again before it loads" + (f', with the note "{self.note}"' if self.note
+                                                                        else "") + ".")
+        return what + f', with the note "{self.note}". They will not be loaded.'
+
+
+SHOWN_OF_UPLOAD = 50
+
+
+def _token(region: str, decision: str, ids: tuple[str, ...], count: int, note: str, upload_id: str | None) -> str:
+    text = json.dumps([region, decision, list(ids), count, note, upload_id], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_decision(decision: str, note: str) -> str:
+    if decision not in DECISIONS:
+        raise InvalidInput(f"Unknown decision {decision!r}; use approve or reject.")
+    note = (note or "").strip()
+    if decision == "reject" and not note:
+        raise InvalidInput("Say why the rows are rejected: a note is required.")
+    return note
+
+
+def _not_pending(wh: RegionWarehouse, ids: list[str]) -> list[tuple[str, str, str | None]]:
+    """(flag id, status or 'missing', decided by) of the ``ids`` that are not pending."""
+    rows = wh.rows(
+        "SELECT flag_id, status, reviewed_by FROM flagged_rows WHERE flag_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        [ids],
+    )
+    found = {str(r[0]): (str(r[1]), r[2]) for r in rows}
+    out = []
+    for fid in ids:
+        status, who = found.get(fid, ("missing", None))
+        if status != "pending":
+            out.append((fid, status, who))
+    return out
+
+
+def _changed_message(gone: list[tuple[str, str, str | None]], total: int, when: str) -> str:
+    def one(fid: str, status: str, who: str | None) -> str:
+        if status == "missing":
+            return f"{fid} (no longer exists)"
+        return f"{fid} ({status} by {who or 'another reviewer'})"
+
+    listed = ", ".join(one(*g) for g in gone[:10])
+    more = f" and {len(gone) - 10} more" if len(gone) > 10 else ""
+    return (
+        f"Nothing was decided: {when} {len(gone)} of the {total} rows were already decided: "
+        f"{listed}{more}. They were taken out of your choice; look at the list again and confirm."
+    )
+
+
+def plan_bulk(actor: Actor, region: str, flag_ids: Iterable[str], decision: str, note: str = "") -> BulkPlan:
+    """Check a decision on the chosen rows and say what it will do, without doing it.
+
+    Raises InvalidInput (no rows, too many, no note for a rejection) or :class:`ChoiceChanged`
+    when some chosen rows are no longer pending (they are named; nothing is planned)."""
+    require_review(actor, region)
+    note = _check_decision(decision, note)
+    ids = tuple(dict.fromkeys(str(i) for i in flag_ids))
+    if not ids:
+        raise InvalidInput("Choose the rows to decide first: tick them in the table.")
+    if len(ids) > MAX_BULK:
+        raise InvalidInput(
+            f"You chose {len(ids):,} rows; one decision takes at most {MAX_BULK:,}. Narrow the filters, "
+            "or reject the whole upload at once."
+        )
+    wh = warehouse(region)
+    gone = _not_pending(wh, list(ids))
+    if gone:
+        raise ChoiceChanged(_changed_message(gone, len(ids), "of the rows you chose,"), tuple(g[0] for g in gone))
+    shown = tuple(rows_by_id(actor, region, list(ids)))
+    return BulkPlan(region, decision, ids, len(ids), note, shown, None, None,
+                    _token(region, decision, ids, len(ids), note, None))
+
+
+def plan_upload_rejection(actor: Actor, region: str, upload_id: str, note: str) -> BulkPlan:
+    """Plan the rejection of every pending flagged row of one upload, however many (one decision)."""
+    require_review(actor, region)
+    note = _check_decision("reject", note)
+    wh = warehouse(region)
+    up = wh.one("SELECT file_name FROM uploads WHERE upload_id = ?", [upload_id])
+    if not up:
+        raise NotFound(f"No upload {upload_id} in this region. Pick one from the Upload filter.")
+    count = int(wh.one("SELECT count(*) FROM flagged_rows WHERE upload_id = ? AND status = 'pending'",
+                       [upload_id])[0])
+    if not count:
+        raise InvalidInput(f"The upload {up[0]} has no pending rows left; nothing to reject.")
+    first = list_queue(actor, region, QueueFilter(status="pending", upload_id=upload_id), limit=SHOWN_OF_UPLOAD)
+    return BulkPlan(region, "reject", (), count, note, tuple(first.rows), upload_id, str(up[0]),
+                    _token(region, "reject", (), count, note, upload_id))
+
+
+def _reject_all(wh: RegionWarehouse, actor: Actor, where: str, params: list[Any], note: str, expected: int,
+                changed: Any) -> None:
+    """In one transaction: an audit row for, and the rejection of, every pending row matching
+    ``where`` — exactly ``expected`` of them, or nothing (``changed(n)`` is raised)."""
+    prefix = f"{time.time_ns():020d}-{secrets.token_hex(4)}-"
+    try:
+        with _DECIDING, wh.transaction() as cur:
+            cur.execute(
+                "INSERT INTO review_audit (audit_id, flag_id, upload_id, creator_id, decision, decided_by,"
+                " decided_at, note) SELECT ? || lpad(CAST(row_number() OVER (ORDER BY flag_id) AS VARCHAR), 9, '0'),"
+                " flag_id, upload_id, creator_id, 'rejected', ?, current_timestamp, ?"
+                f" FROM flagged_rows WHERE status = 'pending' AND {where}",
+                [prefix, actor.user_id, note, *params],
+            )
+            updated = cur.execute(
+                "UPDATE flagged_rows SET status = 'rejected', reviewed_by = ?, reviewed_at = current_timestamp,"
+                f" note = ? WHERE status = 'pending' AND {where}",
+                [actor.user_id, note, *params],
+            ).fetchone()
+            n = int(updated[0]) if updated else 0
+            if n != expected:
+                raise changed(n)  # leaves the transaction: rolled back, nothing decided
+    except duckdb.TransactionException as exc:
+        if "conflict" not in f"{exc} {exc.__context__ or ''}".lower():
+            raise
+        raise ChoiceChanged(
+            "Nothing was decided: someone else decided some of these rows while you confirmed. "
+            "Look at the list again and confirm."
+        ) from exc
+
+
+def confirm_bulk(actor: Actor, plan: BulkPlan) -> list[Decision]:
+    """Carry out ``plan`` exactly: every row it names (or every pending row of its upload, as
+    many as it counted) is decided, or — if any of them was decided meanwhile — none is, and
+    :class:`ChoiceChanged` says which. Returns one Decision per row (for a whole upload, an
+    empty list: the count is the plan's)."""
+    require_review(actor, plan.region)
+    if plan.token != _token(plan.region, plan.decision, plan.flag_ids, plan.count, plan.note, plan.upload_id):
+        raise InvalidInput("This decision was changed after it was shown. Choose the rows again.")
+    wh = warehouse(plan.region)
+    if plan.upload_id:
+        def upload_changed(n: int) -> ChoiceChanged:
+            return ChoiceChanged(
+                f"Nothing was decided: since you were shown it, the upload {plan.file_name} went from "
+                f"{plan.count:,} to {n:,} pending rows (someone else decided some). Look again and confirm."
+            )
+
+        _reject_all(wh, actor, "upload_id = ?", [plan.upload_id], plan.note, plan.count, upload_changed)
+        _refresh_rollups(plan.region)
+        return []
+    ids = list(plan.flag_ids)
+    gone = _not_pending(wh, ids)
+    if gone:
+        raise ChoiceChanged(_changed_message(gone, len(ids), "since you were shown the list,"),
+                            tuple(g[0] for g in gone))
+    if plan.decision == "approve":
+        return bulk_approve(actor, plan.region, ids, plan.note)
+
+    def rows_changed(n: int) -> ChoiceChanged:
+        now_gone = _not_pending(wh, ids)
+        return ChoiceChanged(_changed_message(now_gone, len(ids), "while you confirmed,") if now_gone else
+                             f"Nothing was decided: only {n} of the {len(ids)} rows could be rejected. Look again.",
+                             tuple(g[0] for g in now_gone))
+
+    _reject_all(wh, actor, "flag_id IN (SELECT unnest(CAST(? AS VARCHAR[])))", [ids], plan.note, len(ids),
+                rows_changed)
+    return [Decision(fid, "rejected") for fid in ids]

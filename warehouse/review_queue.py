@@ -2,6 +2,11 @@
 
 Every function takes the acting Actor and checks :func:`warehouse.access.require_review`.
 Decisions (approve, reject) live in :mod:`warehouse.review`.
+
+A reviewer sees what a review needs and no more: the row as the file had it — except the values
+of columns whose header says they hold a buyer's e-mail, phone number or postal address, which
+are hidden (``PERSONAL_COLUMN``) — the reasons, the upload's file name, platform, counts and who
+sent it, and the decision history. Never the file's hash or where it is stored.
 """
 
 from __future__ import annotations
@@ -12,26 +17,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import access
 from .access import Actor, require_review
 from .db import warehouse
-from .errors import InvalidInput, NotFound, PermissionDenied
+from .errors import InvalidInput, NotFound
+from .ingest.sale import EDITABLE
 from .regions import region_codes
 
 #: The canonical columns of a sale a reviewer may fix (``check_row`` takes them as text).
-CANONICAL_FIELDS = (
-    "order_id",
-    "line",
-    "product",
-    "quantity",
-    "sold_at",
-    "currency",
-    "gross",
-    "fees",
-    "net",
-    "refunded",
-    "buyer_country",
-    "channel",
-)
+CANONICAL_FIELDS = EDITABLE  # declared once, in warehouse/ingest/sale.py
 STATUSES = ("pending", "approved", "rejected")
 MAX_PAGE = 500
 
@@ -117,6 +111,19 @@ class FlagDetail:
         return canonical_text(self.parsed.get(name))
 
 
+#: headers of columns holding a buyer's contact details, which no review needs
+PERSONAL_COLUMN = re.compile(
+    r"e-?mail|phone|mobile|msisdn|tel\b|telephone|address|street|postcode|postal|zip\b|\bzip",
+    re.IGNORECASE,
+)
+HIDDEN = "(hidden: personal data)"
+
+
+def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with the values of e-mail, phone and address columns replaced by :data:`HIDDEN`."""
+    return {k: (HIDDEN if PERSONAL_COLUMN.search(str(k)) and v not in (None, "") else v) for k, v in raw.items()}
+
+
 _SHORT_OFFSET = re.compile(r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-]\d\d)$")
 
 
@@ -143,12 +150,23 @@ def _json(text: Any) -> dict[str, Any]:
 
 def reviewable_regions(actor: Actor) -> list[str]:
     """The regions whose queue ``actor`` may work, in catalogue order."""
-    codes = region_codes()
-    if actor.role == "admin":
-        return codes
-    if actor.role == "reviewer":
-        return [c for c in codes if c in actor.regions]
-    raise PermissionDenied("The review queue is for reviewers.")
+    return access.reviewable_regions(actor, region_codes())
+
+
+_ROW_SELECT = (
+    "SELECT f.flag_id, f.creator_id, f.upload_id, u.file_name, u.source, f.row_number,"
+    " json_extract_string(f.parsed, '$.order_id'), json_extract_string(f.parsed, '$.product'),"
+    " f.reasons, f.rules, f.status, epoch(f.created_at), f.reviewed_by, epoch(f.reviewed_at), f.note"
+    " FROM flagged_rows f LEFT JOIN uploads u USING (upload_id)"
+)
+_ORDER = "f.created_at, f.upload_id, f.row_number"
+
+
+def _queue_row(r: Any) -> QueueRow:
+    return QueueRow(
+        r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], tuple(r[8] or ()), tuple(r[9] or ()),
+        r[10], _ts(r[11]), r[12], _ts(r[13]), r[14],
+    )
 
 
 def _where(flt: QueueFilter, now: datetime) -> tuple[str, list[Any]]:
@@ -192,34 +210,44 @@ def list_queue(
     wh = warehouse(region)
     total_row = wh.one(f"SELECT count(*) FROM flagged_rows f WHERE {where}", params)
     rows = wh.rows(
-        "SELECT f.flag_id, f.creator_id, f.upload_id, u.file_name, u.source, f.row_number,"
-        " json_extract_string(f.parsed, '$.order_id'), json_extract_string(f.parsed, '$.product'),"
-        " f.reasons, f.rules, f.status, epoch(f.created_at), f.reviewed_by, epoch(f.reviewed_at), f.note"
-        f" FROM flagged_rows f LEFT JOIN uploads u USING (upload_id) WHERE {where}"
-        " ORDER BY f.created_at, f.upload_id, f.row_number LIMIT ? OFFSET ?",
+        f"{_ROW_SELECT} WHERE {where} ORDER BY {_ORDER} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    out = [
-        QueueRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            int(r[5]),
-            r[6],
-            r[7],
-            tuple(r[8] or ()),
-            tuple(r[9] or ()),
-            r[10],
-            _ts(r[11]),
-            r[12],
-            _ts(r[13]),
-            r[14],
-        )
-        for r in rows
-    ]
-    return QueuePage(out, int(total_row[0]) if total_row else 0, limit, offset)
+    return QueuePage([_queue_row(r) for r in rows], int(total_row[0]) if total_row else 0, limit, offset)
+
+
+def count_queue(actor: Actor, region: str, flt: QueueFilter | None = None, *, now: datetime | None = None) -> int:
+    """How many flagged rows of ``region`` match ``flt`` (every page of them)."""
+    require_review(actor, region)
+    where, params = _where(flt or QueueFilter(), now or datetime.now(UTC))
+    row = warehouse(region).one(f"SELECT count(*) FROM flagged_rows f WHERE {where}", params)
+    return int(row[0]) if row else 0
+
+
+def matching_flag_ids(
+    actor: Actor, region: str, flt: QueueFilter | None = None, *, limit: int = 1000, now: datetime | None = None
+) -> list[str]:
+    """The ids of every row matching ``flt`` across all pages, in queue order, at most ``limit``
+    (ask for one more than you accept to know whether there were more)."""
+    require_review(actor, region)
+    where, params = _where(flt or QueueFilter(), now or datetime.now(UTC))
+    rows = warehouse(region).rows(
+        f"SELECT f.flag_id FROM flagged_rows f WHERE {where} ORDER BY {_ORDER} LIMIT ?", [*params, max(0, int(limit))]
+    )
+    return [str(r[0]) for r in rows]
+
+
+def rows_by_id(actor: Actor, region: str, flag_ids: list[str]) -> list[QueueRow]:
+    """The queue rows with these ids (in the order given; ids not in the region are left out)."""
+    require_review(actor, region)
+    ids = list(dict.fromkeys(str(i) for i in flag_ids))
+    if not ids:
+        return []
+    rows = warehouse(region).rows(
+        f"{_ROW_SELECT} WHERE f.flag_id IN (SELECT unnest(CAST(? AS VARCHAR[])))", [ids]
+    )
+    by_id = {str(r[0]): _queue_row(r) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def queue_facets(actor: Actor, region: str, status: str | None = "pending") -> QueueFacets:
@@ -263,7 +291,7 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
     upload = wh.dicts(
         "SELECT upload_id, file_name, profile, source, status, rows_total, rows_loaded, rows_flagged,"
         " rows_skipped, rows_known, strftime(received_at, '%Y-%m-%d %H:%M:%S %Z') AS received_at,"
-        " uploaded_by, sha256 FROM uploads WHERE upload_id = ?",
+        " uploaded_by FROM uploads WHERE upload_id = ?",
         [row[2]],
     )
     history = wh.dicts(
@@ -276,7 +304,7 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         region=region,
         creator_id=row[1],
         row_number=int(row[3]),
-        raw=_json(row[4]),
+        raw=without_personal_data(_json(row[4])),
         parsed=_json(row[5]),
         reasons=tuple(row[6] or ()),
         rules=tuple(row[7] or ()),

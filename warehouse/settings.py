@@ -31,6 +31,17 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Memory each open warehouse may use before DuckDB spills to disk, in MiB"
         " (default 512: an ingest then peaks near 1.2 GB whatever the file's size).",
     ),
+    "KASUWA_TRUSTED_PROXIES": (
+        "",
+        "Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/24, 127.0.0.1) of the reverse"
+        " proxies in front of the app; only their forwarding header is believed for the client's"
+        " address (default: none, every header ignored).",
+    ),
+    "KASUWA_PROXY_HEADER": (
+        "X-Forwarded-For",
+        "The header those proxies write the client's address in: X-Forwarded-For (default),"
+        " Forwarded or X-Real-IP; the rightmost address in it that is not a trusted proxy is the client.",
+    ),
     "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
 }
 
@@ -49,6 +60,8 @@ class Settings:
     session_idle_minutes: int
     debug: bool
     duckdb_memory_mb: int
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "X-Forwarded-For"
 
     @property
     def warehouses_dir(self) -> Path:
@@ -77,4 +90,6 @@ def settings() -> Settings:
         session_idle_minutes=int(_get("KASUWA_SESSION_IDLE_MINUTES")),
         debug=_get("KASUWA_DEBUG") == "1",
         duckdb_memory_mb=int(_get("KASUWA_DUCKDB_MEMORY_MB")),
+        trusted_proxies=tuple(p.strip() for p in _get("KASUWA_TRUSTED_PROXIES").split(",") if p.strip()),
+        proxy_header=_get("KASUWA_PROXY_HEADER").strip(),
     )

@@ -25,6 +25,7 @@ class Seeded:
     xss_flag: str  # ng-ada's flagged row whose product is an HTML payload
     link_flag: str  # ng-ada's flagged row whose product is a Markdown javascript: link
     noted_flag: str  # ng-ada's flagged row rejected with a note holding both payloads
+    queue_uploads: tuple[str, ...] = ()  # ke-queue's uploads: 250 and 150 pending rows in East Africa
 
 
 def seed() -> Seeded:
@@ -54,7 +55,21 @@ def seed() -> Seeded:
     kofi = header + "K1,2024-06-01,Kente,1,900.00,GHS,GH\nK2,2024-06-02,Indigo cloth,2,abc,GHS,GH\n"
     fix = ingest_file(OP, "gh-kofi", "kofi.csv", kofi.encode())
     assert fix.rows_flagged == 1, fix.message
-    return Seeded(users, f"{fix.upload_id}:2", f"{upload}:2", f"{upload}:3", noted)
+    return Seeded(users, f"{fix.upload_id}:2", f"{upload}:2", f"{upload}:3", noted, _big_queue(header))
+
+
+def _big_queue(header: str) -> tuple[str, ...]:
+    """East Africa's queue for the review browser test: ke-queue's two files, every row flagged;
+    on row ``i`` (1-based) odd rows have an unreadable amount, even rows too many decimals."""
+    add_creator(OP, "ke-queue", "KE", "Queue")
+    out = []
+    for name, n in (("big-a.csv", 250), ("big-b.csv", 150)):
+        body = "".join(f"Q{name[4]}{i},2024-05-01,Thing {i},1,{'abc' if i % 2 else '1.234'},KES,KE\n"
+                       for i in range(1, n + 1))
+        result = ingest_file(OP, "ke-queue", name, (header + body).encode())
+        assert result.rows_flagged == n, result.message
+        out.append(result.upload_id)
+    return tuple(out)
 
 
 # --- driving the app ---------------------------------------------------------------------------

@@ -11,16 +11,13 @@ from typing import Any
 from ..access import Actor, require_creator
 from ..creators import creator_region
 from ..db import warehouse
-from . import parse, profiles, readers, sql, validate
-from .pipeline import _load_countries, ingest_file
+from . import profiles, readers, validate
+from .pipeline import build_plan, ingest_file, parse_rows, prepare, validate_rows
 from .result import ExpectationOutcome, IngestResult
+from .sale import BY_NAME, EDITABLE, REQUIRED
 
-__all__ = ["ExpectationOutcome", "IngestResult", "RowCheck", "check_row", "check_rows", "ingest_file",
+__all__ = ["EDITABLE", "ExpectationOutcome", "IngestResult", "RowCheck", "check_row", "check_rows", "ingest_file",
            "save_profile_from_mapping"]
-
-#: the canonical columns a reviewer may correct, in form order
-EDITABLE = ("order_id", "line", "sold_at", "product", "quantity", "currency", "gross", "fees", "net",
-            "refunded", "buyer_country", "channel")
 
 
 @dataclass
@@ -39,8 +36,10 @@ def _iso_text(value: str) -> str:
 
 
 def check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> list[RowCheck]:
-    """Parse canonical text values exactly as an upload would and run the region's suite, for
-    many rows at once (one parse, one validation). Amounts are major units.
+    """Parse canonical text values exactly as an upload would — the same plan, the same parse
+    query, the same suite (``pipeline.build_plan``, ``parse_rows``, ``validate_rows``) — for many
+    rows at once. Amounts are major units. The reviewer has decided the row is a sale, so no
+    kind allow-list applies.
 
     Each ``RowCheck.sale`` holds typed values ready for the ``sales`` table (Decimal money,
     aware timestamp) when ``ok``.
@@ -49,39 +48,30 @@ def check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> l
         return []
     cols = list(EDITABLE)
     prof = profiles.Profile(name="review", title="Reviewer correction", source=source, detect=(),
-                            columns={c: (c,) for c in cols}, defaults={})
+                            columns={c: (c,) for c in cols}, defaults={}, number_style="auto")
     texts = [[None if v.get(c) in (None, "") else str(v[c]) for c in cols] for v in rows]
+    i_sold = cols.index("sold_at")
     for t in texts:
-        i = cols.index("sold_at")
-        t[i] = _iso_text(t[i]) if t[i] else None
+        t[i_sold] = _iso_text(t[i_sold]) if t[i_sold] else None
     with warehouse(region).cursor() as cur:
-        parse.define_macros(cur)
-        _load_countries(cur)
+        prepare(cur)
         stager = readers._Stager(cur, len(cols))
         for t in texts:
             stager.add(list(t))
         stager.flush()
-        plan = sql.ParsePlan(prof, {c: i for i, c in enumerate(cols)}, cols)
-        for c in ("gross", "fees", "net", "refunded", "quantity"):
-            values = [t[cols.index(c)] for t in texts if t[cols.index(c)]]
-            plan.comma[c] = bool(values) and parse.number_style(values)[0] == "comma"
-        dates = [t[cols.index("sold_at")] for t in texts if t[cols.index("sold_at")]]
-        plan.dates = parse.date_formats(dates) if dates else None
-        cur.execute(sql.parse_sql(plan, len(cols)), plan.params)
-        frame = cur.execute(f"SELECT _row, {', '.join(validate.FRAME_COLUMNS)} FROM parsed").df().set_index("_row")
-        failures = validate.Validator(region, None).validate(frame)
-        parsed = cur.execute(
-            "SELECT _row, order_id, line, product, quantity, sold_at, currency, gross::DECIMAL(18,4),"
-            " fees::DECIMAL(18,4), net::DECIMAL(18,4), refunded::DECIMAL(18,4), buyer_country, channel"
-            " FROM parsed ORDER BY _row"
-        ).fetchall()
-    names = ("order_id", "line", "product", "quantity", "sold_at", "currency", "gross", "fees", "net",
-             "refunded", "buyer_country", "channel")
+        staged = readers.Staged("review", cols, len(texts), 0)
+        plan = build_plan(cur, staged, prof, {c: i for i, c in enumerate(cols)}, region, [])
+        parsed = parse_rows(cur, plan, len(cols))
+        failures = validate_rows(cur, parsed, validate.Validator(region, None))
+        names = [c for c in EDITABLE if BY_NAME[c].sql_type]
+        money = {"gross", "fees", "net", "refunded"}
+        select = ", ".join(f"{c}::DECIMAL(18,4)" if c in money else c for c in names)
+        parsed_rows = cur.execute(f"SELECT _row, {select} FROM {parsed.table} ORDER BY _row").fetchall()
     out = []
-    for (row_no, *vals), t in zip(parsed, texts, strict=True):
-        reasons = [f"{c.replace('_', ' ')} is required" for c in ("order_id", "sold_at", "product", "gross",
-                                                                  "currency") if not t[cols.index(c)]]
-        reasons += [r for r in dict.fromkeys(r for _, r in failures.get(row_no, [])) if r not in reasons]
+    for (row_no, *vals), t in zip(parsed_rows, texts, strict=True):
+        reasons = [f"{BY_NAME[c].label.lower()} is required" for c in (*REQUIRED, "gross")
+                   if not t[cols.index(c)]]
+        reasons += [r for r in dict.fromkeys(r for _, r in failures.by_row.get(row_no, [])) if r not in reasons]
         out.append(RowCheck(not reasons, reasons, dict(zip(names, vals, strict=True)) if not reasons else {}))
     return out
 

@@ -16,19 +16,16 @@ from functools import lru_cache
 
 import duckdb
 
+from ..money import LOCAL_THREE_LETTER, SYMBOL_OR_CODE_PATTERN, SYMBOL_PATTERN, SYMBOLS
+
 # Bengali, Extended Arabic-Indic and Arabic-Indic digits; Arabic separators; the minus sign
 _DIGITS_FROM = "০১২৩৪৫৬৭৮৯۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫٬−"
 _DIGITS_TO = "012345678901234567890123456789.,-"
-_SYMBOLS = r"GH₵|GH¢|KSh|Ksh|F\s*CFA|FCFA|CFA|Rs\.?|Tk|[A-Za-z]{3}|[₦$€£₵¢৳₨]"
+_SYMBOLS = SYMBOL_PATTERN + "|[A-Za-z]{3}"  # a symbol, a local spelling or a code, next to an amount
 _STRIP = rf"({_SYMBOLS}|[\s\x{{00A0}}\x{{202F}}\x{{2009}}])"
 _SHAPE = r"[-+]?\(?[-+]?([0-9][0-9.,']*|[.,][0-9]+)\)?[-+]?"
 
-#: currency symbols and local spellings -> ISO 4217
-SYMBOL_CURRENCY = {
-    "$": "USD", "US$": "USD", "₦": "NGN", "N": "NGN", "GH₵": "GHS", "GH¢": "GHS", "₵": "GHS", "GHC": "GHS",
-    "KSH": "KES", "KSHS": "KES", "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF", "RS": "PKR", "RS.": "PKR",
-    "₨": "PKR", "৳": "BDT", "TK": "BDT", "€": "EUR", "£": "GBP",
-}
+SYMBOL_CURRENCY = SYMBOLS  # the one table, in warehouse.money
 
 
 def define_macros(cur: duckdb.DuckDBPyConnection) -> None:
@@ -65,7 +62,7 @@ def define_macros(cur: duckdb.DuckDBPyConnection) -> None:
         " ELSE kw_num_s(kw_strip(x), comma) END"
     )
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SYMBOL_CURRENCY.items())
-    local3 = ", ".join(f"'{k}'" for k in SYMBOL_CURRENCY if len(k) == 3 and k.isalpha())
+    local3 = ", ".join(f"'{k}'" for k in LOCAL_THREE_LETTER)
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_currency(x) AS CASE"
         # the fast path for ISO codes must not swallow three-letter local spellings (Ksh, CFA, GHC)
@@ -75,11 +72,22 @@ def define_macros(cur: duckdb.DuckDBPyConnection) -> None:
     )
     cur.execute(
         "CREATE OR REPLACE TEMP MACRO kw_symbol(x) AS nullif(regexp_extract(kw_digits(x),"
-        " '(GH₵|GH¢|KSh|Ksh|F\\s*CFA|FCFA|Rs\\.?|Tk|[₦$€£₵¢৳₨]|\\b[A-Z]{3}\\b)', 1), '')"
+        f" '({SYMBOL_OR_CODE_PATTERN})', 1), '')"
+    )
+    # text is normalised before keys are built: NFC, control characters (NUL, ESC of ANSI colour
+    # codes; not tab or line breaks, which multi-line cells hold) become spaces, zero-width
+    # characters go, so "A\u200b1" and "A1" are one order id;
+    # ASCII text without control characters (nearly every cell) skips the regular expressions
+    cur.execute(
+        "CREATE OR REPLACE TEMP MACRO kw_clean(x) AS CASE"
+        " WHEN strlen(x) = length(x) AND NOT regexp_matches(x, '[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]') THEN x"
+        " ELSE nfc_normalize(regexp_replace(regexp_replace(x, '[\\x{200B}-\\x{200F}\\x{2060}\\x{FEFF}]', '', 'g'),"
+        " '[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]+', ' ', 'g')) END"
     )
     # Gumroad writes a leading apostrophe before cells starting with = + - @ (formula guard)
     cur.execute(
-        "CREATE OR REPLACE TEMP MACRO kw_text(x) AS nullif(trim(regexp_replace(x, '^''([=+\\-@\\t\\r])', '\\1')), '')"
+        "CREATE OR REPLACE TEMP MACRO kw_text(x) AS"
+        " nullif(trim(regexp_replace(kw_clean(x), '^''([=+\\-@\\t\\r])', '\\1')), '')"
     )
     cur.execute(
         # the regular expression runs only on the few cells ending in a zone name
@@ -93,7 +101,7 @@ def define_macros(cur: duckdb.DuckDBPyConnection) -> None:
 # --- number style -----------------------------------------------------------------------------
 
 _DIG = str.maketrans(_DIGITS_FROM, _DIGITS_TO)
-_STRIP_PY = re.compile(r"(GH₵|GH¢|KSh|Ksh|F\s*CFA|FCFA|CFA|Rs\.?|Tk|[A-Za-z]{3}|[₦$€£₵¢৳₨]|[\s\u00a0\u202f\u2009])")
+_STRIP_PY = re.compile(rf"({_SYMBOLS}|[\s\u00a0\u202f\u2009])")
 
 
 def number_style(values: list[str]) -> tuple[str, bool]:
@@ -184,7 +192,11 @@ def date_formats(values: list[str], preferred: str = "dmy", forced: str | None =
     if not vals:
         return None
     if forced:
-        return DateChoice((forced,), "given", None)
+        # the profile's format is a hint: it wins when it reads the column, otherwise the values
+        # decide (an Etsy file re-saved by a spreadsheet comes back as M/D/YYYY or ISO)
+        if all(_parses(forced, v) for v in vals[:500]):
+            return DateChoice((forced,), "given", None)
+        preferred = "mdy" if forced.startswith("%m") else "dmy" if forced.startswith("%d") else preferred
     counts: dict[str, int] = {}
     for dates in _DATES.values():
         for d in dates:
@@ -216,17 +228,46 @@ def date_formats(values: list[str], preferred: str = "dmy", forced: str | None =
     return DateChoice(tuple(fmts[:6]), order, assumption)
 
 
-def date_sql(expr: str, choice: DateChoice, timezone: str) -> str:
-    """A TIMESTAMPTZ expression reading ``expr`` with the chosen formats (NULL when none fits)."""
+def date_sql(expr: str, choice: DateChoice, timezone: str, zone_expr: str | None = None) -> str:
+    """A TIMESTAMPTZ expression reading ``expr`` with the chosen formats (NULL when none fits).
+
+    A value with its own offset (``%z``) keeps it. Otherwise the time is local to the file's
+    time-zone column (``zone_expr``, its text) where it has one — an abbreviation from
+    ``data/zones.csv`` (PST, CEST, …: a fixed offset) or an IANA name (America/Los_Angeles) — and
+    to the profile's ``timezone`` elsewhere. A zone the column names that Kasuwa does not know
+    gives NULL: the row is flagged (date not understood), never read in a guessed zone."""
     tz = timezone.replace("'", "")
     parts = []
     for fmt in choice.formats:
         f = fmt.replace("'", "''")
         if "%z" in fmt:
             parts.append(f"try_strptime(kw_date_text({expr}), '{f}')::TIMESTAMPTZ")
+            continue
+        local = f"try_strptime(kw_date_text({expr}), '{f}')::TIMESTAMP"
+        if zone_expr is None:
+            parts.append(f"timezone('{tz}', {local})")
         else:
-            parts.append(f"timezone('{tz}', try_strptime(kw_date_text({expr}), '{f}')::TIMESTAMP)")
+            parts.append(
+                f"CASE WHEN {zone_expr} IS NULL OR trim({zone_expr}) = '' THEN timezone('{tz}', {local})"
+                f" WHEN kz.minutes IS NOT NULL THEN timezone('UTC', {local} - to_minutes(kz.minutes))"
+                f" WHEN kn.name IS NOT NULL THEN timezone(kn.name, {local}) END"
+            )
     return "coalesce(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
+
+def load_zones(cur: duckdb.DuckDBPyConnection) -> None:
+    """``kw_zones`` (abbreviation -> minutes east of UTC) and ``kw_zone_names`` (IANA names)."""
+    from ..settings import PROJECT_ROOT
+
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE kw_zones AS SELECT upper(abbr) AS abbr, minutes"
+        " FROM read_csv(?, header = true, auto_detect = false, comment = '#',"
+        " columns = {'abbr': 'VARCHAR', 'minutes': 'INTEGER', 'meaning': 'VARCHAR'})",
+        [str(PROJECT_ROOT / "data" / "zones.csv")],
+    )
+    cur.execute("CREATE OR REPLACE TEMP TABLE kw_zone_names AS SELECT name, lower(name) AS key"
+                " FROM pg_timezone_names()")
+
+
 #: a currency symbol or code inside an amount cell ("₦1,500", "1 234 F CFA", "USD 12.50")
-SYMBOL_RE = re.compile(r"(GH₵|GH¢|KSh|Ksh|F\s*CFA|FCFA|Rs\.?|Tk|[₦$€£₵¢৳₨]|\b[A-Z]{3}\b)")
+SYMBOL_RE = re.compile(f"({SYMBOL_OR_CODE_PATTERN})")

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ..regions import get_region
 from ..settings import PROJECT_ROOT, settings
 from . import landing, parse, profiles, readers, sql, validate
 from .result import ExpectationOutcome, IngestResult
+from .sale import EDITABLE, FRAME_COLUMNS, STORED
 
 Progress = Callable[[str, float], None]
 #: rows per validation chunk: GX costs ~0.3 s per call plus ~1.3 s per million rows, and a chunk's
@@ -60,6 +62,48 @@ class _Clock:
             self.progress(name, fraction)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """The parse stage's product: one typed row per staged row in ``table``, with a skip reason
+    (a known non-sale) or an ask reason (a person decides) where the row is not a sale."""
+
+    table: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class Failures:
+    """The validation stage's product: row -> [(rule, reason)] for every row a person must see
+    (failed expectations, and rows whose kind the profile cannot call a sale)."""
+
+    by_row: dict[int, list[tuple[str, str]]]
+    outcomes: list[ExpectationOutcome]
+    suites: list[str]
+    report: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    total: int
+    loaded: int
+    flagged: int
+    skipped: int
+    known: int
+
+
+#: rule name of a row flagged because the profile cannot tell whether it is a sale
+ASK_RULE = "kind_unknown"
+
+
+def prepare(cur: duckdb.DuckDBPyConnection) -> None:
+    """Per-cursor lookups every parse needs: macros, country names, time zones, and a local copy
+    of the currency table (a region served over Quack allows one remote scan per query)."""
+    parse.define_macros(cur)
+    _load_countries(cur)
+    parse.load_zones(cur)
+    cur.execute("CREATE OR REPLACE TEMP TABLE kw_currencies AS SELECT code, exponent FROM main.currencies")
+
+
 def _load_countries(cur: duckdb.DuckDBPyConnection) -> None:
     """Country names (English, French, aliases) -> ISO alpha-2, for exports that write names."""
     cur.execute(
@@ -68,35 +112,43 @@ def _load_countries(cur: duckdb.DuckDBPyConnection) -> None:
         " escape = '\"', columns = {'code': 'VARCHAR', 'name': 'VARCHAR'})",
         [str(PROJECT_ROOT / "data" / "countries.csv")],
     )
+    cur.execute("CREATE OR REPLACE TEMP TABLE kw_country_codes AS SELECT DISTINCT code FROM kw_countries")
 
 
-def _sample(cur: duckdb.DuckDBPyConnection, col: int) -> list[str]:
+def _sample(cur: duckdb.DuckDBPyConnection, col: int, table: str = "stg") -> list[str]:
     return [r[0] for r in cur.execute(
-        f"SELECT DISTINCT c{col} FROM (SELECT c{col} FROM stg WHERE c{col} IS NOT NULL LIMIT {_SAMPLE * 4})"
+        f"SELECT DISTINCT c{col} FROM (SELECT c{col} FROM {table} WHERE c{col} IS NOT NULL LIMIT {_SAMPLE * 4})"
         f" LIMIT {_SAMPLE}"
     ).fetchall()]
 
 
-def _plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: profiles.Profile,
-          cols: dict[str, int], region_code: str, assumptions: list[str]) -> sql.ParsePlan:
-    plan = sql.ParsePlan(prof, cols, staged.headers, replaced_chars=staged.replaced_chars)
+def build_plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: profiles.Profile,
+               cols: dict[str, int], region_code: str, assumptions: list[str],
+               continued_from: tuple[str, str] | None = None) -> sql.ParsePlan:
+    """Decide how each column of ``stg`` is read (number style, date formats) from its values.
+    ``continued_from`` (creator, source) looks up orders whose first lines an earlier export
+    loaded, for profiles whose orders span several rows."""
+    plan = sql.ParsePlan(prof, cols, staged.headers, replaced_chars=staged.replaced_chars,
+                         damage=_has_damage_column(cur, staged.table), source=staged.table)
+    if continued_from and prof.line_items and prof.fill_down and "order_id" in cols:
+        plan.continued = _continued_orders(cur, staged.table, cols["order_id"], *continued_from)
     for canon in ("gross", "unit_price", "fees", "net", "refunded", "quantity"):
         if canon not in cols:
             continue
         style = prof.number_style
         if style == "auto":
-            style, ambiguous = parse.number_style(_sample(cur, cols[canon]))
+            style, ambiguous = parse.number_style(_sample(cur, cols[canon], staged.table))
             if style == "comma":
                 assumptions.append(f"'{staged.headers[cols[canon]]}' uses a decimal comma (1.234,56).")
             elif ambiguous:
                 assumptions.append(f"'{staged.headers[cols[canon]]}': values like 1,500 read as thousands.")
         plan.comma[canon] = style == "comma"
     if "sold_at" in cols:
-        values = _sample(cur, cols["sold_at"])
+        values = _sample(cur, cols["sold_at"], staged.table)
         if "sold_time" in cols:
             joined = sql.datetime_text(f"c{cols['sold_at']}", f"c{cols['sold_time']}")
             rows = cur.execute(
-                f"SELECT {joined} FROM stg"
+                f"SELECT {joined} FROM {staged.table}"
                 f" WHERE c{cols['sold_at']} IS NOT NULL LIMIT {_SAMPLE}"
             ).fetchall()
             values = [r[0] for r in rows]
@@ -109,11 +161,92 @@ def _plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: profiles
     return plan
 
 
-def _frames(cur: duckdb.DuckDBPyConnection, total: int) -> Any:
-    cols = ", ".join(validate.FRAME_COLUMNS)
-    for start in range(0, total, CHUNK_ROWS):
+def _has_damage_column(cur: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = cur.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ?"
+                      " AND column_name = '_damage'", [table]).fetchone()
+    return bool(row and row[0])
+
+
+def _continued_orders(cur: duckdb.DuckDBPyConnection, table: str, order_col: int, creator_id: str,
+                      source: str) -> bool:
+    """``kw_continued``: for each order of this file already loaded, how many lines the export
+    that held its first line gave it, and that line's order-level values. Counting the lines of
+    the first export only (not every line loaded) keeps a re-exported continuation at the same
+    line numbers, so an overlapping third export is still recognised as known."""
+    # two statements, each reading the sales once: a region served over Quack allows one remote
+    # scan per statement
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE kw_heads AS SELECT order_id, upload_id, sold_at, currency, buyer_country,"
+        " channel FROM main.sales WHERE creator_id = ? AND source = ? AND line = 1"
+        f" AND order_id IN (SELECT DISTINCT kw_text(c{order_col}) FROM {table} WHERE c{order_col} IS NOT NULL)",
+        [creator_id, source],
+    )
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE kw_continued AS"
+        " SELECT h.order_id, count(*)::INTEGER AS line_offset, any_value(h.sold_at) AS sold_at,"
+        "  any_value(h.currency) AS currency, any_value(h.buyer_country) AS buyer_country,"
+        "  any_value(h.channel) AS channel"
+        " FROM kw_heads h JOIN main.sales s ON s.order_id = h.order_id AND s.upload_id = h.upload_id"
+        "  AND s.creator_id = ? AND s.source = ?"
+        " GROUP BY h.order_id",
+        [creator_id, source],
+    )
+    return True
+
+
+def parse_rows(cur: duckdb.DuckDBPyConnection, plan: sql.ParsePlan, ncols: int) -> Parsed:
+    """Run the parse query: ``stg`` -> ``parsed``."""
+    try:
+        cur.execute(sql.parse_sql(plan, ncols), plan.params)
+    except duckdb.Error as exc:
+        raise FileRejected(f"The values could not be read: {str(exc).splitlines()[0]}") from exc
+    row = cur.execute(f"SELECT count(*) FROM {plan.target}").fetchone()
+    return Parsed(plan.target, int(row[0]) if row else 0)
+
+
+def parse_notes(cur: duckdb.DuckDBPyConnection, parsed: Parsed, plan: sql.ParsePlan) -> list[str]:
+    """What the parse did that a person should know, in words."""
+    notes = []
+    if "order_id" in plan.columns:
+        header = plan.headers[plan.columns["order_id"]]
+        row = cur.execute(f"SELECT count(*) FROM {parsed.table} WHERE starts_with(order_id, 'row-')").fetchone()
+        if row and row[0]:
+            notes.append(f"{row[0]} value(s) of '{header}' were written as rounded numbers (like 1,23E+21) by a "
+                         "spreadsheet; those rows are told apart by their own date, time and amounts instead.")
+    if "buyer_country" in plan.columns:
+        header = plan.headers[plan.columns["buyer_country"]]
+        rows = cur.execute(f"SELECT count(*) FROM {parsed.table} WHERE country_unknown AND skip_reason IS NULL"
+                           ).fetchone()
+        if rows and rows[0]:
+            notes.append(f"{rows[0]} row(s) name a buyer country in '{header}' that Kasuwa does not know; they were "
+                         "read with the buyer country left blank.")
+    return notes
+
+
+def validate_rows(cur: duckdb.DuckDBPyConnection, parsed: Parsed, validator: validate.Validator,
+                  progress: Callable[[int], None] | None = None) -> Failures:
+    """The suite on every row that is not a known non-sale, chunk by chunk; rows whose kind the
+    profile cannot call a sale join the failures with their reason."""
+    by_row: dict[int, list[tuple[str, str]]] = {}
+    for done, frame in _frames(cur, parsed):
+        by_row.update(validator.validate(frame))
+        del frame
+        if progress:
+            progress(done)
+    for row_no, reason in cur.execute(
+        f"SELECT _row, ask_reason FROM {parsed.table} WHERE ask_reason IS NOT NULL ORDER BY _row"
+    ).fetchall():
+        by_row.setdefault(int(row_no), []).insert(0, (ASK_RULE, reason))
+    outcomes = [ExpectationOutcome(o["type"], o["column"], o["reason"], o["success"], o["unexpected_count"],
+                                   o["examples"]) for o in validator.report()]
+    return Failures(by_row, outcomes, validator.suite_names, validator.report())
+
+
+def _frames(cur: duckdb.DuckDBPyConnection, parsed: Parsed) -> Any:
+    cols = ", ".join(FRAME_COLUMNS)
+    for start in range(0, parsed.rows, CHUNK_ROWS):
         df = cur.execute(
-            f"SELECT _row, {cols} FROM parsed WHERE skip_reason IS NULL AND _row > ? AND _row <= ?",
+            f"SELECT _row, {cols} FROM {parsed.table} WHERE skip_reason IS NULL AND _row > ? AND _row <= ?",
             [start, start + CHUNK_ROWS],
         ).df()
         df.set_index("_row", inplace=True)
@@ -129,15 +262,25 @@ def _raw_json_sql(headers: list[str]) -> str:
     return "json_object(" + ", ".join(keys) + ")"
 
 
-_PARSED_JSON = ("json_object('order_id', p.order_id, 'line', p.line, 'product', p.product, 'sold_at',"
-                " CAST(p.sold_at AS VARCHAR), 'currency', p.currency, 'quantity', p.quantity,"
-                " 'gross', CAST(p.gross AS VARCHAR), 'fees', CAST(p.fees AS VARCHAR), 'net', CAST(p.net AS VARCHAR),"
-                " 'refunded', CAST(p.refunded AS VARCHAR), 'buyer_country', p.buyer_country, 'channel', p.channel)")
+def _parsed_json() -> str:
+    """The canonical values as read, for the reviewer (text, so timestamps and money keep their
+    exact form)."""
+    parts = []
+    for c in EDITABLE:
+        parts.append(f"'{c}'")
+        parts.append(f"CAST(p.{c} AS VARCHAR)")
+    return "json_object(" + ", ".join(parts) + ")"
 
 
-def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], headers: list[str],
-          failures: dict[int, list[tuple[str, str]]]) -> dict[str, int]:
-    """The one transaction: sales, flagged rows, skipped rows and the upload record."""
+_SALE_VALUES = ", ".join(f"p.{c}{'::DECIMAL(18,4)' if c in ('gross', 'fees', 'net', 'refunded') else ''}"
+                         for c in STORED)
+
+
+def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], staged: readers.Staged,
+          parsed: Parsed, failures: dict[int, list[tuple[str, str]]]) -> LoadCounts:
+    """The one transaction: sales, flagged rows, skipped rows and the upload record. Its own
+    tables (``fails``, ``known``) live only for the load."""
+    headers, stg, par = staged.headers, staged.table, parsed.table
     cur.execute("CREATE OR REPLACE TEMP TABLE fails (_row BIGINT, rules VARCHAR[], reasons VARCHAR[])")
     if failures:
         import pyarrow as pa
@@ -154,9 +297,9 @@ def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], hea
     cur.execute(
         # SEMI JOIN on the creator's own sales, not a correlated EXISTS: that one hashed every
         # distinct order of the file first (the memory peak of a 5M-row ingest)
-        "CREATE OR REPLACE TEMP TABLE known AS SELECT p._row FROM parsed p"
-        " SEMI JOIN (SELECT order_id, line FROM main.sales WHERE creator_id = ? AND source = ?) s"
-        " ON s.order_id = p.order_id AND s.line = p.line"
+        f"CREATE OR REPLACE TEMP TABLE known AS SELECT p._row FROM {par} p"
+        " SEMI JOIN (SELECT order_id, line, account FROM main.sales WHERE creator_id = ? AND source = ?) s"
+        " ON s.order_id = p.order_id AND s.line = p.line AND s.account IS NOT DISTINCT FROM p.account"
         " ANTI JOIN fails f ON f._row = p._row"
         " WHERE p.skip_reason IS NULL",
         [up["creator_id"], up["source"]],
@@ -164,39 +307,36 @@ def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], hea
     cur.execute("BEGIN TRANSACTION")
     try:
         inserted = cur.execute(
-            "INSERT INTO main.sales (sale_id, creator_id, source, order_id, line, product, quantity, sold_at,"
-            " currency, gross, fees, net, refunded, buyer_country, channel, upload_id, row_number, loaded_at)"
-            " SELECT ? || ':' || p._row, ?, ?, p.order_id, p.line, p.product, p.quantity, p.sold_at, p.currency,"
-            " p.gross::DECIMAL(18,4), p.fees::DECIMAL(18,4), p.net::DECIMAL(18,4), p.refunded::DECIMAL(18,4),"
-            " p.buyer_country, p.channel, ?, p._row, ?"
-            " FROM parsed p ANTI JOIN fails f ON f._row = p._row ANTI JOIN known k ON k._row = p._row"
+            f"INSERT INTO main.sales (sale_id, creator_id, source, {', '.join(STORED)}, upload_id, row_number,"
+            f" loaded_at) SELECT ? || ':' || p._row, ?, ?, {_SALE_VALUES}, ?, p._row, ?"
+            f" FROM {par} p ANTI JOIN fails f ON f._row = p._row ANTI JOIN known k ON k._row = p._row"
             " WHERE p.skip_reason IS NULL",
             [up["upload_id"], up["creator_id"], up["source"], up["upload_id"], up["loaded_at"]],
         ).fetchone()
         cur.execute(
             "INSERT INTO main.flagged_rows (flag_id, upload_id, creator_id, row_number, raw, parsed, reasons,"
             f" rules, status, created_at) SELECT ? || ':' || f._row, ?, ?, f._row, {_raw_json_sql(headers)},"
-            f" {_PARSED_JSON}, f.reasons, f.rules, 'pending', current_timestamp"
-            " FROM fails f JOIN stg s ON s._row = f._row JOIN parsed p ON p._row = f._row",
+            f" {_parsed_json()}, f.reasons, f.rules, 'pending', current_timestamp"
+            f" FROM fails f JOIN {stg} s ON s._row = f._row JOIN {par} p ON p._row = f._row",
             [up["upload_id"], up["upload_id"], up["creator_id"]],
         )
         cur.execute(
-            "INSERT INTO main.skipped_rows SELECT ?, _row, skip_reason FROM parsed WHERE skip_reason IS NOT NULL",
+            f"INSERT INTO main.skipped_rows SELECT ?, _row, skip_reason FROM {par} WHERE skip_reason IS NOT NULL",
             [up["upload_id"]],
         )
-        counts = dict(zip(("total", "flagged", "skipped", "known"), cur.execute(
-            "SELECT (SELECT count(*) FROM parsed), (SELECT count(*) FROM fails),"
-            " (SELECT count(*) FROM parsed WHERE skip_reason IS NOT NULL), (SELECT count(*) FROM known)"
-        ).fetchone() or (), strict=True))
-        counts["loaded"] = int(inserted[0]) if inserted else 0
-        message = _message(counts["total"], counts["flagged"], counts["loaded"], counts["skipped"], counts["known"])
+        total, flagged, skipped, known = cur.execute(
+            f"SELECT (SELECT count(*) FROM {par}), (SELECT count(*) FROM fails),"
+            f" (SELECT count(*) FROM {par} WHERE skip_reason IS NOT NULL), (SELECT count(*) FROM known)"
+        ).fetchone() or (0, 0, 0, 0)
+        counts = LoadCounts(int(total), int(inserted[0]) if inserted else 0, int(flagged), int(skipped), int(known))
+        message = _message(counts.total, counts.flagged, counts.loaded, counts.skipped, counts.known)
         # the upload record is written once (remote regions take no UPDATE), so the load's time
         # is taken here, before the record and the commit that close it
         clock.stage("loading", 1.0)
         up["timings"] = dict(clock.timings)
-        _insert_upload(cur, {**up, "rows_total": counts["total"], "rows_loaded": counts["loaded"],
-                             "rows_flagged": counts["flagged"], "rows_skipped": counts["skipped"],
-                             "rows_known": counts["known"], "message": message})
+        _insert_upload(cur, {**up, "rows_total": counts.total, "rows_loaded": counts.loaded,
+                             "rows_flagged": counts.flagged, "rows_skipped": counts.skipped,
+                             "rows_known": counts.known, "message": message})
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
@@ -293,8 +433,7 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
         raise FileRejected(f"The file is {landed.size / 1048576:.1f} MB; the limit is {mb} MB. "
                            "Export a shorter date range and upload the parts.")
     known = profiles.load_profiles()
-    parse.define_macros(cur)
-    _load_countries(cur)
+    prepare(cur)
     try:
         staged = readers.stage_file(cur, landed.path, file_name, scratch, profiles.header_score(known))
     except duckdb.Error as exc:
@@ -304,44 +443,44 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     clock.stage("reading", 0.3)
     if staged.rows == 0:
         raise FileRejected("The file has a header but no rows of sales.")
-    prof = profiles.get_profile(profile_name) if profile_name else profiles.detect(staged.headers, known)
+    if profile_name:
+        detection = profiles.Detection(profiles.get_profile(profile_name), 0, 0, forced=True)
+    else:
+        detection = profiles.detect(staged.headers, known)
+    prof = detection.profile
     res.profile = prof.name
-    cols = profiles.resolve_columns(prof, staged.headers, mapping)
+    res.assumptions.insert(0, detection.sentence)
+    cols = profiles.resolve_columns(prof, staged.headers, mapping, res.assumptions)
     if "currency" not in cols and "currency" not in prof.defaults:
         money = cols.get("gross", cols.get("unit_price"))
-        sample = _sample(cur, money) if money is not None else []
+        sample = _sample(cur, money, staged.table) if money is not None else []
         if not sample or sum(1 for v in sample if parse.SYMBOL_RE.search(v)) < 0.9 * len(sample):
             raise MappingNeeded(
                 f"No currency column found (profile {prof.name}) and the amounts carry no currency symbol. "
                 f"Map it, e.g. --map currency=<header>. The file's headers are: {', '.join(staged.headers[:30])}",
                 ["currency"], staged.headers)
         res.assumptions.append("Currency read from the symbol in each amount.")
-    plan = _plan(cur, staged, prof, cols, res.region or "", res.assumptions)
-    try:
-        cur.execute(sql.parse_sql(plan, len(staged.headers)), plan.params)
-    except duckdb.Error as exc:
-        raise FileRejected(f"The values could not be read: {str(exc).splitlines()[0]}") from exc
+    plan = build_plan(cur, staged, prof, cols, res.region or "", res.assumptions,
+                      continued_from=(up["creator_id"], prof.source))
+    parsed = parse_rows(cur, plan, len(staged.headers))
+    res.assumptions.extend(parse_notes(cur, parsed, plan))
     clock.stage("parsing", 0.45)
     gx_thread.join()
     validator = validate.Validator(res.region or "", prof.suite)
-    failures: dict[int, list[tuple[str, str]]] = {}
-    for done, frame in _frames(cur, staged.rows):
-        failures.update(validator.validate(frame))
-        del frame
-        clock.stage("validating", 0.45 + 0.4 * min(1.0, done / max(staged.rows, 1)))
-    res.validation = [ExpectationOutcome(o["type"], o["column"], o["reason"], o["success"],
-                                         o["unexpected_count"], o["examples"]) for o in validator.report()]
+    failures = validate_rows(cur, parsed, validator, lambda done: clock.stage(
+        "validating", 0.45 + 0.4 * min(1.0, done / max(staged.rows, 1))))
+    res.validation = failures.outcomes
     up.update(profile=prof.name, source=prof.source, status="loaded", assumptions=res.assumptions,
-              validation={"suites": validator.suite_names, "results": validator.report()})
+              validation={"suites": failures.suites, "results": failures.report})
     up["loaded_at"] = _now()
-    counts = _load(cur, clock, up, staged.headers, failures)
+    counts = _load(cur, clock, up, staged, parsed, failures.by_row)
     res.status = "loaded"
-    res.rows_total, res.rows_loaded = counts["total"], counts["loaded"]
-    res.rows_flagged, res.rows_skipped, res.rows_known = counts["flagged"], counts["skipped"], counts["known"]
+    res.rows_total, res.rows_loaded = counts.total, counts.loaded
+    res.rows_flagged, res.rows_skipped, res.rows_known = counts.flagged, counts.skipped, counts.known
     res.message = _message(res.rows_total, res.rows_flagged, res.rows_loaded, res.rows_skipped, res.rows_known)
     res.timings = clock.timings
     res.skipped_reasons = dict(cur.execute(
-        "SELECT skip_reason, count(*) FROM parsed WHERE skip_reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
+        f"SELECT skip_reason, count(*) FROM {parsed.table} WHERE skip_reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
     ).fetchall())
     res.flagged_examples = [
         {"row_number": r[0], "reasons": list(r[1]), "raw": json.loads(r[2])}

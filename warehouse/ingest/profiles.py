@@ -15,33 +15,16 @@ from typing import Any
 
 from ..errors import ConfigError, InvalidInput, MappingNeeded, NotFound
 from ..settings import settings
-
-#: canonical columns a profile may map, with what each means
-CANONICAL: dict[str, str] = {
-    "order_id": "order or transaction reference",
-    "line": "line number within the order",
-    "sold_at": "date (and time) of the sale",
-    "sold_time": "time of the sale, when the export keeps it in its own column",
-    "product": "product or item name",
-    "quantity": "units sold (blank means 1)",
-    "unit_price": "price of one unit (gross = unit price x quantity when there is no total)",
-    "gross": "amount the buyer paid",
-    "fees": "fees taken by the platform or processor",
-    "net": "amount left after fees",
-    "refunded": "amount refunded to the buyer",
-    "refunded_flag": "yes/no (1/0) whether the sale was refunded in full",
-    "currency": "ISO 4217 currency code or symbol",
-    "buyer_country": "buyer's country (code or name)",
-    "channel": "payment method or sales channel",
-    "status": "payment status",
-}
-REQUIRED = ("order_id", "sold_at", "product", "currency")  # and gross or unit_price
+from .sale import CANONICAL, REQUIRED
 
 _TOP = {"name", "title", "source", "detect", "priority", "read", "columns", "defaults", "skip",
-        "suite", "notes"}
+        "sales", "suite", "notes"}
 _READ = {"number_style", "date_order", "amount_unit", "line_items", "fill_down", "timezone",
          "date_format"}
-_SKIP = {"column", "in", "not_in", "matches", "blank", "reason"}
+_SKIP = {"column", "in", "not_in", "matches", "blank", "negative", "reason"}
+_SALES = {"column", "in", "matches", "unknown", "optional"}
+#: a profile is taken for a file when at least this share of its identifying columns is there
+DETECT_THRESHOLD = 0.75
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
 
 
@@ -55,6 +38,40 @@ class SkipRule:
     not_in: tuple[str, ...] = ()
     matches: str | None = None
     blank: bool = False
+    negative: bool = False  # the column (a canonical amount) is below zero: money going out
+
+
+@dataclass(frozen=True)
+class SalesRule:
+    """The allow-list of transaction kinds that are sales. A row that no skip rule names as a
+    known non-sale and whose ``column`` is not in ``in_`` (nor matches ``matches``) is not
+    guessed: it is flagged for a person with ``unknown`` as the reason."""
+
+    column: str  # canonical (usually "kind" or "status") or a header
+    in_: tuple[str, ...] = ()
+    matches: str | None = None
+    unknown: str = "Kasuwa does not know whether this kind of entry ({value}) is a sale: a person decides"
+    optional: bool = False  # a file without the column passes this rule (else every row is asked about)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """How sure the reader is that a file is a profile's export."""
+
+    profile: Profile
+    found: int  # identifying columns present
+    expected: int  # identifying columns the profile lists
+    forced: bool = False
+
+    @property
+    def sentence(self) -> str:
+        if self.forced:
+            return f"Read as {self.profile.title} (chosen for this upload)."
+        if not self.expected:
+            return f"Read as a {self.profile.title.lower()}: no platform's export matched its columns."
+        sure = "sure" if self.found == self.expected else "fairly sure"
+        return (f"Read as {self.profile.title} ({sure}: {self.found} of its {self.expected} identifying "
+                "columns are in the file).")
 
 
 @dataclass(frozen=True)
@@ -62,7 +79,9 @@ class Profile:
     name: str
     title: str
     source: str
-    detect: tuple[str, ...]
+    #: identifying headers, each with its locale variants (["Date", "Datum", "Fecha"]); never
+    #: personal-data columns, which people delete before sharing a file
+    detect: tuple[tuple[str, ...], ...]
     columns: dict[str, tuple[str, ...]]
     priority: int = 0
     number_style: str = "auto"  # auto | dot | comma
@@ -75,6 +94,9 @@ class Profile:
     # currency, product, channel, buyer_country: used when the file has no such column or the cell is blank
     defaults: dict[str, str] = field(default_factory=dict)
     skip: tuple[SkipRule, ...] = ()  # first matching rule wins; "{value}" in a reason is the cell's text
+    #: every rule must pass for a row to be a sale (the first that fails gives the reason to ask);
+    #: none: every row no skip rule names is a sale
+    sales: tuple[SalesRule, ...] = ()
     suite: str | None = None  # extra expectation suite in expectations/
     path: Path | None = None
 
@@ -106,7 +128,19 @@ def parse_profile(doc: dict[str, Any], where: str) -> Profile:
         if set(rule) - _SKIP or "column" not in rule or "reason" not in rule:
             raise ConfigError(f"{where}: skip rule #{i} needs column and reason; allowed keys {sorted(_SKIP)}")
         rules.append(SkipRule(rule["column"], rule["reason"], tuple(rule.get("in", ())),
-                              tuple(rule.get("not_in", ())), rule.get("matches"), bool(rule.get("blank"))))
+                              tuple(rule.get("not_in", ())), rule.get("matches"), bool(rule.get("blank")),
+                              bool(rule.get("negative"))))
+        _check_regex(rule.get("matches"), f"{where}: skip rule #{i}")
+    sales = []
+    raw_sales = doc.get("sales", [])
+    for i, sd in enumerate([raw_sales] if isinstance(raw_sales, dict) else raw_sales, start=1):
+        if set(sd) - _SALES or "column" not in sd or not (sd.get("in") or sd.get("matches")):
+            raise ConfigError(f"{where}: sales rule #{i} needs column and in or matches;"
+                              f" allowed keys {sorted(_SALES)}")
+        _check_regex(sd.get("matches"), f"{where}: sales rule #{i}")
+        sales.append(SalesRule(sd["column"], tuple(sd.get("in", ())), sd.get("matches"),
+                               sd.get("unknown", SalesRule.unknown), bool(sd.get("optional"))))
+    detect = tuple(_as_tuple(d) for d in doc.get("detect", ()))
     for key, allowed in (("number_style", {"auto", "dot", "comma"}), ("date_order", {"auto", "dmy", "mdy", "ymd"}),
                          ("amount_unit", {"major", "minor"})):
         if read.get(key, "auto" if key != "amount_unit" else "major") not in allowed:
@@ -115,7 +149,7 @@ def parse_profile(doc: dict[str, Any], where: str) -> Profile:
         name=name,
         title=doc.get("title", name),
         source=doc.get("source", name),
-        detect=tuple(doc.get("detect", ())),
+        detect=detect,
         columns={k: _as_tuple(v) for k, v in cols.items()},
         priority=int(doc.get("priority", 0)),
         number_style=read.get("number_style", "auto"),
@@ -127,8 +161,18 @@ def parse_profile(doc: dict[str, Any], where: str) -> Profile:
         timezone=read.get("timezone", "UTC"),
         defaults={k: str(v) for k, v in doc.get("defaults", {}).items()},
         skip=tuple(rules),
+        sales=tuple(sales),
         suite=doc.get("suite"),
     )
+
+
+def _check_regex(pattern: str | None, where: str) -> None:
+    if pattern is None:
+        return
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: matches is not a valid regular expression ({exc})") from exc
 
 
 def _dirs() -> list[Path]:
@@ -170,14 +214,14 @@ def _index(headers: list[str]) -> dict[str, int]:
     return idx
 
 
-def _matches(profile: Profile, idx: dict[str, int]) -> bool:
-    return bool(profile.detect) and all(_norm(h) in idx for h in profile.detect)
+def _found(profile: Profile, idx: dict[str, int]) -> int:
+    return sum(1 for alternatives in profile.detect if any(_norm(h) in idx for h in alternatives))
 
 
 def header_score(profiles: dict[str, Profile]) -> Any:
     """A scorer for candidate header rows: how many known header names a row contains."""
     known = {_norm(h) for p in profiles.values() for cands in p.columns.values() for h in cands}
-    known |= {_norm(h) for p in profiles.values() for h in p.detect}
+    known |= {_norm(h) for p in profiles.values() for alts in p.detect for h in alts}
 
     def score(cells: list[str]) -> float:
         return float(sum(1 for c in cells if _norm(c) in known))
@@ -185,17 +229,48 @@ def header_score(profiles: dict[str, Profile]) -> Any:
     return score
 
 
-def detect(headers: list[str], profiles: dict[str, Profile]) -> Profile:
-    """The most specific profile whose ``detect`` headers are all present, else generic."""
+def _resolves(profile: Profile, idx: dict[str, int]) -> bool:
+    """The profile finds every required column in these headers (or has a default for it)."""
+    def has(canon: str) -> bool:
+        return any(_norm(c) in idx for c in profile.columns.get(canon, ()))
+    if not (has("gross") or has("unit_price")):
+        return False
+    return all(has(c) or c in profile.defaults for c in REQUIRED)
+
+
+def candidates(headers: list[str], profiles: dict[str, Profile]) -> list[Detection]:
+    """Every platform profile that could read these headers: at least ``DETECT_THRESHOLD`` of its
+    identifying columns are there, and every column it needs."""
     idx = _index(headers)
-    found = [p for p in profiles.values() if _matches(p, idx)]
+    out = []
+    for p in profiles.values():
+        if not p.detect:
+            continue
+        found = _found(p, idx)
+        if found / len(p.detect) >= DETECT_THRESHOLD and _resolves(p, idx):
+            out.append(Detection(p, found, len(p.detect)))
+    return out
+
+
+def detect(headers: list[str], profiles: dict[str, Profile]) -> Detection:
+    """The candidate that holds the largest share of its identifying columns (then priority,
+    then the longer list), else generic. Scoring a share rather than requiring every header lets
+    a file read whose personal-data columns were deleted, or whose export had a column more or
+    less in another year."""
+    found = candidates(headers, profiles)
     if found:
-        return max(found, key=lambda p: (p.priority, len(p.detect)))
-    return profiles["generic"]
+        return max(found, key=lambda d: (d.found / d.expected, d.profile.priority, d.expected))
+    return Detection(profiles["generic"], 0, 0)
 
 
-def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str]) -> dict[str, int]:
-    """canonical column -> index in ``headers``; raises MappingNeeded naming what is missing."""
+_DUP = re.compile(r"^(.*) \((\d+)\)$")
+
+
+def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str],
+                    notes: list[str] | None = None) -> dict[str, int]:
+    """canonical column -> index in ``headers``; raises MappingNeeded naming what is missing.
+    When a used header appears more than once in the file, ``notes`` gets a sentence saying
+    which of the columns was read."""
     idx = _index(headers)
     out: dict[str, int] = {}
     for canon, header in mapping.items():
@@ -213,6 +288,12 @@ def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str
             if _norm(cand) in idx:
                 out[canon] = idx[_norm(cand)]
                 break
+    if notes is not None:
+        repeated = {_norm(m.group(1)) for h in headers if (m := _DUP.match(h))}
+        for canon, i in out.items():
+            if _norm(headers[i]) in repeated:
+                notes.append(f"The file has more than one column named '{headers[i]}'; the first one "
+                             f"(column {i + 1}) was read as {canon.replace('_', ' ')}.")
     missing = [c for c in REQUIRED if c not in out and c not in profile.defaults]
     if "gross" not in out and "unit_price" not in out:
         missing.insert(0, "gross")

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parse import DateChoice, date_sql
-from .profiles import CANONICAL, Profile, SkipRule, _norm
+from .profiles import CANONICAL, Profile, SalesRule, SkipRule, _norm
+from .sale import MONEY
 
 
 @dataclass
@@ -22,6 +23,10 @@ class ParsePlan:
     comma: dict[str, bool] = field(default_factory=dict)  # money column -> decimal comma?
     dates: DateChoice | None = None
     replaced_chars: bool = False
+    damage: bool = False  # the staging table has the reader's ``_damage`` column
+    continued: bool = False  # ``kw_continued`` holds orders whose first lines are loaded already
+    source: str = "stg"  # the staged table it reads (``Staged.table``)
+    target: str = "parsed"  # the table the parse query creates (``pipeline.Parsed.table``)
     params: list[Any] = field(default_factory=list)
 
     def bind(self, value: Any) -> str:
@@ -46,19 +51,23 @@ def datetime_text(date_expr: str, time_expr: str) -> str:
             f" THEN {time_expr} ELSE concat_ws(' ', {date_expr}, {time_expr}) END")
 
 
-def _skip_column(plan: ParsePlan, rule: SkipRule) -> str | None:
+def _skip_column(plan: ParsePlan, rule: SkipRule | SalesRule) -> str | None:
     if rule.column in CANONICAL:
-        return _t(plan, rule.column)
+        present = rule.column in plan.columns or (rule.column in TEXT_DEFAULTS and rule.column in plan.profile.defaults)
+        return _t(plan, rule.column) if present else None
     idx = {_norm(h): i for i, h in reversed(list(enumerate(plan.headers)))}.get(_norm(rule.column))
     return None if idx is None else f"c{idx}"
 
 
+def _reason(plan: ParsePlan, reason: str, col: str | None) -> str:
+    """A reason in words; ``{value}`` in it becomes the cell's text ("status: failed")."""
+    if "{value}" not in reason or col is None:
+        return plan.bind(reason)
+    return f"replace({plan.bind(reason)}, '{{value}}', coalesce(kw_text({col}), 'blank'))"
+
+
 def _skip_reason(plan: ParsePlan, rule: SkipRule) -> str:
-    """The rule's reason; ``{value}`` in it becomes the cell's text ("status: failed")."""
-    col = _skip_column(plan, rule)
-    if "{value}" not in rule.reason or col is None:
-        return plan.bind(rule.reason)
-    return f"replace({plan.bind(rule.reason)}, '{{value}}', coalesce(trim({col}), ''))"
+    return _reason(plan, rule.reason, _skip_column(plan, rule))
 
 
 def _skip_expr(plan: ParsePlan, rule: SkipRule) -> str:
@@ -76,7 +85,37 @@ def _skip_expr(plan: ParsePlan, rule: SkipRule) -> str:
         conds.append(f"regexp_matches(coalesce({col}, ''), {plan.bind(rule.matches)})")
     if rule.blank:
         conds.append(f"({col} IS NULL OR trim({col}) = '')")
+    if rule.negative:
+        if rule.column not in MONEY or rule.column not in plan.columns:
+            return "false"
+        conds.append(f"coalesce({_num(plan, rule.column)} < 0, false)")
     return " AND ".join(conds) if conds else "false"
+
+
+def _ask_expr(plan: ParsePlan) -> str:
+    """Why a row that is not a known non-sale still cannot be called a sale (NULL: it can):
+    its kind is not on the profile's list of sales."""
+    cases = []
+    for rule in plan.profile.sales:
+        col = _skip_column(plan, rule)
+        if col is None:
+            if rule.optional:
+                continue
+            header = " or ".join(f"'{h}'" for h in plan.profile.columns.get(rule.column, (rule.column,))[:3])
+            reason = (f"the file has no column saying what kind of entry each row is ({header}), so Kasuwa "
+                      "cannot tell its sales from other money: a person decides")
+            cases.append(f"WHEN true THEN {plan.bind(reason)}")
+            continue
+        val = f"lower(trim({col}))"
+        ok = []
+        if rule.in_:
+            ok.append(f"{val} IN ({', '.join(plan.bind(v.lower()) for v in rule.in_)})")
+        if rule.matches:
+            ok.append(f"regexp_matches(coalesce({col}, ''), {plan.bind(rule.matches)})")
+        cases.append(f"WHEN NOT coalesce({' OR '.join(ok)}, false) THEN {_reason(plan, rule.unknown, col)}")
+    if not cases:
+        return "NULL::VARCHAR"
+    return "CASE " + " ".join(cases) + " END"
 
 
 _YES = "'1', 'true', 'yes', 'y', 'oui', 'refunded'"
@@ -125,11 +164,20 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
 
     skip_cases = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in p.skip)
     skip = f"CASE WHEN _blank THEN 'empty row' {skip_cases} ELSE NULL END"
+    # parameters are positional: each expression is built (and binds its values) in the order it
+    # appears in the query below
+    ask = _ask_expr(plan)
 
     date_text = _t(plan, "sold_at")
     if "sold_time" in plan.columns and "sold_at" in plan.columns:
         date_text = datetime_text("t_sold_at", "t_sold_time")
-    sold_at = date_sql(date_text, plan.dates, p.timezone) if plan.dates else "NULL::TIMESTAMPTZ"
+    zone = "t_timezone" if "timezone" in plan.columns else None
+    sold_at = date_sql(date_text, plan.dates, p.timezone, zone) if plan.dates else "NULL::TIMESTAMPTZ"
+    zone_join = ("LEFT JOIN kw_zones kz ON kz.abbr = upper(trim(t_timezone))"
+                 " LEFT JOIN kw_zone_names kn ON kn.key = lower(trim(t_timezone))") if zone else ""
+    # lines that continue an order whose first lines came in an earlier export (Shopify splits an
+    # order across two files): they take the order's values and line numbers from the loaded sale
+    continued = plan.continued and "order_id" in plan.columns
 
     default_ccy = plan.bind(p.defaults["currency"]) if "currency" in p.defaults else "NULL"
     ccy_parts = []
@@ -195,44 +243,98 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
         line = "coalesce(TRY_CAST(trim(t_line) AS INTEGER), 1)"
     elif p.line_items:
         line = "row_number() OVER (PARTITION BY skip_reason IS NULL, order_id ORDER BY _row)"
+        if continued:
+            line += " + coalesce(cont_offset, 0)"
     text_present = " AND ".join(
         f"({_t(plan, c)} IS NULL OR trim({_t(plan, c)}) = '' OR {c}_raw IS NOT NULL)"
         for c in ("fees", "net", "refunded")
         if c in plan.columns
     ) or "true"
 
+    order_id = f"kw_text({_t(plan, 'order_id')})"
+    if "order_id" in plan.columns:
+        # a spreadsheet that opened the file wrote long numeric ids as 1,23456765432346E+021: every
+        # such id is the same number, so the row's own cells (date, time, amount, balance …)
+        # identify it instead — the same row in an overlapping export gets the same identity
+        mangled = ("contains(t_order_id, 'E+') AND regexp_full_match(trim(t_order_id),"
+                   " '[0-9][.,][0-9]+[Ee]\\+[0-9]+')")
+        order_id = (f"CASE WHEN {mangled} THEN 'row-' || md5(concat_ws('|', {raw_cols}))"
+                    f" ELSE {order_id} END")
+    damage = "_damage" if plan.damage else "NULL::VARCHAR"
+    fee_currency = "kw_currency(t_fee_currency)" if "fee_currency" in plan.columns else "NULL::VARCHAR"
+    fill = [c for c in p.fill_down if c in plan.columns]
+    cont_first = ("(" + " AND ".join(f"(t_{c} IS NULL OR trim(t_{c}) = '')" for c in fill) + ")") \
+        if continued and fill else "false"
+    if continued and fill:
+        orphan = plan.bind("these lines continue an order whose first lines are in an earlier export that is not "
+                           "loaded yet: upload that export first, or a person decides")
+        cont_join = "LEFT JOIN kw_continued kco ON t0.cont_first_blank AND kco.order_id = t0.order_id"
+        is_cont = "(t0.cont_first_blank AND NOT t0._blank)"
+        skip_v = f"CASE WHEN {is_cont} OR damage0 IS NOT NULL THEN NULL ELSE skip_reason0 END"
+        cont_cols = f"""{skip_v} AS skip_reason,
+           CASE WHEN {skip_v} IS NOT NULL THEN NULL WHEN damage0 IS NOT NULL THEN damage0
+                WHEN {is_cont} AND kco.order_id IS NOT NULL THEN NULL
+                WHEN {is_cont} THEN {orphan} ELSE ask_reason0 END AS ask_reason,
+           coalesce(sold_at0, kco.sold_at) AS sold_at, coalesce(currency0, kco.currency) AS currency,
+           coalesce(buyer_country0, kco.buyer_country) AS buyer_country, coalesce(channel0, kco.channel) AS channel,
+           kco.line_offset AS cont_offset,"""
+    else:
+        cont_join = ""
+        # a damaged row is never skipped: its cells may be cut or merged, so a person looks at it
+        cont_cols = """CASE WHEN damage0 IS NOT NULL AND NOT _blank THEN NULL ELSE skip_reason0 END AS skip_reason,
+           CASE WHEN damage0 IS NOT NULL AND NOT _blank THEN damage0
+                WHEN skip_reason0 IS NOT NULL THEN NULL ELSE ask_reason0 END AS ask_reason,
+           sold_at0 AS sold_at, currency0 AS currency, buyer_country0 AS buyer_country, channel0 AS channel,
+           NULL::INTEGER AS cont_offset,"""
+    cont_cols += """
+           CASE WHEN fee_currency0 IS NULL OR fee_currency0 = coalesce(currency0, '') THEN NULL
+                ELSE fee_currency0 END AS fee_currency"""
+
     return f"""
-CREATE OR REPLACE TEMP TABLE parsed AS
+CREATE OR REPLACE TEMP TABLE {plan.target} AS
 WITH src AS (
     SELECT _row, _cells, {texts + ',' if texts else ''} ({blank}) AS _blank, {text_ok} AS text_ok,
-           {raw_cols}
-    FROM stg
-), typed AS (
-    SELECT _row, _blank, text_ok, _cells IS NULL AS cells_ok,
-           {skip} AS skip_reason,
-           kw_text({_t(plan, 'order_id')}) AS order_id,
+           {damage} AS damage0, {raw_cols}
+    FROM {plan.source}
+), typed0 AS (
+    SELECT _row, _blank, text_ok, _cells IS NULL AS cells_ok, damage0,
+           {skip} AS skip_reason0,
+           {ask} AS ask_reason0,
+           {order_id} AS order_id,
            kw_text({_t(plan, 'product')}) AS product,
-           {sold_at} AS sold_at,
-           {currency} AS currency,
+           {sold_at} AS sold_at0,
+           {currency} AS currency0,
+           {fee_currency} AS fee_currency0,
            {qty} AS quantity,
-           CASE WHEN length(trim({_t(plan, 'buyer_country')})) = 2 THEN upper(trim({_t(plan, 'buyer_country')}))
-                ELSE coalesce(kc.code, upper(kw_text({_t(plan, 'buyer_country')}))) END AS buyer_country,
-           kw_text({_t(plan, 'channel')}) AS channel,
+           coalesce(kcc.code, kc.code) AS buyer_country0,
+           kcc.code IS NULL AND kc.code IS NULL AND kw_text({_t(plan, 'buyer_country')}) IS NOT NULL
+             AS country_unknown,
+           kw_text({_t(plan, 'channel')}) AS channel0,
+           kw_text({_t(plan, 'account')}) AS account,
+           {cont_first} AS cont_first_blank,
            {', '.join(f't_{c}' for c in plan.columns)}
     FROM {filled} f
     LEFT JOIN kw_countries kc ON kc.name = lower(trim({_t(plan, 'buyer_country')}))
+    LEFT JOIN kw_country_codes kcc ON kcc.code = upper(trim({_t(plan, 'buyer_country')}))
+    {zone_join}
+), typed AS (
+    SELECT t0.*,
+           {cont_cols}
+    FROM typed0 t0 {cont_join}
 ), amounts AS (
-    SELECT t.*, cx.exponent AS exponent,
+    SELECT t.*, cx.exponent AS exponent, cf.exponent AS fee_exponent,
            {major(gross)} AS gross_raw,
-           {major(amount('fees', absolute=True))} AS fees_raw,
+           {major(amount('fees', absolute=True), 'cf.exponent')} AS fees_raw,
            {major(_num(plan, 'net')) if 'net' in plan.columns else 'NULL::DECIMAL(18,6)'} AS net_raw,
            {refunded if 'refunded' in plan.columns else 'NULL::DECIMAL(18,6)'} AS refunded_raw
-    FROM typed t LEFT JOIN main.currencies cx ON cx.code = t.currency
+    FROM typed t LEFT JOIN kw_currencies cx ON cx.code = t.currency
+    LEFT JOIN kw_currencies cf ON cf.code = coalesce(t.fee_currency, t.currency)
 ), final AS (
-    SELECT *, {net} AS net_v,
+    SELECT *, CASE WHEN fee_currency IS NOT NULL THEN NULL ELSE {net} END AS net_v,
            {refunded_v} AS refunded_v,
            -- DECIMAL(18,6) as exact int64 millionths; integer maths from here on is fast and exact
-           CAST(pow(10, 6 - coalesce(exponent, 2)) AS BIGINT) AS per_minor
+           CAST(pow(10, 6 - coalesce(exponent, 2)) AS BIGINT) AS per_minor,
+           CAST(pow(10, 6 - coalesce(fee_exponent, 2)) AS BIGINT) AS fee_per_minor
     FROM amounts
 ), micro AS (
     SELECT *, {line} AS line,
@@ -243,18 +345,24 @@ WITH src AS (
     -- joined on the key alone: a condition on skip_reason in the ON clause turns the hash join
     -- into a nested-loop join, quadratic in the duplicated keys (minutes for 100k of them);
     -- skipped rows get no count from the CASE below
-    SELECT order_id, line, count(*) AS n FROM micro WHERE skip_reason IS NULL GROUP BY ALL HAVING count(*) > 1
+    SELECT order_id, line, account, count(*) AS n FROM micro WHERE skip_reason IS NULL AND ask_reason IS NULL
+    GROUP BY ALL
+    HAVING count(*) > 1
 )
-SELECT _row, skip_reason, m.order_id, m.line, product, sold_at, currency, quantity, buyer_country,
-       channel, text_ok, cells_ok,
+SELECT _row, skip_reason, ask_reason, country_unknown, m.order_id, m.line, product, sold_at, currency,
+       fee_currency, quantity, buyer_country, channel, m.account, text_ok, cells_ok,
        gross_raw AS gross, fees_raw AS fees, net_v AS net, refunded_v AS refunded,
        CASE WHEN skip_reason IS NULL THEN coalesce(d.n, 1) END AS order_key_count,
        ((epoch(current_timestamp) - epoch(sold_at)) // 86400)::INTEGER AS sold_at_age_days,
+       year(sold_at AT TIME ZONE 'UTC')::INTEGER AS sold_at_year,
        gross_micro // per_minor AS gross_minor,
-       net_micro // per_minor AS net_minor,
+       -- a net in another currency than the fees is not computed (NULL in net); 0 here tells the
+       -- suite's "net is a number" check that there is nothing to check
+       CASE WHEN fee_currency IS NOT NULL THEN 0 ELSE net_micro // per_minor END AS net_minor,
        ({text_present}) AS amounts_readable,
-       coalesce(gross_micro % per_minor = 0 AND fees_micro % per_minor = 0
+       coalesce(gross_micro % per_minor = 0 AND fees_micro % fee_per_minor = 0
                 AND coalesce(net_micro % per_minor = 0, true) AND coalesce(refunded_micro % per_minor = 0, true),
                 true) AS amounts_fit_currency
 FROM micro m LEFT JOIN dup_keys d ON d.order_id = m.order_id AND d.line = m.line
+    AND d.account IS NOT DISTINCT FROM m.account
 """

@@ -19,18 +19,16 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..settings import PROJECT_ROOT
+from . import sale
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
 _GX_LOCK = threading.Lock()
 
-#: columns of the frame handed to GX (computed by the parse query)
-FRAME_COLUMNS = (
-    "order_id", "order_key_count", "product", "sold_at_age_days", "gross_minor", "net_minor",
-    "amounts_readable", "amounts_fit_currency", "currency", "quantity", "buyer_country", "cells_ok", "text_ok",
-)
+FRAME_COLUMNS = sale.FRAME_COLUMNS  # declared once, in sale.py
 #: integer columns: handed to GX as int64 (float64 when they hold NULLs), the dtypes its range
 #: check vectorises; int32 or nullable Int64 fall back to a Python call per row (3x slower overall)
-INT_COLUMNS = frozenset({"order_key_count", "sold_at_age_days", "gross_minor", "net_minor", "quantity"})
+INT_COLUMNS = frozenset({"order_key_count", "sold_at_age_days", "sold_at_year", "gross_minor", "net_minor",
+                         "quantity"})
 
 
 @dataclass

@@ -23,10 +23,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from warehouse.access import Actor
+from warehouse.access import Actor, require_payouts
 from warehouse.creators import get_creator
 from warehouse.db import warehouse
-from warehouse.errors import PermissionDenied
 from warehouse.regions import Region, get_region
 
 from .rails import Rail, RailBook, rail_book
@@ -83,8 +82,7 @@ def make_payee(region: Region, row: tuple[Any, ...], book: RailBook) -> Payee:
 def payee(actor: Actor, creator_id: str) -> Payee:
     """The creator ``creator_id`` if ``actor`` may see their payouts — the creator themself or an
     administrator; anyone else (reviewers, managers, other creators) gets PermissionDenied."""
-    if actor.role not in ("creator", "admin"):
-        raise PermissionDenied("Payout details are for the creator and administrators; managers see totals.")
+    require_payouts(actor, creator_id)
     c = get_creator(actor, creator_id)
     return make_payee(get_region(c.region), (c.creator_id, c.name, c.country, c.rail), rail_book())
 

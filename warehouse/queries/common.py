@@ -7,7 +7,9 @@ needs pytz to hand out TIMESTAMPTZ values, and people read local times anyway).
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,15 +18,18 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ..access import Actor
+from ..access import Actor, can_see_region_activity
 from ..db import RegionWarehouse, warehouse
-from ..errors import InvalidInput, KasuwaError, RegionUnavailable
+from ..errors import InvalidInput, KasuwaError, PermissionDenied, RegionUnavailable
 from ..regions import get_region
 
 #: grain name -> DuckDB date_trunc part. Only these reach SQL.
 GRAINS: dict[str, str] = {"day": "day", "week": "week", "month": "month"}
 
 T = TypeVar("T")
+
+# keys the data-version digest, so nobody can recover counts from it by trying small numbers
+_VERSION_KEY = secrets.token_bytes(16)
 
 
 @dataclass(frozen=True)
@@ -116,24 +121,51 @@ CONVERTED_SALES = """
         FROM sales s
         WHERE {where}
     ),
-    conv AS (
+    conv0 AS (
         SELECT b.*,
                CASE WHEN b.currency = 'USD' THEN CAST(1 AS DECIMAL(18,10)) ELSE r.usd_rate END AS rate
         FROM base b ASOF LEFT JOIN fx_rates r ON r.currency = b.currency AND b.day >= r.rate_date
+    ),
+    -- fees an export states in another currency (Stripe: the settlement currency) take that
+    -- currency's rate; the second look-up runs only for those rows
+    conv AS (
+        SELECT c.*, CASE WHEN c.fee_currency IS NULL THEN c.rate WHEN c.fee_currency = 'USD'
+                         THEN CAST(1 AS DECIMAL(18,10)) ELSE f.usd_rate END AS fee_rate
+        FROM conv0 c ASOF LEFT JOIN (SELECT * FROM fx_rates WHERE currency IN
+                                     (SELECT DISTINCT fee_currency FROM base WHERE fee_currency IS NOT NULL)) f
+          ON f.currency = c.fee_currency AND c.day >= f.rate_date
     )
 """
 
 #: A money column of ``conv`` in USD, exact (DECIMAL(38,14)); NULL when no rate is known.
 def usd(column: str) -> str:
+    """Fees use their own currency's rate; a net the export could not give in one currency (its
+    fees in another) is gross less fees, each converted at its own rate."""
     if column not in {"gross", "fees", "net", "refunded"}:
         raise InvalidInput(f"Not a money column: {column!r}")
+    if column == "fees":
+        return "CAST(fees AS DECIMAL(38,4)) * fee_rate"
+    if column == "net":
+        return ("coalesce(CAST(net AS DECIMAL(38,4)) * rate,"
+                " CAST(gross AS DECIMAL(38,4)) * rate - CAST(fees AS DECIMAL(38,4)) * fee_rate)")
     return f"CAST({column} AS DECIMAL(38,4)) * rate"
 
 
 def data_version(actor: Actor, region: str) -> str:
-    """A short text that changes whenever a load, a review decision, a new creator or a rates
-    load changes what the region's queries return. Caches key on it."""
+    """A short opaque text that changes whenever a load, a review decision, a new creator or a
+    rates load changes what the region's queries return. Caches key on it.
+
+    It is a digest: it tells nobody the region's counts or where its file lives. Only someone who
+    reads something in ``region`` may ask (:func:`warehouse.access.can_see_region_activity`: a
+    creator for their own region only)."""
     require_signed_in(actor)
+    own = None
+    if actor.creator_id:  # only creator accounts are linked to a creator
+        from ..creators import creator_region
+
+        own = creator_region(actor.creator_id)
+    if not can_see_region_activity(actor, region, own):
+        raise PermissionDenied("You can only see the activity of your own region.")
     db = warehouse(region)
 
     def q(d: RegionWarehouse) -> Any:
@@ -151,4 +183,5 @@ def data_version(actor: Actor, region: str) -> str:
         )
 
     rows = run(db, q)
-    return db.key[1] + "|" + "|".join(f"{n}/{extra}" for _, n, extra in rows)
+    text = db.key[1] + "|" + "|".join(f"{n}/{extra}" for _, n, extra in rows)
+    return hashlib.blake2b(text.encode(), digest_size=12, key=_VERSION_KEY).hexdigest()

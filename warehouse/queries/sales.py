@@ -16,10 +16,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..access import Actor, can_upload_for, require_creator
+from ..access import Actor, can_upload_for, require_creator, require_uploader
 from ..creators import creator_region
 from ..db import RegionWarehouse, control, warehouse
-from ..errors import PermissionDenied, RegionUnavailable, WarehouseBusy
+from ..errors import RegionUnavailable, WarehouseBusy
 from .common import CONVERTED_SALES, Period, frame, grain_part, run, time_zone, usd
 
 _INTERVAL = {"day": "INTERVAL 1 DAY", "week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
@@ -28,11 +28,10 @@ MAX_ROWS = 1_000_000
 
 
 def creator_scope(actor: Actor, creator_id: str) -> str:
-    """The creator's region, once ``actor`` is known to be allowed to read their rows."""
-    if actor.role == "creator" and actor.creator_id != creator_id:
-        raise PermissionDenied("You can only see your own data.")
-    if actor.role == "manager":
-        raise PermissionDenied("Managers see regional aggregates only, not a creator's sales.")
+    """The creator's region, once ``actor`` is known to be allowed to read their rows
+    (:func:`warehouse.access.require_creator`; asked before and after the directory lookup, so
+    a creator asking about another id learns nothing, not even whether it exists)."""
+    require_creator(actor, creator_id, None)
     region = creator_region(creator_id)
     require_creator(actor, creator_id, region)
     return region
@@ -194,7 +193,11 @@ def by_currency(actor: Actor, creator_id: str, period: Period) -> Any:
     net, refunded (exact, in the currency) and gross_usd, net_usd, unconverted."""
     region = creator_scope(actor, creator_id)
     sql = CONVERTED_SALES.format(where=_CREATOR_WHERE) + f"""
-        SELECT currency, count(*) AS sales, sum(gross) AS gross, sum(fees) AS fees, sum(net) AS net,
+        -- fees in another currency than the sale are not summed into this currency's fees, and
+        -- its net is shown only when every sale has one (else it would look smaller than it is)
+        SELECT currency, count(*) AS sales, sum(gross) AS gross,
+               sum(fees) FILTER (WHERE fee_currency IS NULL) AS fees,
+               CASE WHEN count(net) = count(*) THEN sum(net) END AS net,
                sum(refunded) AS refunded, round(sum({usd("gross")}), 2) AS gross_usd,
                round(sum({usd("net")}), 2) AS net_usd,
                count(*) FILTER (WHERE rate IS NULL) AS unconverted
@@ -263,8 +266,7 @@ def upload_targets(actor: Actor) -> list[dict[str, str]]:
     """Creators ``actor`` may upload for — themself for a creator, the creators of a
     reviewer's regions, everyone for an admin — as ``creator_id, name, region``, by name.
     Creators of a region that cannot be reached are left out."""
-    if actor.role == "manager":
-        raise PermissionDenied("Managers read regional aggregates; they do not upload for creators.")
+    require_uploader(actor)
     directory = control().rows("SELECT creator_id, region FROM creator_directory ORDER BY creator_id")
     by_region: dict[str, list[str]] = {}
     for cid, region in directory:

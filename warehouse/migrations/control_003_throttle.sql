@@ -1,0 +1,23 @@
+-- The login throttle (warehouse/throttle.py), second form: keys per (account, client) pair and
+-- per client, no per-account key; and the places each account has signed in from. Times are
+-- Unix seconds in plain numeric columns so the SQL stays the same on SQLite or PostgreSQL.
+
+DROP TABLE login_failures;
+
+-- One row per key: 'pair:<email>|<client>' (known account or not) and 'client:<client>'.
+-- A success deletes its pair; a key is forgotten an hour after its last failure.
+CREATE TABLE login_throttle (
+    throttle_key   VARCHAR(600) PRIMARY KEY,
+    failures       INTEGER NOT NULL,
+    last_failure   DOUBLE PRECISION NOT NULL,
+    blocked_until  DOUBLE PRECISION
+);
+
+-- Where each account last signed in successfully ('known places'), by client key: a known
+-- place is spared its client's global back-off.
+CREATE TABLE login_places (
+    email         VARCHAR(254) NOT NULL,
+    client        VARCHAR(64) NOT NULL,
+    last_success  DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (email, client)
+);
