@@ -23,6 +23,8 @@ from babel import Locale
 ACCENT = "#0F766E"
 PALETTE = ["#0F766E", "#D97706", "#2563EB", "#9333EA", "#DC2626", "#059669", "#64748B"]
 HEIGHT = 320
+TITLE_PX = 22  # from the top of a chart to the middle of its title's line
+LEGEND_PX = 34  # one line of legend, with room for a second when a phone wraps it
 
 
 def safe_text(value: Any) -> str:
@@ -58,20 +60,37 @@ def _figure(traces: list[dict[str, Any]], title: str | None, y_title: str | None
     base: dict[str, Any] = {
         "height": HEIGHT, "colorway": PALETTE,
         "margin": {"l": 10, "r": 10, "t": 70 if title else 30, "b": 10},
-        # the legend sits above the plot on the right, clear of the title on the left
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
         "hovermode": "x unified", "showlegend": len(traces) > 1,
         "xaxis": {"title": {"text": safe_text(x_title)} if x_title else {}},
         "yaxis": {"title": {"text": safe_text(y_title)} if y_title else {}, "rangemode": "tozero"},
     }
-    if title:
-        base["title"] = {"text": safe_text(title)}
     for key, value in layout.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = {**base[key], **value}
         else:
             base[key] = value
-    return go.Figure(data=traces, layout=base)
+    return go.Figure(data=traces, layout=with_title(base, title))
+
+
+def with_title(layout: dict[str, Any], title: str | None) -> dict[str, Any]:
+    """``layout`` with ``title`` on the first line at the top left and the legend on a line of
+    its own below it, above the plot, starting at the left: on a 390 px phone the two never
+    share a line, so they cannot overlap (a legend on the title's line, on the right, covered
+    long titles)."""
+    out = dict(layout)
+    if not title:
+        return out
+    height = float(out.get("height") or HEIGHT)
+    out["title"] = {"text": safe_text(title), "x": 0, "xref": "container", "xanchor": "left", "pad": {"l": 4},
+                    "y": 1 - TITLE_PX / height, "yref": "container", "yanchor": "middle"}
+    if out.get("showlegend"):
+        out["legend"] = {**out.get("legend", {}), "orientation": "h", "x": 0, "xanchor": "left",
+                         "y": 1 - (TITLE_PX * 2) / height, "yref": "container", "yanchor": "top"}
+        margin = dict(out.get("margin") or {})
+        margin["t"] = max(int(margin.get("t", 0)), TITLE_PX * 2 + LEGEND_PX)
+        out["margin"] = margin
+    return out
 
 
 def over_time(

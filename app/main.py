@@ -2,7 +2,9 @@
 
 Signs the user in, then builds ``st.navigation`` from the pages their role may open
 (``app/registry.py``). Anonymous visitors get the sign-in page only, whatever URL they open.
-Each page still checks access itself with ``require_page(__file__)``.
+Each page still checks access itself with ``require_page(__file__)``. Every run adds the
+phone-friendly stylesheet and script (``app/style.py``) and, after a sign-in or sign-out, the
+few lines that set or delete the login cookie (``app/session.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import session
+from app import session, style
 from app.errors import show_error
 from app.login import account_page, login_page, sidebar
 from app.registry import pages_for
@@ -20,6 +22,7 @@ from warehouse.errors import KasuwaError
 ROOT = Path(__file__).resolve().parent.parent
 
 st.set_page_config(page_title="Kasuwa", page_icon=":material/storefront:", layout="wide")
+style.inject()
 
 try:
     actor = session.active_actor()
@@ -35,4 +38,7 @@ else:
     pages.append(st.Page(account_page, title="My account", icon=":material/person:", url_path="account"))
     sidebar(actor.user_id, actor.role)
 
+cookie_js = session.cookie_script()
+if cookie_js:
+    style.run_script(cookie_js, key="kasuwa-cookie")
 st.navigation(pages).run()

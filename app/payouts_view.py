@@ -26,8 +26,9 @@ from warehouse.payouts.statements import monthly_statement, statement_csv, state
 from warehouse.payouts.status import mark_payout, payout_history
 from warehouse.regions import get_region
 
-from . import charts
+from . import charts, style
 from . import format as fmt
+from .colours import region_colour
 from .errors import show_error
 
 NEXT_WORDS = {
@@ -42,10 +43,10 @@ STATUS_WORDS = {"scheduled": "Scheduled", "paid": "Paid", "failed": "Failed", "r
 
 def outlook_block(o: Outlook, locale: str) -> None:
     """Balance per currency, the next payout and, in words, why it is what it is."""
-    cols = st.columns(max(2, len(o.balances) + 1))
-    for col, (currency, amount) in zip(cols, sorted(o.balances.items()), strict=False):
-        col.metric(f"Balance in {currency}", fmt.money(amount, currency, locale))
-    nxt = cols[-1]
+    group = style.kpi_group("outlook")  # two to a row on a phone
+    for currency, amount in sorted(o.balances.items()):
+        group.metric(f"Balance in {currency}", fmt.money(amount, currency, locale))
+    nxt = group
     when = f" · {fmt.day(o.next_date, locale)}" if o.next_date else ""
     if o.next_amount is not None:
         nxt.metric(f"Next payout{when}", fmt.money(o.next_amount, o.payout_currency, locale))
@@ -88,7 +89,7 @@ def history_table(actor: Actor, creator_id: str, locale: str) -> None:
             for r in rows
         ]
     )
-    st.dataframe(df, hide_index=True, key="payout_history")
+    style.table(df, "payout-history", {c: c for c in df.columns}, title="Date", grid_key="payout_history")
 
 
 def statement_downloads(actor: Actor, creator_id: str) -> None:
@@ -126,19 +127,21 @@ def _f(value: Decimal | None) -> float | None:
 
 
 def comparison_chart(costs: list[RailCost]) -> go.Figure:
-    """Two panels sharing the rails: total fees (left) and average days until paid (right);
-    orange bars are custodial rails, green ones non-custodial; the creator's rail is marked."""
+    """Two panels, one above the other, sharing the rails: total fees (top) and average days
+    until paid (bottom); orange bars are custodial rails, green ones non-custodial; the
+    creator's rail is marked. Stacked, each panel's title has the chart's whole width (side by
+    side, the two titles overlapped on a phone)."""
     from plotly.subplots import make_subplots
 
     shown = [c for c in costs if c.sales][::-1]  # cheapest at the top
     labels = [charts.safe_text(c.name + (" (yours)" if c.current else "")) for c in shown]
     colours = [charts.PALETTE[1] if c.custodial else charts.PALETTE[0] for c in shown]
     currency = shown[0].currency if shown else ""
+    panel = 34 * len(shown) + 40
     fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.04,
+        rows=2,
+        cols=1,
+        vertical_spacing=90 / (2 * panel + 90),
         subplot_titles=(f"Fees on 90 days of sales ({currency})", "Average days until paid"),
     )
     fig.add_trace(
@@ -162,19 +165,21 @@ def comparison_chart(costs: list[RailCost]) -> go.Figure:
             showlegend=False,
             hovertemplate="%{y}: %{x} days<extra></extra>",
         ),
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
     for name, colour in (("Custodial", charts.PALETTE[1]), ("Non-custodial", charts.PALETTE[0])):
         fig.add_trace(go.Bar(x=[None], y=[None], name=name, marker_color=colour), row=1, col=1)
     fig.update_layout(
         template="plotly_white",
-        height=max(charts.HEIGHT, 40 * len(shown) + 80),
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": -0.08, "x": 0},
+        height=2 * panel + 90 + 60,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        # the legend on the first line, the first panel's title below it
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top"},
         bargap=0.35,
     )
     fig.update_xaxes(rangemode="tozero")
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -184,7 +189,7 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
     if not costs or not any(c.sales for c in costs):
         st.caption("No sales in the last 90 days to compare rails on.")
         return
-    st.plotly_chart(comparison_chart(costs), key="rail_chart")
+    st.plotly_chart(comparison_chart(costs), key="rail_chart", config=style.CHART_CONFIG)
     rows = []
     for c in costs:
         rows.append(
@@ -201,7 +206,8 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
                 "Note": "; ".join(sorted(c.unpriced_reasons)),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="rail_table")
+    table = pd.DataFrame(rows)
+    style.table(table, "rails", {c: c for c in table.columns}, title="Rail", grid_key="rail_table")
     st.caption(
         fmt.plain(
             f"On your {max(c.sales + c.unpriced for c in costs)} sales of the last 90 days, "
@@ -257,7 +263,7 @@ def overview_tables(ov: Any) -> None:
         usd = [r for r in ov.by_month if r["amount_usd"] is not None]
         if usd:
             fig = go.Figure()
-            for i, region in enumerate(sorted({r["region"] for r in usd})):
+            for region in sorted({r["region"] for r in usd}):
                 sums: dict[str, Decimal] = {}
                 for r in usd:
                     if r["region"] == region:
@@ -267,7 +273,7 @@ def overview_tables(ov: Any) -> None:
                         x=list(sums),
                         y=[float(v) for v in sums.values()],
                         name=charts.safe_text(_region_name(region)),
-                        marker_color=charts.PALETTE[i % len(charts.PALETTE)],
+                        marker_color=region_colour(region),
                     )
                 )
             fig.update_layout(

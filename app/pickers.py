@@ -11,8 +11,11 @@ from warehouse.queries import GRAINS, Period
 
 def period_picker(key: str, latest: date | None = None, default_days: int = 90,
                   earliest: date | None = None) -> Period:
-    """A date range, by default the ``default_days`` up to ``latest`` (or today). A range still
-    being picked (one date so far) counts as that single day."""
+    """A date range, by default the ``default_days`` up to ``latest`` (or the server's today). A
+    page over several regions passes ``warehouse.queries.metrics.latest_today(codes)``: at
+    19:30 UTC Karachi is already on tomorrow's date, and a range ending on the server's date
+    would leave out its last hours. A range still being picked (one date so far) counts as
+    that single day."""
     end = latest or date.today()
     start = end - timedelta(days=default_days - 1)
     if earliest and earliest > start:

@@ -1,6 +1,13 @@
-"""The managers' regions page: per-region summary, charts over time, data quality, review
-backlog, notices for regions that are down, and CSV exports. Aggregates only — the figures
-come from ``warehouse.queries.metrics``, which selects no personal data."""
+"""The managers' regions page: per-region summary, what each figure means, charts over time,
+data quality, review backlog, notices for regions that are down, the board report (PDF) and
+CSV downloads. Aggregates only — the figures come from ``warehouse.queries.metrics``, which
+selects no personal data; their names, rounding and definitions from ``warehouse.report``,
+so the page, the CSV files and the PDF say the same.
+
+Every chart gives a region its colour from ``app.colours``; a period that is not over yet
+(today is in it, or the range cuts it short) is drawn dotted with an open marker and named
+"so far", so a half-finished week never reads as a fall; counts get whole-number axes.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from warehouse import report as board
 from warehouse.queries.metrics import MetricsReport
 
-from . import charts
+from . import charts, colours
 from . import format as fmt
 from .export import to_csv_bytes
+
+_COUNT_CHARTS = {"active_creators", "onboarded", "creators_total", "backlog_at_end"}
 
 
 def notices(report: MetricsReport) -> None:
@@ -31,23 +41,14 @@ def notices(report: MetricsReport) -> None:
 
 
 def summary_frame(report: MetricsReport) -> pd.DataFrame:
-    """One row per available region: the whole period's figures and the backlog now."""
-    rows = []
-    for r in report.available():
-        s, b = r.summary, r.backlog
-        rows.append({
-            "region": r.name, "creators_total": s.get("creators_total"), "onboarded": s.get("onboarded"),
-            "active_creators": s.get("active_creators"), "sales": s.get("sales"), "gmv_usd": s.get("gmv_usd"),
-            "latency_p50_s": s.get("latency_p50_s"), "latency_p95_s": s.get("latency_p95_s"),
-            "first_data_24h_share": s.get("first_data_24h_share"), "pass_rate": s.get("pass_rate"),
-            "rows_flagged": s.get("rows_flagged"), "backlog_pending": b.get("pending"),
-            "backlog_oldest_hours": b.get("oldest_hours"), "backlog_median_hours": b.get("median_hours"),
-        })
-    return pd.DataFrame(rows)
+    """One row per available region: the whole period's figures and the backlog now, with
+    readable headers and rounded values (``warehouse.report.summary_table``)."""
+    return board.summary_table(report)
 
 
 def series_frame(report: MetricsReport) -> pd.DataFrame:
-    """Every region's per-period figures stacked, with a ``region`` column."""
+    """Every region's per-period figures stacked (raw values, for the charts), with ``region``
+    (the region's name) first."""
     parts = [r.series.assign(region=r.name) for r in report.available() if r.series is not None]
     if not parts:
         return pd.DataFrame()
@@ -56,12 +57,19 @@ def series_frame(report: MetricsReport) -> pd.DataFrame:
 
 
 def quality_frames(report: MetricsReport) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(pass rate per rule, pass rate per source), each with a ``region`` column."""
-    rules = [r.rules.assign(region=r.name) for r in report.available() if r.rules is not None and len(r.rules)]
-    sources = [r.sources.assign(region=r.name) for r in report.available()
-               if r.sources is not None and len(r.sources)]
-    return (pd.concat(rules, ignore_index=True) if rules else pd.DataFrame(),
-            pd.concat(sources, ignore_index=True) if sources else pd.DataFrame())
+    """(pass rate per check, pass rate per source) with readable headers, rounded."""
+    return board.rules_table(report), board.sources_table(report)
+
+
+_FORMATS = {"rate": "%.1f%%", "seconds": "%.1f s", "hours": "%d h", "count": "%d"}
+_HELP = {
+    "Active creators": "with at least one sale in the period",
+    "GMV (USD)": dict(board.DEFINITIONS)["GMV"],
+    "Latency p50 (s)": dict(board.DEFINITIONS)["Latency"],
+    "Latency p95 (s)": dict(board.DEFINITIONS)["Latency"],
+    "First data ≤ 24 h (%)": dict(board.DEFINITIONS)["First data ≤ 24 h"],
+    "Pass rate (%)": dict(board.DEFINITIONS)["Pass rate"],
+}
 
 
 def summary_table(summary: pd.DataFrame) -> None:
@@ -69,85 +77,130 @@ def summary_table(summary: pd.DataFrame) -> None:
         st.info("No region could be read for this period.")
         return
     shown = summary.copy()
-    shown["gmv_usd"] = [fmt.money(v, "USD") for v in shown["gmv_usd"]]
-    pct = st.column_config.NumberColumn
-    st.dataframe(
-        shown, hide_index=True,
-        column_config={
-            "region": "Region", "creators_total": pct("Creators"), "onboarded": pct("Joined"),
-            "active_creators": pct("Active", help="with at least one sale in the period"),
-            "sales": pct("Sales"), "gmv_usd": "GMV (USD)",
-            "latency_p50_s": pct("Latency p50", format="%.1f s", help="file received → rows queryable"),
-            "latency_p95_s": pct("Latency p95", format="%.1f s"),
-            "first_data_24h_share": pct("First data ≤ 24 h", format="percent",
-                                        help="new creators whose first data was queryable within 24 h of joining"),
-            "pass_rate": pct("Pass rate", format="percent", help="rows passing every check"),
-            "rows_flagged": pct("Flagged rows"), "backlog_pending": pct("Awaiting review"),
-            "backlog_oldest_hours": pct("Oldest waiting", format="%.0f h"),
-            "backlog_median_hours": pct("Median wait", format="%.0f h"),
-        },
-    )
+    shown["GMV (USD)"] = [fmt.money(v, "USD") for v in shown["GMV (USD)"]]
+    config: dict[str, Any] = {
+        f.header: st.column_config.NumberColumn(f.header, format=_FORMATS[f.kind], help=_HELP.get(f.header))
+        for f in board.SUMMARY if f.kind != "usd"
+    }
+    config["GMV (USD)"] = st.column_config.TextColumn("GMV (USD)", help=_HELP["GMV (USD)"])
+    st.dataframe(shown, hide_index=True, column_config=config, key="rg_summary")
 
 
-def _chart(df: pd.DataFrame, y: str, title: str, y_title: str, key: str, percent: bool = False) -> None:
+def definitions() -> None:
+    """One sentence per figure, in words."""
+    st.markdown("\n".join(f"- **{title}**: {sentence}" for title, sentence in board.DEFINITIONS))
+
+
+def _so_far(fig: Any, series: pd.DataFrame, y: str, by_name: dict[str, str]) -> None:
+    """Redraw each region's partial periods dotted, with open markers named "… (so far)"."""
+    if "partial" not in series or not series["partial"].any():
+        return
+    extra: list[dict[str, Any]] = []
+    for trace in fig.data:
+        part = series[series["region"] == trace.name]
+        if part.empty or not part["partial"].any():
+            continue
+        xs, ys = list(trace.x), list(trace.y)
+        flags = [bool(v) for v in part["partial"]]
+        colour = by_name.get(str(trace.name), colours.SO_FAR)
+        for i, partial in enumerate(flags):
+            if not partial or ys[i] is None:
+                continue
+            pair = [j for j in (i - 1, i, i + 1) if 0 <= j < len(ys) and ys[j] is not None
+                    and (j == i or not flags[j])][:2]
+            if len(pair) == 2:
+                extra.append({"type": "scatter", "mode": "lines", "x": [xs[j] for j in pair],
+                              "y": [ys[j] for j in pair], "line": {"dash": "dot", "color": colour},
+                              "opacity": 0.6, "hoverinfo": "skip", "showlegend": False,
+                              "legendgroup": str(trace.name)})
+            extra.append({"type": "scatter", "mode": "markers", "x": [xs[i]], "y": [ys[i]],
+                          "name": f"{trace.name} (so far)", "legendgroup": str(trace.name), "showlegend": False,
+                          "marker": {"symbol": "circle-open", "size": 9, "color": colour, "line": {"width": 2}}})
+        trace.y = [None if f else v for f, v in zip(flags, ys, strict=False)] + ys[len(flags):]
+    for t in extra:
+        fig.add_scatter(**{k: v for k, v in t.items() if k != "type"})
+    fig.add_scatter(x=[None], y=[None], mode="lines", name="so far (period not over)",
+                    line={"dash": "dot", "color": colours.SO_FAR}, hoverinfo="skip")
+
+
+def _whole_numbers(fig: Any, series: pd.DataFrame, y: str) -> None:
+    top = pd.to_numeric(series[y], errors="coerce").max()
+    fig.update_yaxes(tickformat=",d", rangemode="tozero", **({"dtick": 1} if pd.isna(top) or top <= 8 else {}))
+
+
+def _chart(df: pd.DataFrame, y: str, title: str, y_title: str, key: str, by_name: dict[str, str],
+           percent: bool = False) -> None:
     if df.empty or y not in df:
         return
-    st.plotly_chart(charts.by_group_over_time(df, "period", y, "region", title=title, y_title=y_title,
-                                              percent=percent), key=key)
+    fig = charts.by_group_over_time(df, "period", y, "region", title=title, y_title=y_title, percent=percent)
+    colours.paint(fig, by_name)
+    _so_far(fig, df, y, by_name)
+    if y in _COUNT_CHARTS:
+        _whole_numbers(fig, df, y)
+    st.plotly_chart(fig, key=key)
 
 
-def growth_tab(series: pd.DataFrame) -> None:
-    _chart(series, "gmv_usd", "GMV in USD", "USD", "rg_gmv")
-    _chart(series, "active_creators", "Active creators", "creators", "rg_active")
-    _chart(series, "onboarded", "Creators onboarded", "creators", "rg_onboarded")
-    _chart(series, "creators_total", "Creators in total", "creators", "rg_total")
+def growth_tab(series: pd.DataFrame, by_name: dict[str, str]) -> None:
+    _chart(series, "gmv_usd", "GMV in USD", "USD", "rg_gmv", by_name)
+    _chart(series, "active_creators", "Active creators", "creators", "rg_active", by_name)
+    _chart(series, "onboarded", "Creators onboarded", "creators", "rg_onboarded", by_name)
+    _chart(series, "creators_total", "Creators in total", "creators", "rg_total", by_name)
 
 
-def pipeline_tab(series: pd.DataFrame) -> None:
-    _chart(series, "latency_p50_s", "Pipeline latency p50 (received → queryable)", "seconds", "rg_p50")
-    _chart(series, "latency_p95_s", "Pipeline latency p95", "seconds", "rg_p95")
+def pipeline_tab(series: pd.DataFrame, by_name: dict[str, str]) -> None:
+    _chart(series, "latency_p50_s", "Pipeline latency p50 (received → queryable)", "seconds", "rg_p50", by_name)
+    _chart(series, "latency_p95_s", "Pipeline latency p95", "seconds", "rg_p95", by_name)
     _chart(series, "first_data_24h_share", "New creators with data queryable within 24 h", "share",
-           "rg_ttfd", percent=True)
+           "rg_ttfd", by_name, percent=True)
 
 
-def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame) -> None:
-    _chart(series, "pass_rate", "Rows passing every check", "share", "rg_pass", percent=True)
+def _pass_rate_config() -> dict[str, Any]:
+    return {"Pass rate (%)": st.column_config.NumberColumn("Pass rate (%)", format="%.1f%%")}
+
+
+def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame, by_name: dict[str, str]) -> None:
+    _chart(series, "pass_rate", "Rows passing every check", "share", "rg_pass", by_name, percent=True)
     if not rules.empty:
-        st.plotly_chart(charts.grouped_bars(rules, "rule", "pass_rate", "region", title="Pass rate per rule",
-                                            y_title="share", percent=True), key="rg_rules")
-        st.dataframe(rules, hide_index=True, column_config={
-            "pass_rate": st.column_config.NumberColumn("Pass rate", format="percent")})
+        fig = charts.grouped_bars(rules.assign(share=rules["Pass rate (%)"] / 100), "Check", "share", "Region",
+                                  title="Pass rate per check", y_title="share", percent=True)
+        st.plotly_chart(colours.paint(fig, by_name), key="rg_rules")
+        st.dataframe(rules, hide_index=True, column_config=_pass_rate_config(), key="rg_rules_table")
     else:
         st.caption("No row failed a check in this period.")
     if not sources.empty:
-        st.plotly_chart(charts.grouped_bars(sources, "source", "pass_rate", "region",
-                                            title="Pass rate per source", y_title="share", percent=True),
-                        key="rg_sources")
-        st.dataframe(sources, hide_index=True, column_config={
-            "pass_rate": st.column_config.NumberColumn("Pass rate", format="percent")})
+        fig = charts.grouped_bars(sources.assign(share=sources["Pass rate (%)"] / 100), "Source", "share", "Region",
+                                  title="Pass rate per source", y_title="share", percent=True)
+        st.plotly_chart(colours.paint(fig, by_name), key="rg_sources")
+        st.dataframe(sources, hide_index=True, column_config=_pass_rate_config(), key="rg_sources_table")
 
 
-def backlog_tab(series: pd.DataFrame, summary: pd.DataFrame) -> None:
+def backlog_tab(series: pd.DataFrame, summary: pd.DataFrame, by_name: dict[str, str]) -> None:
     _chart(series, "backlog_at_end", "Flagged rows awaiting review at the end of each period", "rows",
-           "rg_backlog")
+           "rg_backlog", by_name)
     if not summary.empty:
-        st.dataframe(summary[["region", "backlog_pending", "backlog_oldest_hours", "backlog_median_hours"]],
-                     hide_index=True, column_config={
-                         "region": "Region", "backlog_pending": "Awaiting review now",
-                         "backlog_oldest_hours": st.column_config.NumberColumn("Oldest (hours)", format="%.0f"),
-                         "backlog_median_hours": st.column_config.NumberColumn("Median age (hours)", format="%.0f"),
-                     })
+        cols = ["Region", "Awaiting review now", "Oldest waiting (h)", "Median wait (h)"]
+        st.dataframe(summary[cols], hide_index=True, key="rg_backlog_table", column_config={
+            "Oldest waiting (h)": st.column_config.NumberColumn("Oldest waiting (h)", format="%d h"),
+            "Median wait (h)": st.column_config.NumberColumn("Median wait (h)", format="%d h"),
+        })
 
 
-def exports(report: MetricsReport, summary: pd.DataFrame, series: pd.DataFrame, rules: pd.DataFrame,
-            sources: pd.DataFrame) -> None:
-    """CSV downloads of every figure on the page (formula-guarded like every export)."""
+def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame) -> None:
+    """The board report (PDF, built when clicked) and CSV downloads of every figure on the page:
+    readable headers, rounded values, formula-guarded like every export."""
     stamp = f"{report.period.start.isoformat()}-{report.period.end.isoformat()}"
+    palette = colours.colours_for(r.region for r in report.regions)
+    st.download_button(
+        "Board report (PDF)", data=lambda: board.board_report_pdf(report, palette),
+        file_name=f"kasuwa-regions-report-{stamp}.pdf", mime="application/pdf", type="primary",
+        icon=":material/picture_as_pdf:", on_click="ignore", disabled=not report.available(), key="rg_pdf",
+    )
+    per = board.series_table(report)
     cols = st.columns(4)
     items: list[tuple[str, Any, str]] = [
         ("Summary (CSV)", summary, f"kasuwa-regions-summary-{stamp}.csv"),
-        (f"Per {report.grain} (CSV)", series, f"kasuwa-regions-{report.grain}-{stamp}.csv"),
-        ("Pass rate per rule (CSV)", rules, f"kasuwa-regions-rules-{stamp}.csv"),
+        (f"Per {report.grain} (CSV)", per, f"kasuwa-regions-{report.grain}-{stamp}.csv"),
+        ("Pass rate per check (CSV)", rules, f"kasuwa-regions-checks-{stamp}.csv"),
         ("Pass rate per source (CSV)", sources, f"kasuwa-regions-sources-{stamp}.csv"),
     ]
     for col, (label, df, name) in zip(cols, items, strict=True):

@@ -37,6 +37,8 @@ _KEEP = "rq_keep"  # filter key -> the value the reviewer last chose
 _CHOSEN = "rq_chosen"  # flag ids the reviewer chose, in the order chosen
 _CHOSEN_REGION = "rq_chosen_region"
 _DRAWN = "rq_drawn"  # table key -> the positions its ticks were drawn at
+_FIRST_TICKS = "rq_first_ticks"  # table key -> the ticks it was first drawn with
+_LABELS = "rq_labels"  # filter key -> its choices and their labels as drawn last run
 _PLAN = "rq_plan"  # the BulkPlan being shown for confirmation
 _CLEAR_NOTE = "rq_clear_note"
 _STATUSES = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected", ALL: "Any status"}
@@ -77,18 +79,33 @@ def _set_flash(title: str, lines: list[str] | None = None) -> None:
 
 
 def _sticky_select(container: Any, label: str, labels: dict[str, str], key: str, default: str = ALL) -> str:
-    """A selectbox that keeps the reviewer's value until they change it: when new counts relabel
-    the choices (Streamlit would then fall back to the first one) or the value has no rows left
-    (it stays offered, with 0), the remembered value is kept."""
+    """A selectbox that keeps the reviewer's value until they change it.
+
+    Streamlit holds a selectbox's value in the browser as the *label* shown, and the labels
+    carry counts. When a decision changes a count, the browser would keep showing the old label
+    and send it back on the next click, where it matches no choice and Streamlit would fall
+    back to the first one, "(all)". So the value is taken from what the reviewer last picked
+    (``rq_keep``), a value with no rows left stays offered (with 0), and whenever the chosen
+    value's label changes the widget is set anew, so the browser shows the current count."""
     keep: dict[str, str] = st.session_state.setdefault(_KEEP, {})
-    value = keep.get(key, default)
+    drawn: dict[str, dict[str, str]] = st.session_state.setdefault(_LABELS, {})
+    before = drawn.get(key)
+    incoming = st.session_state.get(key)  # read with the choices it was drawn with last run
+    value = incoming if before is not None and incoming in before else keep.get(key, default)
     if value not in labels:
         labels = {**labels, value: f"{value} (0)"}
     options = list(labels)
-    picked = container.selectbox(label, options, index=options.index(value),
-                                 format_func=lambda v: labels.get(v, str(v)), key=key)
+    index = options.index(value)
+    if before is not None and (incoming != value or before.get(value) != labels[value]):
+        st.session_state[key] = value  # the browser gets the value with its current label
+        index = 0  # the value comes from Session State this run; a default would only warn
+    picked = str(container.selectbox(label, options, index=index, format_func=lambda v: labels.get(v, str(v)),
+                                     key=key))
+    if picked not in labels:  # a stale label no choice matches: keep the remembered value
+        picked = value
     keep[key] = picked
-    return str(picked)
+    drawn[key] = labels
+    return picked
 
 
 def queue_filters(actor: Actor, region: str) -> QueueFilter:
@@ -189,18 +206,33 @@ def _frame(rows: list[QueueRow] | tuple[QueueRow, ...]) -> pd.DataFrame:
 
 
 def queue_table(region: str, page: QueuePage) -> None:
-    """The page of the queue as a table whose ticks are the chosen rows on it."""
+    """The page of the queue as a table whose ticks are the chosen rows on it.
+
+    A table drawn for the first time (new rows, hence a new key) gets its ticks as
+    ``selection_default``, which stays the same as long as the table is on screen (the browser
+    would otherwise take the element for a changed one and drop the next click); a table
+    already on screen is set again through Session State only when the choice changed other
+    than by clicking it (a button, a decision), so a click is never undone."""
     ids = [r.flag_id for r in page.rows]
     key = table_key(ids)
     mine = set(chosen(region))
     positions = [i for i, fid in enumerate(ids) if fid in mine]
-    st.session_state[key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    drawn: dict[str, list[int]] = st.session_state.get(_DRAWN, {})
+    first: dict[str, list[int]] = st.session_state.get(_FIRST_TICKS, {})
+    if key in drawn:
+        current = st.session_state.get(key)
+        rows = (current or {}).get("selection", {}).get("rows") or []
+        if sorted(int(i) for i in rows) != positions:
+            st.session_state[key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    default = first.get(key, positions) if key in drawn else positions
     st.session_state[_DRAWN] = {key: positions}
+    st.session_state[_FIRST_TICKS] = {key: default}
     st.dataframe(
         _frame(page.rows),
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",
+        selection_default={"selection": {"rows": default, "columns": [], "cells": []}},
         key=key,
         column_config={"Flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )

@@ -2,7 +2,8 @@
 
 Everything comes from ``warehouse.queries.sales`` through the cache (``app.query_cache``), for
 the signed-in actor; user text (products, channels, file names, raw values) is only drawn by
-``st.dataframe`` or escaped Plotly labels.
+``st.dataframe``, escaped Plotly labels or the escaped HTML cards of ``app.style.table`` (what
+phones show instead of a grid).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from warehouse.money import quantum
 from warehouse.queries import Period
 from warehouse.queries import sales as q
 
-from . import charts
+from . import charts, style
 from . import format as fmt
 from .export import to_csv_bytes
 from .query_cache import query
@@ -46,10 +47,11 @@ def kpi_row(kpis: q.Kpis, locale: str) -> None:
         ("Units", fmt.number(now.units, locale), "units", fmt.number(before.units, locale), "normal"),
     ]
     span = f"{fmt.day(prev.start, locale)} – {fmt.day(prev.end, locale)}"
-    # three to a row: money figures need the width (five in a row cut "US$1,097.53" to "US$1,0…")
-    cols = [c for _ in range(0, len(items), 3) for c in st.columns(3)]
-    for col, (label, value, name, earlier, colour) in zip(cols, items, strict=False):
-        col.metric(
+    # three to a row: money figures need the width (five in a row cut "US$1,097.53" to "US$1,0…");
+    # two to a row on a phone, where stacked cards took a screen and a half before the first chart
+    group = style.kpi_group("sales")
+    for label, value, name, earlier, colour in items:
+        group.metric(
             label, value, delta=_delta(kpis.change(name), locale), delta_color=colour,  # type: ignore[arg-type]
             help=f"Previous period ({span}): {earlier}", border=True,
         )
@@ -80,14 +82,14 @@ def charts_block(actor: Actor, creator_id: str, region: str, period: Period, gra
     st.plotly_chart(
         charts.over_time(series, "period", ["gross_usd", "net_usd"], ["Gross (USD)", "Net (USD)"],
                          title="Sales over time", y_title="USD"),
-        key="sales_over_time",
+        key="sales_over_time", config=style.CHART_CONFIG,
     )
     left, right = st.columns(2)
     with left:
         products = query(q.top_products, actor, [region], creator_id, period, 10)
         if len(products):
             st.plotly_chart(charts.ranked_bars(products, "product", "gross_usd", "Top products",
-                                               "Gross (USD)"), key="top_products")
+                                               "Gross (USD)"), key="top_products", config=style.CHART_CONFIG)
         else:
             st.caption("No products sold in this period.")
     with right:
@@ -95,14 +97,14 @@ def charts_block(actor: Actor, creator_id: str, region: str, period: Period, gra
         if len(countries):
             named = countries.assign(country=[charts.country_name(c) for c in countries["buyer_country"]])
             st.plotly_chart(charts.ranked_bars(named, "country", "gross_usd", "Buyer countries",
-                                               "Gross (USD)"), key="buyer_countries")
+                                               "Gross (USD)"), key="buyer_countries", config=style.CHART_CONFIG)
         else:
             st.caption("No buyer countries in this period.")
     chans = query(q.channels, actor, [region], creator_id, period)
     if len(chans):
         chans = chans.assign(label=[f"{s} · {c}" for s, c in zip(chans["source"], chans["channel"], strict=True)])
         st.plotly_chart(charts.ranked_bars(chans, "label", "gross_usd", "Sources and channels", "Gross (USD)"),
-                        key="channels")
+                        key="channels", config=style.CHART_CONFIG)
 
 
 def currency_table(actor: Actor, creator_id: str, region: str, period: Period, locale: str) -> None:
@@ -112,14 +114,13 @@ def currency_table(actor: Actor, creator_id: str, region: str, period: Period, l
         return
     shown = _money_text(cur, ["gross", "fees", "net", "refunded"], "currency", locale)
     shown = _money_text(shown, ["gross_usd", "net_usd"], None, locale)
-    st.dataframe(
-        shown, hide_index=True,
-        column_config={
-            "currency": "Currency", "sales": "Sales", "gross": "Gross (as sold)", "fees": "Fees",
-            "net": "Net", "refunded": "Refunded", "gross_usd": "Gross (USD)", "net_usd": "Net (USD)",
-            "unconverted": st.column_config.NumberColumn("Without a USD rate"),
-        },
-    )
+    labels = {
+        "currency": "Currency", "sales": "Sales", "gross": "Gross (as sold)", "fees": "Fees",
+        "net": "Net", "refunded": "Refunded", "gross_usd": "Gross (USD)", "net_usd": "Net (USD)",
+        "unconverted": "Without a USD rate",
+    }
+    style.table(shown, "currencies", labels, title="currency",
+                column_config={"unconverted": st.column_config.NumberColumn("Without a USD rate")})
 
 
 def _in_minor_units(df: pd.DataFrame) -> pd.DataFrame:
@@ -156,31 +157,31 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
     st.subheader("My uploads")
     ups: Any = query(q.uploads, actor, [region], creator_id)
     if len(ups):
-        st.dataframe(
-            ups.drop(columns=["upload_id"]), hide_index=True,
-            column_config={
-                "file_name": "File", "received_at": st.column_config.DatetimeColumn("Received"),
-                "loaded_at": st.column_config.DatetimeColumn("Queryable"), "profile": "Profile",
-                "source": "Source", "status": "Status", "rows_total": "Rows", "rows_loaded": "Loaded",
-                "rows_flagged": "Flagged", "rows_skipped": "Skipped", "rows_known": "Already known",
-                "message": "Message",
-            },
-        )
+        labels = {
+            "file_name": "File", "received_at": "Received", "loaded_at": "Queryable", "profile": "Profile",
+            "source": "Source", "status": "Status", "rows_total": "Rows", "rows_loaded": "Loaded",
+            "rows_flagged": "Flagged", "rows_skipped": "Skipped", "rows_known": "Already known",
+            "message": "Message",
+        }
+        style.table(ups.drop(columns=["upload_id"]), "uploads", labels, title="file_name", column_config={
+            "received_at": st.column_config.DatetimeColumn("Received"),
+            "loaded_at": st.column_config.DatetimeColumn("Queryable"),
+        })
     else:
         st.caption("No uploads yet.")
     st.subheader("Flagged rows")
     counts = query(q.flagged_summary, actor, [region], creator_id)
-    cols = st.columns(3)
-    for col, (status, label) in zip(cols, [("pending", "Awaiting review"), ("approved", "Approved and loaded"),
-                                          ("rejected", "Rejected")], strict=True):
-        col.metric(label, fmt.number(counts.get(status, 0), locale))
+    group = style.kpi_group("flags")
+    for status, label in [("pending", "Awaiting review"), ("approved", "Approved and loaded"),
+                          ("rejected", "Rejected")]:
+        group.metric(label, fmt.number(counts.get(status, 0), locale))
     flags = query(q.flagged, actor, [region], creator_id)
     if len(flags):
-        st.dataframe(
-            flags.drop(columns=["flag_id"]), hide_index=True,
-            column_config={
-                "file_name": "File", "row_number": "Row", "reasons": "Why flagged", "status": "Status",
-                "note": "Reviewer's note", "reviewed_at": st.column_config.DatetimeColumn("Decided"),
-                "flagged_at": st.column_config.DatetimeColumn("Flagged"), "raw": "Values in the file",
-            },
-        )
+        labels = {
+            "file_name": "File", "row_number": "Row", "reasons": "Why flagged", "status": "Status",
+            "note": "Reviewer's note", "reviewed_at": "Decided", "flagged_at": "Flagged", "raw": "Values in the file",
+        }
+        style.table(flags.drop(columns=["flag_id"]), "flags", labels, column_config={
+            "reviewed_at": st.column_config.DatetimeColumn("Decided"),
+            "flagged_at": st.column_config.DatetimeColumn("Flagged"),
+        })

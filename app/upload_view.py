@@ -9,6 +9,7 @@ User text (file names, headers, products, raw values, messages that quote them) 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -16,15 +17,46 @@ import streamlit as st
 
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
-from warehouse.ingest import IngestResult, ingest_file, save_profile_from_mapping
+from warehouse.ingest import IngestResult
+from warehouse.ingest.mappings import check_constants, check_name, ingest_upload, propose_name
+from warehouse.ingest.profiles import NAME_RULE
+from warehouse.ingest.sale import BY_NAME
 from warehouse.queries import sales as q
+from warehouse.regions import get_region
 
 from . import format as fmt
+from .charts import country_name
 from .errors import show_error
 from .query_cache import data_changed
 
 RESULTS = "up_results"  # file key -> IngestResult (or the KasuwaError text)
 NOT_IN_FILE = "— not in this file —"
+NO_COUNTRY = "— as in the file (blank when it does not say) —"
+#: what the mapping step asks for each missing column, in words
+_ASK = {
+    "order_id": "the order or receipt number",
+    "sold_at": "the date of the sale",
+    "product": "the product sold",
+    "currency": "the currency",
+    "gross": "the amount the buyer paid",
+}
+_WORLD_CURRENCIES = ("USD", "EUR", "GBP")
+
+
+@dataclass(frozen=True)
+class EveryRow:
+    """A mapping-step choice that is not a column: one value for every row of the file."""
+
+    column: str
+    value: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _option_label(option: Any) -> str:
+    return str(option)
 _STAGES = {
     "landing": "Keeping a copy of the file",
     "reading": "Reading the file",
@@ -60,9 +92,18 @@ def file_key(creator_id: str, file: Any) -> str:
     return f"{creator_id}:{file.file_id}"
 
 
-def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int,
-               mapping: dict[str, str] | None = None) -> IngestResult | str:
-    """Ingest one uploaded file with a live progress bar; a KasuwaError comes back as text."""
+def saved_key(key: str) -> str:
+    """Session-state key of what became of a file's mapping: ``(saved name, None)`` or
+    ``(None, why it could not be saved)``."""
+    return f"up_saved_{key}"
+
+
+def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *,
+               columns: dict[str, str] | None = None, constants: dict[str, str] | None = None,
+               save_as: str | None = None) -> IngestResult | str:
+    """Ingest one uploaded file with a live progress bar; a KasuwaError comes back as text.
+    Earlier refused tries of the same file are forgotten (one upload record per file), and the
+    mapping is saved for the creator when ``save_as`` is given and the file loaded."""
     label = f"File {number} of {of}: {fmt.plain(file.name)}"
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0, text="Starting")
@@ -72,9 +113,11 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int,
             bar.progress(min(max(float(fraction), 0.0), 1.0), text=text)
 
         try:
-            result: IngestResult | str = ingest_file(
-                actor, creator_id, file.name, file.getvalue(), mapping=mapping, progress=progress,
-            )
+            attempt = ingest_upload(actor, creator_id, file.name, file.getvalue(), columns=columns,
+                                    constants=constants, save_as=save_as, progress=progress)
+            result: IngestResult | str = attempt.result
+            if attempt.saved_as or attempt.save_error:
+                st.session_state[saved_key(file_key(creator_id, file))] = (attempt.saved_as, attempt.save_error)
         except KasuwaError as exc:
             result = str(exc)
         ok = isinstance(result, IngestResult) and result.status in ("loaded", "duplicate")
@@ -134,6 +177,9 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
         st.info("Already loaded: this exact file was uploaded before, so nothing was loaded again.",
                 icon=":material/content_copy:")
         st.text(res.message)
+    elif res.status == "rejected" and res.missing:
+        st.error(fmt.plain(needs_mapping_message(res.missing)), icon=":material/table_edit:")
+        return
     elif res.status == "rejected":
         st.error(fmt.plain(res.message), icon=":material/block:")
     else:
@@ -150,36 +196,77 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     _lines("Next steps", res.next_steps)
 
 
+def needs_mapping_message(missing: list[str]) -> str:
+    """What to do when Kasuwa cannot find some columns, in words (no command-line syntax)."""
+    wanted = [_ASK.get(c, BY_NAME[c].label.lower() if c in BY_NAME else c) for c in missing]
+    listed = wanted[0] if len(wanted) == 1 else ", ".join(wanted[:-1]) + " and " + wanted[-1]
+    return (f"Kasuwa could not tell which of this file's columns hold {listed}. Choose them below, then press "
+            "‘Load with these columns’. Nothing from this file was loaded yet; the file itself is kept.")
+
+
+def _options(canon: str, headers: list[str], region: str | None) -> list[Any]:
+    options: list[Any] = [NOT_IN_FILE, *headers]
+    if canon == "currency":
+        codes = [*(get_region(region).currencies if region else ()), *_WORLD_CURRENCIES]
+        options += [EveryRow("currency", c, f"All these rows are in {c}") for c in dict.fromkeys(codes)]
+    elif canon == "product":
+        options.append(EveryRow("product", "", "The same product on every row (type its name below)"))
+    return options
+
+
 def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, file: Any) -> None:
-    """Let the person say which header holds each missing column, re-run the ingest with that
-    mapping and, if asked, save it as a profile for the next file like it."""
-    st.warning("Kasuwa does not know this file's layout. Tell it which column holds what.",
-               icon=":material/table_edit:")
+    """Let the person say which of their columns holds each missing one — or give one value for
+    every row (a currency, a product, the buyers' country) — re-run the ingest with that and,
+    unless they untick it, save it for their next files of this layout. The name is checked
+    before anything is loaded."""
+    st.warning("Kasuwa does not know this file's layout yet. Tell it which of your columns holds what; "
+               "it remembers your answer for your next files with the same columns.", icon=":material/table_edit:")
+    region = res.region
+    # what earlier tries asked stays on the form with its answer, so a second try keeps the first's
+    asked_key = f"up_map_{key}_asked"
+    asked = list(dict.fromkeys([*st.session_state.get(asked_key, []), *res.missing]))
+    st.session_state[asked_key] = asked
     with st.form(key=f"up_map_{key}"):
         chosen = {
-            canon: st.selectbox(canon.replace("_", " ").capitalize(), [NOT_IN_FILE, *res.headers],
-                                key=f"up_map_{key}_{canon}")
-            for canon in res.missing
+            canon: st.selectbox(
+                BY_NAME[canon].label if canon in BY_NAME else canon, _options(canon, res.headers, region),
+                format_func=_option_label, key=f"up_map_{key}_{canon}",
+                help=f"The column holding {_ASK.get(canon, canon)}.",
+            )
+            for canon in asked
         }
-        save = st.checkbox("Save this mapping as a profile for next time", key=f"up_map_{key}_save")
-        name = st.text_input("Profile name", key=f"up_map_{key}_name", max_chars=60)
-        submitted = st.form_submit_button("Load with this mapping", type="primary")
+        product_name = ""
+        if "product" in asked:
+            product_name = st.text_input("Product name for every row (when your file has no product column)",
+                                         key=f"up_map_{key}_product_name", max_chars=200)
+        countries = [EveryRow("buyer_country", c, f"All buyers are in {country_name(c)}")
+                     for c in (get_region(region).countries if region else ())]
+        country = st.selectbox(
+            "Buyers' country", [NO_COUNTRY, *countries],
+            format_func=_option_label, key=f"up_map_{key}_country",
+            help="Used for rows whose country is blank, or every row when the file has no country column.")
+        st.caption("No quantity column? Each row then counts as one unit.")
+        save = st.checkbox("Remember these columns for my next files like this one", value=True,
+                           key=f"up_map_{key}_save")
+        name = st.text_input("Name for these columns", value=propose_name(creator_id, file.name),
+                             key=f"up_map_{key}_name", max_chars=41, help=f"{NAME_RULE}.")
+        submitted = st.form_submit_button("Load with these columns", type="primary")
     if not submitted:
         return
-    mapping = {canon: header for canon, header in chosen.items() if header != NOT_IN_FILE}
-    if not mapping:
-        st.error("Choose at least one column.")
+    columns = {c: v for c, v in chosen.items() if isinstance(v, str) and v != NOT_IN_FILE}
+    constants = {c: v.value for c, v in chosen.items() if isinstance(v, EveryRow)}
+    if "product" in constants:
+        constants["product"] = product_name.strip()
+    if isinstance(country, EveryRow):
+        constants["buyer_country"] = country.value
+    if not columns and not constants:
+        st.error("Choose one of your columns, or a value for every row, for at least one of the questions above.")
         return
-    if save and not name.strip():
-        st.error("Give the profile a name, or untick ‘Save this mapping’.")
+    try:
+        check_constants(constants)
+        save_as = check_name(creator_id, name) if save else None  # before anything is loaded
+    except KasuwaError as exc:
+        show_error(exc)
         return
-    new = run_ingest(actor, creator_id, file, 1, 1, mapping=mapping)
-    results()[key] = new
-    if save and isinstance(new, IngestResult) and new.status == "loaded":
-        try:
-            save_profile_from_mapping(actor, name.strip(), res.headers, mapping, creator_id=creator_id)
-            st.session_state[f"up_saved_{key}"] = name.strip()
-        except KasuwaError as exc:
-            show_error(exc)
-            return
+    results()[key] = run_ingest(actor, creator_id, file, 1, 1, columns=columns, constants=constants, save_as=save_as)
     st.rerun()

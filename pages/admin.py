@@ -1,6 +1,7 @@
-"""Administration (admins): accounts — list, add, deactivate or reactivate, reset a password —
-and creators — list and register. Every change goes through ``warehouse.accounts`` /
-``warehouse.creators``, which check the acting user is an admin."""
+"""Administration (admins): accounts — list, add, deactivate or reactivate, reset a password —,
+creators — list and register —, and the columns creators saved on the upload page — list, and
+share one with every creator as a profile. Every change goes through ``warehouse.accounts`` /
+``warehouse.creators`` / ``warehouse.ingest.mappings``, which check the acting user is an admin."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.session import require_page
 from warehouse import accounts
 from warehouse.access import ROLES
 from warehouse.creators import add_creator, list_creators
+from warehouse.ingest import mappings
 from warehouse.regions import all_regions
 
 actor = require_page(__file__)
@@ -30,7 +32,7 @@ def done(message: str) -> None:
     st.rerun()
 
 
-users_tab, creators_tab = st.tabs(["Users", "Creators"])
+users_tab, creators_tab, mappings_tab = st.tabs(["Users", "Creators", "Saved columns"])
 
 with users_tab, shown_errors():
     users = accounts.list_users(actor)
@@ -119,3 +121,29 @@ with creators_tab, shown_errors():
         if st.form_submit_button("Register creator", type="primary"):
             made = add_creator(actor, cid.strip(), country, name.strip() or None)
             done(f"Creator {made.creator_id} registered in {made.region}.")
+
+with mappings_tab, shown_errors():
+    st.caption("Columns a creator told Kasuwa about on the upload page. Each is used for that creator's own "
+               "files only; sharing one makes it a profile that reads every creator's files of that layout.")
+    saved = mappings.list_mappings(actor)
+    st.dataframe(
+        pd.DataFrame(
+            [(m.creator_id, m.name, m.describe(), ", ".join(m.layout), m.saved_at, m.shared_as or "")
+             for m in saved],
+            columns=["Creator", "Name", "What it says", "Columns of the file", "Saved", "Shared as"],
+        ),
+        hide_index=True,
+        key="adm_mappings",
+    )
+    if saved:
+        with st.form("adm_share_mapping"):
+            st.markdown("**Share with every creator**")
+            picked = st.selectbox("Saved columns", [(m.creator_id, m.name) for m in saved],
+                                  format_func=lambda k: f"{k[1]} ({k[0]})", key="adm_share_which")
+            c1, c2 = st.columns(2)
+            shared_name = c1.text_input("Profile name (lowercase letters, digits, - or _)", key="adm_share_name")
+            title = c2.text_input("Title people read (optional)", key="adm_share_title")
+            if st.form_submit_button("Share as a profile") and picked:
+                mappings.promote_mapping(actor, picked[0], picked[1], shared_name or picked[1], title)
+                done(f"Shared as profile {shared_name or picked[1]}: it now reads every creator's files "
+                     "with these columns.")

@@ -1,22 +1,46 @@
 """Payouts by region (managers and admins): payouts per region and month, rail fees per rail,
-creators waiting on a minimum — aggregates only. Administrators also record payouts as paid
+creators waiting on a minimum — aggregates only, each table also as a CSV download (readable
+headers, amounts at their currency's minor unit). Administrators also record payouts as paid
 (with the rail's reference), failed or reversed."""
 
+import pandas as pd
 import streamlit as st
 
 from app import payouts_view as view
 from app.errors import show_error
+from app.export import to_csv_bytes
 from app.session import require_page
+from warehouse.access import is_admin
 from warehouse.errors import KasuwaError
-from warehouse.payouts.overview import admin_payouts, payouts_overview
+from warehouse.payouts.overview import admin_payouts, export_rows, payouts_overview
 from warehouse.regions import region_codes
+
+DOWNLOADS = (
+    ("by_month", "Payouts per month (CSV)", "kasuwa-payouts-per-month.csv"),
+    ("fees_by_rail", "Fees per rail (CSV)", "kasuwa-payouts-fees-per-rail.csv"),
+    ("waiting", "Waiting on a minimum (CSV)", "kasuwa-payouts-waiting.csv"),
+)
+
+
+def downloads(ov) -> None:
+    cols = st.columns(len(DOWNLOADS))
+    for col, (part, label, name) in zip(cols, DOWNLOADS, strict=True):
+        df = pd.DataFrame(export_rows(ov, part))
+        if "rail" in df:
+            df["rail"] = [view.rail_name(c) for c in df["rail"]]
+        col.download_button(label, data=to_csv_bytes(df.rename(columns=view.COLUMN_NAMES)), file_name=name,
+                            mime="text/csv", icon=":material/download:", on_click="ignore", disabled=df.empty,
+                            key=f"po_{part}")
+
 
 actor = require_page(__file__)
 st.title("Payouts by region")
 
 try:
-    view.overview_tables(payouts_overview(actor))
-    if actor.role == "admin":
+    overview = payouts_overview(actor)
+    view.overview_tables(overview)
+    downloads(overview)
+    if is_admin(actor):
         st.subheader("Record a payout's outcome")
         region = st.selectbox("Region", region_codes(), key="mark_region")
         view.mark_form(actor, admin_payouts(actor, str(region)))

@@ -1,10 +1,13 @@
 """Regions (managers, admins): per region and over time — creators onboarded and active, GMV in
 USD, pipeline latency p50/p95, time to first data, data-quality pass rates, review backlog and
-its age. Aggregates only. A region that is down gets a notice; the others are shown as usual."""
+its age, each figure explained in a sentence; the board report as a PDF and every table as CSV.
+Aggregates only. A region that is down gets a notice; the others are shown as usual. The
+default range ends on the latest of the regions' own todays, so no region's last hours are cut."""
 
 import streamlit as st
 
 from app import regions_view as view
+from app.colours import colours_by_name
 from app.errors import show_error
 from app.pickers import grain_picker, period_picker
 from app.query_cache import query
@@ -18,27 +21,31 @@ actor = require_page(__file__)
 st.title("Regions")
 
 try:
+    codes = manager_regions(actor, region_codes())
     left, right = st.columns([3, 2])
     with left:
-        period = period_picker("regions_period", default_days=182)
+        # up to the latest local today: at 19:30 UTC it is already tomorrow in Karachi
+        period = period_picker("regions_period", latest=metrics.latest_today(codes), default_days=182)
     with right:
         grain = grain_picker("regions_grain", period)
-    codes = manager_regions(actor, region_codes())
     report = query(metrics.region_metrics, actor, codes, period, grain)
     view.notices(report)
+    by_name = colours_by_name(report.regions)
     summary = view.summary_frame(report)
     series = view.series_frame(report)
     rules, sources = view.quality_frames(report)
     view.summary_table(summary)
+    with st.expander("What the figures mean", expanded=True):
+        view.definitions()
     growth, pipeline, quality, backlog = st.tabs(["Growth", "Pipeline", "Data quality", "Review backlog"])
     with growth:
-        view.growth_tab(series)
+        view.growth_tab(series, by_name)
     with pipeline:
-        view.pipeline_tab(series)
+        view.pipeline_tab(series, by_name)
     with quality:
-        view.quality_tab(series, rules, sources)
+        view.quality_tab(series, rules, sources, by_name)
     with backlog:
-        view.backlog_tab(series, summary)
-    view.exports(report, summary, series, rules, sources)
+        view.backlog_tab(series, summary, by_name)
+    view.exports(report, summary, rules, sources)
 except KasuwaError as exc:
     show_error(exc)

@@ -1,6 +1,7 @@
 """Upload (creators for themselves; reviewers and admins on a creator's behalf): pick one or more
 exports, watch them being read, checked and loaded, then read a report per file. A file whose
-headers match no profile opens a column-mapping step that can be saved as a new profile."""
+headers match no profile opens a column-mapping step (a column, or one value for every row) that is
+remembered for that creator's next files of the same layout."""
 
 import streamlit as st
 
@@ -39,9 +40,12 @@ try:
                 continue
             with st.container(border=True):
                 up.report(result, file.name, locale)
-                saved = st.session_state.get(f"up_saved_{key}")
+                saved, not_saved = st.session_state.get(up.saved_key(key)) or (None, None)
                 if saved:
-                    st.success(f"Saved as profile **{plain(saved)}**: the next file like this loads without asking.")
+                    st.success(f"Saved as profile **{plain(saved)}**: your next file with these columns loads "
+                               "without asking (for your account only).", icon=":material/bookmark_added:")
+                if not_saved:
+                    st.warning(f"The file loaded, but its columns were not remembered: {plain(not_saved)}")
                 if isinstance(result, IngestResult) and result.status == "rejected" and result.missing:
                     up.mapping_step(actor, creator_id, key, result, file)
 except KasuwaError as exc:

@@ -220,14 +220,17 @@ def test_a_rejected_file_ingests_once_mapped():
     assert (res.status, res.rows_loaded) == ("loaded", 1)
 
 
-def test_file_over_the_size_limit_is_rejected_before_reading(monkeypatch):
+def test_file_over_the_size_limit_is_refused_before_it_is_kept(monkeypatch):
     monkeypatch.setenv("KASUWA_MAX_UPLOAD_MB", "0.05")  # 51,200 bytes
     data = good_csv(2000)
     assert len(data) > 60_000
     res = ingest_file(OP, CREATOR, "big.csv", data)
-    assert_rejected_and_kept(res, data, "the limit is")
-    assert "MB" in res.message
+    assert res.status == "rejected" and "the limit is" in res.message and "MB" in res.message
+    assert "\n" not in res.message and "Traceback" not in res.message
     assert res.profile is None and res.headers == []  # never read
+    landing = settings().landing_dir / REGION
+    assert not landing.exists() or not any(landing.iterdir())  # nothing kept, no half-written file
+    assert warehouse(REGION).one("SELECT count(*) FROM sales")[0] == 0
 
 
 # --- messy text: handled or flagged, never a crash ------------------------------------------

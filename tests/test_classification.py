@@ -192,3 +192,13 @@ def test_text_is_normalised_before_keys_are_built():
     assert (res.rows_loaded, res.rows_flagged) == (100, 2)
     parsed = warehouse(res.region).rows("SELECT parsed->>'order_id', parsed->>'product' FROM flagged_rows")
     assert set(parsed) == {("A1", "Pa gne"), ("A1", "Pagne")}
+
+
+def test_a_json_record_with_a_huge_text_is_refused_in_words():
+    import json
+
+    doc = json.dumps([{"order_id": "A1", "date": "2025-04-01", "product": "x" * (17 * 1024 * 1024),
+                       "amount": "1", "currency": "NGN"}]).encode()
+    res = ingest_file(OP, "ng-ada", "big.json", doc)
+    assert res.status == "rejected" and "more than 16 MB" in res.message
+    assert warehouse(res.region).one("SELECT count(*) FROM sales") == (0,)

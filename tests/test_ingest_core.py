@@ -360,9 +360,10 @@ def test_loaded_sales_hold_exact_typed_values():
     ]
 
 
-def test_a_file_full_of_repeated_order_ids_is_flagged_in_linear_time(tmp_path):
+def test_a_file_full_of_repeated_order_ids_is_flagged_in_linear_time(tmp_path, monkeypatch):
     # 100,000 order ids each on two rows: both rows of each pair flagged. The duplicate check once
     # ran as a nested-loop join (quadratic: ~30 s here at this size, hours at a million rows).
+    monkeypatch.setenv("KASUWA_REVIEW_CAP_SHARE", "1")  # every row may go to review here
     path = tmp_path / "pairs.csv"
     with open(path, "w", encoding="utf-8") as f:
         f.write(",".join(HEADER) + "\n")

@@ -22,10 +22,7 @@ ROLE_NAMES_ALLOWED = {
     "warehouse/access.py": "the one place permission questions are answered",
     "warehouse/accounts.py": "the shape of an account (a creator account links a creator) and the demo users",
     "app/login.py": "the role's name shown to people",
-    # not yet moved (owned by others; reported to the lead):
-    "warehouse/ingest/__init__.py": "save_profile_from_mapping: should ask access.require_save_mapping",
     "app/upload_view.py": "which creator the upload form preselects (not a permission)",
-    "pages/payouts_overview.py": "shows the admin-only form: should ask access.is_admin",
     "pages/admin.py": "shows whether a manager reads all regions",
 }
 

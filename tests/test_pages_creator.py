@@ -10,7 +10,7 @@ from sales_support import OP, creator, markdown_sources, page, shown_text
 
 from warehouse import fx
 from warehouse.access import Actor
-from warehouse.ingest import ingest_file, profiles
+from warehouse.ingest import ingest_file, mappings, profiles
 
 ADA = Actor("ada@x", "creator", creator_id="ng-ada")
 EVIL = "<img src=x onerror=alert(1)>"
@@ -131,7 +131,9 @@ def test_unknown_headers_open_a_mapping_step_that_loads_and_saves_a_profile(shop
     assert not at.exception
     assert metrics(at)["Loaded"] == "2"
     assert "Saved as profile **ma-boutique**" in shown_text(at)
-    assert "ma-boutique" in profiles.load_profiles()
+    # Ada's own (issue 8): not a profile for every creator
+    assert "ma-boutique" not in profiles.load_profiles()
+    assert [m.name for m in mappings.list_mappings(ADA, "ng-ada")] == ["ma-boutique"]
 
 
 def test_a_reviewer_uploads_for_a_creator_of_their_region_only(shop):

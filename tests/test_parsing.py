@@ -14,7 +14,7 @@ import pytest
 from warehouse.access import Actor
 from warehouse.creators import add_creator
 from warehouse.ingest import ingest_file, parse, profiles, readers, sql
-from warehouse.ingest.pipeline import _load_countries
+from warehouse.ingest.pipeline import prepare
 from warehouse.money import exponents_table
 
 D = Decimal
@@ -224,8 +224,7 @@ def parse_rows(profile_doc: dict, headers: list[str], rows: list[list[str | None
     con = duckdb.connect()
     con.execute("CREATE TABLE currencies (code VARCHAR PRIMARY KEY, exponent INTEGER)")
     con.executemany("INSERT INTO currencies VALUES (?, ?)", exponents_table())
-    parse.define_macros(con)
-    _load_countries(con)
+    prepare(con)  # macros, countries, zones and the currency look-up, as every ingest cursor has them
     stager = readers._Stager(con, len(headers))
     for r in rows:
         stager.add(r)

@@ -126,6 +126,17 @@ def require_save_mapping(actor: Actor, creator_id: str | None, region: str | Non
         raise PermissionDenied("You can only save column mappings for your own files.")
 
 
+def can_share_mapping(actor: Actor) -> bool:
+    """Whether ``actor`` may list every creator's saved mappings and share one with every
+    creator as a profile: administrators only (a shared profile reads everyone's files)."""
+    return is_admin(actor)
+
+
+def require_share_mapping(actor: Actor) -> None:
+    if not can_share_mapping(actor):
+        raise PermissionDenied("Only an administrator can share a creator's saved columns with everyone.")
+
+
 def can_see_payouts(actor: Actor, creator_id: str) -> bool:
     """A creator's payout details (balance, statements, rail): the creator and administrators."""
     return is_admin(actor) or (actor.role == "creator" and actor.creator_id == creator_id)

@@ -1,6 +1,12 @@
 """The ``kasuwa`` command. Usage errors exit 2; a rejected file exits 1 with a one-line reason
 on stderr; nothing ever prints a stack trace.
 
+Everything written to the terminal goes through ``printable``: control characters (ANSI escape
+sequences, carriage returns, bidirectional overrides) from a file's headers or names are shown
+as ``\x1b``-style text, never sent raw. SIGTERM is turned into an exception like Ctrl-C, so
+an interrupted command cleans up after itself (no half-copied file in landing, no scratch
+folder in ``tmp/``) and exits 143.
+
 Sub-commands living in other modules register themselves through ``register_cli(sub)``
 functions listed in ``_EXTENSIONS``.
 """
@@ -10,16 +16,72 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .access import Actor
 from .errors import KasuwaError
 
 #: modules that add sub-commands with ``register_cli(subparsers)``
 _EXTENSIONS = ("warehouse.accounts", "warehouse.payouts.cli", "warehouse.fx")
+
+
+#: C0 and C1 controls except tab and newline, DEL, zero-width and bidirectional formatting marks
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could drive the terminal written out as an escape."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+class _SafeStream:
+    """A text stream that writes ``printable`` text to ``raw`` (stdout or stderr)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        return self.raw.write(printable(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+@contextmanager
+def _safe_output() -> Iterator[None]:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so every ``finally`` runs, as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (called from a test's worker): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,11 +123,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _parse_maps(items: Sequence[str]) -> dict[str, str]:
+    from .ingest.sale import CANONICAL
+
     out = {}
     for item in items:
         if "=" not in item:
             raise SystemExit(_usage(f"--map takes canonical=Header, got {item!r}"))
         key, header = item.split("=", 1)
+        if key.strip() not in CANONICAL:
+            raise SystemExit(_usage(f"--map {key.strip()}=…: {key.strip()!r} is not a canonical column; "
+                                    f"use one of {', '.join(CANONICAL)}"))
         out[key.strip()] = header.strip()
     return out
 
@@ -75,30 +142,64 @@ def _usage(message: str) -> int:
     return 2
 
 
+def _progress(label: str) -> Callable[[str, float], None]:
+    """The terminal progress bar, which redraws with a carriage return: written to the raw
+    stream, its label made printable first."""
+    from .ingest.progress import terminal_progress
+
+    show = terminal_progress(printable(label))
+
+    def call(stage: str, fraction: float) -> None:
+        safe = sys.stderr
+        sys.stderr = getattr(safe, "raw", safe)
+        try:
+            show(stage, fraction)
+        finally:
+            sys.stderr = safe
+
+    return call
+
+
+def _refused(name: str, message: str, as_json: bool) -> None:
+    """A file refused before it reached landing: the same JSON object and stderr line as any
+    rejected file, with no upload id."""
+    if as_json:
+        print(json.dumps({"file": name, "upload_id": None, "region": None, "profile": None,
+                          "status": "rejected", "rows_total": 0, "rows_loaded": 0, "rows_flagged": 0,
+                          "rows_skipped": 0, "rows_known": 0, "message": message, "sha256": None,
+                          "assumptions": [], "missing": []}), flush=True)
+    else:
+        print(f"{name}: rejected — {message}")
+    print(f"kasuwa: {name}: {message}", file=sys.stderr)
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest_file
-    from .ingest.progress import terminal_progress
 
     mapping = _parse_maps(args.map or [])
     worst = 0
     for name in args.files:
         path = Path(name)
-        progress: Callable[[str, float], None] | None = terminal_progress(path.name) if (
+        progress: Callable[[str, float], None] | None = _progress(path.name) if (
             not args.json and sys.stderr.isatty()
         ) else None
         try:
-            # only check it can be read: ingest_file copies a path to landing in chunks, so memory
-            # does not grow with the file (read_bytes() held all of it)
-            with open(path, "rb") as probe:
-                probe.read(1)
+            # only check it can be opened, reading nothing (a pipe's first bytes would be lost):
+            # ingest_file copies a path to landing in chunks, stopping at the size limit
+            open(path, "rb").close()
         except OSError as exc:
-            print(f"kasuwa: {name}: cannot read the file ({exc.strerror})", file=sys.stderr)
+            _refused(name, f"cannot read the file ({exc.strerror}). Check the path and try again.", args.json)
             worst = 1
             continue
-        result = ingest_file(
-            Actor.operator(), args.creator, path.name, path,
-            profile=args.profile, mapping=mapping, progress=progress,
-        )
+        try:
+            result = ingest_file(
+                Actor.operator(), args.creator, path.name, path,
+                profile=args.profile, mapping=mapping, progress=progress,
+            )
+        except KasuwaError as exc:  # unknown creator, warehouse in use, …: still one object per file
+            _refused(name, str(exc), args.json)
+            worst = 1
+            continue
         out: dict[str, Any] = {"file": name, **result.summary()}
         if args.json:
             print(json.dumps(out, default=str), flush=True)
@@ -153,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with _safe_output(), _sigterm_as_exception():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -171,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
         return 130
+    except Terminated:
+        print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)",
+              file=sys.stderr)
+        return 143
     finally:
         from .db import close_all
 

@@ -24,8 +24,28 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Folder holding regions.toml, profiles/ and rails.toml (default: data/ in the project).",
     ),
     "KASUWA_MAX_UPLOAD_MB": ("200", "Largest file accepted for ingestion, in MiB."),
+    "KASUWA_CREATOR_QUOTA_MB": (
+        "2048",
+        "Landing storage each creator may fill with uploaded files, in MiB (default 2048); past it an"
+        " upload is refused with a message saying how much is used.",
+    ),
+    "KASUWA_REVIEW_CAP_ROWS": (
+        "5000",
+        "Rows one upload may send to the review queue (default 5000); with KASUWA_REVIEW_CAP_SHARE,"
+        " whichever allows more. Past it the whole upload is rejected as a file that looks wrong.",
+    ),
+    "KASUWA_REVIEW_CAP_SHARE": (
+        "0.2",
+        "Share of an upload's rows it may send to the review queue (default 0.2, i.e. 20 %); see"
+        " KASUWA_REVIEW_CAP_ROWS.",
+    ),
     "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
     "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
+    "KASUWA_SESSION_SECRET": (
+        "",
+        "Key that signs the login cookie (which keeps a user signed in across a reload); default:"
+        " a random key made once in KASUWA_DATA_DIR/session-secret. Changing it signs everyone out.",
+    ),
     "KASUWA_DUCKDB_MEMORY_MB": (
         "512",
         "Memory each open warehouse may use before DuckDB spills to disk, in MiB"
@@ -62,6 +82,14 @@ class Settings:
     duckdb_memory_mb: int
     trusted_proxies: tuple[str, ...] = ()
     proxy_header: str = "X-Forwarded-For"
+    session_secret: str = ""
+    creator_quota_bytes: int = 2048 * 1024 * 1024
+    review_cap_rows: int = 5000
+    review_cap_share: float = 0.2
+
+    def review_cap(self, rows: int) -> int:
+        """How many of an upload's ``rows`` may go to the review queue."""
+        return max(self.review_cap_rows, int(self.review_cap_share * rows))
 
     @property
     def warehouses_dir(self) -> Path:
@@ -92,4 +120,8 @@ def settings() -> Settings:
         duckdb_memory_mb=int(_get("KASUWA_DUCKDB_MEMORY_MB")),
         trusted_proxies=tuple(p.strip() for p in _get("KASUWA_TRUSTED_PROXIES").split(",") if p.strip()),
         proxy_header=_get("KASUWA_PROXY_HEADER").strip(),
+        session_secret=os.environ.get("KASUWA_SESSION_SECRET", ""),
+        creator_quota_bytes=int(float(_get("KASUWA_CREATOR_QUOTA_MB")) * 1024 * 1024),
+        review_cap_rows=int(_get("KASUWA_REVIEW_CAP_ROWS")),
+        review_cap_share=float(_get("KASUWA_REVIEW_CAP_SHARE")),
     )

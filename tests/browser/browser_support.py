@@ -3,15 +3,20 @@ and small helpers that drive the app like a person would."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from warehouse import accounts, review
 from warehouse.access import Actor
 from warehouse.creators import add_creator
+from warehouse.db import close_all
 from warehouse.ingest import ingest_file
+from warehouse.review import QueueFilter, QueueRow
 
 IMG = "<img src=x onerror=window.__xss=1>"
 LINK = "[x](javascript:window.__xss=2)"
@@ -70,6 +75,25 @@ def _big_queue(header: str) -> tuple[str, ...]:
         assert result.rows_flagged == n, result.message
         out.append(result.upload_id)
     return tuple(out)
+
+
+def queue_as_stored(data_dir: Path, region: str, scratch: Path) -> list[QueueRow]:
+    """Every flagged row of ``region`` (any status) as the running server's warehouse holds it,
+    read through the warehouse API from a copy of its data directory (the server process owns
+    the DuckDB files; a copy taken between two decisions holds every committed one)."""
+    copy = scratch / "warehouse-copy"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(data_dir, copy)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KASUWA_DATA_DIR", str(copy))
+        close_all()
+        try:
+            page = review.list_queue(OP, region, QueueFilter(status=None), limit=500)
+        finally:
+            close_all()
+    assert len(page.rows) == page.total, "more flagged rows than one read takes"
+    return page.rows
 
 
 # --- driving the app ---------------------------------------------------------------------------

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from ..access import Actor, require_creator
-from ..creators import creator_region
+from ..access import Actor
 from ..db import warehouse
-from . import profiles, readers, validate
+from ..errors import InvalidInput
+from . import mappings, profiles, readers, validate
 from .pipeline import build_plan, ingest_file, parse_rows, prepare, validate_rows
 from .result import ExpectationOutcome, IngestResult
-from .sale import BY_NAME, EDITABLE, REQUIRED
+from .sale import BY_NAME, EDITABLE, MONEY, REQUIRED
 
 __all__ = ["EDITABLE", "ExpectationOutcome", "IngestResult", "RowCheck", "check_row", "check_rows", "ingest_file",
            "save_profile_from_mapping"]
@@ -64,8 +63,7 @@ def check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> l
         parsed = parse_rows(cur, plan, len(cols))
         failures = validate_rows(cur, parsed, validate.Validator(region, None))
         names = [c for c in EDITABLE if BY_NAME[c].sql_type]
-        money = {"gross", "fees", "net", "refunded"}
-        select = ", ".join(f"{c}::DECIMAL(18,4)" if c in money else c for c in names)
+        select = ", ".join(f"{c}::DECIMAL(18,4)" if c in MONEY else c for c in names)
         parsed_rows = cur.execute(f"SELECT _row, {select} FROM {parsed.table} ORDER BY _row").fetchall()
     out = []
     for (row_no, *vals), t in zip(parsed_rows, texts, strict=True):
@@ -83,10 +81,11 @@ def check_row(region: str, creator_id: str, source: str, values: dict[str, str |
 
 
 def save_profile_from_mapping(actor: Actor, name: str, headers: list[str], mapping: dict[str, str],
-                              creator_id: str | None = None) -> Path:
-    """Save a person's column mapping as a new profile so the next file is read without asking."""
-    if creator_id:
-        require_creator(actor, creator_id, creator_region(creator_id))
-    elif actor.role not in ("admin", "reviewer"):
-        require_creator(actor, actor.creator_id or "", "")
-    return profiles.save_profile(name, f"Saved mapping: {name}", headers, mapping)
+                              creator_id: str | None = None,
+                              constants: dict[str, str] | None = None) -> mappings.SavedMapping:
+    """Save a person's column mapping for ``creator_id`` (a creator: themself) so their next file
+    of this layout is read without asking. It belongs to that creator alone: see ``mappings``."""
+    creator = creator_id or actor.creator_id
+    if not creator:
+        raise InvalidInput("Choose the creator whose files these columns are for.")
+    return mappings.save_mapping(actor, creator, name, headers, mapping, constants)

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ import duckdb
 from ..access import Actor, can_upload_for
 from ..creators import creator_region
 from ..db import warehouse
-from ..errors import FileRejected, KasuwaError, MappingNeeded, PermissionDenied
+from ..errors import FileRejected, KasuwaError, MappingNeeded, PermissionDenied, RegionUnavailable, WarehouseBusy
 from ..regions import get_region
 from ..settings import PROJECT_ROOT, settings
 from . import landing, parse, profiles, readers, sql, validate
 from .result import ExpectationOutcome, IngestResult
-from .sale import EDITABLE, FRAME_COLUMNS, STORED
+from .sale import EDITABLE, FRAME_COLUMNS, MONEY, STORED
 
 Progress = Callable[[str, float], None]
 #: rows per validation chunk: GX costs ~0.3 s per call plus ~1.3 s per million rows, and a chunk's
@@ -112,7 +113,10 @@ def _load_countries(cur: duckdb.DuckDBPyConnection) -> None:
         " escape = '\"', columns = {'code': 'VARCHAR', 'name': 'VARCHAR'})",
         [str(PROJECT_ROOT / "data" / "countries.csv")],
     )
-    cur.execute("CREATE OR REPLACE TEMP TABLE kw_country_codes AS SELECT DISTINCT code FROM kw_countries")
+    # one look-up for names and codes alike ("nigeria", "ng" -> NG): one join per row, not two
+    cur.execute("CREATE OR REPLACE TEMP TABLE kw_country_keys AS SELECT key, min(code) AS code FROM"
+                " (SELECT name AS key, code FROM kw_countries UNION ALL SELECT lower(code), code FROM kw_countries)"
+                " GROUP BY key")
 
 
 def _sample(cur: duckdb.DuckDBPyConnection, col: int, table: str = "stg") -> list[str]:
@@ -272,8 +276,7 @@ def _parsed_json() -> str:
     return "json_object(" + ", ".join(parts) + ")"
 
 
-_SALE_VALUES = ", ".join(f"p.{c}{'::DECIMAL(18,4)' if c in ('gross', 'fees', 'net', 'refunded') else ''}"
-                         for c in STORED)
+_SALE_VALUES = ", ".join(f"p.{c}{'::DECIMAL(18,4)' if c in MONEY else ''}" for c in STORED)
 
 
 def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], staged: readers.Staged,
@@ -390,7 +393,12 @@ def ingest_file(
     clock = _Clock(progress)
     gx_thread = validate.warm_up()
     received_at = _now()
-    landed = landing.land(region, data)
+    try:
+        landed = _land_within_limits(region, creator_id, data)
+    except FileRejected as exc:  # refused before it was kept: no upload record, nothing landed
+        refused = IngestResult("rejected", None, region, None, str(exc))
+        refused.next_steps = [getattr(exc, "step", "Check the file and upload it again.")]
+        return refused
     clock.stage("landing", 0.05)
     upload_id = f"up-{received_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
     up: dict[str, Any] = {"upload_id": upload_id, "creator_id": creator_id, "file_name": file_name[:255],
@@ -425,13 +433,82 @@ def ingest_file(
             landing.remove_scratch(scratch)
 
 
+def _mib(n: int) -> str:
+    return f"{round(n / 1048576, 2):g} MB"
+
+
+def _size(n: int) -> str:
+    return _mib(n) if n >= 1048576 else f"{max(1, round(n / 1024))} KB"
+
+
+class _Refused(FileRejected):
+    """Refused before landing; ``step`` is what to do next."""
+
+    def __init__(self, message: str, step: str) -> None:
+        super().__init__(f"{message} {step}")
+        self.step = step
+
+
+def _land_within_limits(region: str, creator_id: str, data: bytes | Path) -> landing.Landed:
+    """Keep the file unless it is over the size limit (reading stops there, even from a pipe) or
+    would take the creator past their storage quota; either way nothing is kept then."""
+    s = settings()
+    kept = _kept_files(region, creator_id)
+
+    def admit(sha: str, size: int) -> None:
+        if kept is None or sha in kept:  # warehouse out of reach (the file waits), or kept already
+            return
+        used = sum(kept.values())
+        if used + size > s.creator_quota_bytes:
+            raise _Refused(
+                f"Your storage is full: your kept files take {_size(used)} of the {_size(s.creator_quota_bytes)} "
+                f"you may use, and this file ({_size(size)}) does not fit; nothing was kept.",
+                "Ask an administrator to purge old uploads or raise your quota, then upload it again.")
+
+    try:
+        return landing.land(region, data, limit=s.max_upload_bytes, admit=admit)
+    except landing.TooLarge as exc:
+        size = "The file is larger than the limit (reading stopped there)"
+        if isinstance(data, bytes):
+            size = f"The file is {_mib(len(data))}"
+        elif isinstance(data, Path) and data.is_file():
+            size = f"The file is {_mib(data.stat().st_size)}"
+        raise _Refused(f"{size}; the limit is {_mib(exc.limit)} and nothing was kept.",
+                       "Export a shorter date range and upload the parts.") from None
+
+
+def _kept_files(region: str, creator_id: str) -> dict[str, int] | None:
+    """sha256 -> size of the files this creator has in landing (``None`` when the warehouse
+    cannot be asked: the file is kept and loads when it is back)."""
+    try:
+        rows = warehouse(region).rows(
+            "SELECT sha256, max(size_bytes) FROM uploads WHERE creator_id = ? GROUP BY sha256", [creator_id])
+    except (RegionUnavailable, WarehouseBusy):
+        return None
+    return {sha: int(size) for sha, size in rows if landing.is_landed(region, sha)}
+
+
+def _check_review_cap(total: int, by_row: dict[int, list[tuple[str, str]]]) -> None:
+    """Refuse the whole upload when it would send more rows to review than one upload may: a
+    file where that many rows fail is the wrong file (or read the wrong way), not work for a
+    person. The message names the most common reasons with their counts."""
+    cap = settings().review_cap(total)
+    if len(by_row) <= cap:
+        return
+    reasons: Counter[str] = Counter()
+    for found in by_row.values():
+        reasons.update({text for _, text in found})
+    common = "; ".join(f"{text} ({n:,} rows)" for text, n in reasons.most_common(3))
+    raise FileRejected(
+        f"This file looks wrong: {len(by_row):,} of its {total:,} rows would need a reviewer, more than the "
+        f"{cap:,} one upload may send. Most common reasons: {common}. Nothing was loaded (the file is kept). "
+        "Check that it is the sales export itself, as the platform gave it, and that the columns chosen for "
+        "it are the right ones, then upload it again.")
+
+
 def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], landed: landing.Landed,
          file_name: str, scratch: Path, profile_name: str | None, mapping: dict[str, str], clock: _Clock,
          gx_thread: threading.Thread) -> IngestResult:
-    if landed.size > settings().max_upload_bytes:
-        mb = settings().max_upload_bytes // (1024 * 1024)
-        raise FileRejected(f"The file is {landed.size / 1048576:.1f} MB; the limit is {mb} MB. "
-                           "Export a shorter date range and upload the parts.")
     known = profiles.load_profiles()
     prepare(cur)
     try:
@@ -443,11 +520,10 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     clock.stage("reading", 0.3)
     if staged.rows == 0:
         raise FileRejected("The file has a header but no rows of sales.")
-    if profile_name:
-        detection = profiles.Detection(profiles.get_profile(profile_name), 0, 0, forced=True)
-    else:
-        detection = profiles.detect(staged.headers, known)
-    prof = detection.profile
+    from .mappings import choose_profile, split_constants  # the creator's own saved mappings first
+
+    detection = choose_profile(up["creator_id"], staged.headers, known, profile_name)
+    prof, mapping = split_constants(detection.profile, mapping)
     res.profile = prof.name
     res.assumptions.insert(0, detection.sentence)
     cols = profiles.resolve_columns(prof, staged.headers, mapping, res.assumptions)
@@ -470,6 +546,7 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     failures = validate_rows(cur, parsed, validator, lambda done: clock.stage(
         "validating", 0.45 + 0.4 * min(1.0, done / max(staged.rows, 1))))
     res.validation = failures.outcomes
+    _check_review_cap(parsed.rows, failures.by_row)
     up.update(profile=prof.name, source=prof.source, status="loaded", assumptions=res.assumptions,
               validation={"suites": failures.suites, "results": failures.report})
     up["loaded_at"] = _now()

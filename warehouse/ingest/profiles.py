@@ -1,11 +1,16 @@
 """Source profiles: how to recognise an export, how to read it, how its columns map to the
 canonical sale. Profiles are TOML files in ``data/profiles`` (shipped) and
-``KASUWA_DATA_DIR/profiles`` (saved from the app's mapping step); adding a platform is
-adding a file. Unknown keys are errors naming the file.
+``KASUWA_DATA_DIR/profiles`` (shared by an administrator from a creator's saved mapping,
+``mappings.promote_mapping``); adding a platform is adding a file. Unknown keys are errors
+naming the file: a shipped profile's error stops the load (a test holds them), a shared one's is
+logged and that file skipped, so one bad file never stops the others. A creator's own saved
+mappings are not files: see ``mappings``.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import tomllib
 import unicodedata
@@ -26,6 +31,13 @@ _SALES = {"column", "in", "matches", "unknown", "optional"}
 #: a profile is taken for a file when at least this share of its identifying columns is there
 DETECT_THRESHOLD = 0.75
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
+#: the rule a profile's (or a saved mapping's) name follows, in words
+NAME_RULE = "2 to 41 characters: lowercase letters, digits, '-' or '_', starting with a letter"
+log = logging.getLogger("kasuwa.profiles")
+
+
+def valid_name(name: str) -> bool:
+    return bool(_NAME.match(name))
 
 
 @dataclass(frozen=True)
@@ -181,23 +193,39 @@ def _dirs() -> list[Path]:
 
 
 def load_profiles() -> dict[str, Profile]:
-    """Every profile by name; a saved profile may not shadow a shipped one."""
+    """Every profile by name: the shipped ones (an error in one is raised, naming the file), then
+    the shared ones in ``KASUWA_DATA_DIR/profiles`` (one that does not parse is skipped with a
+    logged reason). A shared profile may not shadow a shipped one."""
     out: dict[str, Profile] = {}
-    for d in _dirs():
-        if not d.is_dir():
+    shipped, shared = _dirs()
+    for d in (shipped, shared):
+        if not d.is_dir() or (d == shared and d.resolve() == shipped.resolve()):
             continue
         for path in sorted(d.glob("*.toml")):
             try:
-                doc = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"{path}: {exc}") from exc
-            p = parse_profile(doc, str(path))
-            if p.name in out:
+                p = _read_file(path)
+            except ConfigError as exc:
+                if d == shipped:
+                    raise
+                log.warning("shared profile skipped: %s", exc)
                 continue
-            out[p.name] = Profile(**{**p.__dict__, "path": path})
+            if p.name in out:
+                if d == shared:
+                    log.warning("shared profile skipped: %s: the name %r belongs to a shipped profile", path, p.name)
+                continue
+            out[p.name] = p
     if "generic" not in out:
-        raise ConfigError(f"No generic profile found in {_dirs()[0]}.")
+        raise ConfigError(f"No generic profile found in {shipped}.")
     return out
+
+
+def _read_file(path: Path) -> Profile:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    p = parse_profile(doc, str(path))
+    return Profile(**{**p.__dict__, "path": path})
 
 
 def get_profile(name: str) -> Profile:
@@ -308,26 +336,91 @@ def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str
     return out
 
 
-def save_profile(name: str, title: str, headers: list[str], mapping: dict[str, str],
-                 defaults: dict[str, str] | None = None) -> Path:
-    """Write a mapping made by a person as a new profile in ``KASUWA_DATA_DIR/profiles``."""
-    if not _NAME.match(name):
-        raise InvalidInput("A profile name uses lowercase letters, digits, '-' or '_' (2-41 characters).")
-    if name in load_profiles():
-        raise InvalidInput(f"A profile named {name!r} exists already; choose another name.")
-    bad = [c for c in mapping if c not in CANONICAL]
-    if bad:
-        raise InvalidInput(f"Not canonical columns: {', '.join(bad)}.")
-    def q(s: str) -> str:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    lines = [f"name = {q(name)}", f"title = {q(title)}", f"source = {q(name)}",
-             "detect = [" + ", ".join(q(h) for h in mapping.values()) + "]", "", "[columns]"]
-    lines += [f"{c} = [{q(h)}]" for c, h in mapping.items()]
-    if defaults:
-        lines += ["", "[defaults]"] + [f"{k} = {q(v)}" for k, v in defaults.items()]
+def _toml_str(s: str) -> str:
+    """A TOML basic string: quotes, backslashes and every control character escaped (a header
+    holding a tab or a NUL stays a valid file)."""
+    out = []
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04X}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return _toml_str(v)
+    return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+
+
+def profile_document(p: Profile) -> dict[str, Any]:
+    """``p`` as the TOML document ``parse_profile`` reads back into an equal profile."""
+    doc: dict[str, Any] = {"name": p.name, "title": p.title, "source": p.source,
+                           "detect": [list(alts) for alts in p.detect], "priority": p.priority}
+    read: dict[str, Any] = {"number_style": p.number_style, "date_order": p.date_order,
+                            "amount_unit": p.amount_unit, "line_items": p.line_items,
+                            "fill_down": list(p.fill_down), "timezone": p.timezone}
+    if p.date_format:
+        read["date_format"] = p.date_format
+    doc["read"] = read
+    doc["columns"] = {k: list(v) for k, v in p.columns.items()}
+    doc["defaults"] = dict(p.defaults)
+    doc["skip"] = [{"column": r.column, "reason": r.reason, **({"in": list(r.in_)} if r.in_ else {}),
+                    **({"not_in": list(r.not_in)} if r.not_in else {}),
+                    **({"matches": r.matches} if r.matches is not None else {}),
+                    **({"blank": True} if r.blank else {}), **({"negative": True} if r.negative else {})}
+                   for r in p.skip]
+    doc["sales"] = [{"column": r.column, "unknown": r.unknown, "optional": r.optional,
+                     **({"in": list(r.in_)} if r.in_ else {}),
+                     **({"matches": r.matches} if r.matches is not None else {})} for r in p.sales]
+    if p.suite:
+        doc["suite"] = p.suite
+    return doc
+
+
+def profile_toml(p: Profile, comment: str = "") -> str:
+    doc = profile_document(p)
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    lines += [f"{k} = {_toml_value(doc[k])}" for k in ("name", "title", "source", "detect", "priority")]
+    for table in ("read", "columns", "defaults"):
+        lines += ["", f"[{table}]"] + [f"{_toml_str(k)} = {_toml_value(v)}" for k, v in doc[table].items()]
+    for array in ("skip", "sales"):
+        for rule in doc[array]:
+            lines += ["", f"[[{array}]]"] + [f"{k} = {_toml_value(v)}" for k, v in rule.items()]
+    if "suite" in doc:
+        lines += ["", f"suite = {_toml_value(doc['suite'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_shared_profile(p: Profile, comment: str = "") -> Path:
+    """Write ``p`` to ``KASUWA_DATA_DIR/profiles/<name>.toml`` for every creator. The text is
+    parsed back and compared with ``p`` before anything is written, then written to a temporary
+    file and renamed over the target, so a reader sees the old file or the new one, never half."""
+    if not _NAME.match(p.name):
+        raise InvalidInput(f"A profile name is {NAME_RULE}.")
+    if p.name in load_profiles():
+        raise InvalidInput(f"A profile named {p.name!r} exists already; choose another name.")
+    text = profile_toml(p, comment)
     d = settings().data_dir / "profiles"
+    path = d / f"{p.name}.toml"
+    try:
+        back = parse_profile(tomllib.loads(text), str(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: the profile would not read back ({exc}); nothing was saved.") from exc
+    if profile_document(back) != profile_document(p):
+        raise ConfigError(f"{path}: the profile would not read back as written; nothing was saved.")
     d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{name}.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    parse_profile(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
+    tmp = d / f".{p.name}.toml.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

@@ -667,6 +667,10 @@ def _read_json(cur: duckdb.DuckDBPyConnection, path: Path, score: HeaderScore) -
     except (UnicodeDecodeError, ValueError) as exc:
         raise FileRejected(f"The JSON cannot be read: {str(exc).splitlines()[0]}.") from exc
     recs = [_flatten(r) for r in _records(doc)]
+    for i, r in enumerate(recs, start=1):
+        if any(isinstance(v, str) and len(v) > _MAX_CELL for v in r.values()):
+            raise FileRejected(f"Record {i} of the JSON holds a text of more than {_MAX_CELL // 1048576} MB; a sales "
+                               "export never does. Check that the file is the export itself and upload it again.")
     keys: dict[str, None] = {}
     for r in recs:
         keys.update(dict.fromkeys(r))

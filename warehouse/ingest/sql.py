@@ -286,6 +286,10 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
                 WHEN skip_reason0 IS NOT NULL THEN NULL ELSE ask_reason0 END AS ask_reason,
            sold_at0 AS sold_at, currency0 AS currency, buyer_country0 AS buyer_country, channel0 AS channel,
            NULL::INTEGER AS cont_offset,"""
+    # the second currency look-up only where the export states fees in a currency of their own
+    fee_join = "LEFT JOIN kw_currencies cf ON cf.code = coalesce(t.fee_currency, t.currency)" \
+        if "fee_currency" in plan.columns else ""
+    fee_exponent = "cf.exponent" if fee_join else "cx.exponent"
     cont_cols += """
            CASE WHEN fee_currency0 IS NULL OR fee_currency0 = coalesce(currency0, '') THEN NULL
                 ELSE fee_currency0 END AS fee_currency"""
@@ -306,29 +310,27 @@ WITH src AS (
            {currency} AS currency0,
            {fee_currency} AS fee_currency0,
            {qty} AS quantity,
-           coalesce(kcc.code, kc.code) AS buyer_country0,
-           kcc.code IS NULL AND kc.code IS NULL AND kw_text({_t(plan, 'buyer_country')}) IS NOT NULL
-             AS country_unknown,
+           kc.code AS buyer_country0,
+           kc.code IS NULL AND kw_text({_t(plan, 'buyer_country')}) IS NOT NULL AS country_unknown,
            kw_text({_t(plan, 'channel')}) AS channel0,
            kw_text({_t(plan, 'account')}) AS account,
            {cont_first} AS cont_first_blank,
            {', '.join(f't_{c}' for c in plan.columns)}
     FROM {filled} f
-    LEFT JOIN kw_countries kc ON kc.name = lower(trim({_t(plan, 'buyer_country')}))
-    LEFT JOIN kw_country_codes kcc ON kcc.code = upper(trim({_t(plan, 'buyer_country')}))
+    LEFT JOIN kw_country_keys kc ON kc.key = lower(trim({_t(plan, 'buyer_country')}))
     {zone_join}
 ), typed AS (
     SELECT t0.*,
            {cont_cols}
     FROM typed0 t0 {cont_join}
 ), amounts AS (
-    SELECT t.*, cx.exponent AS exponent, cf.exponent AS fee_exponent,
+    SELECT t.*, cx.exponent AS exponent, {fee_exponent} AS fee_exponent,
            {major(gross)} AS gross_raw,
-           {major(amount('fees', absolute=True), 'cf.exponent')} AS fees_raw,
+           {major(amount('fees', absolute=True), fee_exponent)} AS fees_raw,
            {major(_num(plan, 'net')) if 'net' in plan.columns else 'NULL::DECIMAL(18,6)'} AS net_raw,
            {refunded if 'refunded' in plan.columns else 'NULL::DECIMAL(18,6)'} AS refunded_raw
     FROM typed t LEFT JOIN kw_currencies cx ON cx.code = t.currency
-    LEFT JOIN kw_currencies cf ON cf.code = coalesce(t.fee_currency, t.currency)
+    {fee_join}
 ), final AS (
     SELECT *, CASE WHEN fee_currency IS NOT NULL THEN NULL ELSE {net} END AS net_v,
            {refunded_v} AS refunded_v,

@@ -2,7 +2,8 @@
 
 Both act as the machine operator (an administrator). Exit 0 on success, 1 with a one-line
 reason on stderr when the warehouse refuses (unknown payout, a move that is not allowed),
-2 for usage errors such as a malformed date.
+2 for usage errors such as a malformed date. A run that finds an earlier run stopped midway
+says so first (``note: …``; with ``--json`` in the summary's ``interrupted_runs``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runs import money, run_payouts
 
     result = run_payouts(Actor.operator(), args.region, args.as_of)
+    if not args.json:
+        for earlier in result.interrupted:
+            print(f"note: {earlier.sentence(result.region)}")
     for d in result.decisions:
         if args.json:
             print(
@@ -54,7 +58,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     summary = ", ".join(money(v, c) for c, v in sorted(totals.items())) or "nothing"
     n = len(result.decisions)
     line = f"run {result.run_id}: {len(paid)} payout(s) scheduled ({summary}) for {n} creator(s)"
-    print(line if not args.json else json.dumps({"run_id": result.run_id, "payouts": len(paid)}))
+    interrupted = [
+        {"run_id": r.run_id, "as_of": r.as_of, "started_at": r.started_at, "decided": r.decided,
+         "payouts_made": r.payouts_made, "message": r.sentence(result.region)}
+        for r in result.interrupted
+    ]
+    print(line if not args.json else json.dumps(
+        {"run_id": result.run_id, "payouts": len(paid), "interrupted_runs": interrupted}, default=str))
     return 0
 
 

@@ -4,18 +4,21 @@ and the payout list administrators mark paid.
 Each region is asked separately; a region that cannot be reached is reported in
 ``unavailable`` and the others still answer. USD equivalents use the latest rate on or before
 the last day of the month (rounded half-up to cents); without one the USD figure is None.
+:func:`export_rows` gives the same rows for a download: region names, amounts at their
+currency's minor unit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from warehouse.access import Actor, manager_regions, require_admin
 from warehouse.db import warehouse
-from warehouse.errors import RegionUnavailable, WarehouseBusy
+from warehouse.errors import KasuwaError, RegionUnavailable, WarehouseBusy
+from warehouse.money import quantum
 from warehouse.regions import get_region, region_codes
 
 from .fx import FxRateMissing, RateBook
@@ -125,6 +128,37 @@ def payouts_overview(actor: Actor, regions: list[str] | None = None) -> Overview
             _region_overview(code, out)
         except (RegionUnavailable, WarehouseBusy) as exc:
             out.unavailable[code] = str(exc)
+    return out
+
+
+#: the money columns of each part of an Overview (amounts in the row's ``currency``)
+MONEY_COLUMNS = {
+    "by_month": ("amount", "rail_fees"),
+    "fees_by_rail": ("sale_fees", "rail_fees", "amount"),
+    "waiting": ("waiting", "minimum"),
+}
+
+
+def _region_name(code: str) -> str:
+    try:
+        return get_region(code).name
+    except KasuwaError:
+        return code
+
+
+def export_rows(ov: Overview, part: str) -> list[dict[str, Any]]:
+    """The rows of ``part`` (``by_month``, ``fees_by_rail`` or ``waiting``) as a download holds
+    them: the region's name, amounts rounded half-up to their currency's minor unit, USD to
+    the cent; the keys stay those of the Overview (the page gives them their words)."""
+    out = []
+    for row in getattr(ov, part):
+        r = dict(row, region=_region_name(row["region"]))
+        for col in MONEY_COLUMNS[part]:
+            if r.get(col) is not None:
+                r[col] = Decimal(r[col]).quantize(quantum(r["currency"]), ROUND_HALF_UP)
+        if r.get("amount_usd") is not None:
+            r["amount_usd"] = Decimal(r["amount_usd"]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        out.append(r)
     return out
 
 

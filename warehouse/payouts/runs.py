@@ -10,12 +10,19 @@ way leaves whole payouts only, and running it again finishes it.
 
 Idempotent: at most one payout per creator and date (a UNIQUE key), and what is due is always
 the balance after every earlier payout — running twice for the same date pays nothing twice.
+
+A run's record says how it ended (``payout_runs.status``): ``running``, ``finished``, or
+``interrupted`` — marked by the run itself when it is stopped (Ctrl-C, SIGTERM, an error) and by
+the next run of the region when the process died; that next run says so
+(``RunResult.interrupted``), once per interruption.
 """
 
 from __future__ import annotations
 
+import threading
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -69,12 +76,30 @@ class Decision:
     payout_id: str | None = None
 
 
+@dataclass(frozen=True)
+class InterruptedRun:
+    """An earlier run that stopped before deciding for every creator."""
+
+    run_id: str
+    as_of: date
+    started_at: datetime
+    decided: int  # creators it had decided for
+    payouts_made: int  # payouts it made (each whole; they stand)
+
+    def sentence(self, region: str) -> str:
+        return (f"Run {self.run_id} (as of {self.as_of}, started {self.started_at:%Y-%m-%d %H:%M} UTC) was "
+                f"interrupted after deciding for {self.decided} creator(s); its {self.payouts_made} payout(s) "
+                f"stand and nothing is paid twice. Run `kasuwa payouts run --region {region} --as-of "
+                f"{self.as_of}` to settle the rest.")
+
+
 @dataclass
 class RunResult:
     run_id: str
     region: str
     as_of: date
     decisions: list[Decision] = field(default_factory=list)
+    interrupted: list[InterruptedRun] = field(default_factory=list)  # earlier runs found stopped midway
 
     @property
     def payouts(self) -> list[Decision]:
@@ -257,20 +282,75 @@ def _record(cur: Any, run_id: str, d: Decision) -> None:
     )
 
 
+#: runs working in this process: a ``running`` record not among them belongs to a process that
+#: died (one process writes a local warehouse at a time)
+_ACTIVE: set[str] = set()
+_ACTIVE_GUARD = threading.Lock()
+
+
+def _notice_interrupted(cur: Any, run_id: str) -> list[InterruptedRun]:
+    """Mark runs that stopped midway as interrupted and note that ``run_id`` reported them."""
+    rows = cur.execute(
+        "SELECT r.run_id, r.as_of, r.started_at,"
+        " (SELECT count(*) FROM payout_decisions d WHERE d.run_id = r.run_id),"
+        " (SELECT count(*) FROM payouts p WHERE p.run_id = r.run_id)"
+        " FROM payout_runs r WHERE r.noticed_by IS NULL AND r.status IN ('running', 'interrupted')"
+        " ORDER BY r.started_at",
+    ).fetchall()
+    found = []
+    for rid, on, started, decided, made in rows:
+        if rid in _ACTIVE:
+            continue
+        cur.execute(
+            "UPDATE payout_runs SET status = 'interrupted', payouts_made = ?, noticed_by = ?,"
+            " ended_at = coalesce(ended_at, current_timestamp) WHERE run_id = ?",
+            [made, run_id, rid],
+        )
+        found.append(InterruptedRun(rid, on, started, int(decided), int(made)))
+    return found
+
+
+def _end_run(wh: Any, run_id: str, status: str) -> None:
+    wh.execute(
+        "UPDATE payout_runs SET status = ?, ended_at = current_timestamp,"
+        " payouts_made = (SELECT count(*) FROM payouts WHERE run_id = ?) WHERE run_id = ?",
+        [status, run_id, run_id],
+    )
+
+
 def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
     """Pay every creator of ``region`` what is due on ``as_of`` (admin only); see the module doc."""
     require_admin(actor)
     reg = get_region(region)
     wh = warehouse(reg)
     book = rail_book()
-    with wh.transaction() as cur:
+    with _ACTIVE_GUARD, wh.transaction() as cur:
         n = cur.execute("SELECT count(*) FROM payout_runs WHERE as_of = ?", [as_of]).fetchone()
         run_id = f"{reg.code}:{as_of.isoformat()}:{int(n[0] if n else 0) + 1}"
+        interrupted = _notice_interrupted(cur, run_id)
         cur.execute(
-            "INSERT INTO payout_runs (run_id, as_of, run_by, started_at) VALUES (?, ?, ?, current_timestamp)",
+            "INSERT INTO payout_runs (run_id, as_of, run_by, started_at, status)"
+            " VALUES (?, ?, ?, current_timestamp, 'running')",
             [run_id, as_of, actor.user_id],
         )
-    result = RunResult(run_id, reg.code, as_of)
+        _ACTIVE.add(run_id)
+    result = RunResult(run_id, reg.code, as_of, interrupted=interrupted)
+    try:
+        _settle_all(wh, reg, book, actor, as_of, result)
+    except BaseException:  # stopped midway (Ctrl-C, SIGTERM, an error): never recorded as finished
+        with suppress(Exception):
+            _end_run(wh, run_id, "interrupted")
+        raise
+    finally:
+        with _ACTIVE_GUARD:
+            _ACTIVE.discard(run_id)
+    _end_run(wh, run_id, "finished")
+    return result
+
+
+def _settle_all(wh: Any, reg: Any, book: Any, actor: Actor, as_of: date, result: RunResult) -> None:
+    """Decide for every creator of the region, each in its own transaction."""
+    run_id = result.run_id
     creators = wh.rows("SELECT creator_id, name, country, rail FROM creators ORDER BY creator_id")
     for row in creators:
         p = make_payee(reg, row, book)
@@ -294,8 +374,6 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
             with wh.transaction() as cur:
                 _record(cur, run_id, decision)
         result.decisions.append(decision)
-    wh.execute("UPDATE payout_runs SET payouts_made = ? WHERE run_id = ?", [len(result.payouts), run_id])
-    return result
 
 
 def run_demo_payouts(days: int = 42) -> int:

@@ -9,6 +9,11 @@ data, and every figure is a count, a sum or a percentile over many rows.
 
 A region that cannot be reached (``RegionUnavailable``/``WarehouseBusy``) is reported with
 ``status="unavailable"`` and its reason; the other regions are computed as usual.
+
+Days are each region's own calendar days. At 19:30 UTC it is already tomorrow in Karachi, so a
+range "up to today" must end on the *latest* local today of the regions shown
+(:func:`latest_today`); each region is then read up to its own today and no further, and a
+period that today or the range's end cuts short is marked ``partial`` (its figures are "so far").
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..access import Actor, manager_regions
 from ..db import RegionWarehouse, warehouse
@@ -26,7 +32,8 @@ from ..regions import get_region, region_codes
 from .common import Period, bound, frame, grain_part, run, time_zone
 from .rollups import refresh_rollups, rollups_current
 
-__all__ = ["MetricsReport", "RegionMetrics", "refresh_rollups", "region_metrics"]
+__all__ = ["MetricsReport", "RegionMetrics", "default_period", "latest_today", "refresh_rollups", "region_metrics",
+           "region_today", "utc_now"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,7 @@ COLUMNS: dict[str, str] = {
     "rows_flagged": "rows that failed at least one expectation",
     "pass_rate": "1 - rows_flagged / rows_validated",
     "backlog_at_end": "flagged rows still awaiting review at the end of the period",
+    "partial": "the period is not over yet or the range cuts it short: its figures are so far",
 }
 
 
@@ -66,10 +74,11 @@ class RegionMetrics:
     message: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     series: Any = None  # DataFrame, one row per period, COLUMNS
-    rules: Any = None  # DataFrame: rule, failed_rows, rows_validated, pass_rate
+    rules: Any = None  # DataFrame: rule, reason (in words), failed_rows, rows_validated, pass_rate
     sources: Any = None  # DataFrame: source, uploads, rows_validated, rows_flagged, pass_rate
     backlog: dict[str, Any] = field(default_factory=dict)  # pending, oldest_hours, median_hours
     stale: bool = False  # rollups could not be refreshed; sales figures may lag
+    through: date | None = None  # the last local day read: the range's end or the region's today
 
 
 @dataclass
@@ -77,9 +86,49 @@ class MetricsReport:
     period: Period
     grain: str
     regions: list[RegionMetrics]
+    now: datetime | None = None  # the instant the figures were computed at (UTC)
 
     def available(self) -> list[RegionMetrics]:
         return [r for r in self.regions if r.status == "ok"]
+
+
+def utc_now() -> datetime:
+    """The current instant (UTC): the one clock of the regional metrics."""
+    return datetime.now(UTC)
+
+
+def region_today(code: str, now: datetime | None = None) -> date:
+    """The calendar date in ``code``'s own time zone at ``now`` (default: the current instant)."""
+    return (now or utc_now()).astimezone(ZoneInfo(time_zone(code))).date()
+
+
+def latest_today(codes: list[str], now: datetime | None = None) -> date:
+    """The latest of the regions' own local dates: a range ending on it holds every region's
+    uploads of the last hours, whichever day their own clocks already show."""
+    when = now or utc_now()
+    return max((region_today(c, when) for c in codes), default=when.date())
+
+
+def default_period(codes: list[str], days: int, now: datetime | None = None) -> Period:
+    """The ``days`` days up to :func:`latest_today` of ``codes``."""
+    end = latest_today(codes, now)
+    return Period(end - timedelta(days=days - 1), end)
+
+
+def _next_period(start: date, grain: str) -> date:
+    """The first day after the ``grain`` period that begins on ``start``."""
+    if grain == "day":
+        return start + timedelta(days=1)
+    if grain == "week":
+        return start + timedelta(days=7)
+    return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+
+
+def _partial(periods: Any, grain: str, period: Period, today: date) -> list[bool]:
+    """For each period's first day: True when the range starts after it, or when it ends after
+    the range's last day or after the region's today (today itself is not over)."""
+    stop = min(period.end + timedelta(days=1), today)
+    return [bool(p < period.start or _next_period(p, grain) > stop) for p in periods]
 
 
 def _bucket(expr: str, part: str | None) -> str:
@@ -182,12 +231,15 @@ _RULES_SQL = """
                 WHERE status = 'loaded' AND received_at >= $lo AND received_at < $hi),
     validated AS (SELECT CAST(coalesce(sum(rows_total - rows_skipped), 0) AS BIGINT) AS n FROM up),
     fails AS (
-        SELECT rule, count(DISTINCT flag_id) AS failed_rows FROM (
-            SELECT f.flag_id, unnest(f.rules) AS rule FROM flagged_rows f
+        -- a row that failed one rule only tells that rule's reason in words
+        SELECT rule, count(DISTINCT flag_id) AS failed_rows, any_value(reason) AS reason FROM (
+            SELECT f.flag_id, unnest(f.rules) AS rule,
+                   CASE WHEN len(f.rules) = 1 AND len(f.reasons) = 1 THEN f.reasons[1] END AS reason
+            FROM flagged_rows f
             WHERE f.upload_id IN (SELECT upload_id FROM up)
         ) GROUP BY rule
     )
-    SELECT rule, failed_rows, validated.n AS rows_validated,
+    SELECT rule, coalesce(reason, rule) AS reason, failed_rows, validated.n AS rows_validated,
            CASE WHEN validated.n > 0 THEN 1 - failed_rows / validated.n END AS pass_rate
     FROM fails, validated ORDER BY pass_rate, rule
 """
@@ -230,11 +282,15 @@ def _params(code: str, period: Period, now: datetime) -> dict[str, Any]:
 
 def _region(code: str, period: Period, grain: str, now: datetime) -> RegionMetrics:
     fresh = _ensure_rollups(code)
-    p = _params(code, period, now)
+    today = region_today(code, now)
+    # read up to the region's own today, not into days its clock has not reached
+    own = Period(period.start, max(period.start, min(period.end, today)))
+    p = _params(code, own, now)
     db = warehouse(code)
 
     def compute(d: RegionWarehouse) -> RegionMetrics:
         series = frame(d, _metrics_sql(grain), p)
+        series["partial"] = _partial(series["period"], grain, period, today)
         summary_df = frame(d, _metrics_sql(None), p)
         rules = frame(d, _RULES_SQL, p)
         sources = frame(d, _SOURCES_SQL, p)
@@ -242,7 +298,7 @@ def _region(code: str, period: Period, grain: str, now: datetime) -> RegionMetri
         summary = summary_df.iloc[0].to_dict() if len(summary_df) else {}
         return RegionMetrics(
             region=code, name=get_region(code).name, status="ok", summary=summary, series=series,
-            rules=rules, sources=sources, backlog=backlog, stale=not fresh,
+            rules=rules, sources=sources, backlog=backlog, stale=not fresh, through=own.end,
         )
 
     return run(db, compute)
@@ -254,12 +310,13 @@ def region_metrics(
 ) -> MetricsReport:
     """Every metric of ``COLUMNS`` per region the actor may read (managers and admins only),
     per ``grain`` period and for the whole ``period``; plus pass rate per rule and per source
-    and the review backlog now. Regions are computed side by side; one that fails is reported
+    and the review backlog now. Each region is read up to its own local today at ``now``
+    (default :func:`utc_now`). Regions are computed side by side; one that fails is reported
     with its reason and does not stop the others."""
     allowed = manager_regions(actor, region_codes())
     grain_part(grain)
     codes = [c for c in allowed if regions is None or c in regions]
-    when = now or datetime.now(UTC)
+    when = now or utc_now()
 
     def one(code: str) -> RegionMetrics:
         name = get_region(code).name
@@ -275,4 +332,4 @@ def region_metrics(
     else:
         with ThreadPoolExecutor(max_workers=min(4, len(codes))) as pool:
             results = list(pool.map(one, codes))
-    return MetricsReport(period, grain, results)
+    return MetricsReport(period, grain, results, when)

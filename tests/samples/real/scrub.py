@@ -6,7 +6,8 @@
 KIND is one of name, email, phone, address, id. The values of the named CSV columns (or JSON
 keys, at any depth) are collected first; then every occurrence of each collected value, of each
 ``--value`` text, of every e-mail address (``--emails``) and of every run of 9 or more digits
-that looks like a phone number (``--phones``) is replaced in the decoded text by a fake derived
+that looks like a phone number (``--phones``: beware of long numeric order ids and timestamps,
+which look the same) is replaced in the decoded text by a fake derived
 from a hash of the value, so the same person gets the same fake everywhere in the corpus. The
 text is re-encoded as it came (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252), so
 line endings, quoting and every other cell stay byte for byte. What changed is printed, for
@@ -112,6 +113,10 @@ def scrub_text(text: str, values: dict[str, str], emails: bool, phones: bool) ->
     # longest first, so "John Doe" goes before "John"
     for value in sorted(values, key=len, reverse=True):
         kind = values[value]
+        # a short or all-digit name or address line ("1", "124") would also hit amounts, ids and
+        # headers elsewhere in the file: such a value is left for --value or a hand check
+        if kind in ("name", "address") and (len(value.strip()) < 4 or value.strip().isdigit()):
+            continue
         if len(value) < 3 and kind != "id":
             continue
         pattern = re.compile(r"(?<![\w])" + re.escape(value) + r"(?![\w])")

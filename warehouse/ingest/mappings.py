@@ -1,0 +1,382 @@
+"""A person's column mappings, kept for the creator who made them (DESIGN invariant 8: no
+creator's settings change how another creator's files are read).
+
+Where they live: rows of ``saved_mappings`` in the control database, not profile files. A
+mapping is an account's own state, like the account itself: it is read for its creator alone
+(``WHERE creator_id = ?``), written in one transaction, and a row that no longer makes sense
+(a column renamed since, a hand-edited value) is skipped with a logged reason — where a bad
+file in the profiles folder used to stop every ingest of every creator. A header is stored as
+JSON text, so control characters in it are just characters. What an administrator shares with
+everyone (``promote_mapping``) becomes a profile file like the shipped ones, validated and
+written atomically (``profiles.write_shared_profile``).
+
+What a mapping holds: only what the person chose — canonical column -> the file's header, or a
+value for every row ("all these rows are in NGN": ``constants``) — plus the headers of the file
+it was made on (its layout) and the profile it completes (``base``, usually generic), which
+gives everything else: the other columns, how numbers and dates are read, which rows are not
+sales. It is tried for its creator's files only, before any shared profile, and only for a
+file that holds every header of its layout, so a wrong mapping can only misread its own
+creator's files of that one layout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..access import Actor, require_creator, require_save_mapping, require_share_mapping, require_upload_for
+from ..creators import creator_region
+from ..db import control, warehouse
+from ..errors import InvalidInput, NotFound
+from ..money import is_currency
+from . import profiles
+from .pipeline import Progress, ingest_file
+from .profiles import Detection, Profile, _index, _norm, _resolves
+from .result import IngestResult
+from .sale import BY_NAME, CANONICAL
+
+log = logging.getLogger("kasuwa.mappings")
+
+#: columns a mapping may give one value for every row (what a profile's [defaults] fills)
+CONSTANT_COLUMNS = ("currency", "buyer_country", "product", "channel")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_MAX_CONSTANT = 200
+
+
+class Constant(str):
+    """In a ``mapping`` given to ``ingest_file``: not a header but the value of every row
+    (``{"currency": Constant("NGN")}``)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    creator_id: str
+    name: str
+    base: str
+    layout: tuple[str, ...]  # every header of the file it was made on
+    columns: dict[str, str]  # canonical -> header
+    constants: dict[str, str]  # canonical -> value for every row
+    saved_by: str | None = None
+    saved_at: datetime | None = None
+    shared_as: str | None = None
+
+    def describe(self) -> str:
+        """What the mapping says, in words (for the administrator's list)."""
+        parts = [f"{BY_NAME[c].label} = column ‘{h}’" for c, h in self.columns.items() if c in BY_NAME]
+        parts += [f"{BY_NAME[c].label} = {v} on every row" for c, v in self.constants.items() if c in BY_NAME]
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of the upload page: the ingest's result and, when asked, the name the mapping
+    was saved under (or why it could not be)."""
+
+    result: IngestResult
+    saved_as: str | None = None
+    save_error: str | None = None
+
+
+# --- values for every row ------------------------------------------------------------------------
+
+
+def check_constants(constants: dict[str, str]) -> dict[str, str]:
+    """The constants cleaned (codes upper-cased), or InvalidInput saying which one is wrong."""
+    out = {}
+    for canon, raw in constants.items():
+        value = " ".join(str(raw).split())
+        if canon not in CONSTANT_COLUMNS:
+            raise InvalidInput(f"Only {', '.join(BY_NAME[c].label.lower() for c in CONSTANT_COLUMNS)} "
+                               "can be the same for every row.")
+        if not value or len(value) > _MAX_CONSTANT:
+            raise InvalidInput(f"Give the {BY_NAME[canon].label.lower()} of every row (1 to {_MAX_CONSTANT} "
+                               "characters), or choose a column.")
+        if canon == "currency":
+            value = value.upper()
+            if not is_currency(value):
+                raise InvalidInput(f"{value} is not a currency code Kasuwa knows; use a code such as NGN, KES or USD.")
+        if canon == "buyer_country":
+            value = value.upper()
+            if not _COUNTRY.match(value):
+                raise InvalidInput(f"{value} is not a two-letter country code (NG, KE, SN …).")
+        out[canon] = value
+    return out
+
+
+def split_constants(profile: Profile, mapping: dict[str, str]) -> tuple[Profile, dict[str, str]]:
+    """Take the ``Constant`` values out of ``mapping`` into the profile's defaults (the column is
+    then not looked for in the file); what remains maps canonical columns to headers."""
+    given = {c: str(v) for c, v in mapping.items() if isinstance(v, Constant)}
+    if not given:
+        return profile, mapping
+    consts = check_constants(given)
+    prof = replace(profile, defaults={**profile.defaults, **consts},
+                   columns={c: h for c, h in profile.columns.items() if c not in consts})
+    return prof, {c: h for c, h in mapping.items() if not isinstance(h, Constant)}
+
+
+# --- a saved mapping as a profile ------------------------------------------------------------
+
+
+def complete(base: Profile, m: SavedMapping, *, name: str | None = None, title: str | None = None) -> Profile:
+    """The profile ``m`` reads files with: ``base`` with the person's columns first (a header
+    they assigned is not read as anything else), their constants as defaults, and the layout
+    as the identifying headers."""
+    mapped = {_norm(h) for h in m.columns.values()}
+    cols = {c: tuple(h for h in hs if _norm(h) not in mapped)
+            for c, hs in base.columns.items() if c not in m.constants and c not in m.columns}
+    cols = {c: hs for c, hs in cols.items() if hs}
+    cols.update({c: (h,) for c, h in m.columns.items()})
+    return replace(base, name=name or m.name, title=title or f"your saved columns ‘{m.name}’",
+                   detect=tuple((h,) for h in m.layout), columns=cols, priority=0,
+                   defaults={**base.defaults, **m.constants}, path=None)
+
+
+def _from_row(row: tuple[Any, ...]) -> SavedMapping:
+    creator_id, name, base, layout, columns, constants, saved_by, saved_at, shared_as = row
+    m = SavedMapping(creator_id, name, base, tuple(json.loads(layout)), dict(json.loads(columns)),
+                     dict(json.loads(constants)), saved_by, saved_at, shared_as)
+    _check(m)
+    return m
+
+
+def _check(m: SavedMapping) -> None:
+    """Raise ValueError saying why ``m`` cannot be used."""
+    if not profiles.valid_name(m.name):
+        raise ValueError(f"the name {m.name!r} breaks the rule ({profiles.NAME_RULE})")
+    if not m.layout or not all(isinstance(h, str) and h.strip() for h in m.layout):
+        raise ValueError("its layout is empty or holds a blank header")
+    if not m.columns and not m.constants:
+        raise ValueError("it maps nothing")
+    bad = [c for c in [*m.columns, *m.constants] if c not in CANONICAL]
+    if bad:
+        raise ValueError(f"not canonical columns: {', '.join(map(str, bad))}")
+    layout = {_norm(h) for h in m.layout}
+    stray = [h for h in m.columns.values() if not isinstance(h, str) or _norm(h) not in layout]
+    if stray:
+        raise ValueError(f"it maps headers its layout does not have: {stray}")
+    try:
+        check_constants(m.constants)
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from exc
+
+
+_SELECT = ("SELECT creator_id, name, base, layout, columns, constants, saved_by, saved_at, shared_as"
+           " FROM saved_mappings")
+
+
+def _load(where: str = "", params: list[Any] | None = None) -> list[SavedMapping]:
+    """Every usable mapping of the query; a row that is not is logged and skipped."""
+    out = []
+    for row in control().rows(f"{_SELECT} {where} ORDER BY creator_id, saved_at DESC, name", params or []):
+        try:
+            out.append(_from_row(row))
+        except (ValueError, TypeError, AttributeError) as exc:  # json errors are ValueErrors
+            log.warning("saved mapping %r of creator %r skipped: %s", row[1], row[0], exc)
+    return out
+
+
+def creator_profiles(creator_id: str, known: dict[str, Profile]) -> list[Profile]:
+    """The profiles made from ``creator_id``'s saved mappings (broken ones skipped, logged)."""
+    out = []
+    for m in _load("WHERE creator_id = ?", [creator_id]):
+        base = known.get(m.base)
+        if base is None:
+            log.warning("saved mapping %r of creator %r skipped: its base profile %r no longer exists",
+                        m.name, m.creator_id, m.base)
+            continue
+        out.append(complete(base, m))
+    return out
+
+
+def choose_profile(creator_id: str, headers: list[str], known: dict[str, Profile],
+                   forced: str | None = None) -> Detection:
+    """The profile a creator's file is read with: ``forced`` (one of theirs or a shared one), else
+    the creator's own saved mapping whose whole layout is in the file (the longest layout
+    first), else what ``profiles.detect`` finds among the shared profiles, else generic."""
+    own = creator_profiles(creator_id, known)
+    if forced:
+        mine = [p for p in own if p.name == forced]
+        return Detection(mine[0] if mine else profiles.get_profile(forced), 0, 0, forced=True)
+    idx = _index(headers)
+    fits = [p for p in own
+            if all(any(_norm(h) in idx for h in alts) for alts in p.detect) and _resolves(p, idx)]
+    if fits:
+        best = max(fits, key=lambda p: len(p.detect))
+        return Detection(best, len(best.detect), len(best.detect))
+    return profiles.detect(headers, known)
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+def _taken(creator_id: str) -> set[str]:
+    own = {r[0] for r in control().rows("SELECT name FROM saved_mappings WHERE creator_id = ?", [creator_id])}
+    return own | set(profiles.load_profiles())
+
+
+def propose_name(creator_id: str, file_name: str) -> str:
+    """A free name made from the file's name (``Ventes Février.csv`` -> ``ventes-fevrier``)."""
+    stem = Path(file_name).stem
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_stem).strip("-")
+    slug = re.sub(r"^[^a-z]+", "", slug)[:30].strip("-")
+    if len(slug) < 2:
+        slug = "my-columns"
+    taken = _taken(creator_id)
+    name, n = slug, 2
+    while name in taken:
+        name, n = f"{slug}-{n}", n + 1
+    return name
+
+
+def check_name(creator_id: str, name: str) -> str:
+    """``name`` stripped, or InvalidInput saying what is wrong and proposing a free name. Asked
+    before anything is loaded."""
+    name = name.strip()
+    if not profiles.valid_name(name):
+        raise InvalidInput(f"A name for saved columns is {profiles.NAME_RULE}: for example "
+                           f"‘{propose_name(creator_id, name or 'my-columns')}’.")
+    if name in _taken(creator_id):
+        raise InvalidInput(f"The name ‘{name}’ is taken; choose another, for example "
+                           f"‘{propose_name(creator_id, name)}’.")
+    return name
+
+
+# --- saving, listing, sharing -----------------------------------------------------------------
+
+
+def save_mapping(actor: Actor, creator_id: str, name: str, headers: list[str], columns: dict[str, str],
+                 constants: dict[str, str] | None = None, base: str = "generic") -> SavedMapping:
+    """Save what a person chose for ``creator_id``'s files of this layout (``headers``)."""
+    require_save_mapping(actor, creator_id, creator_region(creator_id))
+    name = check_name(creator_id, name)
+    known = profiles.load_profiles()
+    if base not in known:
+        base = "generic"
+    m = SavedMapping(creator_id, name, base, tuple(headers), dict(columns), check_constants(constants or {}))
+    try:
+        _check(m)
+    except ValueError as exc:
+        raise InvalidInput(f"These columns cannot be saved: {exc}.") from exc
+    complete(known[base], m)
+    with control().transaction() as cur:
+        if cur.execute("SELECT 1 FROM saved_mappings WHERE creator_id = ? AND name = ?", [creator_id, name]).fetchone():
+            raise InvalidInput(f"The name ‘{name}’ is taken; choose another.")
+        cur.execute(
+            "INSERT INTO saved_mappings (creator_id, name, base, layout, columns, constants, saved_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [creator_id, name, base, json.dumps(list(m.layout), ensure_ascii=False),
+             json.dumps(m.columns, ensure_ascii=False), json.dumps(m.constants, ensure_ascii=False), actor.user_id],
+        )
+    return m
+
+
+def list_mappings(actor: Actor, creator_id: str | None = None) -> list[SavedMapping]:
+    """A creator's saved mappings (the creator, their reviewers, admins); every creator's for
+    an administrator when ``creator_id`` is None."""
+    if creator_id is None:
+        require_share_mapping(actor)
+        return _load()
+    require_creator(actor, creator_id, creator_region(creator_id))
+    return _load("WHERE creator_id = ?", [creator_id])
+
+
+def promote_mapping(actor: Actor, creator_id: str, name: str, shared_name: str, title: str | None = None) -> Path:
+    """Share ``creator_id``'s mapping ``name`` with every creator as the profile ``shared_name``
+    (administrators only): a file in ``KASUWA_DATA_DIR/profiles`` that detects files of that
+    layout like a platform's export does."""
+    require_share_mapping(actor)
+    found = _load("WHERE creator_id = ? AND name = ?", [creator_id, name])
+    if not found:
+        raise NotFound(f"Creator {creator_id} has no usable saved columns named ‘{name}’.")
+    m = found[0]
+    shared_name = shared_name.strip()
+    if not profiles.valid_name(shared_name):
+        raise InvalidInput(f"A profile name is {profiles.NAME_RULE}.")
+    known = profiles.load_profiles()
+    if m.base not in known:
+        raise NotFound(f"The profile these columns complete ({m.base}) no longer exists.")
+    p = complete(known[m.base], m, name=shared_name,
+                 title=(title or "").strip() or f"Shared layout {shared_name} (from {creator_id})")
+    p = replace(p, source=shared_name if m.base == "generic" else p.source)
+    path = profiles.write_shared_profile(
+        p, f"Shared by {actor.user_id} from the columns creator {creator_id} saved as '{name}'.\n"
+           "It completes the profile it was made on; edit it like any profile.")
+    control().execute("UPDATE saved_mappings SET shared_as = ? WHERE creator_id = ? AND name = ?",
+                      [shared_name, creator_id, name])
+    return path
+
+
+# --- the upload page's attempts ----------------------------------------------------------------
+
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def forget_earlier_attempts(actor: Actor, creator_id: str, res: IngestResult) -> int:
+    """Delete the records of earlier refused tries of the same file (same creator, same sha256)
+    once ``res`` is recorded, so one file has one upload record however many tries it took.
+    A region served over Quack takes no DELETE on attached tables: the statement runs on its
+    host through ``quack_query``."""
+    if not (res.upload_id and res.sha256 and res.region):
+        return 0
+    require_upload_for(actor, creator_id, res.region)
+    wh = warehouse(res.region)
+    with wh.cursor() as cur:
+        # only tries received before this one: two tabs retrying at once keep the later record
+        # (one scan per query: a region served over Quack allows no second one)
+        own = cur.execute("SELECT received_at FROM uploads WHERE upload_id = ?", [res.upload_id]).fetchone()
+        if not own:
+            return 0
+        where = "creator_id = ? AND sha256 = ? AND status = 'rejected' AND upload_id <> ? AND received_at <= ?"
+        params = [creator_id, res.sha256, res.upload_id, own[0]]
+        before = cur.execute(f"SELECT count(*) FROM uploads WHERE {where}", params).fetchone()
+        n = int(before[0]) if before else 0
+        if not n:
+            return 0
+        if not wh.region.is_remote:
+            cur.execute(f"DELETE FROM uploads WHERE {where}", params)
+            return n
+        if not (_UPLOAD_ID.match(creator_id) and _SHA.match(res.sha256) and _UPLOAD_ID.match(res.upload_id)):
+            return 0
+
+        def lit(v: str) -> str:
+            return "'" + v.replace("'", "''") + "'"
+
+        inner = (f"DELETE FROM uploads WHERE creator_id = {lit(creator_id)} AND sha256 = {lit(res.sha256)}"
+                 f" AND status = 'rejected' AND upload_id <> {lit(res.upload_id)}"
+                 f" AND received_at <= TIMESTAMPTZ {lit(own[0].isoformat())}")
+        cur.execute("FROM quack_query(?, ?)", [wh.region.location, inner]).fetchall()
+        return n
+
+
+def ingest_upload(actor: Actor, creator_id: str, file_name: str, data: bytes | Path, *,
+                  columns: dict[str, str] | None = None, constants: dict[str, str] | None = None,
+                  save_as: str | None = None, progress: Progress | None = None) -> Attempt:
+    """One try at a file from the upload page: the name to save under (``save_as``) and the
+    constants are checked before anything is read or loaded; then the file is ingested with the
+    person's columns and constants, earlier refused tries of it are forgotten, and when it loaded
+    the mapping is saved for ``creator_id``."""
+    region = creator_region(creator_id)
+    require_upload_for(actor, creator_id, region)
+    name = check_name(creator_id, save_as) if save_as is not None else None
+    consts = check_constants(constants or {})
+    mapping: dict[str, str] = {**(columns or {}), **{c: Constant(v) for c, v in consts.items()}}
+    res = ingest_file(actor, creator_id, file_name, data, mapping=mapping or None, progress=progress)
+    forget_earlier_attempts(actor, creator_id, res)
+    if not name or res.status != "loaded":
+        return Attempt(res)
+    try:
+        m = save_mapping(actor, creator_id, name, res.headers, columns or {}, consts, base=res.profile or "generic")
+    except InvalidInput as exc:
+        return Attempt(res, save_error=str(exc))
+    return Attempt(res, saved_as=m.name)

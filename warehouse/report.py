@@ -1,0 +1,533 @@
+"""The managers' board report: the regions page's figures as tables people read (for the page,
+the CSV downloads and the PDF alike) and as a printable PDF (fpdf2).
+
+One list says which figures there are, what each is called, how it is rounded and what it
+means (:data:`SUMMARY`, :data:`SERIES`, :data:`DEFINITIONS`), so the page, the CSV files and
+the PDF cannot drift apart. Rounding: rates are percentages to one decimal, latencies seconds
+to one decimal, backlog ages whole hours, GMV US dollars to the cent (half up).
+
+The PDF's charts are drawn with fpdf2's own lines and shapes (no browser, no image renderer):
+one colour per region, given by the caller from the app's single region → colour mapping, and
+a period that is not over yet (or that the range cuts short) drawn dotted and marked "so far",
+never as a fall. Counts of creators and rows get whole-number axes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from .payouts.statements import _font, _text
+from .queries.metrics import MetricsReport, RegionMetrics
+from .settings import PROJECT_ROOT
+
+KINDS = ("count", "usd", "rate", "seconds", "hours")
+_CENT = Decimal("0.01")
+_TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the report: its column in the metrics, its header for people, its kind."""
+
+    key: str
+    header: str
+    kind: str  # one of KINDS
+
+
+#: The per-region table (the whole range; the backlog as it is now), in order.
+SUMMARY: tuple[Figure, ...] = (
+    Figure("creators_total", "Creators", "count"),
+    Figure("onboarded", "Joined in the period", "count"),
+    Figure("active_creators", "Active creators", "count"),
+    Figure("sales", "Sales", "count"),
+    Figure("gmv_usd", "GMV (USD)", "usd"),
+    Figure("latency_p50_s", "Latency p50 (s)", "seconds"),
+    Figure("latency_p95_s", "Latency p95 (s)", "seconds"),
+    Figure("first_data_24h_share", "First data ≤ 24 h (%)", "rate"),
+    Figure("pass_rate", "Pass rate (%)", "rate"),
+    Figure("rows_flagged", "Flagged rows", "count"),
+    Figure("backlog_pending", "Awaiting review now", "count"),
+    Figure("backlog_oldest_hours", "Oldest waiting (h)", "hours"),
+    Figure("backlog_median_hours", "Median wait (h)", "hours"),
+)
+
+#: The per-period table (after Region, Period and Complete), in order.
+SERIES: tuple[Figure, ...] = (
+    Figure("creators_total", "Creators", "count"),
+    Figure("onboarded", "Joined", "count"),
+    Figure("active_creators", "Active creators", "count"),
+    Figure("sales", "Sales", "count"),
+    Figure("gmv_usd", "GMV (USD)", "usd"),
+    Figure("unconverted_sales", "Sales without a USD rate", "count"),
+    Figure("uploads", "Files received", "count"),
+    Figure("uploads_loaded", "Files loaded", "count"),
+    Figure("latency_p50_s", "Latency p50 (s)", "seconds"),
+    Figure("latency_p95_s", "Latency p95 (s)", "seconds"),
+    Figure("new_creators_judged", "New creators counted", "count"),
+    Figure("first_data_24h", "New creators with data within 24 h", "count"),
+    Figure("first_data_24h_share", "First data ≤ 24 h (%)", "rate"),
+    Figure("rows_validated", "Rows checked", "count"),
+    Figure("rows_flagged", "Flagged rows", "count"),
+    Figure("pass_rate", "Pass rate (%)", "rate"),
+    Figure("backlog_at_end", "Awaiting review at the period's end", "count"),
+)
+
+#: One sentence per figure, shown on the page and printed in the PDF.
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    ("GMV", "Gross merchandise value: what buyers paid for every sale made in the period, before fees "
+            "and refunds, in US dollars at each sale day's exchange rate."),
+    ("Pass rate", "The share of the rows in the period's files that passed every data-quality check; "
+                  "the others were flagged for a reviewer."),
+    ("First data ≤ 24 h", "Of the creators who joined in the period, the share whose first upload could be "
+                          "queried within 24 hours of joining (someone who joined less than a day ago "
+                          "without data yet is not counted)."),
+    ("Latency", "The time from a file being received to its rows being queryable: p50 is the typical "
+                "(median) file, p95 the slowest one in twenty."),
+    ("Creators", "Creators had joined by the end of the period, joined in the period, or are active: "
+                 "they made at least one sale in it."),
+    ("Review backlog", "Flagged rows waiting for a reviewer now, and how long the oldest and the typical "
+                       "(median) one have waited."),
+)
+
+#: The charts of the report: (metrics column, title, kind).
+CHARTS: tuple[tuple[str, str, str], ...] = (
+    ("gmv_usd", "GMV in USD", "usd"),
+    ("active_creators", "Active creators", "count"),
+    ("onboarded", "Creators who joined", "count"),
+    ("latency_p50_s", "Pipeline latency p50 (seconds)", "seconds"),
+    ("first_data_24h_share", "New creators with data within 24 h (%)", "rate"),
+    ("pass_rate", "Rows passing every check (%)", "rate"),
+    ("backlog_at_end", "Rows awaiting review at the period's end", "count"),
+)
+
+GRAIN_WORDS = {"day": "day", "week": "week", "month": "month"}
+
+
+# --- rounding and words ------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def rounded(value: Any, kind: str) -> Any:
+    """``value`` as the report shows it: counts as int, USD as a Decimal to the cent, rates as a
+    percentage (float) to one decimal, seconds to one decimal, hours whole; None when missing."""
+    if _missing(value):
+        return None
+    if kind == "count":
+        return int(value)
+    if kind == "usd":
+        return Decimal(str(value)).quantize(_CENT, ROUND_HALF_UP)
+    if kind == "rate":
+        return float((Decimal(repr(float(value))) * 100).quantize(_TENTH, ROUND_HALF_UP))
+    if kind == "seconds":
+        return float(Decimal(repr(float(value))).quantize(_TENTH, ROUND_HALF_UP))
+    if kind == "hours":
+        return int(Decimal(repr(float(value))).quantize(Decimal(1), ROUND_HALF_UP))
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def text(value: Any, kind: str) -> str:
+    """A value already :func:`rounded` as people read it: ``1,234``, ``$1,234.50``, ``87.5%``,
+    ``12.3 s``, ``5 h``; an empty string when missing."""
+    if _missing(value):
+        return ""
+    if kind == "count":
+        return f"{int(value):,}"
+    if kind == "usd":
+        v = Decimal(value)
+        return f"{'-' if v < 0 else ''}${abs(v):,.2f}"
+    if kind == "rate":
+        return f"{float(value):.1f}%"
+    if kind == "seconds":
+        return f"{float(value):.1f} s"
+    if kind == "hours":
+        return f"{int(value):,} h"
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def shown(value: Any, kind: str) -> str:
+    """A raw metric as people read it (rounded, then in words)."""
+    return text(rounded(value, kind), kind)
+
+
+def period_words(period: Any) -> str:
+    return f"{period.start.isoformat()} to {period.end.isoformat()}"
+
+
+# --- tables for the page, the CSV files and the PDF ---------------------------------------------
+
+
+def _summary_value(r: RegionMetrics, key: str) -> Any:
+    if key.startswith("backlog_"):
+        return r.backlog.get({"backlog_pending": "pending", "backlog_oldest_hours": "oldest_hours",
+                              "backlog_median_hours": "median_hours"}[key])
+    return r.summary.get(key)
+
+
+def summary_table(report: MetricsReport) -> pd.DataFrame:
+    """One row per region that could be read: Region and every :data:`SUMMARY` figure, rounded."""
+    rows = [{"Region": r.name, **{f.header: rounded(_summary_value(r, f.key), f.kind) for f in SUMMARY}}
+            for r in report.available()]
+    return pd.DataFrame(rows, columns=["Region", *[f.header for f in SUMMARY]])
+
+
+def series_table(report: MetricsReport) -> pd.DataFrame:
+    """Every region's per-period figures: Region, Period (its first day), Complete (yes / so far)
+    and every :data:`SERIES` figure, rounded."""
+    rows = []
+    for r in report.available():
+        if r.series is None:
+            continue
+        for _, row in r.series.iterrows():
+            rows.append({
+                "Region": r.name, "Period": row["period"],
+                "Complete": "so far" if row.get("partial") else "yes",
+                **{f.header: rounded(row.get(f.key), f.kind) for f in SERIES},
+            })
+    return pd.DataFrame(rows, columns=["Region", "Period", "Complete", *[f.header for f in SERIES]])
+
+
+@lru_cache(maxsize=1)
+def _suite_reasons() -> dict[str, str]:
+    """``type:column`` → the expectation's ``meta.reason``, from every suite in ``expectations/``
+    (read as JSON; Great Expectations itself is not needed for this)."""
+    out: dict[str, str] = {}
+    for path in sorted((PROJECT_ROOT / "expectations").glob("*.json")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for e in doc.get("expectations", []):
+            reason = (e.get("meta") or {}).get("reason")
+            if reason:
+                out.setdefault(f"{e.get('type')}:{(e.get('kwargs') or {}).get('column')}", reason)
+    return out
+
+
+def check_words(rule: str, reason: Any = None) -> str:
+    """What a failed check means, in words: the reason the flagged rows gave, else the suite's
+    reason for the rule, else the rule's column in plain letters."""
+    if isinstance(reason, str) and reason and reason != rule:
+        return reason
+    if rule in _suite_reasons():
+        return _suite_reasons()[rule]
+    column = rule.partition(":")[2] or rule
+    return "check on " + column.removesuffix("_minor").replace("_", " ")
+
+
+def rules_table(report: MetricsReport) -> pd.DataFrame:
+    """Pass rate per check: Region, Check (its reason in words), Rows failing, Rows checked, Pass rate (%)."""
+    rows = [
+        {"Region": r.name, "Check": check_words(row["rule"], row.get("reason")),
+         "Rows failing": int(row["failed_rows"]), "Rows checked": int(row["rows_validated"]),
+         "Pass rate (%)": rounded(row["pass_rate"], "rate")}
+        for r in report.available() if r.rules is not None for _, row in r.rules.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=["Region", "Check", "Rows failing", "Rows checked", "Pass rate (%)"])
+
+
+def sources_table(report: MetricsReport) -> pd.DataFrame:
+    """Pass rate per source: Region, Source, Files, Rows checked, Flagged rows, Pass rate (%)."""
+    rows = [
+        {"Region": r.name, "Source": row["source"], "Files": int(row["uploads"]),
+         "Rows checked": rounded(row["rows_validated"], "count"), "Flagged rows": rounded(row["rows_flagged"], "count"),
+         "Pass rate (%)": rounded(row["pass_rate"], "rate")}
+        for r in report.available() if r.sources is not None for _, row in r.sources.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=["Region", "Source", "Files", "Rows checked", "Flagged rows", "Pass rate (%)"])
+
+
+# --- the PDF ------------------------------------------------------------------------------------
+
+_GRID = (226, 232, 240)
+_INK = (15, 23, 42)
+_MUTED = (100, 116, 139)
+_SO_FAR = "#94A3B8"
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _ticks(top: float, kind: str) -> list[float]:
+    """0 and up to five round steps covering ``top``; whole steps for counts."""
+    if top <= 0:
+        top = 1.0
+    raw = top / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if kind == "count":
+        step = max(1, math.ceil(step))
+    n = math.ceil(top / step - 1e-9)
+    return [i * step for i in range(n + 1)]
+
+
+def _tick_text(v: float, kind: str) -> str:
+    if kind == "usd":
+        return f"${v:,.0f}" if v >= 10 or v == 0 else f"${v:,.2f}"
+    if kind == "rate":
+        return f"{v:g}%"
+    if kind == "count":
+        return f"{int(v):,}"
+    return f"{v:g}"
+
+
+def _label(day: date, grain: str) -> str:
+    return day.strftime("%b %Y") if grain == "month" else f"{day.day} {day.strftime('%b')}"
+
+
+def _chart_lines(report: MetricsReport, column: str, kind: str) -> tuple[list[date], list[tuple[str, list, list]]]:
+    """The periods of every region together, and per region (code, values, partial flags)."""
+    periods = sorted({p for r in report.available() if r.series is not None for p in r.series["period"]})
+    lines = []
+    for r in report.available():
+        if r.series is None or column not in r.series:
+            continue
+        by_period = {row["period"]: row for _, row in r.series.iterrows()}
+        values, partial = [], []
+        for p in periods:
+            row = by_period.get(p)
+            v = None if row is None or _missing(row[column]) else float(row[column])
+            values.append(v * 100 if v is not None and kind == "rate" else v)
+            partial.append(bool(row is not None and row.get("partial")))
+        lines.append((r.region, values, partial))
+    return periods, lines
+
+
+def _draw_chart(pdf: Any, font: str, x: float, y: float, w: float, h: float, title: str, kind: str,
+                periods: Sequence[date], lines: list[tuple[str, list, list]], colours: Mapping[str, str],
+                grain: str) -> None:
+    pdf.set_text_color(*_INK)
+    pdf.set_font(font, "B", 9)
+    pdf.set_xy(x, y)
+    pdf.cell(w, 5, _text(title, font, 80))
+    left, bottom, top_pad = 14.0, 7.0, 7.0
+    px, py, pw, ph = x + left, y + top_pad, w - left - 2, h - top_pad - bottom
+    values = [v for _, vs, _ in lines for v in vs if v is not None]
+    pdf.set_font(font, "", 6.5)
+    if not periods or not values:
+        pdf.set_text_color(*_MUTED)
+        pdf.set_xy(px, py + ph / 2 - 3)
+        pdf.cell(pw, 5, "No figures in this period.", align="C")
+        return
+    ticks = _ticks(max(values), kind)
+    top = ticks[-1] or 1.0
+
+    def ypos(v: float) -> float:
+        return py + ph - (v / top) * ph
+
+    def xpos(i: int) -> float:
+        return px + (pw / 2 if len(periods) == 1 else i * pw / (len(periods) - 1))
+
+    pdf.set_line_width(0.15)
+    pdf.set_draw_color(*_GRID)
+    pdf.set_text_color(*_MUTED)
+    for t in ticks:
+        pdf.line(px, ypos(t), px + pw, ypos(t))
+        pdf.set_xy(x, ypos(t) - 2)
+        pdf.cell(left - 1.5, 4, _tick_text(t, kind), align="R")
+    n = len(periods)
+    shown_at = sorted({round(i * (n - 1) / 4) for i in range(5)}) if n > 5 else range(n)
+    for i in shown_at:
+        pdf.set_xy(xpos(i) - 10, py + ph + 1)
+        pdf.cell(20, 4, _label(periods[i], grain), align="C")
+    for code, vs, partial in lines:
+        colour = _rgb(colours.get(code, "#64748B"))
+        pdf.set_draw_color(*colour)
+        pdf.set_fill_color(*colour)
+        pdf.set_line_width(0.5)
+        for i in range(1, len(vs)):
+            a, b = vs[i - 1], vs[i]
+            if a is None or b is None:
+                continue
+            if partial[i] or partial[i - 1]:
+                with pdf.local_context(stroke_opacity=0.6):
+                    pdf.set_dash_pattern(dash=0.8, gap=0.9)
+                    pdf.line(xpos(i - 1), ypos(a), xpos(i), ypos(b))
+                    pdf.set_dash_pattern()
+            else:
+                pdf.line(xpos(i - 1), ypos(a), xpos(i), ypos(b))
+        pdf.set_line_width(0.3)
+        for i, v in enumerate(vs):
+            if v is None:
+                continue
+            if partial[i]:  # hollow and lighter: a period still running, "so far"
+                with pdf.local_context(stroke_opacity=0.7):
+                    pdf.circle(xpos(i), ypos(v), 0.7, style="D")
+            elif len(vs) <= 40:
+                pdf.circle(xpos(i), ypos(v), 0.55, style="F")
+    pdf.set_draw_color(*_MUTED)
+    pdf.set_line_width(0.2)
+    pdf.line(px, py + ph, px + pw, py + ph)
+
+
+def _legend(pdf: Any, font: str, report: MetricsReport, colours: Mapping[str, str], partial: bool) -> None:
+    pdf.set_font(font, "", 8)
+    pdf.set_text_color(*_INK)
+    y = pdf.get_y() + 1
+    x = pdf.l_margin
+    for r in report.available():
+        pdf.set_fill_color(*_rgb(colours.get(r.region, "#64748B")))
+        pdf.rect(x, y + 1, 6, 2.4, style="F")
+        pdf.set_xy(x + 7, y)
+        label = _text(r.name, font, 40)
+        width = pdf.get_string_width(label) + 6
+        pdf.cell(width, 4.5, label)
+        x += 7 + width
+    if partial:
+        pdf.set_draw_color(*_rgb(_SO_FAR))
+        pdf.set_line_width(0.5)
+        pdf.set_dash_pattern(dash=0.8, gap=0.9)
+        pdf.line(x, y + 2.2, x + 6, y + 2.2)
+        pdf.set_dash_pattern()
+        pdf.set_xy(x + 7, y)
+        pdf.cell(0, 4.5, "dotted: period not over yet, figures so far")
+    pdf.set_xy(pdf.l_margin, y + 6)
+
+
+def _heading(pdf: Any, font: str, words: str) -> None:
+    pdf.ln(3)
+    pdf.set_text_color(*_INK)
+    pdf.set_font(font, "B", 12)
+    pdf.cell(0, 7, _text(words, font, 90), new_x="LMARGIN", new_y="NEXT")
+
+
+def _table(pdf: Any, font: str, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
+           right_from: int = 1) -> None:
+    pdf.set_text_color(*_INK)
+    pdf.set_font(font, "B", 8)
+    pdf.set_draw_color(*_MUTED)
+    pdf.set_line_width(0.2)
+    for i, (head, wd) in enumerate(zip(header, widths, strict=True)):
+        pdf.cell(wd, 6, _text(head, font, 40), border="B", align="R" if i >= right_from else "L")
+    pdf.ln()
+    pdf.set_font(font, "", 8)
+    for row in rows:
+        if pdf.will_page_break(5.5):
+            pdf.add_page()
+        for i, (value, wd) in enumerate(zip(row, widths, strict=True)):
+            limit = max(6, int(wd / 1.6))
+            pdf.cell(wd, 5.5, _text(value, font, limit), align="R" if i >= right_from else "L")
+        pdf.ln()
+
+
+def board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None = None) -> bytes:
+    """The regions page for ``report``'s range as a printable A4 PDF: the figures per region with
+    their definitions, charts over time, data quality per check and per source, and the review
+    backlog. ``colours`` maps a region code to its ``#RRGGBB`` colour."""
+    from fpdf import FPDF
+
+    made = (generated_at or report.now or datetime.now(UTC)).astimezone(UTC)
+    regions = report.available()
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=14)
+    pdf.set_title("Kasuwa regional report")
+    font = _font(pdf)
+    pdf.add_page()
+    pdf.set_font(font, "B", 16)
+    pdf.cell(0, 9, "Kasuwa: regional report", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 10)
+    pdf.cell(0, 6, _text(f"Dates: {period_words(report.period)} · per {GRAIN_WORDS.get(report.grain, report.grain)}",
+                         font, 120), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*_MUTED)
+    pdf.cell(0, 5, f"Figures as of {made:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
+    cut = [r for r in regions if r.through and r.through < report.period.end]
+    if cut:
+        pdf.multi_cell(0, 5, _text("Each region is read up to its own today: " + "; ".join(
+            f"{r.name} to {r.through.isoformat()}" for r in cut if r.through) + ".", font, 400),
+            new_x="LMARGIN", new_y="NEXT")
+    for r in report.regions:
+        if r.status != "ok":
+            pdf.set_text_color(180, 35, 24)
+            # the reason is the administrators' business (it may name files): the board reads words
+            pdf.multi_cell(0, 5, _text(f"{r.name} could not be read: its figures are missing. Make the report "
+                                       "again once it is back; an administrator can see why.", font, 400),
+                           new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*_INK)
+
+    _heading(pdf, font, "Figures per region")
+    if regions:
+        label_w = 56.0
+        region_w = (pdf.epw - label_w) / max(len(regions), 1)
+        rows = [[f.header, *[shown(_summary_value(r, f.key), f.kind) for r in regions]] for f in SUMMARY]
+        _table(pdf, font, ["Figure", *[r.name for r in regions]], rows, [label_w] + [region_w] * len(regions))
+    else:
+        pdf.set_font(font, "", 10)
+        pdf.cell(0, 6, "No region could be read for this period.", new_x="LMARGIN", new_y="NEXT")
+
+    _heading(pdf, font, "What the figures mean")
+    for title, sentence in DEFINITIONS:
+        pdf.set_font(font, "B", 9)
+        pdf.cell(36, 5, _text(title, font, 40))
+        pdf.set_font(font, "", 9)
+        pdf.multi_cell(0, 5, _text(sentence, font, 400), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(0.8)
+
+    pdf.add_page()
+    _heading(pdf, font, f"Over time, per {GRAIN_WORDS.get(report.grain, report.grain)}")
+    any_partial = any(bool(r.series["partial"].any()) for r in regions
+                      if r.series is not None and "partial" in r.series)
+    _legend(pdf, font, report, colours, any_partial)
+    cw, ch, gap = (pdf.epw - 6) / 2, 58.0, 6.0
+    top = pdf.get_y()
+    for i, (column, title, kind) in enumerate(CHARTS):
+        row, col = divmod(i, 2)
+        y = top + row * (ch + 4)
+        if y + ch > pdf.h - pdf.b_margin:
+            pdf.add_page()
+            top, y = pdf.get_y() - row * (ch + 4), pdf.get_y()
+        periods, lines = _chart_lines(report, column, kind)
+        _draw_chart(pdf, font, pdf.l_margin + col * (cw + gap), y, cw, ch, title, kind, periods, lines, colours,
+                    report.grain)
+    pdf.set_xy(pdf.l_margin, top + math.ceil(len(CHARTS) / 2) * (ch + 4))
+
+    pdf.add_page()
+    _heading(pdf, font, "Data quality")
+    rules = rules_table(report)
+    pdf.set_font(font, "", 9)
+    if rules.empty:
+        pdf.cell(0, 6, "No row failed a check in this period.", new_x="LMARGIN", new_y="NEXT")
+    else:
+        pdf.cell(0, 6, "Pass rate per check (the checks rows failed most first):", new_x="LMARGIN", new_y="NEXT")
+        _table(pdf, font, ["Region", "Check", "Rows failing", "Pass rate"],
+               [[row["Region"], row["Check"], text(row["Rows failing"], "count"), text(row["Pass rate (%)"], "rate")]
+                for _, row in rules.iterrows()], [32, 108, 25, 25], right_from=2)
+    sources = sources_table(report)
+    if not sources.empty:
+        pdf.ln(3)
+        pdf.set_font(font, "", 9)
+        pdf.cell(0, 6, "Pass rate per source:", new_x="LMARGIN", new_y="NEXT")
+        _table(pdf, font, ["Region", "Source", "Files", "Rows checked", "Flagged rows", "Pass rate"],
+               [[row["Region"], row["Source"], text(row["Files"], "count"), text(row["Rows checked"], "count"),
+                 text(row["Flagged rows"], "count"), text(row["Pass rate (%)"], "rate")]
+                for _, row in sources.iterrows()], [32, 58, 20, 28, 27, 25], right_from=2)
+
+    _heading(pdf, font, "Review backlog")
+    pdf.set_font(font, "", 9)
+    for r in regions:
+        pending = rounded(r.backlog.get("pending"), "count") or 0
+        if pending:
+            words = (f"{r.name}: {text(pending, 'count')} flagged rows await review; the oldest has waited "
+                     f"{shown(r.backlog.get('oldest_hours'), 'hours')}, the median one "
+                     f"{shown(r.backlog.get('median_hours'), 'hours')}.")
+        else:
+            words = f"{r.name}: no flagged row awaits review."
+        pdf.multi_cell(0, 5, _text(words, font, 400), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
