@@ -37,7 +37,6 @@ _KEEP = "rq_keep"  # filter key -> the value the reviewer last chose
 _CHOSEN = "rq_chosen"  # flag ids the reviewer chose, in the order chosen
 _CHOSEN_REGION = "rq_chosen_region"
 _DRAWN = "rq_drawn"  # table key -> the positions its ticks were drawn at
-_FIRST_TICKS = "rq_first_ticks"  # table key -> the ticks it was first drawn with
 _LABELS = "rq_labels"  # filter key -> its choices and their labels as drawn last run
 _PLAN = "rq_plan"  # the BulkPlan being shown for confirmation
 _CLEAR_NOTE = "rq_clear_note"
@@ -108,6 +107,22 @@ def _sticky_select(container: Any, label: str, labels: dict[str, str], key: str,
     return picked
 
 
+def _upload_labels(uploads: list[tuple[str, str, int]]) -> dict[str, str]:
+    """An upload by its file name and count; a name sent more than once gets "(2nd)", "(3rd)" … in
+    the order the files came, never the upload's internal id."""
+    seen: Counter[str] = Counter()
+    out = {}
+    for upload_id, name, n in uploads:
+        seen[name] += 1
+        nth = "" if seen[name] == 1 else f" ({_ordinal(seen[name])} file)"
+        out[upload_id] = f"{name}{nth} ({n})"
+    return out
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def queue_filters(actor: Actor, region: str) -> QueueFilter:
     """Status, creator, failed check, upload and age filters, each keeping its value."""
     cols = st.columns([1, 1, 2, 2, 1])
@@ -115,9 +130,9 @@ def queue_filters(actor: Actor, region: str) -> QueueFilter:
     facets = review.queue_facets(actor, region, None if status == ALL else status)
     creators = {ALL: ALL, **{c: f"{c} ({n})" for c, n in facets.creators}}
     creator = _sticky_select(cols[1], "Creator", creators, "rq_creator")
-    rules = {ALL: ALL, **{r: f"{r} ({n})" for r, n in facets.rules}}
+    rules = {ALL: ALL, **{r: f"{review.rule_label(r)} ({n})" for r, n in facets.rules}}
     rule = _sticky_select(cols[2], "Failed check", rules, "rq_rule")
-    uploads = {ALL: ALL, **{u: f"{name} · {u} ({n})" for u, name, n in facets.uploads}}
+    uploads = {ALL: ALL, **_upload_labels(facets.uploads)}
     upload = _sticky_select(cols[3], "Upload", uploads, "rq_upload")
     min_age = cols[4].number_input("Older than (days)", min_value=0, value=0, step=1, key="rq_age")
     oldest = f", oldest flagged {age(facets.oldest)} ago" if facets.oldest else ""
@@ -206,33 +221,18 @@ def _frame(rows: list[QueueRow] | tuple[QueueRow, ...]) -> pd.DataFrame:
 
 
 def queue_table(region: str, page: QueuePage) -> None:
-    """The page of the queue as a table whose ticks are the chosen rows on it.
-
-    A table drawn for the first time (new rows, hence a new key) gets its ticks as
-    ``selection_default``, which stays the same as long as the table is on screen (the browser
-    would otherwise take the element for a changed one and drop the next click); a table
-    already on screen is set again through Session State only when the choice changed other
-    than by clicking it (a button, a decision), so a click is never undone."""
+    """The page of the queue as a table whose ticks are the chosen rows on it."""
     ids = [r.flag_id for r in page.rows]
     key = table_key(ids)
     mine = set(chosen(region))
     positions = [i for i, fid in enumerate(ids) if fid in mine]
-    drawn: dict[str, list[int]] = st.session_state.get(_DRAWN, {})
-    first: dict[str, list[int]] = st.session_state.get(_FIRST_TICKS, {})
-    if key in drawn:
-        current = st.session_state.get(key)
-        rows = (current or {}).get("selection", {}).get("rows") or []
-        if sorted(int(i) for i in rows) != positions:
-            st.session_state[key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
-    default = first.get(key, positions) if key in drawn else positions
+    st.session_state[key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
     st.session_state[_DRAWN] = {key: positions}
-    st.session_state[_FIRST_TICKS] = {key: default}
     st.dataframe(
         _frame(page.rows),
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",
-        selection_default={"selection": {"rows": default, "columns": [], "cells": []}},
         key=key,
         column_config={"Flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
@@ -279,7 +279,8 @@ def choice_panel(actor: Actor, region: str, flt: QueueFilter, page: QueuePage, m
         st.caption("Tick rows in the table, or use the buttons above, to decide several at once.")
     else:
         elsewhere = len([i for i in mine if i not in on_page])
-        st.markdown(f"**{len(mine)} rows chosen**" + (f" ({elsewhere} of them not on this page)" if elsewhere else ""))
+        rows = f"{len(mine)} row{'s' if len(mine) != 1 else ''} chosen"
+        st.markdown(f"**{rows}**" + (f" ({elsewhere} of them not on this page)" if elsewhere else ""))
         st.text("Chosen: " + ", ".join(mine))
     if st.session_state.pop(_CLEAR_NOTE, False):
         st.session_state.pop("rq_bulk_note", None)
@@ -413,7 +414,8 @@ def _approve_form(actor: Actor, region: str, detail: FlagDetail) -> None:
         st.markdown("**Fix and approve** — the row is checked again before it loads")
         cols = st.columns(3)
         typed = {
-            name: cols[i % 3].text_input(name, value=detail.value(name), key=f"rq_fix_{detail.flag_id}_{name}")
+            name: cols[i % 3].text_input(review.field_label(name), value=detail.value(name),
+                                         key=f"rq_fix_{detail.flag_id}_{name}")
             for i, name in enumerate(detail.fields)
         }
         note = st.text_input("Note (optional)", key=f"rq_fix_note_{detail.flag_id}")

@@ -60,6 +60,8 @@ _CSS = f"""
 
 @media (max-width: {NARROW_PX}px) {{
   [data-testid="stMainBlockContainer"] {{ padding: 3.25rem 1rem 4rem 1rem !important; }}
+  /* 12 px between elements instead of 16: what the taller inputs took back */
+  [data-testid="stMain"] [data-testid="stVerticalBlock"] {{ gap: .75rem !important; }}
   h1 {{ font-size: 1.75rem !important; padding-top: .25rem !important; padding-bottom: .25rem !important; }}
   h2 {{ font-size: 1.4rem !important; }}
   h3 {{ font-size: 1.2rem !important; }}
@@ -82,20 +84,26 @@ _CSS = f"""
   [data-testid="stHeaderActionElements"] {{ display: none !important; }}
 }}
 
-/* tap targets: 44 px on narrow or touch screens */
+/* tap targets: 44 px on narrow or touch screens. Streamlit 1.67 draws its widgets with React Aria
+   (no BaseWeb any more): a select box is a ComboBox group around a 38 px search field, text and
+   number inputs a 40 px box around a 36 px field, a date input a 40 px field; each field is set
+   to its own height, so the box and the field inside it are both raised. */
 @media (max-width: 768px), (pointer: coarse) {{
   button, [role="button"], [role="tab"], summary,
-  [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"],
-  [data-baseweb="select"] > div, [data-baseweb="input"], [data-baseweb="base-input"] {{
+  [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"] {{
     min-height: {TAP_PX}px !important;
   }}
   button, [role="button"], [role="tab"] {{ min-width: {TAP_PX}px !important; }}
   [data-testid="stSidebarNavLink"] {{ align-items: center; }}
-  [data-baseweb="input"] input, [data-baseweb="base-input"] input, [data-testid="stDateInput"] input,
-  [data-baseweb="select"] input {{
-    min-height: {TAP_PX}px !important;
+  .react-aria-ComboBox > [role="group"], [data-testid="stTextInputRootElement"],
+  [data-testid="stNumberInputContainer"], [data-testid="stDateInputField"] {{
+    min-height: {TAP_PX}px !important; height: auto !important; align-items: center;
   }}
-  label[data-baseweb="checkbox"], label[data-baseweb="radio"] {{
+  .react-aria-ComboBox input, [role="combobox"], [data-testid="stTextInputField"],
+  [data-testid="stNumberInputField"] {{
+    min-height: {TAP_PX}px !important; height: auto !important;
+  }}
+  [data-testid="stCheckbox"] label, [data-testid="stRadio"] label {{
     min-height: {TAP_PX}px !important; min-width: {TAP_PX}px !important; align-items: center !important;
   }}
   [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button {{
@@ -126,11 +134,17 @@ _SCRIPT = """
   doc.addEventListener("click", (event) => {
     const link = event.target.closest && event.target.closest('[data-testid="stSidebarNavLink"]');
     if (!link || win.innerWidth > 768) return;
-    win.setTimeout(() => {
+    // open: Streamlit 1.67 says data-collapsed="false" (older ones aria-expanded="true"); its
+    // position on the screen says it for any version
+    const isOpen = (s) => s.getAttribute("data-collapsed") === "false" || s.getAttribute("aria-expanded") === "true"
+      || (s.getAttribute("data-collapsed") === null && s.getBoundingClientRect().right > 10);
+    const closeIfOpen = () => {
       const close = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
       const sidebar = doc.querySelector('[data-testid="stSidebar"]');
-      if (close && sidebar && sidebar.getAttribute("aria-expanded") === "true") close.click();
-    }, 50);
+      if (close && sidebar && isOpen(sidebar)) close.click();
+    };
+    win.setTimeout(closeIfOpen, 50);
+    win.setTimeout(closeIfOpen, 600);  // in case the page's first run drew the sidebar open again
   }, true);
 })();
 </script>

@@ -111,3 +111,27 @@ def test_no_page_shows_internal_names_to_any_role():
             if found:
                 leaks[f"{role} {page.path}"] = sorted(set(found))
     assert not leaks, "\n".join(f"{k}: {v}" for k, v in leaks.items())
+
+
+@pytest.mark.slow
+def test_the_upload_report_and_the_mapping_step_speak_plainly():
+    build_demo()
+    demo = {role: email for email, _pw, role, _c, _r in accounts.DEMO_USERS}
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    at.session_state[ACTOR_KEY] = accounts.current_actor(demo["creator"])
+    at.session_state[LAST_SEEN_KEY] = time.time()
+    at.run()
+    at = at.switch_page("../pages/upload.py").run()
+    at.file_uploader[0].upload("ventes.csv", b"order_id,date,product,amount,currency\n"
+                               b"P1,2026-11-01,Pagne,1500.00,NGN\nP2,2026-11-02,Pagne,-20,NGN\n"
+                               b"P3,2026-11-02,Pagne,12.345,NGN\n", "text/csv").run()
+    assert not at.exception
+    report = _page_texts(at)
+    assert any("wait for a reviewer" in t for t in report)
+    assert not _leaks(report), _leaks(report)
+    at.file_uploader[0].upload("unknown.csv", b"Ref;Jour;Article;Somme\nX1;01/11/2026;Pagne;1500\n",
+                               "text/csv").run()
+    assert not at.exception
+    mapping = _page_texts(at)
+    assert any("Choose them below" in t or "choose" in t.lower() for t in mapping)
+    assert not _leaks(mapping), _leaks(mapping)

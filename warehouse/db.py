@@ -8,6 +8,7 @@ cursors). Opening runs the schema migrations, so a fresh data directory just wor
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,8 @@ from . import schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
 from .regions import Region, all_regions, get_region
 from .settings import settings
+
+_log = logging.getLogger("kasuwa.db")
 
 _LOCK = threading.Lock()
 _OPEN: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
@@ -52,9 +55,14 @@ def _open_file(path: Path, what: str) -> duckdb.DuckDBPyConnection:
                 f"The {what} is open in another Kasuwa process{who}. Use that process "
                 "(for example upload through the running app) or stop it, then try again."
             ) from exc
-        raise RegionUnavailable(f"The {what} cannot be opened: {text.splitlines()[0]}") from exc
+        _log.warning("%s cannot be opened: %s", what, text.splitlines()[0])
+        raise RegionUnavailable(f"The {what} cannot be opened right now (the server's log says why); "
+                                "try again later.") from exc
     except duckdb.Error as exc:
-        raise RegionUnavailable(f"The {what} cannot be opened: {str(exc).splitlines()[0]}") from exc
+        # the library's words (and the file's path) go to the operator's log, not to people
+        _log.warning("%s cannot be opened: %s", what, str(exc).splitlines()[0])
+        raise RegionUnavailable(f"The {what} cannot be opened right now (the server's log says why); "
+                                "try again later.") from exc
 
 
 def _open_quack(region: Region) -> duckdb.DuckDBPyConnection:
@@ -70,9 +78,11 @@ def _open_quack(region: Region) -> duckdb.DuckDBPyConnection:
         con.execute("USE kasuwa_region")
     except duckdb.Error as exc:
         con.close()
+        _log.warning("region %s at %s cannot be reached: %s", region.code, region.location,
+                     str(exc).splitlines()[0])
         raise RegionUnavailable(
-            f"Region {region.name} ({region.location}) cannot be reached: {str(exc).splitlines()[0]}. "
-            "Other regions are unaffected. Files uploaded for it are kept; load them again when it is back."
+            f"Region {region.name} cannot be reached right now. Other regions are unaffected. Files uploaded "
+            "for it are kept; load them again when it is back."
         ) from exc
     return con
 

@@ -40,6 +40,7 @@ import duckdb
 from .access import Actor, require_review
 from .db import RegionWarehouse, warehouse
 from .errors import Conflict, InvalidInput, KasuwaError, NotFound
+from .ingest.validate import rule_label
 from .review_queue import (
     CANONICAL_FIELDS,
     FlagDetail,
@@ -49,6 +50,7 @@ from .review_queue import (
     QueueRow,
     canonical_text,
     count_queue,
+    field_label,
     flag_detail,
     list_queue,
     matching_flag_ids,
@@ -72,6 +74,7 @@ __all__ = [
     "bulk_reject",
     "confirm_bulk",
     "count_queue",
+    "field_label",
     "flag_detail",
     "list_queue",
     "matching_flag_ids",
@@ -81,6 +84,7 @@ __all__ = [
     "reject",
     "reviewable_regions",
     "rows_by_id",
+    "rule_label",
 ]
 
 MAX_BULK = 1000

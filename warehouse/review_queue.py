@@ -15,13 +15,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import access
 from .access import Actor, require_review
 from .db import warehouse
 from .errors import InvalidInput, NotFound
-from .ingest.sale import EDITABLE
+from .ingest.sale import BY_NAME, EDITABLE, MONEY
+from .money import exponent, is_currency
 from .regions import region_codes
 
 #: The canonical columns of a sale a reviewer may fix (``check_row`` takes them as text).
@@ -108,7 +110,12 @@ class FlagDetail:
         return [*CANONICAL_FIELDS, *(k for k in self.parsed if k not in CANONICAL_FIELDS)]
 
     def value(self, name: str) -> str:
-        return canonical_text(self.parsed.get(name))
+        """The value as the form shows it: money with its currency's own decimals (25000.00 NGN,
+        not 25000.000000), when that loses nothing."""
+        text = canonical_text(self.parsed.get(name))
+        if name in MONEY and text:
+            text = money_text(text, str(self.parsed.get("currency") or ""))
+        return text
 
 
 #: headers of columns holding a buyer's contact details, which no review needs
@@ -248,6 +255,23 @@ def rows_by_id(actor: Actor, region: str, flag_ids: list[str]) -> list[QueueRow]
     )
     by_id = {str(r[0]): _queue_row(r) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def money_text(text: str, currency: str) -> str:
+    """``text`` (a decimal) at ``currency``'s ISO 4217 decimals when that is exact, else as it is."""
+    try:
+        amount = Decimal(text)
+        places = exponent(currency) if is_currency(currency) else 2
+    except (InvalidOperation, ValueError):
+        return text
+    shown = amount.quantize(Decimal(1).scaleb(-places))
+    return str(shown) if shown == amount else str(amount.normalize())
+
+
+def field_label(name: str) -> str:
+    """A sale field's name as a reviewer reads it ("Sold at", not ``sold_at``)."""
+    f = BY_NAME.get(name)
+    return f.label if f else name.replace("_", " ").capitalize()
 
 
 def queue_facets(actor: Actor, region: str, status: str | None = "pending") -> QueueFacets:

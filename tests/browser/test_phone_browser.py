@@ -116,7 +116,7 @@ def wait_signed_in(page: Page) -> None:
 def sidebar_open(page: Page) -> bool:
     return bool(page.evaluate("""() => {
         const s = document.querySelector('[data-testid="stSidebar"]');
-        return !!s && s.getAttribute('aria-expanded') === 'true' && s.getBoundingClientRect().right > 10; }"""))
+        return !!s && s.getBoundingClientRect().right > 10; }"""))
 
 
 def tap_nav(page: Page, title: str, heading: str) -> None:
@@ -128,7 +128,10 @@ def tap_nav(page: Page, title: str, heading: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).tap()
     page.get_by_role("heading", name=heading).first.wait_for(timeout=WAIT_MS)
     settle(page)
-    page.wait_for_timeout(600)  # the sidebar's closing transition
+    deadline = time.monotonic() + 3  # the sidebar's closing transition (and its second try)
+    while sidebar_open(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(400)
 
 
 def wait_charts(page: Page, count: int) -> None:
@@ -155,15 +158,18 @@ MEASURE = """() => {
                firstChart: null, charts: 0};
   const visible = (el) => { const r = el.getBoundingClientRect(); const cs = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.opacity !== '0'
-      && !el.closest('[data-testid="stSidebar"][aria-expanded="false"]'); };
+      && !el.closest('[data-testid="stSidebar"][data-collapsed="true"]'); };
   const targets = 'button, a[href], input:not([type=hidden]):not([type=file]), select, textarea, summary,'
     + '[role=button], [role=tab], [role=combobox], [role=checkbox], [role=radio], [role=switch], [role=slider],'
-    + 'label[data-baseweb=checkbox], label[data-baseweb=radio]';
+    + '[role=spinbutton], [data-testid="stDateInputField"]';
   for (const el of document.querySelectorAll(targets)) {
-    if (!visible(el) || el.closest('.js-plotly-plot') || el.closest('[data-testid="stMarkdownContainer"] p')) continue;
-    if (el.matches('input[type=checkbox], input[type=radio]')) continue;  // their label is the target
-    // a select's search field: the whole control around it is what a thumb taps
-    const r = (el.closest('[data-baseweb="select"] > div') || el).getBoundingClientRect();
+    // a check box's or radio button's input is a 1 px square: its label is what a thumb taps;
+    // the day, month and year of a date input are parts of its field
+    const target = el.matches('input[type=checkbox], input[type=radio]') ? el.closest('label')
+      : el.matches('[role=spinbutton]') ? el.closest('[data-testid="stDateInputField"]') : el;
+    if (!target || !visible(target) || el.closest('.js-plotly-plot') || el.closest('[aria-hidden="true"]')
+        || el.closest('[data-testid="stMarkdownContainer"] p')) continue;
+    const r = target.getBoundingClientRect();
     if (r.right <= 0 || r.left >= W) continue;  // off-screen (a closed sidebar)
     if (Math.round(r.width) < 44 || Math.round(r.height) < 44)
       out.small.push(`${el.tagName} ${el.getAttribute('aria-label') || el.innerText.trim().slice(0, 40)}`

@@ -93,7 +93,7 @@ class LoadCounts:
 
 
 #: rule name of a row flagged because the profile cannot tell whether it is a sale
-ASK_RULE = "kind_unknown"
+ASK_RULE = validate.ASK_RULE
 
 
 def prepare(cur: duckdb.DuckDBPyConnection) -> None:
@@ -217,6 +217,14 @@ def parse_notes(cur: duckdb.DuckDBPyConnection, parsed: Parsed, plan: sql.ParseP
         if row and row[0]:
             notes.append(f"{row[0]} value(s) of '{header}' were written as rounded numbers (like 1,23E+21) by a "
                          "spreadsheet; those rows are told apart by their own date, time and amounts instead.")
+    for canon in ("order_id", "product"):
+        if canon in plan.columns:
+            i = plan.columns[canon]
+            row = cur.execute(f"SELECT count(*) FROM {plan.source} WHERE c{i} IS NOT NULL AND kw_clean(c{i}) <> c{i}"
+                              ).fetchone()
+            if row and row[0]:
+                notes.append(f"{row[0]} value(s) of '{plan.headers[i]}' held invisible or control characters "
+                             "(zero-width spaces, NUL bytes, terminal codes); they were removed before reading.")
     if "buyer_country" in plan.columns:
         header = plan.headers[plan.columns["buyer_country"]]
         rows = cur.execute(f"SELECT count(*) FROM {parsed.table} WHERE country_unknown AND skip_reason IS NULL"

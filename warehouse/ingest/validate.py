@@ -167,5 +167,29 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
+#: the rule of a row flagged because its profile cannot tell whether it is a sale (pipeline.ASK_RULE)
+ASK_RULE = "kind_unknown"
+ASK_LABEL = "not known to be a sale"
+
+
+@lru_cache(maxsize=1)
+def _rule_reasons() -> dict[str, str]:
+    out = {ASK_RULE: ASK_LABEL}
+    for path in sorted(SUITES_DIR.glob("*.json")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        for e in doc.get("expectations", []):
+            rule = f"{e['type']}:{e['kwargs'].get('column')}"
+            out.setdefault(rule, e.get("meta", {}).get("reason", "a check failed"))
+    return out
+
+
+def rule_label(rule: str) -> str:
+    """What a failed rule means, in the words of its suite's ``meta.reason`` (never its GX name)."""
+    return _rule_reasons().get(rule, "another check")
+
+
 def suite_path(name: str) -> Path:
     return SUITES_DIR / f"{name}.json"

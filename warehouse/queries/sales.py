@@ -11,6 +11,7 @@ date; sales without a known rate are counted in ``unconverted`` and left out of 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -248,7 +249,25 @@ def flagged(actor: Actor, creator_id: str, status: str | None = None, limit: int
     params: dict[str, Any] = {"tz": time_zone(region), "cid": creator_id, "limit": max(1, int(limit))}
     if status:
         params["status"] = status
-    return _df(region, sql, params)
+    df = _df(region, sql, params)
+    if "raw" in df.columns:
+        df["raw"] = df["raw"].map(readable_values)
+    return df
+
+
+def readable_values(raw: str | None, limit: int = 400) -> str:
+    """A row's values as the file had them, for people: "Name: #1053 · Financial Status: paid · …"
+    (the file's own column names, blank cells left out), not JSON."""
+    if not raw:
+        return ""
+    try:
+        values = json.loads(raw)
+    except ValueError:
+        return str(raw)[:limit]
+    if not isinstance(values, dict):
+        return str(values)[:limit]
+    text = " · ".join(f"{k}: {v}" for k, v in values.items() if v not in (None, ""))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def flagged_summary(actor: Actor, creator_id: str) -> dict[str, int]:
