@@ -2,7 +2,11 @@
 
 Money is shown with its currency's ISO 4217 exponent (``warehouse.money.exponent``), not the
 locale's default: XOF has no decimals, KWD three. Amounts are ``Decimal``; floats are accepted
-for ratios and counts only. Locales come from the region catalogue (``en_NG``, ``en_KE`` …).
+for ratios and counts only. The locale is the user's (``warehouse.locales``): a creator's comes
+from their country and language (``fr_SN``, ``bn_BD``, ``ur_PK``, ``en_NG`` …, see
+:func:`page_locale`), anyone else's from their region (``regions.toml``) or ``en``. Numbers,
+money, percentages, dates and ages are written in the locale's own digits where CLDR's default
+numbering system has them (Bengali digits in ``bn_BD``).
 
 :func:`plain` makes user-supplied text safe for the few Streamlit elements that render
 Markdown (``st.error``, ``st.caption``, labels): every Markdown/HTML special character is
@@ -15,16 +19,21 @@ import copy
 import re
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
-from warehouse.money import exponent, is_currency
+from warehouse import locales
+from warehouse.access import Actor
+from warehouse.errors import KasuwaError
+from warehouse.locales import date_input_format, locale_for, native_digits
 
-DEFAULT_LOCALE = "en"
+__all__ = ["age", "date_input_format", "day", "locale_for", "moment", "money", "number", "page_locale",
+           "percent", "plain", "region_locale"]
+
+DEFAULT_LOCALE = locales.FALLBACK_LOCALE
 _WJ = "\u2060"
 _AUTOLINKS = (
     (re.compile(r"\\@"), "\\@" + _WJ),
@@ -34,12 +43,8 @@ _AUTOLINKS = (
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&\"'=^@%;,?/])")
 
 
-@lru_cache(maxsize=64)
 def _locale(name: str | None) -> Locale:
-    try:
-        return Locale.parse(name or DEFAULT_LOCALE)
-    except (ValueError, LookupError):
-        return Locale.parse(DEFAULT_LOCALE)
+    return locales.parse(name)
 
 
 def region_locale(region: str) -> str:
@@ -52,50 +57,62 @@ def region_locale(region: str) -> str:
         return DEFAULT_LOCALE
 
 
+def page_locale(actor: Actor, region: str, language: str | None = None) -> str:
+    """The locale a page is drawn in for ``actor``: a creator account's own country decides
+    (``fr_SN``, ``bn_BD``, ``ur_PK`` …); anyone else keeps the locale of ``region``, the region
+    the page is about. ``language`` is the user's own choice, once the account page offers it."""
+    try:
+        return locales.user_locale(actor.creator_id, region_locale(region), language)
+    except KasuwaError:  # a directory that cannot answer must not take the page down
+        return region_locale(region)
+
+
 def money(amount: Decimal | int | None, currency: str, locale: str | None = None) -> str:
-    """``₦1,234.50``, ``F CFA1,234``, ``KWD1,234.500``: symbol and grouping from the locale,
-    decimals from ISO 4217. ``None`` shows as an empty string; an unknown code as ``1,234.50 ZZZ``."""
+    """``₦1,234.50``, ``1 234 F CFA`` (fr_SN), ``১২,৩৪,৫৬৭.৫০৳`` (bn_BD), ``KWD1,234.500``: symbol,
+    grouping and digits from the locale, decimals from ISO 4217. ``None`` shows as an empty
+    string; an unknown code as ``1,234.50 ZZZ``."""
     if amount is None:
         return ""
-    value = Decimal(amount)
-    loc = _locale(locale)
-    code = (currency or "").upper()
-    if not is_currency(code):
-        return f"{format_decimal(value, locale=loc)} {code}".strip()
-    digits = exponent(code)
-    pattern = copy.copy(loc.currency_formats["standard"])
-    pattern.frac_prec = (digits, digits)
-    return pattern.apply(value, loc, currency=code, currency_digits=False)
+    return locales.money(amount, currency, locale)
 
 
 def number(value: Decimal | float | int | None, locale: str | None = None, decimals: int | None = None) -> str:
     """A grouped number (``12,345``); ``decimals`` fixes the fraction digits."""
     if value is None:
         return ""
-    fmt = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=fmt, locale=_locale(locale))
+    loc = _locale(locale)
+    pattern: Any = None
+    if decimals is not None:
+        pattern = copy.copy(loc.decimal_formats[None])
+        pattern.frac_prec = (decimals, decimals)
+    text = format_decimal(value, format=pattern, locale=loc, numbering_system=locales.numbering_system(locale))
+    return native_digits(text, locale)
 
 
 def percent(ratio: Decimal | float | None, locale: str | None = None, decimals: int = 1) -> str:
-    """``0.875`` → ``87.5%``."""
+    """``0.875`` → ``87.5%`` (en), ``87,5 %`` (fr_SN), ``৮৭.৫%`` (bn_BD): the locale's pattern."""
     if ratio is None:
         return ""
-    fmt = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
-    return format_percent(ratio, format=fmt, locale=_locale(locale))
+    loc = _locale(locale)
+    pattern = copy.copy(loc.percent_formats[None])
+    pattern.frac_prec = (decimals, decimals)
+    text = pattern.apply(ratio, loc, numbering_system=locales.numbering_system(locale))
+    return native_digits(text, locale)
 
 
 def day(value: date | datetime | None, locale: str | None = None, style: str = "medium") -> str:
-    """A calendar date in the locale's words (``25 Nov 2024``)."""
+    """A calendar date in the locale's words and digits (``25 Nov 2024``, ``25 nov. 2024``,
+    ``২৫ নভে, ২০২৪``)."""
     if value is None:
         return ""
-    return format_date(value, format=style, locale=_locale(locale))
+    return native_digits(format_date(value, format=style, locale=_locale(locale)), locale)
 
 
 def moment(value: datetime | None, locale: str | None = None, tz: tzinfo | None = None) -> str:
     """A date and time, shown in ``tz`` (a region's time zone) when given."""
     if value is None:
         return ""
-    return format_datetime(value, format="medium", tzinfo=tz, locale=_locale(locale))
+    return native_digits(format_datetime(value, format="medium", tzinfo=tz, locale=_locale(locale)), locale)
 
 
 def age(value: timedelta | datetime | None, locale: str | None = None, now: datetime | None = None) -> str:
@@ -105,7 +122,7 @@ def age(value: timedelta | datetime | None, locale: str | None = None, now: date
     if isinstance(value, datetime):
         ref = now or datetime.now(value.tzinfo)
         value = ref - value
-    return format_timedelta(value, threshold=1.0, locale=_locale(locale))
+    return native_digits(format_timedelta(value, threshold=1.0, locale=_locale(locale)), locale)
 
 
 def plain(text: Any) -> str:

@@ -27,7 +27,7 @@ from warehouse.queries.common import Period
 from warehouse.queries.sales import creator_scope, kpis
 from warehouse.regions import get_region
 
-from .format import day, money, number, region_locale
+from .format import day, money, number, page_locale
 
 MAX_BODY = 4096  # an email and a password; anything longer is not a sign-in
 STYLE = ("body{font-family:sans-serif;max-width:30em;margin:1em auto;padding:0 .6em;line-height:1.4}"
@@ -65,7 +65,7 @@ def creator_summary(actor: Actor) -> str:
     """The HTML body for a signed-in creator: balance, next payout, the last 30 days."""
     creator_id = str(actor.creator_id)
     region = creator_scope(actor, creator_id)
-    locale = region_locale(region)
+    locale = page_locale(actor, region)
     outlook = payout_outlook(actor, creator_id)
     today = today_in(get_region(region).time_zone)
     figures = kpis(actor, creator_id, Period(today - timedelta(days=29), today))

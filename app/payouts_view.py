@@ -89,7 +89,8 @@ def history_table(actor: Actor, creator_id: str, locale: str) -> None:
             for r in rows
         ]
     )
-    style.table(df, "payout-history", {c: c for c in df.columns}, title="Date", grid_key="payout_history")
+    style.table(df, "payout-history", {c: c for c in df.columns}, title="Date", grid_key="payout_history",
+                first_cards=5, more="older payouts")
 
 
 def statement_downloads(actor: Actor, creator_id: str) -> None:

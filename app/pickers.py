@@ -6,21 +6,25 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from warehouse.locales import date_input_format
 from warehouse.queries import GRAINS, Period
 
 
 def period_picker(key: str, latest: date | None = None, default_days: int = 90,
-                  earliest: date | None = None) -> Period:
+                  earliest: date | None = None, locale: str | None = None) -> Period:
     """A date range, by default the ``default_days`` up to ``latest`` (or the server's today). A
     page over several regions passes ``warehouse.queries.metrics.latest_today(codes)``: at
     19:30 UTC Karachi is already on tomorrow's date, and a range ending on the server's date
     would leave out its last hours. A range still being picked (one date so far) counts as
-    that single day."""
+    that single day. With a ``locale`` the dates are typed in its order (``DD/MM/YYYY`` for
+    fr_SN, bn_BD, en_NG), else ISO; the calendar's first day of the week is the browser's
+    (Streamlit 1.67 takes it from the browser's locale and offers no setting)."""
     end = latest or date.today()
     start = end - timedelta(days=default_days - 1)
     if earliest and earliest > start:
         start = min(earliest, end)
-    picked = st.date_input("Dates", value=(start, end), key=key, format="YYYY-MM-DD")
+    shape = date_input_format(locale) if locale else "YYYY-MM-DD"
+    picked = st.date_input("Dates", value=(start, end), key=key, format=shape)
     if isinstance(picked, date):
         return Period(picked, picked)
     chosen = [d for d in (picked or ()) if isinstance(d, date)]

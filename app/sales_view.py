@@ -166,7 +166,7 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
         style.table(ups.drop(columns=["upload_id"]), "uploads", labels, title="file_name", column_config={
             "received_at": st.column_config.DatetimeColumn("Received"),
             "loaded_at": st.column_config.DatetimeColumn("Queryable"),
-        })
+        }, first_cards=3, more="older uploads")
     else:
         st.caption("No uploads yet.")
     st.subheader("Flagged rows")
@@ -184,4 +184,4 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
         style.table(flags.drop(columns=["flag_id"]), "flags", labels, column_config={
             "reviewed_at": st.column_config.DatetimeColumn("Decided"),
             "flagged_at": st.column_config.DatetimeColumn("Flagged"),
-        })
+        }, first_cards=3, more="more flagged rows")

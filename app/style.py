@@ -103,6 +103,10 @@ _CSS = f"""
   [data-testid="stNumberInputField"] {{
     min-height: {TAP_PX}px !important; height: auto !important;
   }}
+  /* a choice too long for the box ends in "…" rather than being cut mid-word */
+  .react-aria-ComboBox input, [role="combobox"] {{ text-overflow: ellipsis; }}
+  /* the choices of an open select box (40 px rows otherwise) */
+  [role="listbox"] [role="option"] {{ min-height: {TAP_PX}px !important; }}
   [data-testid="stCheckbox"] label, [data-testid="stRadio"] label {{
     min-height: {TAP_PX}px !important; min-width: {TAP_PX}px !important; align-items: center !important;
   }}
@@ -204,16 +208,24 @@ def cards_html(df: pd.DataFrame, labels: Mapping[str, str], title: str | None = 
 
 def table(df: pd.DataFrame, key: str, labels: Mapping[str, str], title: str | None = None,
           column_config: Mapping[str, Any] | None = None, max_cards: int = 50,
-          grid_key: str | None = None) -> None:
+          grid_key: str | None = None, first_cards: int | None = None, more: str = "more") -> None:
     """``df`` as a grid on wide screens (columns named by ``labels``, ``column_config`` for the
     types) and as cards on phones. Only the first ``max_cards`` rows become cards; the caption
-    says how many more the wide view or the download has."""
+    says how many more the wide view or the download has. With ``first_cards``, the cards after
+    that many wait in an expander ("12 older payouts", with ``more="older payouts"``), so that a
+    long table does not push the rest of the page screens away on a phone."""
     config: dict[str, Any] = dict(labels)
     config.update(column_config or {})
     with st.container(key=f"kasuwa-wide-{key}"):
         st.dataframe(df, hide_index=True, column_config=config, key=grid_key)
     with st.container(key=f"kasuwa-narrow-{key}"):
-        st.html(cards_html(df.head(max_cards), labels, title))
+        cards = df.head(max_cards)
+        if first_cards is not None and len(cards) > first_cards:
+            st.html(cards_html(cards.head(first_cards), labels, title))
+            with st.expander(f"{len(cards) - first_cards} {more}"):
+                st.html(cards_html(cards.iloc[first_cards:], labels, title))
+        else:
+            st.html(cards_html(cards, labels, title))
         if len(df) > max_cards:
             st.caption(f"The first {max_cards} of {len(df)} rows; turn the phone sideways or use a "
                        "wider screen for all of them.")

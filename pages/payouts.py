@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import payouts_view as view
 from app.errors import show_error
-from app.format import region_locale
+from app.format import page_locale
 from app.query_cache import creator_region
 from app.session import require_page
 from warehouse.errors import KasuwaError
@@ -17,7 +17,7 @@ st.title("My payouts")
 
 try:
     creator_id = str(actor.creator_id)
-    locale = region_locale(creator_region(creator_id))
+    locale = page_locale(actor, creator_region(creator_id))
     view.outlook_block(payout_outlook(actor, creator_id), locale)
     st.subheader("Payout history")
     view.history_table(actor, creator_id, locale)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import sales_view
 from app.errors import show_error
-from app.format import region_locale
+from app.format import page_locale
 from app.pickers import grain_picker, period_picker
 from app.query_cache import creator_region, query
 from app.session import require_page
@@ -19,7 +19,7 @@ st.title("My sales")
 try:
     creator_id = str(actor.creator_id)
     region = creator_region(creator_id)
-    locale = region_locale(region)
+    locale = page_locale(actor, region)
     span = query(q.sales_span, actor, [region], creator_id)
     if span is None:
         st.info("No sales yet. Upload an export from the Upload page and they will show here.",
@@ -27,7 +27,7 @@ try:
     else:
         left, right = st.columns([3, 2])
         with left:
-            period = period_picker("sales_period", latest=span[1], earliest=span[0])
+            period = period_picker("sales_period", latest=span[1], earliest=span[0], locale=locale)
         with right:
             grain = grain_picker("sales_grain", period)
         st.caption("USD amounts use the exchange rate of each sale's date (the latest known on or before it).")

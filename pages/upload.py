@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import upload_view as up
 from app.errors import show_error
-from app.format import plain, region_locale
+from app.format import page_locale, plain
 from app.query_cache import creator_region
 from app.session import require_page
 from warehouse.errors import KasuwaError
@@ -24,7 +24,7 @@ st.caption(
 try:
     creator_id = up.pick_creator(actor)
     if creator_id:
-        locale = region_locale(creator_region(creator_id))
+        locale = page_locale(actor, creator_region(creator_id))
         files = st.file_uploader(
             "Sales exports", accept_multiple_files=True, key=f"up_files_{creator_id}",
             help="The same file uploaded twice is recognised and not counted again.",

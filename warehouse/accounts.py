@@ -61,6 +61,13 @@ DEMO_USERS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (
     ("manager@demo.kasuwa", "demo-manager-2024", "manager", None, ()),
     ("admin@demo.kasuwa", "demo-admin-2024", "admin", None, ()),
 )
+#: creators whose country writes numbers its own way (and who will read Kasuwa in French, Bengali
+#: and Urdu): made by ``kasuwa demo`` once their creators exist
+DEMO_LANGUAGE_USERS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (
+    ("awa@demo.kasuwa", "demo-awa-2024", "creator", "sn-awa", ()),  # Senegal: fr_SN
+    ("rahim@demo.kasuwa", "demo-rahim-2024", "creator", "bd-rahim", ()),  # Bangladesh: bn_BD
+    ("sana@demo.kasuwa", "demo-sana-2024", "creator", "pk-sana", ()),  # Pakistan: ur_PK
+)
 
 
 @dataclass(frozen=True)
@@ -307,15 +314,16 @@ def current_actor(user_id: str) -> Actor | None:
     return _user(row).actor() if row else None
 
 
-def create_demo_users() -> list[tuple[str, str, str]]:
+def create_demo_users(with_languages: bool = False) -> list[tuple[str, str, str]]:
     """Create (or reset) one demo account per role; returns [(email, password, role)].
 
     The creator account belongs to creator ``ng-ada`` (west-africa), which ``kasuwa demo``
-    registers first. Re-running restores the documented passwords and scopes.
+    registers first; ``with_languages`` adds the Senegalese, Bangladeshi and Pakistani creators'
+    accounts (``DEMO_LANGUAGE_USERS``). Re-running restores the documented passwords and scopes.
     """
     operator = Actor.operator()
     made = []
-    for email, password, role, creator_id, regions in DEMO_USERS:
+    for email, password, role, creator_id, regions in DEMO_USERS + (DEMO_LANGUAGE_USERS if with_languages else ()):
         try:
             add_user(operator, email, password, role, creator_id=creator_id, regions=regions)
         except Conflict:

@@ -72,6 +72,14 @@ def creator_region(creator_id: str) -> str:
     return str(row[0])
 
 
+def creator_country(creator_id: str) -> str:
+    """The creator's country (ISO alpha-2), from the control directory: it sets their locale."""
+    row = control().one("SELECT country FROM creator_directory WHERE creator_id = ?", [creator_id])
+    if not row:
+        raise NotFound(f"No creator {creator_id!r}. Register it first: kasuwa creator add {creator_id} --country CC")
+    return str(row[0])
+
+
 def get_creator(actor: Actor, creator_id: str) -> Creator:
     region = creator_region(creator_id)
     require_creator(actor, creator_id, region)

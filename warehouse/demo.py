@@ -340,7 +340,7 @@ def build_demo(progress: bool = False) -> dict[str, Any]:
         summary["uploads"].append(res.summary())
         say(f"[{i}/{len(files)}] {path.name}: {res.status} — {res.message}")
     users = _optional("warehouse.accounts", "create_demo_users")
-    summary["users"] = users() if users else []
+    summary["users"] = users(with_languages=True) if users else []
     run = _optional("warehouse.payouts.runs", "run_demo_payouts")
     if run:
         run()

@@ -3,7 +3,10 @@ currency — as CSV (spreadsheet-safe) and as PDF (fpdf2).
 
 For each currency ``opening + Σ entries of the month = closing`` exactly; the statement shows
 amounts at the currency's minor unit (they are exact there: sales are stored in minor units
-and every computed figure is rounded to them).
+and every computed figure is rounded to them). The CSV keeps plain machine-readable numbers
+(``-12.50``); the PDF writes amounts in the creator's own locale (``warehouse.locales``:
+``1 250 000 F CFA`` for a creator in Senegal), in 0-9 where the PDF's font has no glyph for the
+locale's digits, and as ``1,234.50 BDT`` where it lacks the symbol too (DejaVu has no Bengali).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from typing import Any
 from warehouse.access import Actor
 from warehouse.db import warehouse
 from warehouse.errors import InvalidInput
+from warehouse.locales import money, user_locale
 from warehouse.money import quantum
+from warehouse.regions import get_region
 
 from .ledger import ZERO, balances_before, entries_of, payee
 
@@ -108,6 +113,16 @@ def fmt(amount: Decimal, currency: str) -> str:
     return f"{amount.quantize(quantum(currency)):,}"
 
 
+def _pdf_money(amount: Decimal, currency: str, locale: str, pdf: Any) -> str:
+    """``amount`` in ``locale`` as the PDF's font can draw it: the locale's own text, else with
+    0-9, else the locale-neutral ``1,234.50 CUR``."""
+    cmap = getattr(pdf.current_font, "cmap", None)
+    for text in (money(amount, currency, locale), money(amount, currency, locale, latin_digits=True)):
+        if cmap is not None and all(ord(ch) in cmap for ch in text):
+            return text
+    return f"{fmt(amount, currency)} {currency}"
+
+
 def guard(cell: Any) -> str:
     """Text safe in a spreadsheet: a cell starting with = + - @ tab CR LF gets a leading quote."""
     text = "" if cell is None else str(cell)
@@ -185,6 +200,7 @@ def statement_pdf(st: Statement) -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     font = _font(pdf)
+    locale = user_locale(st.creator_id, get_region(st.region).locale)
     pdf.add_page()
     pdf.set_font(font, "B", 15)
     pdf.cell(0, 9, _text(f"Kasuwa payout statement — {st.label}", font, 90), new_x="LMARGIN", new_y="NEXT")
@@ -204,17 +220,19 @@ def statement_pdf(st: Statement) -> bytes:
         pdf.set_font(font, "B", 12)
         pdf.cell(0, 8, c, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 10)
-        pdf.cell(0, 6, f"Opening balance: {fmt(st.opening.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT")
+        opening = _pdf_money(st.opening.get(c, ZERO), c, locale, pdf)
+        pdf.cell(0, 6, f"Opening balance: {opening}", new_x="LMARGIN", new_y="NEXT")
         for kind, total in st.totals(c).items():
             pdf.cell(
                 0,
                 6,
-                _text(f"{KIND_WORDS.get(kind, kind)}: {fmt(total, c)} {c}", font, 90),
+                _text(f"{KIND_WORDS.get(kind, kind)}: {_pdf_money(total, c, locale, pdf)}", font, 90),
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
         pdf.set_font(font, "B", 10)
-        pdf.cell(0, 6, f"Closing balance: {fmt(st.closing.get(c, ZERO), c)} {c}", new_x="LMARGIN", new_y="NEXT")
+        closing = _pdf_money(st.closing.get(c, ZERO), c, locale, pdf)
+        pdf.cell(0, 6, f"Closing balance: {closing}", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         for head, wd in zip(("Date", "Kind", "Description", "Amount", "Reference"), widths, strict=True):
             pdf.cell(wd, 6, head, border="B")
@@ -228,7 +246,7 @@ def statement_pdf(st: Statement) -> bytes:
                 e["day"].isoformat(),
                 KIND_WORDS.get(e["kind"], e["kind"]),
                 _text(e["note"], font, 34),
-                fmt(e["amount"], c),
+                _pdf_money(e["amount"], c, locale, pdf),
                 _text(ref, font, 20),
             )
             for i, (value, wd) in enumerate(zip(cells, widths, strict=True)):
