@@ -53,8 +53,8 @@ def outlook_block(o: Outlook, locale: str) -> None:
     else:
         nxt.metric(f"Next payout day{when}", NEXT_WORDS.get(o.status, "—"))
     kind = {
-        True: "custodial: it holds your balance and pays on a schedule",
-        False: "non-custodial: money settles into your own account",
+        True: "it holds your money and pays you on a schedule",
+        False: "money goes straight into your own account",
     }.get(o.custodial, "")
     if o.rail:
         st.caption(fmt.plain(f"Your payout rail: {o.rail} ({kind}). Paid in {o.payout_currency}."))
@@ -169,7 +169,7 @@ def comparison_chart(costs: list[RailCost]) -> go.Figure:
         row=2,
         col=1,
     )
-    for name, colour in (("Custodial", charts.PALETTE[1]), ("Non-custodial", charts.PALETTE[0])):
+    for name, colour in (("Holds your money", charts.PALETTE[1]), ("Into your account", charts.PALETTE[0])):
         fig.add_trace(go.Bar(x=[None], y=[None], name=name, marker_color=colour), row=1, col=1)
     fig.update_layout(
         template="plotly_white",
@@ -196,7 +196,7 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
         rows.append(
             {
                 "Rail": c.name + (" (yours)" if c.current else ""),
-                "Kind": "Custodial" if c.custodial else "Non-custodial",
+                "Kind": "Holds your money" if c.custodial else "Into your account",
                 "Fees on sales": fmt.money(c.sale_fees, c.currency, locale),
                 "Payout fees": fmt.money(c.payout_fees, c.currency, locale),
                 "Total": fmt.money(c.total_cost, c.currency, locale),
@@ -213,7 +213,10 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
         fmt.plain(
             f"On your {max(c.sales + c.unpriced for c in costs)} sales of the last 90 days, "
             f"in {costs[0].currency}. "
-            "Fees come from data/rails.toml (published prices, some programme assumptions); they change."
+            "Fees are each rail's published prices (and a few of the programme's own estimates); "
+            "rails change them from time to time. \"Holds your money\": the rail collects the buyer's "
+            "payment and pays you on its schedule. \"Into your account\": the money settles straight "
+            "into your own account."
         )
     )
 

@@ -5,7 +5,8 @@ small script, and tables that turn into cards on narrow screens.
 every page, whoever wrote it:
 
 - tap targets of at least 44 × 44 px on narrow or touch screens (buttons, links of the
-  navigation, inputs, selects, toggles, help icons, the sidebar's open and close buttons);
+  navigation, text, number and date inputs, select boxes and their open choices, check boxes,
+  radio buttons, help icons, the sidebar's open and close buttons), for Streamlit 1.67's widgets;
 - less padding and smaller headings and KPI figures on phones, so that the first chart shows
   on the first screen; KPI groups drawn with :func:`kpi_group` two to a row there;
 - no Plotly toolbar on any chart (pages also pass ``CHART_CONFIG``);

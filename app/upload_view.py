@@ -31,7 +31,7 @@ from .query_cache import data_changed
 
 RESULTS = "up_results"  # file key -> IngestResult (or the KasuwaError text)
 NOT_IN_FILE = "— not in this file —"
-NO_COUNTRY = "— as in the file (blank when it does not say) —"
+NO_COUNTRY = "As in the file"
 #: what the mapping step asks for each missing column, in words
 _ASK = {
     "order_id": "the order or receipt number",

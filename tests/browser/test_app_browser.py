@@ -90,7 +90,7 @@ def test_a_reviewer_fixes_and_approves_a_flagged_row(web, kasuwa_app):
     choose(web, "Open row", flag)
     web.get_by_text(f"{flag} — line 2 of the file").wait_for(timeout=WAIT_MS)
     settle(web)
-    web.get_by_label("gross", exact=True).fill("2500.00")
+    web.get_by_label("Amount", exact=True).fill("2500.00")
     web.get_by_label("Note (optional)", exact=True).fill("amount from the invoice")
     web.get_by_role("button", name="Approve", exact=True).click()
     web.get_by_text(f"Row {flag} approved and loaded into the sales.").wait_for(timeout=WAIT_MS)
@@ -109,7 +109,7 @@ def test_user_text_shaped_like_html_or_links_is_shown_as_text(web, kasuwa_app):
         choose(web, "Open row", flag)
         web.get_by_text(f"{flag} — line").wait_for(timeout=WAIT_MS)
         settle(web)
-        assert web.get_by_label("product", exact=True).input_value() == product
+        assert web.get_by_label("Product", exact=True).input_value() == product
         no_script_ran(web)
     # a rejection note with both payloads, then the row's history that shows it
     web.get_by_label("Why (required)", exact=True).fill(f"{IMG} {LINK}")
