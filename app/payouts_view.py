@@ -169,7 +169,7 @@ def comparison_chart(costs: list[RailCost]) -> go.Figure:
         row=2,
         col=1,
     )
-    for name, colour in (("Holds your money", charts.PALETTE[1]), ("Into your account", charts.PALETTE[0])):
+    for name, colour in (("Held by rail", charts.PALETTE[1]), ("Paid direct", charts.PALETTE[0])):
         fig.add_trace(go.Bar(x=[None], y=[None], name=name, marker_color=colour), row=1, col=1)
     fig.update_layout(
         template="plotly_white",
@@ -196,7 +196,7 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
         rows.append(
             {
                 "Rail": c.name + (" (yours)" if c.current else ""),
-                "Kind": "Holds your money" if c.custodial else "Into your account",
+                "Kind": "Held by rail" if c.custodial else "Paid direct",
                 "Fees on sales": fmt.money(c.sale_fees, c.currency, locale),
                 "Payout fees": fmt.money(c.payout_fees, c.currency, locale),
                 "Total": fmt.money(c.total_cost, c.currency, locale),
@@ -214,9 +214,9 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
             f"On your {max(c.sales + c.unpriced for c in costs)} sales of the last 90 days, "
             f"in {costs[0].currency}. "
             "Fees are each rail's published prices (and a few of the programme's own estimates); "
-            "rails change them from time to time. \"Holds your money\": the rail collects the buyer's "
-            "payment and pays you on its schedule. \"Into your account\": the money settles straight "
-            "into your own account."
+            "rails change them from time to time. \"Held by rail\": the rail collects the buyer's "
+            "payment, keeps your balance and pays you on its schedule. \"Paid direct\": the money settles "
+            "straight into your own account."
         )
     )
 

@@ -34,7 +34,7 @@ def test_creator_sees_balance_next_payout_history_statements_and_rail_comparison
     assert set(history["Status"]) >= {"Paid", "Scheduled"} and "GUM-REF-1" in set(history["Reference"])
     assert [b.label for b in at.get("download_button")] == ["Statement (CSV)", "Statement (PDF)"]
     rails = frames(at)[1]
-    assert "Gumroad (yours)" in set(rails["Rail"]) and {"Holds your money", "Into your account"} <= set(rails["Kind"])
+    assert "Gumroad (yours)" in set(rails["Rail"]) and {"Held by rail", "Paid direct"} <= set(rails["Kind"])
     assert len(at.get("plotly_chart")) == 1
 
 

@@ -13,16 +13,14 @@ without a browser, at the end.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import WAIT_MS, settle
+from browser_support import WAIT_MS, settle, streamlit_server
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from warehouse.db import close_all
@@ -37,56 +35,21 @@ CURRENCY_COLUMNS = ["Sales", "Gross (as sold)", "Fees", "Net", "Refunded", "Gros
                     "Without a USD rate"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``kasuwa demo`` in a fresh data directory, then ``streamlit run app/serve.py`` on it."""
     base = tmp_path_factory.mktemp("phone")
     data_dir = base / "kasuwa-data"
     data_dir.mkdir()
-    log = base / "serve.log"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KASUWA_DATA_DIR", str(data_dir))
         close_all()
         built = subprocess.run([str(Path(sys.executable).parent / "kasuwa"), "demo"], cwd=ROOT, check=False,
                                capture_output=True, text=True, timeout=300)
         assert built.returncode == 0, built.stderr
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            )
-    try:
-        deadline = time.monotonic() + 240  # the first start may build the compressed cache
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app/serve.py exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app/serve.py did not answer:\n{log.read_text(errors='replace')}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        # the first start may build the compressed cache
+        with streamlit_server("app/serve.py", base / "serve.log", timeout=240) as url:
+            yield url
 
 
 @pytest.fixture

@@ -7,20 +7,15 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import brotli
 import pytest
-from browser_support import WAIT_MS, seed, sign_in
+from browser_support import WAIT_MS, seed, sign_in, streamlit_server
 from playwright.sync_api import Browser
 
 from app import static_cache
@@ -28,14 +23,7 @@ from warehouse.db import close_all
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 STATIC = static_cache.STATIC_DIR
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -44,43 +32,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     base = tmp_path_factory.mktemp("serve")
     data_dir = base / "kasuwa-data"
     data_dir.mkdir()
-    log = base / "serve.log"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KASUWA_DATA_DIR", str(data_dir))
         close_all()
         users = seed().users
         close_all()  # the server process must own the DuckDB files
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            )
-    try:
-        deadline = time.monotonic() + 240  # the first start may build the compressed cache
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app/serve.py exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app/serve.py did not answer:\n{log.read_text(errors='replace')}")
-            time.sleep(0.25)
-        yield url, users
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        # the first start may build the compressed cache
+        with streamlit_server("app/serve.py", base / "serve.log", timeout=240) as url:
+            yield url, users
 
 
 def _get(url: str, accept: str) -> tuple[dict[str, str], bytes]:
