@@ -245,7 +245,10 @@ def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, fil
             "Buyers' country", [NO_COUNTRY, *countries],
             format_func=_option_label, key=f"up_map_{key}_country",
             help="Used for rows whose country is blank, or every row when the file has no country column.")
-        st.caption("No quantity column? Each row then counts as one unit.")
+        units = 1
+        if not any(c in res.headers for c in ("Quantity", "quantity", "Qty", "Quantité")):
+            units = int(st.number_input("Units in every row (your file has no quantity column)", min_value=1,
+                                        max_value=1_000_000, value=1, step=1, key=f"up_map_{key}_units"))
         save = st.checkbox("Remember these columns for my next files like this one", value=True,
                            key=f"up_map_{key}_save")
         name = st.text_input("Name for these columns", value=propose_name(creator_id, file.name),
@@ -259,6 +262,8 @@ def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, fil
         constants["product"] = product_name.strip()
     if isinstance(country, EveryRow):
         constants["buyer_country"] = country.value
+    if units != 1:
+        constants["quantity"] = str(units)
     if not columns and not constants:
         st.error("Choose one of your columns, or a value for every row, for at least one of the questions above.")
         return

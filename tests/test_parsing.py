@@ -308,6 +308,10 @@ def test_profile_defaults_fill_missing_columns_and_blank_cells():
     ])
     assert [(r["product"], r["currency"], r["channel"], r["buyer_country"]) for r in rows] == [
         ("Nakshi kantha", "BDT", "bKash", "BD"), ("bKash payment", "BDT", "bKash", "BD")]
+    assert [r["quantity"] for r in rows] == [1, 1]
+    three = parse_rows({**doc, "defaults": {**doc["defaults"], "quantity": "3"}}, ["ref", "date", "memo", "amount"],
+                       [["c", "2025-03-01", "Kantha", "1500"]])
+    assert three[0]["quantity"] == 3  # "every row is 3 units", said by a person in the mapping step
 
 
 def test_full_refund_flag_and_partial_refund_amount_together():

@@ -286,3 +286,15 @@ def test_the_admin_page_shares_saved_columns(shop):
     assert not at.exception
     assert "Shared as profile odd-layout" in shown_text(at)
     assert "odd-layout" in profiles.load_profiles()
+
+
+def test_a_constant_number_of_units_for_a_file_without_quantities(shop):
+    layout = "Ref,Date,Item,Amount\n{p}1,2025-02-03,Pagne,1500.00\n{p}2,2025-02-04,Perles,2500.00\n"
+    with pytest.raises(InvalidInput, match="not a number of units"):
+        mappings.ingest_upload(ADA, "ng-ada", "units.csv", layout.format(p="Q").encode(),
+                               constants={"currency": "NGN", "quantity": "0"})
+    tried = mappings.ingest_upload(ADA, "ng-ada", "units.csv", layout.format(p="Q").encode(),
+                                   constants={"currency": "NGN", "quantity": "3"})
+    assert (tried.result.status, tried.result.rows_loaded) == ("loaded", 2)
+    units = warehouse("west-africa").rows("SELECT quantity FROM sales WHERE upload_id = ?", [tried.result.upload_id])
+    assert units == [(3,), (3,)]

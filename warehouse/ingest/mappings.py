@@ -44,7 +44,7 @@ from .sale import BY_NAME, CANONICAL
 log = logging.getLogger("kasuwa.mappings")
 
 #: columns a mapping may give one value for every row (what a profile's [defaults] fills)
-CONSTANT_COLUMNS = ("currency", "buyer_country", "product", "channel")
+CONSTANT_COLUMNS = ("currency", "buyer_country", "product", "channel", "quantity")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _MAX_CONSTANT = 200
 
@@ -103,6 +103,8 @@ def check_constants(constants: dict[str, str]) -> dict[str, str]:
             value = value.upper()
             if not is_currency(value):
                 raise InvalidInput(f"{value} is not a currency code Kasuwa knows; use a code such as NGN, KES or USD.")
+        if canon == "quantity" and not (value.isdigit() and 1 <= int(value) <= 1_000_000):
+            raise InvalidInput(f"{value} is not a number of units; give a whole number from 1 to 1,000,000.")
         if canon == "buyer_country":
             value = value.upper()
             if not _COUNTRY.match(value):

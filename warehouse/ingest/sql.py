@@ -193,9 +193,12 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
     for part in reversed(ccy_parts[:-1]):
         currency = f"CASE WHEN {part} IS NOT NULL THEN {part} ELSE {currency} END"
 
-    qty = ("CASE WHEN t_quantity IS NULL OR trim(t_quantity) = '' THEN 1 ELSE"
+    # a blank quantity cell is 1; a file without the column takes the profile's default (a person
+    # said "every row is 3 units") or 1
+    qty_default = f"TRY_CAST({plan.bind(p.defaults['quantity'])} AS INTEGER)" if "quantity" in p.defaults else "1"
+    qty = (f"CASE WHEN t_quantity IS NULL OR trim(t_quantity) = '' THEN {qty_default} ELSE"
            f" TRY_CAST(CASE WHEN {_num(plan, 'quantity')} = floor({_num(plan, 'quantity')})"
-           f" THEN {_num(plan, 'quantity')} END AS INTEGER) END") if "quantity" in plan.columns else "1"
+           f" THEN {_num(plan, 'quantity')} END AS INTEGER) END") if "quantity" in plan.columns else qty_default
     if "gross" in plan.columns:
         gross = _num(plan, "gross")
     else:
