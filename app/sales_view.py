@@ -139,11 +139,27 @@ def _in_minor_units(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: the sales CSV's headers, in words (its columns in this order; the upload's internal id is left out)
+CSV_HEADERS = {
+    "sold_at": "Sold at (your local time)", "source": "Platform", "order_id": "Order or receipt", "line": "Line",
+    "product": "Product", "quantity": "Quantity", "currency": "Currency", "gross": "Amount", "fees": "Fees",
+    "net": "Net", "refunded": "Refunded", "usd_rate": "US dollars per unit", "gross_usd": "Amount in US dollars",
+    "buyer_country": "Buyer country", "channel": "Channel",
+}
+
+
+def sales_csv(df: pd.DataFrame) -> bytes:
+    """The sale lines as a CSV for people: readable headers, amounts at their currency's decimals."""
+    shown = _in_minor_units(df)
+    shown = shown[[c for c in CSV_HEADERS if c in shown.columns]].rename(columns=CSV_HEADERS)
+    return to_csv_bytes(shown)
+
+
 def download(actor: Actor, creator_id: str, period: Period) -> None:
     """A CSV of the period's sale lines, guarded against formula injection, built on click."""
 
     def build() -> bytes:
-        return to_csv_bytes(_in_minor_units(q.sales_rows(actor, creator_id, period)))
+        return sales_csv(q.sales_rows(actor, creator_id, period))
 
     st.download_button(
         "Download these sales (CSV)", data=build, mime="text/csv", icon=":material/download:",

@@ -15,6 +15,7 @@ from warehouse.errors import InvalidInput, PermissionDenied
 from warehouse.payouts.compare import compare_rails
 from warehouse.payouts.runs import run_payouts
 from warehouse.payouts.statements import (
+    KIND_WORDS,
     monthly_statement,
     statement_csv,
     statement_months,
@@ -46,13 +47,14 @@ def test_opening_plus_entries_is_closing_exactly(march):
 
 def test_csv_is_guarded_and_balances_run(march):
     rows = list(csv.reader(io.StringIO(statement_csv(monthly_statement(ADA, "ada", 2026, 3)).decode("utf-8-sig"))))
-    assert rows[0][:6] == ["date", "currency", "kind", "description", "amount", "balance"]
+    assert rows[0][:6] == ["Date", "Currency", "Entry", "Description", "Amount", "Balance"]  # words
     described = {r[3] for r in rows[1:]}
     assert "'=HYPERLINK(\"http://x\")" in described and "'+Pack" in described
     assert not any(d.startswith(("=", "+", "@")) for d in described)
     amounts = [r[4] for r in rows[1:] if r[4]]
     assert "-250.00" in amounts  # numbers stay numbers
-    assert rows[1][2] == "opening" and rows[-1][2] == "closing" and rows[-1][5] == "0.00"
+    assert rows[1][2] == "Opening balance" and rows[-1][2] == "Closing balance" and rows[-1][5] == "0.00"
+    assert {r[2] for r in rows[1:]} <= {"Opening balance", "Closing balance", *KIND_WORDS.values()}
 
 
 def test_pdf_is_a_pdf_even_with_unicode_names(march):

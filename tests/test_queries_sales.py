@@ -157,12 +157,13 @@ def test_rows_for_download_are_the_creators_own_in_local_time(shop):
 
 
 def test_downloaded_rows_are_guarded_against_formulas(shop):
-    from app.export import to_csv_bytes
-    from app.sales_view import _in_minor_units
+    from app.sales_view import sales_csv
 
     sale(WA, "ng-ada", 30, utc(2025, 2, 20), "-5.00", "USD", product="=HYPERLINK(\"http://x\")")
     sale(WA, "ng-ada", 31, utc(2025, 2, 20), "1500", "XOF", product="@SUM(A1)")
-    text = to_csv_bytes(_in_minor_units(q.sales_rows(A, "ng-ada", FEB))).decode("utf-8-sig")
+    text = sales_csv(q.sales_rows(A, "ng-ada", FEB)).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Sold at (your local time),Platform,Order or receipt,Line,Product")
+    assert "upload" not in text.splitlines()[0].lower() and "_" not in text.splitlines()[0]  # words, no ids
     assert "'=HYPERLINK" in text and "'@SUM(A1)" in text
     assert ",-5.00,USD," not in text and ",USD,-5.00," in text and ",XOF,1500,0," in text
 

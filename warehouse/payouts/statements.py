@@ -136,7 +136,10 @@ def statement_csv(st: Statement) -> bytes:
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["date", "currency", "kind", "description", "amount", "balance", "sale_id", "upload_id", "payout_id"])
+    # headers and kinds in words; the references let an accountant trace an entry to its sale,
+    # upload or payout
+    w.writerow(["Date", "Currency", "Entry", "Description", "Amount", "Balance", "Sale reference",
+                "Upload reference", "Payout reference"])
     for c in st.currencies:
         q = quantum(c)
         running = st.opening.get(c, ZERO)
@@ -144,7 +147,7 @@ def statement_csv(st: Statement) -> bytes:
             [
                 f"{st.year:04d}-{st.month:02d}-01",
                 c,
-                "opening",
+                "Opening balance",
                 "Opening balance",
                 "",
                 running.quantize(q),
@@ -161,7 +164,7 @@ def statement_csv(st: Statement) -> bytes:
                 [
                     e["day"].isoformat(),
                     c,
-                    e["kind"],
+                    KIND_WORDS.get(e["kind"], e["kind"]),
                     guard(e["note"]),
                     e["amount"].quantize(q),
                     running.quantize(q),
@@ -170,7 +173,8 @@ def statement_csv(st: Statement) -> bytes:
                     guard(e["payout_id"]),
                 ]
             )
-        w.writerow(["", c, "closing", "Closing balance", "", st.closing.get(c, ZERO).quantize(q), "", "", ""])
+        w.writerow(["", c, "Closing balance", "Closing balance", "", st.closing.get(c, ZERO).quantize(q), "", "",
+                    ""])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
