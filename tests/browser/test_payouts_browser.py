@@ -35,9 +35,9 @@ def test_creator_sees_balance_and_downloads_monthly_statements(web: Page, kasuwa
     data = download(web, "Statement (CSV)")
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["date", "currency", "kind"]
-    assert rows[1][2] == "opening" and rows[-1][2] == "closing"
-    sales = [r for r in rows if r[2] == "sale"]
+    assert rows[0][:3] == ["Date", "Currency", "Entry"]  # headers and entry kinds in words
+    assert rows[1][2] == "Opening balance" and rows[-1][2] == "Closing balance"
+    sales = [r for r in rows if r[2] == "Sale"]
     assert {r[0][:7] for r in sales} == {"2024-05"} and len(sales) == 2
     assert rows[-1][5] == "2200.00"  # 1,500 + 700 NGN loaded; the flagged rows are not money yet
 

@@ -86,9 +86,21 @@ def matching_button(page: Page, n: int):
 
 
 def open_row(page: Page, flag_id: str, line: int) -> None:
-    """Open ``flag_id`` in the row detail and wait until its detail (and reject form) is drawn."""
+    """Open ``flag_id`` in the row detail and wait until its detail (and reject form) is drawn and
+    the run is over: text typed into a form that a late rerun redraws is lost."""
     choose(page, "Open row", flag_id)
     expect(page.get_by_text(f"{flag_id} — line {line} of the file")).to_be_visible(timeout=WAIT_MS)
+    settle(page)
+
+
+def fill_and_keep(page: Page, label: str, text: str) -> None:
+    """Type into a field, leave it (a field outside a form sends its value then, and the page runs
+    again), and check the text is still there once the page is idle."""
+    field = page.get_by_label(label)
+    field.fill(text)
+    field.press("Tab")
+    settle(page)
+    expect(field).to_have_value(text, timeout=WAIT_MS)
 
 
 def success(page: Page, text: str) -> None:
@@ -97,7 +109,7 @@ def success(page: Page, text: str) -> None:
 
 def decide_in_bulk(page: Page, note: str, ids: list[str], describe: str) -> None:
     """Reject the chosen rows with ``note``: check the confirmation (sentence, count, every id), confirm."""
-    page.get_by_label("Note (required to reject)").fill(note)
+    fill_and_keep(page, "Note (required to reject)", note)
     page.get_by_role("button", name="Reject chosen rows…").click()
     box = page.locator('[class*="st-key-rq_confirm_box"]')
     expect(box).to_contain_text(describe, timeout=WAIT_MS)
@@ -126,7 +138,7 @@ def test_a_reviewer_decides_exactly_the_rows_chosen(web, kasuwa_app, tmp_path):
     tick(web, 2, expected[:8], [expected[2]])
     tick(web, 4, expected[:8], [expected[2], expected[4]])
     open_row(web, expected[0], 2)
-    web.get_by_label("Why (required)").fill("test order")
+    fill_and_keep(web, "Why (required)", "test order")
     web.get_by_role("button", name="Reject", exact=True).click()
     success(web, f"Row {expected[0]} rejected.")
     # the filters show their new counts at once (not a stale "(250)"), the ticks moved with their rows
