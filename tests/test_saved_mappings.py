@@ -298,3 +298,14 @@ def test_a_constant_number_of_units_for_a_file_without_quantities(shop):
     assert (tried.result.status, tried.result.rows_loaded) == ("loaded", 2)
     units = warehouse("west-africa").rows("SELECT quantity FROM sales WHERE upload_id = ?", [tried.result.upload_id])
     assert units == [(3,), (3,)]
+
+
+def test_the_default_setup_with_one_data_folder_reads_every_shipped_profile(monkeypatch):
+    # ./scripts/demo runs with KASUWA_DATA_DIR unset: data/ holds both the shipped profiles and
+    # the shared ones, and every file there counts as shipped (read-only here)
+    from warehouse.settings import PROJECT_ROOT
+
+    monkeypatch.setenv("KASUWA_DATA_DIR", str(PROJECT_ROOT / "data"))
+    monkeypatch.setenv("KASUWA_CONFIG_DIR", str(PROJECT_ROOT / "data"))
+    known = profiles.load_profiles()
+    assert {"generic", "paypal", "stripe", "shopify", "mpesa", "lemonsqueezy-api"} <= set(known)

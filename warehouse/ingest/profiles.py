@@ -198,19 +198,21 @@ def load_profiles() -> dict[str, Profile]:
     logged reason). A shared profile may not shadow a shipped one."""
     out: dict[str, Profile] = {}
     shipped, shared = _dirs()
-    for d in (shipped, shared):
-        if not d.is_dir() or (d == shared and d.resolve() == shipped.resolve()):
+    # the default setup keeps both in data/profiles: then every file there is a shipped one
+    folders = [(shipped, True)] + ([(shared, False)] if shared.resolve() != shipped.resolve() else [])
+    for d, is_shipped in folders:
+        if not d.is_dir():
             continue
         for path in sorted(d.glob("*.toml")):
             try:
                 p = _read_file(path)
             except ConfigError as exc:
-                if d == shipped:
+                if is_shipped:
                     raise
                 log.warning("shared profile skipped: %s", exc)
                 continue
             if p.name in out:
-                if d == shared:
+                if not is_shipped:
                     log.warning("shared profile skipped: %s: the name %r belongs to a shipped profile", path, p.name)
                 continue
             out[p.name] = p
