@@ -255,19 +255,5 @@ def date_sql(expr: str, choice: DateChoice, timezone: str, zone_expr: str | None
     return "coalesce(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
-def load_zones(cur: duckdb.DuckDBPyConnection) -> None:
-    """``kw_zones`` (abbreviation -> minutes east of UTC) and ``kw_zone_names`` (IANA names)."""
-    from ..settings import PROJECT_ROOT
-
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE kw_zones AS SELECT upper(abbr) AS abbr, minutes"
-        " FROM read_csv(?, header = true, auto_detect = false, comment = '#',"
-        " columns = {'abbr': 'VARCHAR', 'minutes': 'INTEGER', 'meaning': 'VARCHAR'})",
-        [str(PROJECT_ROOT / "data" / "zones.csv")],
-    )
-    cur.execute("CREATE OR REPLACE TEMP TABLE kw_zone_names AS SELECT name, lower(name) AS key"
-                " FROM pg_timezone_names()")
-
-
 #: a currency symbol or code inside an amount cell ("₦1,500", "1 234 F CFA", "USD 12.50")
 SYMBOL_RE = re.compile(f"({SYMBOL_OR_CODE_PATTERN})")

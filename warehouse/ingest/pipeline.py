@@ -101,18 +101,34 @@ def prepare(cur: duckdb.DuckDBPyConnection) -> None:
     of the currency table (a region served over Quack allows one remote scan per query)."""
     parse.define_macros(cur)
     _load_countries(cur)
-    parse.load_zones(cur)
+    _load_zones(cur)
     cur.execute("CREATE OR REPLACE TEMP TABLE kw_currencies AS SELECT code, exponent FROM main.currencies")
+
+
+def _data_table(cur: duckdb.DuckDBPyConnection, table: str, file: str, columns: dict[str, str], select: str) -> None:
+    """A temporary look-up table from one of the project's data files (``data/<file>``; lines
+    starting with # are comments)."""
+    cols = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM read_csv(?, auto_detect = false,"
+        f" comment = '#', header = true, delim = ',', quote = '\"', escape = '\"', columns = {cols})",
+        [str(PROJECT_ROOT / "data" / file)],
+    )
+
+
+def _load_zones(cur: duckdb.DuckDBPyConnection) -> None:
+    """``kw_zones`` (abbreviation -> minutes east of UTC, ``data/zones.csv``) and ``kw_zone_names``
+    (the IANA names DuckDB knows), for a file's own time-zone column."""
+    _data_table(cur, "kw_zones", "zones.csv", {"abbr": "VARCHAR", "minutes": "INTEGER", "meaning": "VARCHAR"},
+                "upper(abbr) AS abbr, minutes")
+    cur.execute("CREATE OR REPLACE TEMP TABLE kw_zone_names AS SELECT name, lower(name) AS key"
+                " FROM pg_timezone_names()")
 
 
 def _load_countries(cur: duckdb.DuckDBPyConnection) -> None:
     """Country names (English, French, aliases) -> ISO alpha-2, for exports that write names."""
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE kw_countries AS SELECT code, lower(name) AS name"
-        " FROM read_csv(?, auto_detect = false, skip = 1, header = true, delim = ',', quote = '\"',"
-        " escape = '\"', columns = {'code': 'VARCHAR', 'name': 'VARCHAR'})",
-        [str(PROJECT_ROOT / "data" / "countries.csv")],
-    )
+    _data_table(cur, "kw_countries", "countries.csv", {"code": "VARCHAR", "name": "VARCHAR"},
+                "code, lower(name) AS name")
     # one look-up for names and codes alike ("nigeria", "ng" -> NG): one join per row, not two
     cur.execute("CREATE OR REPLACE TEMP TABLE kw_country_keys AS SELECT key, min(code) AS code FROM"
                 " (SELECT name AS key, code FROM kw_countries UNION ALL SELECT lower(code), code FROM kw_countries)"
@@ -132,8 +148,7 @@ def build_plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: pro
     """Decide how each column of ``stg`` is read (number style, date formats) from its values.
     ``continued_from`` (creator, source) looks up orders whose first lines an earlier export
     loaded, for profiles whose orders span several rows."""
-    plan = sql.ParsePlan(prof, cols, staged.headers, replaced_chars=staged.replaced_chars,
-                         damage=_has_damage_column(cur, staged.table), source=staged.table)
+    plan = sql.ParsePlan(prof, cols, staged.headers, replaced_chars=staged.replaced_chars, source=staged.table)
     if continued_from and prof.line_items and prof.fill_down and "order_id" in cols:
         plan.continued = _continued_orders(cur, staged.table, cols["order_id"], *continued_from)
     for canon in ("gross", "unit_price", "fees", "net", "refunded", "quantity"):
@@ -163,12 +178,6 @@ def build_plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: pro
         if plan.dates and plan.dates.assumption:
             assumptions.append(plan.dates.assumption)
     return plan
-
-
-def _has_damage_column(cur: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = cur.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ?"
-                      " AND column_name = '_damage'", [table]).fetchone()
-    return bool(row and row[0])
 
 
 def _continued_orders(cur: duckdb.DuckDBPyConnection, table: str, order_col: int, creator_id: str,

@@ -23,7 +23,6 @@ class ParsePlan:
     comma: dict[str, bool] = field(default_factory=dict)  # money column -> decimal comma?
     dates: DateChoice | None = None
     replaced_chars: bool = False
-    damage: bool = False  # the staging table has the reader's ``_damage`` column
     continued: bool = False  # ``kw_continued`` holds orders whose first lines are loaded already
     source: str = "stg"  # the staged table it reads (``Staged.table``)
     target: str = "parsed"  # the table the parse query creates (``pipeline.Parsed.table``)
@@ -70,19 +69,28 @@ def _skip_reason(plan: ParsePlan, rule: SkipRule) -> str:
     return _reason(plan, rule.reason, _skip_column(plan, rule))
 
 
+def _value_conditions(plan: ParsePlan, col: str, in_: tuple[str, ...], matches: str | None) -> list[str]:
+    """SQL conditions "the cell is one of ``in_``" (case and spacing ignored) and "the cell matches
+    ``matches``", binding their values in that order (skip rules and sales rules share them)."""
+    conds = []
+    if in_:
+        conds.append(f"lower(trim({col})) IN ({', '.join(plan.bind(v.lower()) for v in in_)})")
+    if matches:
+        conds.append(f"regexp_matches(coalesce({col}, ''), {plan.bind(matches)})")
+    return conds
+
+
 def _skip_expr(plan: ParsePlan, rule: SkipRule) -> str:
     """A boolean SQL expression for one skip rule, on the canonical text or a named header."""
     col = _skip_column(plan, rule)
     if col is None:
         return "false"
     val = f"lower(trim({col}))"
-    conds = []
-    if rule.in_:
-        conds.append(f"{val} IN ({', '.join(plan.bind(v.lower()) for v in rule.in_)})")
+    conds = _value_conditions(plan, col, rule.in_, None)
     if rule.not_in:
         conds.append(f"({val} IS NULL OR {val} NOT IN ({', '.join(plan.bind(v.lower()) for v in rule.not_in)}))")
     if rule.matches:
-        conds.append(f"regexp_matches(coalesce({col}, ''), {plan.bind(rule.matches)})")
+        conds += _value_conditions(plan, col, (), rule.matches)
     if rule.blank:
         conds.append(f"({col} IS NULL OR trim({col}) = '')")
     if rule.negative:
@@ -106,12 +114,7 @@ def _ask_expr(plan: ParsePlan) -> str:
                       "cannot tell its sales from other money: a person decides")
             cases.append(f"WHEN true THEN {plan.bind(reason)}")
             continue
-        val = f"lower(trim({col}))"
-        ok = []
-        if rule.in_:
-            ok.append(f"{val} IN ({', '.join(plan.bind(v.lower()) for v in rule.in_)})")
-        if rule.matches:
-            ok.append(f"regexp_matches(coalesce({col}, ''), {plan.bind(rule.matches)})")
+        ok = _value_conditions(plan, col, rule.in_, rule.matches)
         cases.append(f"WHEN NOT coalesce({' OR '.join(ok)}, false) THEN {_reason(plan, rule.unknown, col)}")
     if not cases:
         return "NULL::VARCHAR"
@@ -263,7 +266,7 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
                    " '[0-9][.,][0-9]+[Ee]\\+[0-9]+')")
         order_id = (f"CASE WHEN {mangled} THEN 'row-' || md5(concat_ws('|', {raw_cols}))"
                     f" ELSE {order_id} END")
-    damage = "_damage" if plan.damage else "NULL::VARCHAR"
+    damage = "_damage"  # every reader says why a row cannot be trusted (NULL: it can)
     fee_currency = "kw_currency(t_fee_currency)" if "fee_currency" in plan.columns else "NULL::VARCHAR"
     fill = [c for c in p.fill_down if c in plan.columns]
     cont_first = ("(" + " AND ".join(f"(t_{c} IS NULL OR trim(t_{c}) = '')" for c in fill) + ")") \
