@@ -19,6 +19,7 @@ import json
 import re
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +68,13 @@ class Terminated(BaseException):
     """SIGTERM arrived: raised in the main thread so every ``finally`` runs, as for Ctrl-C."""
 
 
+_TERMINATED = threading.Event()
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
+    # remembered as well as raised: a signal that lands inside a DuckDB query comes back out of
+    # the query as the library's own "Query interrupted" error, not as this exception
+    _TERMINATED.set()
     raise Terminated()
 
 
@@ -258,16 +265,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
 
 
+def _stopped() -> int:
+    print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)", file=sys.stderr)
+    return 143
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.fn(args) or 0)
     except KasuwaError as exc:
+        if _TERMINATED.is_set():  # the stop surfaced as a read or load error
+            return _stopped()
         print(f"kasuwa: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: one line for the user, never a stack trace
         from .settings import settings
+
+        if _TERMINATED.is_set():  # SIGTERM interrupted a query: a stop, not a bug
+            return _stopped()
 
         if settings().debug:
             raise
@@ -278,9 +295,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
         return 130
     except Terminated:
-        print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)",
-              file=sys.stderr)
-        return 143
+        return _stopped()
     finally:
         from .db import close_all
 
