@@ -19,7 +19,6 @@ import json
 import re
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,27 +67,31 @@ class Terminated(BaseException):
     """SIGTERM arrived: raised in the main thread so every ``finally`` runs, as for Ctrl-C."""
 
 
-_TERMINATED = threading.Event()
+#: the stop signal that arrived (SIGINT or SIGTERM), remembered as well as raised: a signal that
+#: lands inside a DuckDB query comes back out of the query as the library's own "Query
+#: interrupted" error (or as a read error built on it), not as the exception raised here
+_STOPPED_BY: list[int] = []
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    # remembered as well as raised: a signal that lands inside a DuckDB query comes back out of
-    # the query as the library's own "Query interrupted" error, not as this exception
-    _TERMINATED.set()
+def _on_stop(signum: int, frame: object) -> None:
+    _STOPPED_BY.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt()
     raise Terminated()
 
 
 @contextmanager
-def _sigterm_as_exception() -> Iterator[None]:
+def _stop_signals_as_exceptions() -> Iterator[None]:
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = {sig: signal.signal(sig, _on_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     except ValueError:  # not the main thread (called from a test's worker): leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -261,13 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with _safe_output(), _sigterm_as_exception():
+    with _safe_output(), _stop_signals_as_exceptions():
         return _main(argv)
 
 
 def _stopped() -> int:
-    print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)", file=sys.stderr)
-    return 143
+    """One line and the shell's exit status for the stop: 130 for Ctrl-C, 143 for SIGTERM."""
+    if _STOPPED_BY and _STOPPED_BY[0] == signal.SIGTERM:
+        print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)",
+              file=sys.stderr)
+        return 143
+    print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
+    return 130
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -276,14 +284,14 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         return int(args.fn(args) or 0)
     except KasuwaError as exc:
-        if _TERMINATED.is_set():  # the stop surfaced as a read or load error
+        if _STOPPED_BY:  # the stop surfaced as a read or load error
             return _stopped()
         print(f"kasuwa: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: one line for the user, never a stack trace
         from .settings import settings
 
-        if _TERMINATED.is_set():  # SIGTERM interrupted a query: a stop, not a bug
+        if _STOPPED_BY:  # a stop signal interrupted a query: a stop, not a bug
             return _stopped()
 
         if settings().debug:
@@ -291,10 +299,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"kasuwa: unexpected error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
               "Nothing half-loaded was kept; please report this.", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
-        return 130
-    except Terminated:
+    except (KeyboardInterrupt, Terminated):
         return _stopped()
     finally:
         from .db import close_all
