@@ -11,13 +11,13 @@ from datetime import timedelta
 import pytest
 from argon2 import Type, extract_parameters
 
-from warehouse import accounts, throttle
+from control import accounts, throttle
+from control.db import control
+from control.throttle import LoginThrottled
 from warehouse.access import Actor
 from warehouse.cli import main
 from warehouse.creators import add_creator
-from warehouse.db import control
 from warehouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from warehouse.throttle import LoginThrottled
 
 ADMIN = Actor.operator()
 PASSWORD = "correct horse battery"
