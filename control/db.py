@@ -71,8 +71,13 @@ class DuplicateKey(Conflict):
     title = "Already there"
 
 
-BUSY_WORDS = (f"Accounts and creators are being changed by another Kasuwa process and were still busy after "
-              f"{BUSY_SECONDS} seconds. Try again in a moment.")
+
+
+def busy_words() -> str:
+    return (f"Accounts and creators are being changed by another Kasuwa process and were still busy after "
+            f"{BUSY_SECONDS} seconds. Try again in a moment.")
+
+
 UNAVAILABLE_WORDS = ("Accounts and creators cannot be read right now (the server's log says why); "
                      "try again later.")
 
@@ -195,7 +200,7 @@ class _SQLite(_Backend):
             return DuplicateKey("That record already exists.")
         if isinstance(exc, sqlite3.OperationalError):
             if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc):
-                return ControlBusy(BUSY_WORDS)
+                return ControlBusy(busy_words())
             if name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY",
                                 "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_PERM")):
                 _log.warning("control database %s cannot be used: %s", self.label, exc)
@@ -244,7 +249,7 @@ class _Postgres(_Backend):
             return DuplicateKey("That record already exists.")
         if isinstance(exc, (pge.LockNotAvailable, pge.QueryCanceled, pge.DeadlockDetected,
                             pge.SerializationFailure)):
-            return ControlBusy(BUSY_WORDS)
+            return ControlBusy(busy_words())
         if isinstance(exc, psycopg.OperationalError):
             _log.warning("control database %s failed: %s", self.label, str(exc).splitlines()[:1])
             return ControlUnavailable(UNAVAILABLE_WORDS)

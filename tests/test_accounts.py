@@ -19,6 +19,8 @@ from warehouse.cli import main
 from warehouse.creators import add_creator
 from warehouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
+#: every test here runs on SQLite and on a real PostgreSQL server (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("control_backend")
 ADMIN = Actor.operator()
 PASSWORD = "correct horse battery"
 

@@ -1,8 +1,9 @@
 """The layering and the one home of authorisation, checked by machine (imports parsed with ast):
 ``pages/`` and ``app/`` never import ``warehouse.db``, ``control.db``, ``duckdb``, ``sqlite3`` or
 ``psycopg``; ``warehouse/`` and ``control/`` never import ``streamlit``; ``control/`` imports
-no warehouse module that imports ``control`` (no cycles); role names are compared in ``warehouse/access.py`` only; the cache's data
-version tells nobody another region's counts or where its file is."""
+no warehouse module that imports ``control`` (no cycles); role names are compared in
+``warehouse/access.py`` only; the cache's data version tells nobody another region's counts or
+where its file is."""
 
 from __future__ import annotations
 

@@ -20,6 +20,8 @@ from control.throttle import LoginThrottled, client_for, parse_proxies
 from warehouse.access import Actor
 from warehouse.errors import ConfigError, InvalidInput, PermissionDenied
 
+#: every test here runs on SQLite and on a real PostgreSQL server (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("control_backend")
 ADMIN = Actor.operator()
 OWNER, OWNER_PASSWORD = "owner@example.org", "the owner's passphrase"
 MANAGER, MANAGER_PASSWORD = "manager@example.org", "manager passphrase"
