@@ -269,16 +269,25 @@ class Cursor:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         values = _params(params)
+        self.close()
         self._cur = self._backend.run(self._con, sql, values)
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Cursor:
         if not rows:
             return self
-        cur = self._con.cursor()
-        cur.executemany(self._backend.sql(sql, rows[0]), [_params(r) for r in rows])
-        self._cur = cur
+        self.close()
+        self._cur = self._con.cursor()
+        self._cur.executemany(self._backend.sql(sql, rows[0]), [_params(r) for r in rows])
         return self
+
+    def close(self) -> None:
+        """Let go of the last statement: a SQLite statement left unread keeps its snapshot
+        (and its lock) open after COMMIT."""
+        if self._cur is not None:
+            with suppress(Exception):
+                self._cur.close()
+            self._cur = None
 
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._cur.fetchone()
@@ -359,7 +368,11 @@ class ControlDB:
         with self._connection() as con:
             try:
                 self._backend.begin(con)
-                yield Cursor(self._backend, con)
+                cur = Cursor(self._backend, con)
+                try:
+                    yield cur
+                finally:
+                    cur.close()
                 con.execute("COMMIT")
             except BaseException as exc:
                 with suppress(Exception):
@@ -371,20 +384,23 @@ class ControlDB:
 
     def _run(self, sql: str, params: Sequence[Any], fetch: str) -> Any:
         with self._connection() as con:
+            cur = Cursor(self._backend, con)
             try:
-                cur = Cursor(self._backend, con).execute(sql, params)
-                if fetch == "all":
-                    return cur.fetchall() if cur._cur.description else []
+                cur.execute(sql, params)
+                if fetch == "count":
+                    return cur.rowcount
+                # every row read: a statement left half-stepped would keep SQLite's snapshot open
+                found = cur.fetchall() if cur._cur.description else []
                 if fetch == "one":
-                    # every row read: a statement left half-stepped would keep SQLite's lock
-                    found = cur.fetchall() if cur._cur.description else []
                     return found[0] if found else None
-                return cur.rowcount
+                return found
             except Exception as exc:
                 mine = self._translate(exc)
                 if mine is exc:
                     raise
                 raise mine from exc
+            finally:
+                cur.close()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._run(sql, params, "all")  # type: ignore[no-any-return]
@@ -411,7 +427,9 @@ class ControlDB:
                     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
                                 " name VARCHAR(64) NOT NULL, applied_at DOUBLE PRECISION NOT NULL)")
                     cur = self._backend.run(con, "SELECT 1 FROM schema_version WHERE version = ?", [version])
-                    if cur.fetchone() is None:
+                    done = cur.fetchall()
+                    cur.close()
+                    if not done:
                         for stmt in split_statements(con_sql):
                             con.execute(stmt)
                         self._backend.run(con, "INSERT INTO schema_version VALUES (?, ?, ?)",
