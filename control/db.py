@@ -47,6 +47,8 @@ _log = logging.getLogger("kasuwa.control")
 BUSY_SECONDS = 10
 #: idle connections kept per process and database (more are opened when threads need them)
 POOL_SIZE = 4
+#: a PostgreSQL connection idle longer than this (seconds) is checked before it is used again
+PING_AFTER = 30.0
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 #: the advisory lock key PostgreSQL migrations take ("kasuwa" in ASCII)
@@ -123,7 +125,9 @@ def split_statements(script: str) -> list[str]:
                 cut = i
                 break
         lines.append(line[:cut])
-    text, out, current, quoted = "\n".join(lines), [], [], False
+    text, quoted = "\n".join(lines), False
+    out: list[str] = []
+    current: list[str] = []
     for ch in text:
         if ch == "'":
             quoted = not quoted
@@ -158,7 +162,8 @@ class _Backend:
     def lock_migrations(self, con: Any) -> None:
         """Inside the open transaction: hold the migration lock until it ends."""
 
-    def usable(self, con: Any) -> bool:
+    def usable(self, con: Any, idle_for: float = 0.0) -> bool:
+        """Whether a pooled connection, idle for ``idle_for`` seconds, may be used again."""
         return True
 
     def close(self, con: Any) -> None:
@@ -225,7 +230,7 @@ class _Postgres(_Backend):
                 options=f"-c lock_timeout={BUSY_SECONDS}s -c idle_in_transaction_session_timeout=60s",
             )
         except psycopg.Error as exc:
-            _log.warning("control database %s cannot be reached: %s", self.label, str(exc).splitlines()[:1])
+            _log.warning("control database %s cannot be reached: %s", self.label, (str(exc).splitlines() or [""])[0])
             raise ControlUnavailable(UNAVAILABLE_WORDS) from exc
 
     def sql(self, sql: str, params: Sequence[Any]) -> str:
@@ -238,8 +243,15 @@ class _Postgres(_Backend):
     def lock_migrations(self, con: Any) -> None:
         self.run(con, "SELECT pg_advisory_xact_lock(?)", [_PG_MIGRATION_LOCK])
 
-    def usable(self, con: Any) -> bool:
-        return not (con.closed or con.broken)
+    def usable(self, con: Any, idle_for: float = 0.0) -> bool:
+        if con.closed or con.broken:
+            return False
+        if idle_for > PING_AFTER:  # the server may have restarted or dropped it meanwhile
+            try:
+                con.execute("SELECT 1")
+            except Exception:
+                return False
+        return True
 
     def translate(self, exc: BaseException) -> KasuwaError | None:
         import psycopg
@@ -251,7 +263,7 @@ class _Postgres(_Backend):
                             pge.SerializationFailure)):
             return ControlBusy(busy_words())
         if isinstance(exc, psycopg.OperationalError):
-            _log.warning("control database %s failed: %s", self.label, str(exc).splitlines()[:1])
+            _log.warning("control database %s failed: %s", self.label, (str(exc).splitlines() or [""])[0])
             return ControlUnavailable(UNAVAILABLE_WORDS)
         return None
 
@@ -304,7 +316,7 @@ class Cursor:
 @dataclass
 class _Pool:
     pid: int
-    idle: list[Any]
+    idle: list[tuple[Any, float]]  # (connection, when it was given back)
 
 
 class ControlDB:
@@ -329,8 +341,8 @@ class ControlDB:
                 _ABANDONED.extend(self._pool.idle)
                 self._pool = _Pool(os.getpid(), [])
             while self._pool.idle:
-                con = self._pool.idle.pop()
-                if self._backend.usable(con):
+                con, since = self._pool.idle.pop()
+                if self._backend.usable(con, time.monotonic() - since):
                     return con
                 self._backend.close(con)
         try:
@@ -342,7 +354,7 @@ class ControlDB:
         with self._lock:
             if not broken and self._pool.pid == os.getpid() and len(self._pool.idle) < POOL_SIZE \
                     and self._backend.usable(con):
-                self._pool.idle.append(con)
+                self._pool.idle.append((con, time.monotonic()))
                 return
         self._backend.close(con)
 
@@ -455,7 +467,7 @@ class ControlDB:
         with self._lock:
             idle, self._pool.idle = self._pool.idle, []
             mine = self._pool.pid == os.getpid()
-        for con in idle:
+        for con, _since in idle:
             if mine:
                 self._backend.close(con)
 

@@ -180,3 +180,16 @@ def test_a_writer_held_up_too_long_is_told_in_words(control_backend, monkeypatch
         holder.execute("ROLLBACK")
         holder.close()
     accounts.add_user(OP, "late@example.org", PASSWORD, "admin")  # once it is free
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced(control_backend, monkeypatch):
+    if control_backend != "postgresql":
+        pytest.skip("only a server drops connections (SQLite has none to drop)")
+    import psycopg
+
+    accounts.add_user(OP, "a@example.org", PASSWORD, "admin")  # leaves a connection in the pool
+    with psycopg.connect(settings().control_url, autocommit=True) as admin:  # e.g. a server restart
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    monkeypatch.setattr(control_db, "PING_AFTER", -1.0)
+    assert [u.email for u in accounts.list_users(OP)] == ["a@example.org"]
