@@ -38,6 +38,9 @@ def test_a_fresh_database_is_migrated_once_and_migrating_again_changes_nothing(c
     assert control_db.init() == []  # and in a new connection (another process) too
     assert control().rows("SELECT version FROM schema_version ORDER BY version") == [(v,) for v in versions]
     assert control().dialect == control_backend
+    if control_backend == "sqlite":  # readers never wait for a writer; the file is where the README says
+        assert control().one("PRAGMA journal_mode") == ("wal",)
+        assert settings().control_path.name == "control.sqlite3" and settings().control_path.exists()
 
 
 def test_processes_starting_at_once_apply_each_migration_exactly_once():
