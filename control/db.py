@@ -431,7 +431,11 @@ class ControlDB:
         con = self._take()
         applied: list[int] = []
         try:
+            # the usual case, every migration applied: known without taking the write lock
+            have = self._applied(con)
             for version, name, path in migrations():
+                if version in have:
+                    continue
                 con_sql = path.read_text(encoding="utf-8")
                 self._backend.begin(con)
                 try:
@@ -461,6 +465,15 @@ class ControlDB:
         self._give(con)
         self._migrated = True
         return applied
+
+    def _applied(self, con: Any) -> set[int]:
+        try:
+            cur = self._backend.run(con, "SELECT version FROM schema_version", [])
+            found = {int(v) for (v,) in cur.fetchall()}
+            cur.close()
+            return found
+        except Exception:  # no table yet (a new database): every migration is checked under the lock
+            return set()
 
     def close(self) -> None:
         """Close the idle connections (borrowed ones close when given back)."""
