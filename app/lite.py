@@ -1,7 +1,7 @@
 """The lite page, ``/lite``: plain HTML without JavaScript, a few kB, for 2G and feature phones.
 
 ``GET /lite`` is a sign-in form; ``POST /lite`` signs in through
-:func:`warehouse.accounts.authenticate` (the same accounts and login throttle as the app) and
+:func:`control.accounts.authenticate` (the same accounts and login throttle as the app) and
 answers, for a creator, the balance, the next payout and the last 30 days, read through the
 warehouse's own permission checks (``warehouse.access``: a creator reads only their own rows).
 Nothing is remembered between two looks (no cookie, no session): each look signs in again,
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from warehouse import accounts, throttle
+from control import accounts, throttle
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
 from warehouse.payouts.outlook import payout_outlook, today_in

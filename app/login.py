@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from warehouse import accounts
+from control import accounts
 from warehouse.errors import KasuwaError
 
 from . import session

@@ -74,7 +74,7 @@ def query(fn: Callable[..., Any], actor: Actor, regions: Iterable[str], *args: A
 
 @st.cache_data(show_spinner=False, max_entries=5000, ttl=3600)
 def _creator_region(creator_id: str, data_dir: str) -> str:
-    from warehouse.creators import creator_region
+    from control.directory import creator_region
 
     return creator_region(creator_id)
 

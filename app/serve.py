@@ -9,7 +9,8 @@ Streamlit version, with a year-long cache: a creator's first visit drops from 9.
 HTML for 2G and feature phones, and ``/_kasuwa/session`` sets the login cookie that keeps a user
 signed in across a reload (``app/session.py``): it takes the one-time token the page got at
 sign-in and answers with the signed HttpOnly cookie; ``/_kasuwa/session/end`` forgets the
-login and deletes the cookie. Everything else, the WebSocket included, is Streamlit's.
+login and deletes the cookie. Logins are kept in the control database, so every replica of the
+app on it honours the same cookies. Everything else, the WebSocket included, is Streamlit's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -47,7 +49,8 @@ async def start_session(request: Request) -> Response:
     body = await request.body()
     if not _same_origin(request) or len(body) > MAX_TOKEN:
         return Response(status_code=403, headers=NO_STORE)
-    issued = LOGINS.redeem(body.decode("ascii", errors="replace").strip())
+    # the control database is asked off the event loop (on PostgreSQL it is a network round trip)
+    issued = await run_in_threadpool(LOGINS.redeem, body.decode("ascii", errors="replace").strip())
     if issued is None:
         return Response(status_code=403, headers=NO_STORE)
     value, max_age = issued
@@ -61,7 +64,7 @@ async def end_session(request: Request) -> Response:
     """POST: forget the login of the request's cookie and delete the cookie; 204."""
     if not _same_origin(request):
         return Response(status_code=403, headers=NO_STORE)
-    LOGINS.forget_cookie(request.cookies.get(COOKIE))
+    await run_in_threadpool(LOGINS.forget_cookie, request.cookies.get(COOKIE))
     response = Response(status_code=204, headers=NO_STORE)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request))
     return response

@@ -9,17 +9,18 @@ takes effect on the next run. Every page starts with ``require_page(__file__)``.
 peer, or behind a proxy listed in ``KASUWA_TRUSTED_PROXIES`` the address that proxy forwarded.
 
 **A login survives a reload or a killed tab** through a cookie the browser cannot read:
-``sign_in`` records the login in this server's memory and hands the page a one-time token
+``sign_in`` records the login in the control database (``control/sessions.py``, shared by every
+app process on it) and hands the page a one-time token
 (valid :data:`TOKEN_SECONDS`); the page posts it to ``/_kasuwa/session`` (``app/serve.py``),
 which answers with the cookie ``kasuwa_session``: HttpOnly, SameSite=Strict, Secure over
 HTTPS, expiring after :data:`COOKIE_HOURS`, and signed (HMAC-SHA256) with
 ``KASUWA_SESSION_SECRET`` (by default a random secret kept in ``KASUWA_DATA_DIR/session-secret``).
 A new Streamlit session (reload, restored tab) reads it with ``st.context.cookies`` and takes
-the login back if the signature holds, the cookie has not expired, this server still knows
+the login back if the signature holds, the cookie has not expired, the control database still knows
 the login and it has not been idle for ``KASUWA_SESSION_IDLE_MINUTES``. Signing out, the
-idle timeout and a deactivated account forget the login here at once (the cookie is then
-worthless) and the page asks ``/_kasuwa/session/end`` to delete the cookie. Logins are kept in
-the server's memory: a restart of the server asks everyone to sign in again.
+idle timeout and a deactivated account forget the login at once, on every replica (the cookie
+is then worthless) and the page asks ``/_kasuwa/session/end`` to delete the cookie. Logins
+survive a restart of the server, and a second replica on the same control database knows them.
 """
 
 from __future__ import annotations
@@ -30,14 +31,12 @@ import hmac
 import json
 import os
 import secrets
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from warehouse import throttle
+from control import sessions, throttle
 from warehouse.access import Actor
 from warehouse.settings import settings
 
@@ -62,7 +61,7 @@ def client_address() -> str:
     """The throttle's key for where this session's browser connects from.
 
     Read from the WebSocket handshake; forwarding headers count only from a trusted proxy
-    (``warehouse.throttle.client_for``). Without a browser (AppTest) it is "localhost".
+    (``control.throttle.client_for``). Without a browser (AppTest) it is "localhost".
     """
     try:
         reported = st.context.ip_address
@@ -107,7 +106,7 @@ def active_actor() -> Actor | None:
     actor = current_actor()
     if actor is None:
         return None
-    from warehouse.accounts import current_actor as account_now
+    from control.accounts import current_actor as account_now
 
     fresh = account_now(actor.user_id)
     if fresh is None:
@@ -171,7 +170,7 @@ def _from_cookie() -> Actor | None:
     found = LOGINS.read(cookie)
     actor = None
     if found:
-        from warehouse.accounts import current_actor as account_now
+        from control.accounts import current_actor as account_now
 
         actor = account_now(found[1])
         if actor is None:
@@ -228,54 +227,32 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-@dataclass
-class _Login:
-    user_id: str
-    expires: float  # wall-clock seconds; the cookie's own expiry
-    last_seen: float
-    token: str | None  # the one-time token, until it is exchanged or runs out
-    token_until: float
-
-
 class Logins:
-    """The logins of this server process that a cookie may carry; thread-safe (page runs and
-    the cookie route run on different threads)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._logins: dict[str, _Login] = {}
+    """The sign-ins a cookie may carry, kept in the control database (``control/sessions.py``)
+    so every app process on it — a second replica, this one after a restart — knows them; this
+    class signs and checks the cookie. Thread-safe (each call is its own short transaction)."""
 
     def start(self, user_id: str) -> tuple[str, str]:
         """A new login for ``user_id``: (its id, the one-time token for the cookie)."""
-        now = time.time()
-        login, token = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-        with self._lock:
-            self._sweep(now)
-            self._logins[login] = _Login(user_id, now + COOKIE_HOURS * 3600, now, token, now + TOKEN_SECONDS)
-        return login, token
+        return sessions.start(user_id, now=time.time(), lifetime=COOKIE_HOURS * 3600,
+                              token_lifetime=TOKEN_SECONDS, idle=self._idle_seconds())
 
     def redeem(self, token: str) -> tuple[str, int] | None:
         """The signed cookie value and its max-age in seconds for a one-time token, once;
         None for an unknown, used or expired token."""
         now = time.time()
-        with self._lock:
-            for login_id, login in self._logins.items():
-                if login.token and hmac.compare_digest(login.token, token):
-                    login.token = None
-                    if login.token_until < now or self._idle(login, now):
-                        return None
-                    return self._sign(login_id, int(login.expires)), int(login.expires - now)
-        return None
+        login = sessions.redeem(token, now=now, idle=self._idle_seconds())
+        if login is None:
+            return None
+        return self._sign(login.login_id, int(login.expires)), int(login.expires - now)
 
     def token_pending(self, token: str) -> bool:
         """True while ``token`` may still be exchanged for its cookie."""
-        now = time.time()
-        with self._lock:
-            return any(login.token == token and login.token_until >= now for login in self._logins.values())
+        return sessions.token_pending(token, now=time.time())
 
     def read(self, cookie: str, touch: bool = True) -> tuple[str, str] | None:
         """(login id, user id) of a cookie whose signature holds, that has not expired, whose
-        login this server knows and that has not been idle too long; else None."""
+        login is known and that has not been idle too long; else None."""
         try:
             login_id, expires_text, _mac = cookie.split(".")
             expires = int(expires_text)
@@ -283,25 +260,19 @@ class Logins:
             return None
         if not hmac.compare_digest(self._sign(login_id, expires), cookie):
             return None
-        now = time.time()
-        with self._lock:
-            login = self._logins.get(login_id)
-            if login is None or int(login.expires) != expires or login.expires < now or self._idle(login, now):
-                self._logins.pop(login_id, None)
-                return None
-            if touch:
-                login.last_seen = now
-            return login_id, login.user_id
+        login = sessions.read(login_id, now=time.time(), idle=self._idle_seconds(), touch=touch)
+        if login is None:
+            return None
+        if int(login.expires) != expires:
+            sessions.forget(login_id)
+            return None
+        return login.login_id, login.email
 
     def seen(self, login_id: str, now: float) -> None:
-        with self._lock:
-            login = self._logins.get(login_id)
-            if login is not None:
-                login.last_seen = max(login.last_seen, now)
+        sessions.seen(login_id, now)
 
     def forget(self, login_id: str) -> None:
-        with self._lock:
-            self._logins.pop(login_id, None)
+        sessions.forget(login_id)
 
     def forget_cookie(self, cookie: str | None) -> None:
         """Forget the login a (correctly signed) cookie carries."""
@@ -311,18 +282,14 @@ class Logins:
                 self.forget(found[0])
 
     @staticmethod
-    def _idle(login: _Login, now: float) -> bool:
-        return now - login.last_seen > settings().session_idle_minutes * 60
+    def _idle_seconds() -> float:
+        return settings().session_idle_minutes * 60
 
     @staticmethod
     def _sign(login_id: str, expires: int) -> str:
         payload = f"{login_id}.{expires}"
         mac = hmac.new(session_secret(), f"{COOKIE}|{payload}".encode(), hashlib.sha256).digest()
         return f"{payload}.{_b64(mac)}"
-
-    def _sweep(self, now: float) -> None:
-        for login_id in [k for k, v in self._logins.items() if v.expires < now or self._idle(v, now)]:
-            del self._logins[login_id]
 
 
 LOGINS = Logins()

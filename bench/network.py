@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.url:
             return run(args.url.rstrip("/"), names, args.timeout, args.url)
-        if not (data_dir / "control.duckdb").exists():
+        if not (data_dir / "control.sqlite3").exists():
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "warehouse.cli", "demo"], cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL)

@@ -44,8 +44,9 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 
 def build_region(code: str, rows: int, creators: int) -> dict[str, float]:
     """Creators, uploads (one per creator and month), sales, flagged rows and rates of one region."""
+    from control import directory
     from warehouse import fx
-    from warehouse.db import control, warehouse
+    from warehouse.db import warehouse
     from warehouse.queries.metrics import refresh_rollups
 
     prefix, countries, currencies = REGIONS[code]
@@ -79,13 +80,7 @@ def build_region(code: str, rows: int, creators: int) -> dict[str, float]:
              "start": START, "uploads": uploads},
         )
     times["creators+uploads"] = time.perf_counter() - t0
-    control().execute(
-        "INSERT INTO creator_directory (creator_id, region, country)"
-        " SELECT $p || '-' || lpad(CAST(c AS VARCHAR), 5, '0'), $code,"
-        "  list_extract($countries, 1 + CAST(c % len($countries) AS INTEGER)) FROM range($n) t(c)"
-        " ON CONFLICT DO NOTHING",
-        {"p": prefix, "code": code, "countries": countries, "n": creators},
-    )
+    directory.register_many((f"{prefix}-{c:05d}", code, countries[c % len(countries)]) for c in range(creators))
     t0 = time.perf_counter()
     with db.transaction() as cur:
         cur.execute(

@@ -1,6 +1,6 @@
 """Administration (admins): accounts — list, add, deactivate or reactivate, reset a password —,
 creators — list and register —, and the columns creators saved on the upload page — list, and
-share one with every creator as a profile. Every change goes through ``warehouse.accounts`` /
+share one with every creator as a profile. Every change goes through ``control.accounts`` /
 ``warehouse.creators`` / ``warehouse.ingest.mappings``, which check the acting user is an admin."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from app.errors import shown_errors
 from app.format import plain
 from app.query_cache import data_changed
 from app.session import require_page
-from warehouse import accounts
+from control import accounts
 from warehouse.access import ROLES
 from warehouse.creators import add_creator, list_creators
 from warehouse.ingest import mappings

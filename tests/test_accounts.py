@@ -11,14 +11,16 @@ from datetime import timedelta
 import pytest
 from argon2 import Type, extract_parameters
 
-from warehouse import accounts, throttle
+from control import accounts, throttle
+from control.db import control
+from control.throttle import LoginThrottled
 from warehouse.access import Actor
 from warehouse.cli import main
 from warehouse.creators import add_creator
-from warehouse.db import control
 from warehouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from warehouse.throttle import LoginThrottled
 
+#: every test here runs on SQLite and on a real PostgreSQL server (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("control_backend")
 ADMIN = Actor.operator()
 PASSWORD = "correct horse battery"
 

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from app import review_widgets as rw
 from app.registry import PAGES
 from app.session import ACTOR_KEY, LAST_SEEN_KEY
-from warehouse import accounts
+from control import accounts
 from warehouse.access import Actor
 from warehouse.creators import add_creator
 from warehouse.db import warehouse

@@ -1,7 +1,9 @@
 """The layering and the one home of authorisation, checked by machine (imports parsed with ast):
-``pages/`` and ``app/`` never import ``warehouse.db`` or ``duckdb``; ``warehouse/`` never imports
-``streamlit``; role names are compared in ``warehouse/access.py`` only; the cache's data
-version tells nobody another region's counts or where its file is."""
+``pages/`` and ``app/`` never import ``warehouse.db``, ``control.db``, ``duckdb``, ``sqlite3`` or
+``psycopg``; ``warehouse/`` and ``control/`` never import ``streamlit``; ``control/`` imports
+no warehouse module that imports ``control`` (no cycles); role names are compared in
+``warehouse/access.py`` only; the cache's data version tells nobody another region's counts or
+where its file is."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ ROLE_NAMES = {"creator", "reviewer", "manager", "admin"}
 #: files that may still name roles, and why (anything else is a permission rule out of place)
 ROLE_NAMES_ALLOWED = {
     "warehouse/access.py": "the one place permission questions are answered",
-    "warehouse/accounts.py": "the shape of an account (a creator account links a creator) and the demo users",
+    "control/accounts.py": "the shape of an account (a creator account links a creator) and the demo users",
     "app/login.py": "the role's name shown to people",
     "app/upload_view.py": "which creator the upload form preselects (not a permission)",
     "pages/admin.py": "shows whether a manager reads all regions",
@@ -55,19 +57,51 @@ def hits(module: str, banned: str) -> bool:
 
 @pytest.mark.parametrize("folder", ["app", "pages"])
 def test_pages_and_app_never_touch_the_database_directly(folder):
+    doors = ("duckdb", "warehouse.db", "control.db", "sqlite3", "psycopg")
     bad = {
-        str(p.relative_to(ROOT)): sorted(m for m in imports(p) if hits(m, "duckdb") or hits(m, "warehouse.db"))
+        str(p.relative_to(ROOT)): sorted(m for m in imports(p) if any(hits(m, d) for d in doors))
         for p in sources(folder)
     }
     assert {k: v for k, v in bad.items() if v} == {}
     assert sources(folder), f"no sources found in {folder}/"
 
 
-def test_the_warehouse_never_imports_streamlit():
+@pytest.mark.parametrize("folder", ["warehouse", "control"])
+def test_the_engine_and_the_control_plane_never_import_streamlit(folder):
     bad = {
-        str(p.relative_to(ROOT)): sorted(m for m in imports(p) if hits(m, "streamlit")) for p in sources("warehouse")
+        str(p.relative_to(ROOT)): sorted(m for m in imports(p) if hits(m, "streamlit")) for p in sources(folder)
     }
     assert {k: v for k, v in bad.items() if v} == {}
+    assert sources(folder)
+
+
+def _module_file(module: str) -> Path | None:
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def test_the_control_plane_imports_no_warehouse_module_that_imports_it():
+    """``warehouse/`` uses ``control/``; ``control/`` may use only the warehouse modules that
+    stand below both (settings, errors, access, regions): an import cycle would be an error."""
+    out = {}
+    for path in sources("control"):
+        for module in sorted(m for m in imports(path) if hits(m, "warehouse")):
+            seen, todo = set(), [module]
+            while todo:  # the warehouse modules ``module`` reaches
+                current = todo.pop()
+                found = _module_file(current)
+                if found is None or found in seen:
+                    continue
+                seen.add(found)
+                reached = imports(found)
+                if any(hits(m, "control") for m in reached):
+                    out.setdefault(path.relative_to(ROOT).as_posix(), []).append(module)
+                    break
+                todo += [m for m in reached if hits(m, "warehouse")]
+    assert out == {}
 
 
 def test_the_checker_sees_relative_and_aliased_imports(tmp_path):
@@ -93,7 +127,7 @@ def _role_comparisons(path: Path) -> list[int]:
 
 def test_permission_rules_live_in_access_only():
     out = {}
-    for folder in ("warehouse", "app", "pages"):
+    for folder in ("warehouse", "control", "app", "pages"):
         for path in sources(folder):
             rel = path.relative_to(ROOT).as_posix()
             if rel in ROLE_NAMES_ALLOWED:

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.registry import PAGES
 from app.session import ACTOR_KEY, LAST_SEEN_KEY
-from warehouse import accounts
+from control import accounts
 from warehouse.demo import build_demo
 
 MAIN = "../app/main.py"

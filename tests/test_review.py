@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import accounts, review
+from control import accounts
+from control.throttle import utcnow
+from warehouse import review
 from warehouse.access import Actor
 from warehouse.creators import add_creator
 from warehouse.db import warehouse
 from warehouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from warehouse.ingest import ingest_file
 from warehouse.review import QueueFilter
-from warehouse.throttle import utcnow
 
 WA = "west-africa"
 OP = Actor.operator()

@@ -10,14 +10,16 @@ a "rejected 0 0 0" upload record."""
 from __future__ import annotations
 
 import logging
+import time
 from decimal import Decimal as D
 
 import pytest
 from sales_support import OP, creator, page, shown_text
 from test_remote_region import remote_region  # noqa: F401  (the fixture: a region served over Quack)
 
+from control.db import control
 from warehouse.access import Actor
-from warehouse.db import control, init_all, warehouse
+from warehouse.db import init_all, warehouse
 from warehouse.errors import InvalidInput, PermissionDenied
 from warehouse.ingest import IngestResult, ingest_file, mappings, profiles
 
@@ -120,12 +122,14 @@ def warehouse_data_dir():
 
 def test_a_broken_saved_mapping_is_skipped_with_a_logged_reason(shop, caplog):
     save_wrong_and_control_character_mappings()
-    with control().transaction() as cur:  # rows no code path writes: a hand edit, a renamed column
-        cur.execute("INSERT INTO saved_mappings (creator_id, name, base, layout, columns) VALUES"
-                    " ('ng-ada', 'bad-json', 'generic', '[\"Ref\"', '{}'),"
-                    " ('ng-ada', 'Bad Name', 'generic', '[\"Ref\"]', '{\"gross\": \"Ref\"}'),"
-                    " ('ng-ada', 'renamed', 'generic', '[\"Ref\"]', '{\"gross_amount\": \"Ref\"}'),"
-                    " ('ng-ada', 'gone', 'no-such-profile', '[\"Ref\"]', '{\"gross\": \"Ref\"}')")
+    # rows no code path writes (a hand edit, a renamed column), written after the others
+    with control().transaction() as cur:
+        cur.execute("INSERT INTO saved_mappings (creator_id, name, base, layout, columns, saved_at) VALUES"
+                    " ('ng-ada', 'bad-json', 'generic', '[\"Ref\"', '{}', ?),"
+                    " ('ng-ada', 'Bad Name', 'generic', '[\"Ref\"]', '{\"gross\": \"Ref\"}', ?),"
+                    " ('ng-ada', 'renamed', 'generic', '[\"Ref\"]', '{\"gross_amount\": \"Ref\"}', ?),"
+                    " ('ng-ada', 'gone', 'no-such-profile', '[\"Ref\"]', '{\"gross\": \"Ref\"}', ?)",
+                    [time.time()] * 4)
     with caplog.at_level(logging.WARNING, logger="kasuwa.mappings"):
         res = ingest_file(ADA, "ng-ada", "odd3.csv", ODD.format(p="Z").encode())
         plain = ingest_file(ADA, "ng-ada", "a.csv", ordinary("A"))

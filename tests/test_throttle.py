@@ -15,11 +15,13 @@ from argon2 import PasswordHasher, Type
 from streamlit.testing.v1 import AppTest
 
 from app.session import ACTOR_KEY, LAST_SEEN_KEY
-from warehouse import accounts, throttle
+from control import accounts, throttle
+from control.throttle import LoginThrottled, client_for, parse_proxies
 from warehouse.access import Actor
 from warehouse.errors import ConfigError, InvalidInput, PermissionDenied
-from warehouse.throttle import LoginThrottled, client_for, parse_proxies
 
+#: every test here runs on SQLite and on a real PostgreSQL server (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("control_backend")
 ADMIN = Actor.operator()
 OWNER, OWNER_PASSWORD = "owner@example.org", "the owner's passphrase"
 MANAGER, MANAGER_PASSWORD = "manager@example.org", "manager passphrase"

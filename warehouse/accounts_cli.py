@@ -12,6 +12,8 @@ import getpass
 import sys
 from typing import Any
 
+from control.accounts import add_user, deactivate_user, list_users, reset_password
+
 from .access import ROLES, Actor
 
 
@@ -32,8 +34,6 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .accounts import add_user
-
     password = _read_password(args)
     if password is None:
         return 2
@@ -47,8 +47,6 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_password(args: argparse.Namespace) -> int:
-    from .accounts import reset_password
-
     password = _read_password(args)
     if password is None:
         return 2
@@ -58,20 +56,21 @@ def _cmd_password(args: argparse.Namespace) -> int:
 
 
 def _cmd_deactivate(args: argparse.Namespace) -> int:
-    from .accounts import deactivate_user
-
     user = deactivate_user(Actor.operator(), args.email)
     print(f"user {user.email} deactivated")
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .accounts import list_users
-
     for u in list_users(Actor.operator()):
         scope = u.creator_id or ",".join(u.regions) or "-"
         print(f"{u.email}\t{u.role}\t{scope}\t{'active' if u.active else 'inactive'}")
     return 0
+
+
+def register_cli(sub: Any) -> None:
+    """Add ``kasuwa user …`` to the CLI (``warehouse/cli.py`` lists this module)."""
+    register(sub)
 
 
 def register(sub: Any) -> None:

@@ -28,7 +28,7 @@ from .access import Actor
 from .errors import KasuwaError
 
 #: modules that add sub-commands with ``register_cli(subparsers)``
-_EXTENSIONS = ("warehouse.accounts", "warehouse.payouts.cli", "warehouse.fx")
+_EXTENSIONS = ("warehouse.accounts_cli", "warehouse.payouts.cli", "warehouse.fx")
 
 
 #: C0 and C1 controls except tab and newline, DEL, zero-width and bidirectional formatting marks

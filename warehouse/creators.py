@@ -1,4 +1,6 @@
-"""Creators: registered in the control directory (creator -> region) and in their region."""
+"""Creators: registered in the control plane's directory (creator -> region,
+``control/directory.py``) and, with their name and payout rail, in their region's warehouse.
+``creator_region`` and ``creator_country`` are the directory's, re-exported for the engine."""
 
 from __future__ import annotations
 
@@ -6,10 +8,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from control import directory
+from control.directory import creator_country, creator_region
+
 from .access import Actor, can_read_creator, require_admin, require_creator
-from .db import control, warehouse
+from .db import warehouse
 from .errors import InvalidInput, NotFound
 from .regions import get_region, region_for_country
+
+__all__ = ["Creator", "add_creator", "creator_country", "creator_region", "get_creator", "list_creators"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -36,10 +43,10 @@ def add_creator(
         )
     region = region_for_country(country)
     cc = country.strip().upper()
-    existing = control().one("SELECT region FROM creator_directory WHERE creator_id = ?", [creator_id])
-    if existing and existing[0] != region.code:
+    existing = directory.registered_region(creator_id)
+    if existing and existing != region.code:
         raise InvalidInput(
-            f"Creator {creator_id} already belongs to {existing[0]}; moving creators between regions "
+            f"Creator {creator_id} already belongs to {existing}; moving creators between regions "
             "is not supported."
         )
     with warehouse(region).transaction() as cur:
@@ -57,27 +64,8 @@ def add_creator(
                 " VALUES (?, ?, ?, coalesce(?, current_timestamp), ?)",
                 [creator_id, name or creator_id, cc, joined_at, rail],
             )
-    control().execute(
-        "INSERT INTO creator_directory (creator_id, region, country) VALUES (?, ?, ?)"
-        " ON CONFLICT (creator_id) DO UPDATE SET country = excluded.country",
-        [creator_id, region.code, cc],
-    )
+    directory.register(creator_id, region.code, cc)
     return Creator(creator_id, name or creator_id, cc, region.code, joined_at, rail)
-
-
-def creator_region(creator_id: str) -> str:
-    row = control().one("SELECT region FROM creator_directory WHERE creator_id = ?", [creator_id])
-    if not row:
-        raise NotFound(f"No creator {creator_id!r}. Register it first: kasuwa creator add {creator_id} --country CC")
-    return str(row[0])
-
-
-def creator_country(creator_id: str) -> str:
-    """The creator's country (ISO alpha-2), from the control directory: it sets their locale."""
-    row = control().one("SELECT country FROM creator_directory WHERE creator_id = ?", [creator_id])
-    if not row:
-        raise NotFound(f"No creator {creator_id!r}. Register it first: kasuwa creator add {creator_id} --country CC")
-    return str(row[0])
 
 
 def get_creator(actor: Actor, creator_id: str) -> Creator:
@@ -93,7 +81,7 @@ def get_creator(actor: Actor, creator_id: str) -> Creator:
 
 def list_creators(actor: Actor, region: str | None = None) -> list[Creator]:
     """Creators ``actor`` may see: own record for a creator, a reviewer's regions, all for admin."""
-    rows = control().rows("SELECT creator_id, region FROM creator_directory ORDER BY creator_id")
+    rows = directory.all_creators()
     out = []
     for cid, reg in rows:
         if region and reg != region:

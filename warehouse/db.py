@@ -1,5 +1,6 @@
-"""The one door to every database: a region's warehouse (local file or Quack URL) and the
-control database. Nothing else in Kasuwa calls ``duckdb.connect``.
+"""The one door to every region's warehouse (local file or Quack URL). Nothing else in Kasuwa
+calls ``duckdb.connect``. The control database (accounts, sign-ins, creator directory) has its
+own door, ``control/db.py``.
 
 One read-write connection per database per process, opened lazily and shared; threads get
 their own cursor from it (DuckDB's rule: one writing process per file, many threads through
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from control.db import close_all as close_control
+from control.db import init as init_control
 
 from . import schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
@@ -220,27 +224,9 @@ class RegionWarehouse(Database):
         return _open_file(region_path(self.region), self.label)
 
 
-class ControlDatabase(Database):
-    """Accounts, sessions, the creator directory and the region catalogue's state."""
-
-    kind = "control"
-
-    def __init__(self) -> None:
-        path = settings().control_path
-        super().__init__(("control", str(path)), "control database")
-        self.path = path
-
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        return _open_file(self.path, self.label)
-
-
 def warehouse(region: str | Region) -> RegionWarehouse:
     """The warehouse of ``region`` (a code or a Region)."""
     return RegionWarehouse(get_region(region) if isinstance(region, str) else region)
-
-
-def control() -> ControlDatabase:
-    return ControlDatabase()
 
 
 def init_all() -> dict[str, str]:
@@ -249,7 +235,7 @@ def init_all() -> dict[str, str]:
     Returns region code -> "ok" or the reason it is unavailable (one region down does not stop
     the others).
     """
-    control().connection()
+    init_control()
     status: dict[str, str] = {}
     for region in all_regions():
         try:
@@ -261,7 +247,8 @@ def init_all() -> dict[str, str]:
 
 
 def close_all() -> None:
-    """Close every open connection (tests and the CLI's exit use this)."""
+    """Close every open connection, the control database's too (tests and the CLI's exit use this)."""
+    close_control()
     with _LOCK:
         for con in _OPEN.values():
             with suppress(duckdb.Error):

@@ -339,8 +339,9 @@ def build_demo(progress: bool = False) -> dict[str, Any]:
         res = ingest_file(op, c.creator_id, path.name, path)
         summary["uploads"].append(res.summary())
         say(f"[{i}/{len(files)}] {path.name}: {res.status} — {res.message}")
-    users = _optional("warehouse.accounts", "create_demo_users")
-    summary["users"] = users(with_languages=True) if users else []
+    from control.accounts import create_demo_users
+
+    summary["users"] = create_demo_users(with_languages=True)
     run = _optional("warehouse.payouts.runs", "run_demo_payouts")
     if run:
         run()

@@ -151,7 +151,8 @@ def user_locale(creator_id: str | None, region_locale: str, language: str | None
     once chosen), anyone else the region's locale (or ``language``)."""
     country = None
     if creator_id:
-        from .creators import creator_country
+        from control.directory import creator_country
+
         from .errors import NotFound
 
         try:

@@ -1,8 +1,9 @@
 """Schema and migrations, owned here alone.
 
 Migrations are SQL files in ``warehouse/migrations`` named ``<kind>_<NNN>_<name>.sql``
-(kind = ``region`` or ``control``). Each runs once, in order, inside a transaction, and is
-recorded in ``schema_version``; re-running ``migrate`` is a no-op. Add a table by adding a file.
+(kind = ``region``; the control database's are in ``control/migrations``). Each runs once, in
+order, inside a transaction, and is recorded in ``schema_version``; re-running ``migrate`` is a
+no-op. Add a table by adding a file.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS: dict[str, tuple[str, str]] = {
     "KASUWA_DATA_DIR": (
         str(PROJECT_ROOT / "data"),
-        "Folder holding warehouses/, landing/ and control.duckdb (default: data/ in the project).",
+        "Folder holding warehouses/, landing/ and the control database control.sqlite3 (default: data/ in the"
+        " project).",
     ),
     "KASUWA_CONFIG_DIR": (
         str(PROJECT_ROOT / "data"),
@@ -38,6 +39,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "0.2",
         "Share of an upload's rows it may send to the review queue (default 0.2, i.e. 20 %); see"
         " KASUWA_REVIEW_CAP_ROWS.",
+    ),
+    "KASUWA_CONTROL_URL": (
+        "",
+        "Where the control database (accounts, sign-ins, login throttle, creator directory, saved"
+        " columns) lives when it is not KASUWA_DATA_DIR/control.sqlite3: postgresql://user:password@host:5432/kasuwa"
+        " for app replicas on several hosts (default: empty, the SQLite file).",
     ),
     "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
     "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
@@ -86,6 +93,7 @@ class Settings:
     creator_quota_bytes: int = 2048 * 1024 * 1024
     review_cap_rows: int = 5000
     review_cap_share: float = 0.2
+    control_url: str = ""
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -101,7 +109,7 @@ class Settings:
 
     @property
     def control_path(self) -> Path:
-        return self.data_dir / "control.duckdb"
+        return self.data_dir / "control.sqlite3"
 
     @property
     def profiles_dir(self) -> Path:
@@ -124,4 +132,5 @@ def settings() -> Settings:
         creator_quota_bytes=int(float(_get("KASUWA_CREATOR_QUOTA_MB")) * 1024 * 1024),
         review_cap_rows=int(_get("KASUWA_REVIEW_CAP_ROWS")),
         review_cap_share=float(_get("KASUWA_REVIEW_CAP_SHARE")),
+        control_url=_get("KASUWA_CONTROL_URL").strip(),
     )

@@ -18,7 +18,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from warehouse import accounts, review
+from control import accounts
+from warehouse import review
 from warehouse.access import Actor
 from warehouse.creators import add_creator
 from warehouse.db import close_all

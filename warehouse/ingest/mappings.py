@@ -1,7 +1,8 @@
 """A person's column mappings, kept for the creator who made them (DESIGN invariant 8: no
 creator's settings change how another creator's files are read).
 
-Where they live: rows of ``saved_mappings`` in the control database, not profile files. A
+Where they live: rows of ``saved_mappings`` in the control database (``control/mappings.py``),
+not profile files. A
 mapping is an account's own state, like the account itself: it is read for its creator alone
 (``WHERE creator_id = ?``), written in one transaction, and a row that no longer makes sense
 (a column renamed since, a hand-edited value) is skipped with a logged reason — where a bad
@@ -28,11 +29,12 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+
+from control import mappings as stored_mappings
+from control.directory import creator_region
 
 from ..access import Actor, require_creator, require_save_mapping, require_share_mapping, require_upload_for
-from ..creators import creator_region
-from ..db import control, warehouse
+from ..db import warehouse
 from ..errors import InvalidInput, NotFound
 from ..money import is_currency
 from . import profiles
@@ -142,10 +144,9 @@ def complete(base: Profile, m: SavedMapping, *, name: str | None = None, title: 
                    defaults={**base.defaults, **m.constants}, path=None)
 
 
-def _from_row(row: tuple[Any, ...]) -> SavedMapping:
-    creator_id, name, base, layout, columns, constants, saved_by, saved_at, shared_as = row
-    m = SavedMapping(creator_id, name, base, tuple(json.loads(layout)), dict(json.loads(columns)),
-                     dict(json.loads(constants)), saved_by, saved_at, shared_as)
+def _from_row(row: stored_mappings.MappingRow) -> SavedMapping:
+    m = SavedMapping(row.creator_id, row.name, row.base, tuple(json.loads(row.layout)), dict(json.loads(row.columns)),
+                     dict(json.loads(row.constants)), row.saved_by, row.saved_at, row.shared_as)
     _check(m)
     return m
 
@@ -171,25 +172,22 @@ def _check(m: SavedMapping) -> None:
         raise ValueError(str(exc)) from exc
 
 
-_SELECT = ("SELECT creator_id, name, base, layout, columns, constants, saved_by, saved_at, shared_as"
-           " FROM saved_mappings")
-
-
-def _load(where: str = "", params: list[Any] | None = None) -> list[SavedMapping]:
-    """Every usable mapping of the query; a row that is not is logged and skipped."""
+def _load(creator_id: str | None = None, name: str | None = None) -> list[SavedMapping]:
+    """Every usable stored mapping (all, a creator's, or one by name); a row that is not is
+    logged and skipped."""
     out = []
-    for row in control().rows(f"{_SELECT} {where} ORDER BY creator_id, saved_at DESC, name", params or []):
+    for row in stored_mappings.stored(creator_id, name):
         try:
             out.append(_from_row(row))
         except (ValueError, TypeError, AttributeError) as exc:  # json errors are ValueErrors
-            log.warning("saved mapping %r of creator %r skipped: %s", row[1], row[0], exc)
+            log.warning("saved mapping %r of creator %r skipped: %s", row.name, row.creator_id, exc)
     return out
 
 
 def creator_profiles(creator_id: str, known: dict[str, Profile]) -> list[Profile]:
     """The profiles made from ``creator_id``'s saved mappings (broken ones skipped, logged)."""
     out = []
-    for m in _load("WHERE creator_id = ?", [creator_id]):
+    for m in _load(creator_id):
         base = known.get(m.base)
         if base is None:
             log.warning("saved mapping %r of creator %r skipped: its base profile %r no longer exists",
@@ -221,8 +219,7 @@ def choose_profile(creator_id: str, headers: list[str], known: dict[str, Profile
 
 
 def _taken(creator_id: str) -> set[str]:
-    own = {r[0] for r in control().rows("SELECT name FROM saved_mappings WHERE creator_id = ?", [creator_id])}
-    return own | set(profiles.load_profiles())
+    return stored_mappings.names(creator_id) | set(profiles.load_profiles())
 
 
 def propose_name(creator_id: str, file_name: str) -> str:
@@ -270,15 +267,9 @@ def save_mapping(actor: Actor, creator_id: str, name: str, headers: list[str], c
     except ValueError as exc:
         raise InvalidInput(f"These columns cannot be saved: {exc}.") from exc
     complete(known[base], m)
-    with control().transaction() as cur:
-        if cur.execute("SELECT 1 FROM saved_mappings WHERE creator_id = ? AND name = ?", [creator_id, name]).fetchone():
-            raise InvalidInput(f"The name ‘{name}’ is taken; choose another.")
-        cur.execute(
-            "INSERT INTO saved_mappings (creator_id, name, base, layout, columns, constants, saved_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [creator_id, name, base, json.dumps(list(m.layout), ensure_ascii=False),
-             json.dumps(m.columns, ensure_ascii=False), json.dumps(m.constants, ensure_ascii=False), actor.user_id],
-        )
+    stored_mappings.insert(creator_id, name, base, json.dumps(list(m.layout), ensure_ascii=False),
+                           json.dumps(m.columns, ensure_ascii=False), json.dumps(m.constants, ensure_ascii=False),
+                           actor.user_id)
     return m
 
 
@@ -289,7 +280,7 @@ def list_mappings(actor: Actor, creator_id: str | None = None) -> list[SavedMapp
         require_share_mapping(actor)
         return _load()
     require_creator(actor, creator_id, creator_region(creator_id))
-    return _load("WHERE creator_id = ?", [creator_id])
+    return _load(creator_id)
 
 
 def promote_mapping(actor: Actor, creator_id: str, name: str, shared_name: str, title: str | None = None) -> Path:
@@ -297,7 +288,7 @@ def promote_mapping(actor: Actor, creator_id: str, name: str, shared_name: str, 
     (administrators only): a file in ``KASUWA_DATA_DIR/profiles`` that detects files of that
     layout like a platform's export does."""
     require_share_mapping(actor)
-    found = _load("WHERE creator_id = ? AND name = ?", [creator_id, name])
+    found = _load(creator_id, name)
     if not found:
         raise NotFound(f"Creator {creator_id} has no usable saved columns named ‘{name}’.")
     m = found[0]
@@ -313,8 +304,7 @@ def promote_mapping(actor: Actor, creator_id: str, name: str, shared_name: str, 
     path = profiles.write_shared_profile(
         p, f"Shared by {actor.user_id} from the columns creator {creator_id} saved as '{name}'.\n"
            "It completes the profile it was made on; edit it like any profile.")
-    control().execute("UPDATE saved_mappings SET shared_as = ? WHERE creator_id = ? AND name = ?",
-                      [shared_name, creator_id, name])
+    stored_mappings.mark_shared(creator_id, name, shared_name)
     return path
 
 

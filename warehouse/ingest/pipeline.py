@@ -21,8 +21,9 @@ from typing import Any
 
 import duckdb
 
+from control.directory import creator_region
+
 from ..access import Actor, can_upload_for
-from ..creators import creator_region
 from ..db import warehouse
 from ..errors import FileRejected, KasuwaError, MappingNeeded, PermissionDenied, RegionUnavailable, WarehouseBusy
 from ..regions import get_region

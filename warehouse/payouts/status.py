@@ -15,8 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from control.directory import creator_region
 from warehouse.access import Actor, require_admin
-from warehouse.creators import creator_region
 from warehouse.db import warehouse
 from warehouse.errors import Conflict, InvalidInput, NotFound
 

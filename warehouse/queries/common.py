@@ -161,7 +161,7 @@ def data_version(actor: Actor, region: str) -> str:
     require_signed_in(actor)
     own = None
     if actor.creator_id:  # only creator accounts are linked to a creator
-        from ..creators import creator_region
+        from control.directory import creator_region
 
         own = creator_region(actor.creator_id)
     if not can_see_region_activity(actor, region, own):

@@ -17,9 +17,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from control.directory import all_creators, creator_region
+
 from ..access import Actor, can_upload_for, require_creator, require_uploader
-from ..creators import creator_region
-from ..db import RegionWarehouse, control, warehouse
+from ..db import RegionWarehouse, warehouse
 from ..errors import RegionUnavailable, WarehouseBusy
 from .common import CONVERTED_SALES, Period, frame, grain_part, run, time_zone, usd
 
@@ -286,7 +287,7 @@ def upload_targets(actor: Actor) -> list[dict[str, str]]:
     reviewer's regions, everyone for an admin — as ``creator_id, name, region``, by name.
     Creators of a region that cannot be reached are left out."""
     require_uploader(actor)
-    directory = control().rows("SELECT creator_id, region FROM creator_directory ORDER BY creator_id")
+    directory = all_creators()
     by_region: dict[str, list[str]] = {}
     for cid, region in directory:
         if can_upload_for(actor, str(cid), str(region)):

@@ -1,20 +1,22 @@
 """Accounts: who may sign in, with which role and scope, and how passwords are kept.
 
-Users live in the control database (``users``, migration ``control_002_accounts``). Passwords
+Users live in the control database (``users``, ``control/migrations/002_accounts.sql``). Passwords
 are hashed with Argon2id at OWASP's minimum or more (m = 19 MiB, t = 2, p = 1), after Unicode
 NFC normalisation so the same password typed on two keyboards matches. Passwords need at least
 :data:`PASSWORD_MIN` characters; long passwords and any script are welcome.
 
 :func:`authenticate` gives the same answer for an unknown email and a wrong password, and does
 the same hashing work for both. Repeated failures — at sign-in and on the password-change
-form alike — are slowed down by :mod:`warehouse.throttle`, per account and client, never so that
+form alike — are slowed down by :mod:`control.throttle`, per account and client, never so that
 the account's owner is locked out from a place that has not failed.
 Managing users takes an acting :class:`~warehouse.access.Actor` who must be an admin.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,11 +26,13 @@ from typing import Any
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from warehouse.access import ROLES, Actor, require_admin
+from warehouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from warehouse.regions import get_region
+
 from . import throttle
-from .access import ROLES, Actor, require_admin
-from .db import control
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from .regions import get_region
+from .db import DuplicateKey, control
+from .directory import creator_region
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 4096  # characters; far beyond any passphrase, short of a denial of service
@@ -52,7 +56,9 @@ _HASHER = PasswordHasher(
     type=Type.ID,
 )
 _EMAIL = re.compile(r"^[^@\s|<>()\[\]\\,;:\"']{1,64}@[^@\s|<>()\[\]\\,;:\"']+\.[^@\s|<>()\[\]\\,;:\"']+$")
-_COLUMNS = "email, role, creator_id, regions, active, epoch(created_at), epoch(last_login_at)"
+_COLUMNS = "email, role, creator_id, regions, active, created_at, last_login_at, language"
+#: what a person may choose to read Kasuwa in (``None``: their country's language)
+LANGUAGES = ("en", "fr", "bn", "ur")
 
 #: Demo accounts made by ``kasuwa demo`` (documented in the README; never use them in production).
 DEMO_USERS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (
@@ -81,6 +87,7 @@ class User:
     active: bool
     created_at: datetime | None = None
     last_login_at: datetime | None = None
+    language: str | None = None  # the language chosen; None: the creator's country's (warehouse.locales)
 
     def actor(self) -> Actor:
         return Actor(self.email, self.role, self.creator_id, frozenset(self.regions))
@@ -90,8 +97,12 @@ def _ts(epoch: Any) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
 
 
+def _regions(text: Any) -> tuple[str, ...]:
+    return tuple(str(r) for r in json.loads(text or "[]"))
+
+
 def _user(row: tuple[Any, ...]) -> User:
-    return User(row[0], row[1], row[2], tuple(row[3] or ()), bool(row[4]), _ts(row[5]), _ts(row[6]))
+    return User(row[0], row[1], row[2], _regions(row[3]), bool(row[4]), _ts(row[5]), _ts(row[6]), row[7])
 
 
 def normalize_email(email: str) -> str:
@@ -139,8 +150,6 @@ def _check_scope(role: str, creator_id: str | None, regions: tuple[str, ...]) ->
             raise InvalidInput(
                 "A creator account must name the creator it belongs to (kasuwa user add … --creator ID)."
             )
-        from .creators import creator_region
-
         creator_region(creator_id)  # NotFound if the creator is not registered
         if regions:
             raise InvalidInput("A creator account has no regions: its creator's region applies.")
@@ -174,12 +183,13 @@ def add_user(
     scope = tuple(dict.fromkeys(regions))
     _check_scope(role, creator_id, scope)
     hashed = hash_password(password)
-    if control().one("SELECT 1 FROM users WHERE email = ?", [address]):
-        raise Conflict(f"An account for {address} already exists; update it or reset its password.")
-    control().execute(
-        "INSERT INTO users (email, password_hash, role, creator_id, regions) VALUES (?, ?, ?, ?, ?)",
-        [address, hashed, role, creator_id, list(scope)],
-    )
+    try:
+        control().execute(
+            "INSERT INTO users (email, password_hash, role, creator_id, regions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [address, hashed, role, creator_id, json.dumps(list(scope)), time.time()],
+        )
+    except DuplicateKey:
+        raise Conflict(f"An account for {address} already exists; update it or reset its password.") from None
     return _get(address)
 
 
@@ -207,9 +217,8 @@ def update_user(
     if current.email == actor.user_id and (not new_active or new_role != "admin"):
         raise PermissionDenied("You cannot deactivate or demote your own account; ask another admin.")
     control().execute(
-        "UPDATE users SET role = ?, creator_id = ?, regions = ?, active = ?,"
-        " updated_at = current_timestamp WHERE email = ?",
-        [new_role, new_creator, list(dict.fromkeys(new_regions)), new_active, current.email],
+        "UPDATE users SET role = ?, creator_id = ?, regions = ?, active = ?, updated_at = ? WHERE email = ?",
+        [new_role, new_creator, json.dumps(list(dict.fromkeys(new_regions))), new_active, time.time(), current.email],
     )
     return _get(current.email)
 
@@ -224,8 +233,8 @@ def reset_password(actor: Actor, email: str, new_password: str) -> User:
     require_admin(actor)
     user = _get(normalize_email(email))
     control().execute(
-        "UPDATE users SET password_hash = ?, updated_at = current_timestamp WHERE email = ?",
-        [hash_password(new_password), user.email],
+        "UPDATE users SET password_hash = ?, updated_at = ? WHERE email = ?",
+        [hash_password(new_password), time.time(), user.email],
     )
     throttle.clear_account(user.email)
     return user
@@ -247,7 +256,7 @@ def change_own_password(
     """A signed-in user replaces their own password, proving they know the current one.
 
     Throttled like :func:`authenticate` (same keys: a wrong current password is a failed
-    proof of the password): raises :class:`~warehouse.throttle.LoginThrottled` while blocked,
+    proof of the password): raises :class:`~control.throttle.LoginThrottled` while blocked,
     PermissionDenied saying when to try again for a wrong current password, InvalidInput for a
     new password that breaks the rules (not counted as a failure).
     """
@@ -260,8 +269,8 @@ def change_own_password(
     new_hash = hash_password(new_password)
     throttle.record_success(at, now)
     control().execute(
-        "UPDATE users SET password_hash = ?, updated_at = current_timestamp WHERE email = ?",
-        [new_hash, actor.user_id],
+        "UPDATE users SET password_hash = ?, updated_at = ? WHERE email = ?",
+        [new_hash, time.time(), actor.user_id],
     )
 
 
@@ -281,10 +290,10 @@ def authenticate(email: str, password: str, *, client: str = "unknown", now: dat
 
     Raises PermissionDenied with :data:`LOGIN_FAILED` for an unknown email, a wrong password or
     a deactivated account alike (after the same Argon2 work; when this failure began a pause,
-    the message says how long instead of "try again"), and :class:`~warehouse.throttle.LoginThrottled` while too many
+    the message says how long instead of "try again"), and :class:`~control.throttle.LoginThrottled` while too many
     recent failures of this account from this client, or of this client on any account, block
     the attempt. ``client`` is where the attempt comes from: a key made by
-    :func:`warehouse.throttle.client_for` (an address, "localhost", an IPv6 /64).
+    :func:`control.throttle.client_for` (an address, "localhost", an IPv6 /64).
     """
     now = now or throttle.utcnow()
     try:
@@ -305,6 +314,21 @@ def authenticate(email: str, password: str, *, client: str = "unknown", now: dat
     new_hash = hash_password(password) if _HASHER.check_needs_rehash(row[0]) else row[0]
     control().execute("UPDATE users SET last_login_at = ?, password_hash = ? WHERE email = ?", [now, new_hash, address])
     return _user(row[1:]).actor()
+
+
+def set_language(actor: Actor, email: str, language: str | None) -> User:
+    """Set the language ``email`` reads Kasuwa in (``None``: their country's again). A person
+    sets their own; an administrator anyone's. InvalidInput for a language Kasuwa has not."""
+    address = normalize_email(email)
+    if actor.user_id != address:
+        require_admin(actor)
+    value = (language or "").strip().lower() or None
+    if value is not None and value not in LANGUAGES:
+        raise InvalidInput(f"Kasuwa is not written in {language!r}; choose one of {', '.join(LANGUAGES)}.")
+    if not control().execute("UPDATE users SET language = ?, updated_at = ? WHERE email = ?",
+                             [value, time.time(), address]):
+        raise NotFound(f"No account for {address}.")
+    return _get(address)
 
 
 def current_actor(user_id: str) -> Actor | None:
@@ -331,10 +355,3 @@ def create_demo_users(with_languages: bool = False) -> list[tuple[str, str, str]
             reset_password(operator, email, password)
         made.append((email, password, role))
     return made
-
-
-def register_cli(sub: Any) -> None:
-    """Add ``kasuwa user …`` to the CLI (see warehouse/accounts_cli.py)."""
-    from .accounts_cli import register
-
-    register(sub)

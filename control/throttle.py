@@ -2,7 +2,7 @@
 
 Every failed proof of a password — a sign-in, or the current password typed on the
 password-change form — is counted per *key* in the control database (table ``login_throttle``,
-migration ``control_003_throttle``), whether or not the account exists, so the throttle reveals
+``control/migrations/003_throttle.sql``), whether or not the account exists, so the throttle reveals
 nothing about which accounts exist:
 
 - ``pair:<email>|<client>`` — this account from this client: :data:`PAIR_FREE_FAILURES` free
@@ -31,8 +31,9 @@ anyone). Every refusal says when to try again.
 subscriber's allocation). Forwarding headers are believed only from proxies the operator lists
 in ``KASUWA_TRUSTED_PROXIES`` (see :func:`client_for`).
 
-Times are Unix seconds in plain numeric columns and the SQL is plain, so the control database
-can move to SQLite or PostgreSQL unchanged.
+Times are Unix seconds in plain numeric columns and the SQL is the same on SQLite and
+PostgreSQL. A failure is counted by one atomic upsert per key (``failures = failures + 1`` under
+the row's lock), so processes failing at the same instant never lose a count.
 """
 
 from __future__ import annotations
@@ -43,11 +44,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import duckdb
+from warehouse.errors import ConfigError, PermissionDenied
+from warehouse.settings import settings
 
 from .db import control
-from .errors import ConfigError, PermissionDenied
-from .settings import settings
 
 PAIR_FREE_FAILURES = 5
 CLIENT_FREE_FAILURES = 20
@@ -164,41 +164,29 @@ def record_failure(at: Attempt, now: datetime) -> int:
 
     Returns the seconds until this attempt may be made again (0 when at once), so that the
     refusal can say so: the pair's pause, or the client's unless this is a known place.
+    Concurrent failures (two processes, two replicas) each count: the count is raised by the
+    database under the key's row lock, and the pause follows from the count it returns.
     """
-    for tries in range(3):  # two attempts failing at the same instant: retry the loser
-        try:
-            return _record(at, now)
-        except duckdb.TransactionException:
-            if tries == 2:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _record(at: Attempt, now: datetime) -> int:
     t = _seconds(now)
+    forget = FORGET_AFTER.total_seconds()
+    waits = {}
     with control().transaction() as cur:
-        seen = {
-            name: (int(failures), float(last))
-            for name, failures, last in cur.execute(
-                "SELECT throttle_key, failures, last_failure FROM login_throttle WHERE throttle_key IN (?, ?)",
-                [at.pair.name, at.client_key.name],
-            ).fetchall()
-        }
         known = cur.execute(f"SELECT 1 WHERE {_KNOWN_PLACE}", _known_params(at, now)).fetchone() is not None
-        waits, values = {}, []
         for key in at.keys:
-            failures, last = seen.get(key.name, (0, t))
-            failures = failures + 1 if t - last <= FORGET_AFTER.total_seconds() else 1
+            row = cur.execute(
+                "INSERT INTO login_throttle (throttle_key, failures, last_failure, blocked_until)"
+                " VALUES (?, 1, ?, NULL) ON CONFLICT (throttle_key) DO UPDATE SET"
+                " failures = CASE WHEN excluded.last_failure - login_throttle.last_failure <= ?"
+                "  THEN login_throttle.failures + 1 ELSE 1 END,"
+                " last_failure = excluded.last_failure"
+                " RETURNING failures",
+                [key.name, t, forget],
+            ).fetchone()
+            failures = int(row[0]) if row else 1
             wait = delay_after(failures, key.free_failures).total_seconds()
             waits[key.name] = math.ceil(wait)
-            values += [key.name, failures, t, t + wait if wait else None]
-        cur.execute(
-            "INSERT INTO login_throttle (throttle_key, failures, last_failure, blocked_until)"
-            " VALUES (?, ?, ?, ?), (?, ?, ?, ?) ON CONFLICT (throttle_key) DO UPDATE SET"
-            " failures = excluded.failures, last_failure = excluded.last_failure,"
-            " blocked_until = excluded.blocked_until",
-            values,
-        )
+            cur.execute("UPDATE login_throttle SET blocked_until = ? WHERE throttle_key = ?",
+                        [t + wait if wait else None, key.name])
     return waits[at.pair.name] if known else max(waits.values())
 
 
@@ -217,8 +205,8 @@ def record_success(at: Attempt, now: datetime) -> None:
 
 def clear_account(email: str) -> None:
     """Forget the account's failures from every place (an administrator reset its password)."""
-    pattern = "pair:" + email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "|%"
-    control().execute("DELETE FROM login_throttle WHERE throttle_key LIKE ? ESCAPE '\\'", [pattern])
+    prefix = f"pair:{email}|"  # compared as text, not a LIKE pattern: an e-mail may hold _ or %
+    control().execute("DELETE FROM login_throttle WHERE substr(throttle_key, 1, ?) = ?", [len(prefix), prefix])
 
 
 def utcnow() -> datetime:

@@ -1,8 +1,5 @@
--- The login throttle (warehouse/throttle.py), second form: keys per (account, client) pair and
--- per client, no per-account key; and the places each account has signed in from. Times are
--- Unix seconds in plain numeric columns so the SQL stays the same on SQLite or PostgreSQL.
-
-DROP TABLE login_failures;
+-- The login throttle (control/throttle.py): keys per (account, client) pair and per client,
+-- and the places each account has signed in from.
 
 -- One row per key: 'pair:<email>|<client>' (known account or not) and 'client:<client>'.
 -- A success deletes its pair; a key is forgotten an hour after its last failure.
