@@ -171,6 +171,7 @@ class _Watcher:
     id: str
     lock_fd: int
     regions: dict[str, str] = field(default_factory=dict)  # creator -> region, once known
+    waiting: set[str] = field(default_factory=set)  # creators whose files wait (said once in the log)
 
 
 _WATCHERS: dict[Path, _Watcher] = {}
@@ -544,7 +545,11 @@ def scan_once(region: str | None = None, *, stop: threading.Event | None = None)
             try:
                 results += _scan_inbox(inbox, me, region, stop, s.inbox_settle_seconds)
             except _Later as exc:
-                log.info("%s: waiting: %s", _shown(inbox.creator_id), exc)
+                if inbox.creator_id not in me.waiting:  # once, not at every scan
+                    log.info("%s: files wait: %s", _shown(inbox.creator_id), exc)
+                    me.waiting.add(inbox.creator_id)
+            else:
+                me.waiting.discard(inbox.creator_id)
     return results
 
 
@@ -588,7 +593,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--once", action="store_true", help="scan once, then exit")
     ap.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="seconds between scans")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
+    # our own lines only: the libraries' loggers (Great Expectations is chatty) stay at warnings
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
     from .db import close_all
 
     if args.region is not None:
