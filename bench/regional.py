@@ -1,6 +1,6 @@
 """Regional warehouses against one central warehouse, on the same data and the same queries.
 
-    python bench/regional.py [--rows 1000000] [--creators 1000] [--repeat 5] [--keep DIR]
+    python bench/regional.py [--rows 2000000] [--creators 1000] [--repeat 5] [--keep DIR]
 
 The seed's claim was that regional warehouses cut query cost by half. This builds three regions
 of ``--rows`` sales each with ``bench/pages.py``'s builder (creators, monthly uploads, sales,
@@ -235,7 +235,7 @@ def timed(fn: Callable[[], Any]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000, help="sales per region")
+    ap.add_argument("--rows", type=int, default=2_000_000, help="sales per region")
     ap.add_argument("--creators", type=int, default=1000, help="creators per region")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per query and layout (median shown)")
     ap.add_argument("--keep", help="build in (or reuse) this folder instead of a temporary one")
