@@ -189,9 +189,9 @@ def test_a_claim_left_by_a_dead_watcher_after_its_load_is_put_away_without_loadi
     assert not dead.exists()
 
 
-def test_a_busy_warehouse_gives_the_file_back_to_be_taken_later():
+def test_a_file_waits_while_another_process_holds_the_warehouse():
     """While another process holds the region's warehouse the file stays where it was dropped
-    (claim undone); it loads at the first scan after."""
+    (not claimed, not copied); it loads at the first scan after."""
     drop("ng-ada", "wait.csv", export("B"))
     close_all()
     path = str(settings().warehouses_dir / "west-africa.duckdb")
@@ -201,7 +201,8 @@ def test_a_busy_warehouse_gives_the_file_back_to_be_taken_later():
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         assert dropfolder.scan_once() == []
-        assert folder_files("ng-ada", "") == [".processing", "wait.csv"]
+        assert "wait.csv" in folder_files("ng-ada", "") and folder_files("ng-ada", "done") == []
+        assert not any((settings().inbox_dir / "ng-ada" / ".processing").glob("*/*"))
     finally:
         holder.kill()
         holder.wait()

@@ -344,6 +344,17 @@ def _region_of(me: _Watcher, creator_id: str) -> str | None:
     return region
 
 
+def _reachable(region: str) -> None:
+    """Raise ``_Later`` unless the region's warehouse can be opened now: asked before a file is
+    claimed, so a warehouse held by another process costs no copy into landing at every scan."""
+    from .db import warehouse
+
+    try:
+        warehouse(region).connection()
+    except (WarehouseBusy, RegionUnavailable) as exc:
+        raise _Later(str(exc)) from exc
+
+
 def _ingest(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any]:
     """The result object for one claimed file (ingesting it, through the CLI's own entry point)."""
     name = claimed.name
@@ -442,7 +453,11 @@ def _adopt_dead_claims(inbox: Inbox, me: _Watcher, mine: Path) -> None:
         with _if_dead(root, other.name) as dead:
             if not dead:
                 continue
-            for entry in sorted(other.iterdir()):
+            try:
+                entries = sorted(other.iterdir())
+            except FileNotFoundError:  # emptied and removed by another adopter
+                continue
+            for entry in entries:
                 if entry.name.startswith("."):  # a half-written result: written again when redone
                     with contextlib.suppress(FileNotFoundError):
                         entry.unlink()
@@ -480,6 +495,8 @@ def _scan_inbox(inbox: Inbox, me: _Watcher, region: str | None, stop: threading.
     if region is not None and owner is not None and owner != region:
         return []  # another region's watcher takes these (unknown creators: any watcher rejects)
     known = owner is not None
+    if known:
+        _reachable(owner)
     results: list[dict[str, Any]] = []
     if has_claims:
         _adopt_dead_claims(inbox, me, mine)
