@@ -31,7 +31,7 @@ How "exactly once" holds, even with a watcher killed at any instant or two watch
    (renamed into the adopter's claim folder, again one winner) and finished: a result already
    written is only moved, a file without one is ingested again (and is a duplicate if the dead
    watcher had loaded it). The lock is a local ``flock``: watchers of one drop folder run on one
-   host.
+   host. (Locks, claims and moves live in ``warehouse/dropclaims.py``.)
 
 When the warehouse or the control database is busy (open in another Kasuwa process) or a remote
 region is down, the claim is undone (the file goes back where it was dropped) and tried again
@@ -47,33 +47,29 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
-import fcntl
 import json
 import logging
 import os
 import re
-import secrets
 import signal
-import socket
 import stat
 import sys
-import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import dropclaims
 from .access import Actor
 from .errors import ConfigError, KasuwaError, NotFound, RegionUnavailable, WarehouseBusy
 from .settings import settings
 
 log = logging.getLogger("kasuwa.dropfolder")
 
-PROCESSING, DONE, REJECTED, WATCHERS = ".processing", "done", "rejected", ".watchers"
+PROCESSING, DONE, REJECTED = ".processing", "done", "rejected"
 RESULT_SUFFIX = ".result.json"
 #: names of files still being written by common transfer tools (SFTP clients, browsers, rsync)
 PARTIAL_SUFFIXES = (".part", ".tmp", ".filepart", ".partial", ".crdownload")
@@ -82,7 +78,6 @@ PARTIAL_SUFFIXES = (".part", ".tmp", ".filepart", ".partial", ".crdownload")
 _OWN = {PROCESSING, DONE, REJECTED}
 _SCAN = threading.Lock()  # one scan at a time per process: claims are checked, then renamed
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_WATCHER_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def _shown(text: str) -> str:
@@ -163,13 +158,14 @@ def _ready_files(folder: Path, settle: float) -> list[Path]:
     return out
 
 
-# --- who is watching: one identity per process and drop folder, alive while its lock is held -------
+# --- this process's watcher --------------------------------------------------------------------
 
 
 @dataclass
 class _Watcher:
-    id: str
-    lock_fd: int
+    """This process's watcher of one inbox root: its identity (lock held) and what it learnt."""
+
+    identity: dropclaims.Identity
     regions: dict[str, str] = field(default_factory=dict)  # creator -> region, once known
     waiting: set[str] = field(default_factory=set)  # creators whose files wait (said once in the log)
 
@@ -177,127 +173,19 @@ class _Watcher:
 _WATCHERS: dict[Path, _Watcher] = {}
 
 
-def _lock_path(root: Path, watcher_id: str) -> Path:
-    return root / WATCHERS / f"{watcher_id}.lock"
-
-
 def _me() -> _Watcher:
-    """This process's watcher identity for the current inbox root, its lock held (made once)."""
+    """This process's watcher for the current inbox root, made (and its lock taken) once."""
     root = settings().inbox_dir
-    found = _WATCHERS.get(root)
-    if found is not None:
-        return found
-    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
-    wid = f"{host}-{os.getpid()}-{secrets.token_hex(3)}"
-    path = _lock_path(root, wid)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        # an adopter may have removed the file between our open and our lock: lock the one in place
-        try:
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        os.close(fd)
-    os.write(fd, f"{os.getpid()}\n".encode())
-    _WATCHERS[root] = me = _Watcher(wid, fd)
-    for other in path.parent.glob("*.lock"):  # lock files of watchers that have ended
-        if other != path:
-            with _if_dead(root, other.stem):
-                pass
-    return me
+    if root not in _WATCHERS:
+        _WATCHERS[root] = _Watcher(dropclaims.hold_identity(root))
+    return _WATCHERS[root]
 
 
 def _forget_me() -> None:
-    """End this process's watcher identity (its claims, if any are left, become adoptable)."""
+    """End this process's watcher (its claims, if any are left, become adoptable)."""
     me = _WATCHERS.pop(settings().inbox_dir, None)
     if me is not None:
-        with contextlib.suppress(FileNotFoundError):
-            _lock_path(settings().inbox_dir, me.id).unlink()
-        os.close(me.lock_fd)
-
-
-@contextlib.contextmanager
-def _if_dead(root: Path, watcher_id: str) -> Iterator[bool]:
-    """Yields True, holding the dead watcher's lock, when nobody holds ``watcher_id``'s lock (its
-    process has ended); the lock file is removed afterwards. Yields False while it lives."""
-    if not _WATCHER_ID.match(watcher_id):
-        yield False
-        return
-    path = _lock_path(root, watcher_id)
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:  # never locked, or already adopted by someone else
-        yield True
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-    finally:
-        os.close(fd)
-
-
-# --- moving files without ever replacing one -----------------------------------------------------
-
-
-def _candidates(folder: Path, name: str) -> Iterator[Path]:
-    """``name``, then ``stem (2).ext``, ``stem (3).ext``, … in ``folder``."""
-    yield folder / name
-    stem, dot, ext = name.rpartition(".")
-    if not stem:  # no dot in the name
-        stem, dot, ext = name, "", ""
-    n = 2
-    while True:
-        yield folder / (f"{stem} ({n}){dot}{ext}")
-        n += 1
-
-
-def _move_no_replace(src: Path, folder: Path, name: str) -> Path:
-    """Move ``src`` into ``folder`` under ``name`` or the first free variant of it; never replaces
-    a file. Hard link then unlink, so a crash in between leaves the same file under both names,
-    which the next try recognises (same inode) and finishes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for target in _candidates(folder, name):
-        try:
-            os.link(src, target)
-        except FileExistsError:
-            with contextlib.suppress(FileNotFoundError):
-                if os.path.samefile(src, target):  # moved before a crash; finish it
-                    src.unlink()
-                    return target
-            continue
-        except OSError as exc:  # a file system without hard links: check, then rename
-            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
-                raise
-            if target.exists():
-                continue
-            os.replace(src, target)
-            return target
-        src.unlink()
-        return target
-    raise AssertionError("unreachable")  # pragma: no cover - _candidates never ends
-
-
-def _write_json_atomically(path: Path, obj: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".result-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(obj, out, default=str, ensure_ascii=False, indent=2)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
+        dropclaims.release_identity(me.identity)
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -385,7 +273,7 @@ def _put_away(inbox: Inbox, claimed: Path, result: dict[str, Any]) -> Path:
     """Move a claimed file and its result (already written beside it) to done/ or rejected/."""
     folder = inbox.folder / (REJECTED if result.get("status") == "rejected" else DONE)
     beside = claimed.with_name(claimed.name + RESULT_SUFFIX)
-    final = _move_no_replace(claimed, folder, claimed.name)
+    final = dropclaims.move_no_replace(claimed, folder, claimed.name)
     os.replace(beside, folder / (final.name + RESULT_SUFFIX))
     return final
 
@@ -400,7 +288,7 @@ def _put_away_orphan_result(inbox: Inbox, beside: Path) -> None:
     folder = inbox.folder / (REJECTED if result.get("status") == "rejected" else DONE)
     folder.mkdir(parents=True, exist_ok=True)
     name = beside.name[: -len(RESULT_SUFFIX)]
-    for target in _candidates(folder, name):
+    for target in dropclaims.candidates(folder, name):
         if not (folder / (target.name + RESULT_SUFFIX)).exists():
             os.replace(beside, folder / (target.name + RESULT_SUFFIX))
             return
@@ -418,7 +306,7 @@ def _finish(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any]:
             _put_away(inbox, claimed, result)
             return result
     result = _ingest(inbox, claimed, known)
-    _write_json_atomically(beside, result)
+    dropclaims.write_json_atomically(beside, result)
     final = _put_away(inbox, claimed, result)
     rows = (f"{result.get('rows_loaded', 0)} rows loaded, {result.get('rows_flagged', 0)} for review"
             if result.get("status") == "loaded" else result.get("message", ""))
@@ -427,67 +315,14 @@ def _finish(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any]:
     return result
 
 
-def _unclaim(inbox: Inbox, claimed: Path) -> None:
-    """Give a claimed file back to the drop folder (never over a file dropped meanwhile under
-    the same name: then this watcher keeps it and tries again at its next scan)."""
-    target = inbox.folder / claimed.name
-    try:
-        os.link(claimed, target)
-    except OSError:
-        return
-    claimed.unlink()
-
-
 # --- scanning ----------------------------------------------------------------------------------
-
-
-def _adopt_dead_claims(inbox: Inbox, me: _Watcher, mine: Path) -> None:
-    """Rename every claim of a watcher that has died into ``mine`` (one adopter wins each)."""
-    root = settings().inbox_dir
-    processing = inbox.folder / PROCESSING
-    try:
-        others = [d for d in processing.iterdir() if d.is_dir() and d.name != me.id]
-    except FileNotFoundError:
-        return
-    for other in others:
-        with _if_dead(root, other.name) as dead:
-            if not dead:
-                continue
-            try:
-                entries = sorted(other.iterdir())
-            except FileNotFoundError:  # emptied and removed by another adopter
-                continue
-            for entry in entries:
-                if entry.name.startswith("."):  # a half-written result: written again when redone
-                    with contextlib.suppress(FileNotFoundError):
-                        entry.unlink()
-                    continue
-                target = mine / entry.name
-                if target.exists():
-                    continue  # a claim of ours has this name; adopt it at a later scan
-                mine.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):  # another adopter won
-                    os.rename(entry, target)
-            with contextlib.suppress(OSError):
-                other.rmdir()
-
-
-def _has_claims(processing: Path) -> bool:
-    """Whether any watcher's claim folder holds something (empty ones are removed on the way)."""
-    found = False
-    with contextlib.suppress(FileNotFoundError):
-        for d in processing.iterdir():
-            try:
-                d.rmdir()  # empty: nothing claimed there
-            except OSError:
-                found = True
-    return found
 
 
 def _scan_inbox(inbox: Inbox, me: _Watcher, region: str | None, stop: threading.Event | None,
                 settle: float) -> list[dict[str, Any]]:
-    mine = inbox.folder / PROCESSING / me.id
-    has_claims = _has_claims(inbox.folder / PROCESSING)
+    processing = inbox.folder / PROCESSING
+    mine = processing / me.identity.id
+    has_claims = dropclaims.has_claims(processing)
     ready = _ready_files(inbox.folder, settle)
     if not ready and not has_claims:
         return []  # nothing to do: the databases are not touched
@@ -495,11 +330,11 @@ def _scan_inbox(inbox: Inbox, me: _Watcher, region: str | None, stop: threading.
     if region is not None and owner is not None and owner != region:
         return []  # another region's watcher takes these (unknown creators: any watcher rejects)
     known = owner is not None
-    if known:
+    if owner is not None:
         _reachable(owner)
     results: list[dict[str, Any]] = []
     if has_claims:
-        _adopt_dead_claims(inbox, me, mine)
+        dropclaims.adopt_dead_claims(settings().inbox_dir, processing, me.identity, mine)
     if mine.is_dir():
         entries = sorted(mine.iterdir())
         names = {e.name for e in entries}
@@ -515,7 +350,7 @@ def _scan_inbox(inbox: Inbox, me: _Watcher, region: str | None, stop: threading.
                 try:
                     results.append(_finish(inbox, entry, known))
                 except _Later:
-                    _unclaim(inbox, entry)
+                    dropclaims.give_back(entry, inbox.folder)
                     raise
     for path in ready:
         if stop is not None and stop.is_set():
@@ -531,7 +366,7 @@ def _scan_inbox(inbox: Inbox, me: _Watcher, region: str | None, stop: threading.
         try:
             results.append(_finish(inbox, claimed, known))
         except _Later:
-            _unclaim(inbox, claimed)
+            dropclaims.give_back(claimed, inbox.folder)
             raise
     with contextlib.suppress(OSError):
         mine.rmdir()  # only when empty
