@@ -212,6 +212,43 @@ def test_a_file_waits_while_another_process_holds_the_warehouse():
     assert result["status"] == "loaded" and sales_count() == 3
 
 
+def test_the_claims_of_a_live_watcher_are_left_to_it_and_adopted_once_it_has_died():
+    folder = settings().inbox_dir / "ng-ada"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom pathlib import Path\nfrom warehouse import dropclaims\n"
+        "me = dropclaims.hold_identity(Path(sys.argv[1]))\nprint(me.id, flush=True)\ntime.sleep(120)"),
+        str(settings().inbox_dir)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        other = holder.stdout.readline().strip()
+        claim = folder / ".processing" / other
+        claim.mkdir(parents=True)
+        (claim / "theirs.csv").write_text(export("O"), encoding="utf-8")
+        assert dropfolder.scan_once() == []  # alive: its claim is its own
+        assert (claim / "theirs.csv").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    (result,) = dropfolder.scan_once()  # dead: adopted and finished
+    assert result["file"] == "theirs.csv" and result["status"] == "loaded"
+    assert not claim.exists() and sales_count() == 3
+
+
+def test_the_watcher_command_refuses_an_unknown_region_in_words(capsys):
+    assert dropfolder.main(["--region", "atlantis", "--once"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown region 'atlantis'" in err and "Traceback" not in err
+
+
+def test_the_watcher_command_once_prints_one_json_object_per_file(capsys):
+    drop("ng-ada", "once.csv", export("C"))
+    assert dropfolder.main(["--once"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["file"] == "once.csv" and json.loads(line)["status"] == "loaded"
+
+
 # --- real watcher processes ---------------------------------------------------------------------
 
 

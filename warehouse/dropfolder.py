@@ -446,9 +446,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="seconds between scans")
     args = ap.parse_args(argv)
     # our own lines only: the libraries' loggers (Great Expectations is chatty) stay at warnings
-    log_handler = logging.StreamHandler(sys.stderr)
-    log_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    log.addHandler(log_handler)
+    if not log.handlers:  # main may run more than once in a process (tests)
+        log_handler = logging.StreamHandler(sys.stderr)
+        log_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(log_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
     from .db import close_all
