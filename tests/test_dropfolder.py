@@ -281,16 +281,19 @@ def _assert_each_file_loaded_once(names: list[str], rows_each: int) -> None:
 
 
 @pytest.mark.slow
-def test_a_watcher_killed_mid_way_and_restarted_loads_every_file_exactly_once(tmp_path):
+@pytest.mark.parametrize("put_away_before_kill", [0, 2], ids=["first-file", "third-file"])
+def test_a_watcher_killed_mid_way_and_restarted_loads_every_file_exactly_once(tmp_path, put_away_before_kill):
     names = [f"part-{i}.csv" for i in range(6)]
     for i, name in enumerate(names):
         drop("ng-ada", name, export(f"K{i}", 4))
     close_all()  # the watcher process opens the databases itself
     processing = settings().inbox_dir / "ng-ada" / ".processing"
+    done = settings().inbox_dir / "ng-ada" / "done"
     first = _watcher(tmp_path / "first.log")
     try:
-        # SIGKILL as soon as it holds a claim: mid-ingest (or mid-move) of a file
-        _wait_for(lambda: any(d.is_dir() and any(d.iterdir()) for d in processing.glob("*")), 120,
+        # SIGKILL while it holds a claim: mid-ingest (cold: importing, reading; warm: loading, moving)
+        _wait_for(lambda: len(list(done.glob("*.csv"))) >= put_away_before_kill
+                  and any(d.is_dir() and any(d.iterdir()) for d in processing.glob("*")), 120,
                   "the first watcher to claim a file")
         first.send_signal(signal.SIGKILL)
     finally:
