@@ -261,7 +261,7 @@ def _ingest(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any]:
     except Exception as exc:  # a bug: the file is put away with words, the log keeps the details
         if _FORCED.is_set():  # the stop surfaced as a query error
             raise KeyboardInterrupt from exc
-        log.exception("%s: unexpected error while ingesting %s", inbox.creator_id, _shown(name))
+        log.exception("%s: unexpected error while ingesting %s", _shown(inbox.creator_id), _shown(name))
         return refused(name, "This file could not be processed because of an unexpected error in Kasuwa; nothing "
                              "was loaded. The operator's log has the details; drop the file again later.")
     if _FORCED.is_set():
@@ -435,16 +435,26 @@ def _print_result(result: dict[str, Any]) -> None:
     print(json.dumps(result, default=str), flush=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m warehouse.dropfolder``: watch the drop folders until SIGTERM or Ctrl-C (exit
-    0, after the file in hand), printing one JSON object per file put away; ``--once`` scans
-    once and exits. A second SIGTERM or Ctrl-C stops at once (the file in hand is finished by
-    the next watcher). Exit 2 for an unknown region."""
-    ap = argparse.ArgumentParser(prog="kasuwa watch", description="Ingest the files dropped in the drop folders.")
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of the watcher command (``kasuwa watch`` registers them on its sub-parser)."""
     ap.add_argument("--region", metavar="R", help="only the creators of this region (and unknown folders)")
     ap.add_argument("--once", action="store_true", help="scan once, then exit")
     ap.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="seconds between scans")
-    args = ap.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m warehouse.dropfolder``: see :func:`run`."""
+    ap = argparse.ArgumentParser(prog="kasuwa watch", description="Ingest the files dropped in the drop folders.")
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Watch the drop folders until SIGTERM or Ctrl-C (exit 0, after the file in hand), printing
+    one JSON object per file put away on stdout and a line in words on stderr; ``--once`` scans
+    once and exits. A second SIGTERM or Ctrl-C stops at once (exit 130; the file in hand is
+    finished by the next watcher). Exit 2 for an unknown region. Its own SIGTERM and SIGINT
+    handlers are in force while it runs (the previous ones are restored after)."""
     # our own lines only: the libraries' loggers (Great Expectations is chatty) stay at warnings
     if not log.handlers:  # main may run more than once in a process (tests)
         log_handler = logging.StreamHandler(sys.stderr)
