@@ -70,6 +70,18 @@ SETTINGS: dict[str, tuple[str, str]] = {
         " Forwarded or X-Real-IP; the rightmost address in it that is not a trusted proxy is the client.",
     ),
     "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
+    # --- the drop folder (warehouse/dropfolder.py) ---
+    "KASUWA_INBOX_DIR": (
+        "",
+        "Drop folder: one sub-folder per creator (<creator_id>/) whose files are ingested by the watcher"
+        " (python -m warehouse.dropfolder); default: inbox/ in KASUWA_DATA_DIR. inbox.toml in"
+        " KASUWA_CONFIG_DIR may give a creator a folder elsewhere.",
+    ),
+    "KASUWA_INBOX_SETTLE_SECONDS": (
+        "1",
+        "Seconds a file in the drop folder must go unchanged before it is taken (default 1), so a file"
+        " still being copied in is left alone.",
+    ),
 }
 
 
@@ -94,6 +106,8 @@ class Settings:
     review_cap_rows: int = 5000
     review_cap_share: float = 0.2
     control_url: str = ""
+    inbox_dir_setting: str = ""
+    inbox_settle_seconds: float = 1.0
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -115,6 +129,16 @@ class Settings:
     def profiles_dir(self) -> Path:
         return self.config_dir / "profiles"
 
+    @property
+    def inbox_dir(self) -> Path:
+        """The drop folder's root (``KASUWA_INBOX_DIR``, else ``inbox/`` in the data folder)."""
+        return Path(self.inbox_dir_setting).expanduser() if self.inbox_dir_setting else self.data_dir / "inbox"
+
+    @property
+    def inbox_map(self) -> Path:
+        """``inbox.toml``: creators whose drop folder is somewhere else than ``inbox_dir/<id>``."""
+        return self.config_dir / "inbox.toml"
+
 
 def settings() -> Settings:
     """The settings in force now (read from the environment on every call)."""
@@ -133,4 +157,6 @@ def settings() -> Settings:
         review_cap_rows=int(_get("KASUWA_REVIEW_CAP_ROWS")),
         review_cap_share=float(_get("KASUWA_REVIEW_CAP_SHARE")),
         control_url=_get("KASUWA_CONTROL_URL").strip(),
+        inbox_dir_setting=os.environ.get("KASUWA_INBOX_DIR", ""),
+        inbox_settle_seconds=float(_get("KASUWA_INBOX_SETTLE_SECONDS")),
     )
