@@ -331,10 +331,3 @@ def create_demo_users(with_languages: bool = False) -> list[tuple[str, str, str]
             reset_password(operator, email, password)
         made.append((email, password, role))
     return made
-
-
-def register_cli(sub: Any) -> None:
-    """Add ``kasuwa user …`` to the CLI (see warehouse/accounts_cli.py)."""
-    from .accounts_cli import register
-
-    register(sub)

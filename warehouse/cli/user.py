@@ -12,7 +12,7 @@ import getpass
 import sys
 from typing import Any
 
-from .access import ROLES, Actor
+from ..access import ROLES, Actor
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -32,7 +32,7 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .accounts import add_user
+    from ..accounts import add_user
 
     password = _read_password(args)
     if password is None:
@@ -47,7 +47,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_password(args: argparse.Namespace) -> int:
-    from .accounts import reset_password
+    from ..accounts import reset_password
 
     password = _read_password(args)
     if password is None:
@@ -58,7 +58,7 @@ def _cmd_password(args: argparse.Namespace) -> int:
 
 
 def _cmd_deactivate(args: argparse.Namespace) -> int:
-    from .accounts import deactivate_user
+    from ..accounts import deactivate_user
 
     user = deactivate_user(Actor.operator(), args.email)
     print(f"user {user.email} deactivated")
@@ -66,7 +66,7 @@ def _cmd_deactivate(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .accounts import list_users
+    from ..accounts import list_users
 
     for u in list_users(Actor.operator()):
         scope = u.creator_id or ",".join(u.regions) or "-"

@@ -1,0 +1,110 @@
+"""The ``kasuwa`` command. Usage errors exit 2; a rejected file exits 1 with a one-line reason
+on stderr; nothing ever prints a stack trace.
+
+Everything written to the terminal goes through ``printable``: control characters (ANSI escape
+sequences, carriage returns, bidirectional overrides) from a file's headers or names are shown
+as ``\\x1b``-style text, never sent raw. SIGTERM is turned into an exception like Ctrl-C, so
+an interrupted command cleans up after itself (no half-copied file in landing, no scratch
+folder in ``tmp/``) and exits 143.
+
+One module per command group, each with ``register(subparsers)``, listed in ``COMMANDS``: the
+list is explicit, so a missing module is an ImportError at start, never a command skipped in
+silence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from ..errors import KasuwaError
+from . import creator, fx, ingest, payouts, serve, setup, user
+from .common import Parser, printable, safe_output
+
+__all__ = ["COMMANDS", "Parser", "Terminated", "build_parser", "main", "printable"]
+
+#: the command groups, in the order ``kasuwa --help`` lists them
+COMMANDS = (setup, creator, ingest, serve, user, payouts, fx)
+
+_Parser = Parser  # the name older callers (and tests) use
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so every ``finally`` runs, as for Ctrl-C."""
+
+
+_TERMINATED = threading.Event()
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # remembered as well as raised: a signal that lands inside a DuckDB query comes back out of
+    # the query as the library's own "Query interrupted" error, not as this exception
+    _TERMINATED.set()
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (called from a test's worker): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="kasuwa", description="Kasuwa: per-region sales warehouses for creators.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    with safe_output(), _sigterm_as_exception():
+        return _main(argv)
+
+
+def _stopped() -> int:
+    print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)", file=sys.stderr)
+    return 143
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except KasuwaError as exc:
+        if _TERMINATED.is_set():  # the stop surfaced as a read or load error
+            return _stopped()
+        print(f"kasuwa: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line for the user, never a stack trace
+        from ..settings import settings
+
+        if _TERMINATED.is_set():  # SIGTERM interrupted a query: a stop, not a bug
+            return _stopped()
+
+        if settings().debug:
+            raise
+        print(f"kasuwa: unexpected error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+              "Nothing half-loaded was kept; please report this.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
+        return 130
+    except Terminated:
+        return _stopped()
+    finally:
+        from ..db import close_all
+
+        close_all()
