@@ -21,6 +21,27 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_owners(args: argparse.Namespace) -> int:
+    import time
+
+    from ..owner.registry import live_owner
+    from ..regions import all_regions
+
+    local = [r for r in all_regions() if not (r.is_remote or r.owner_url)]
+    deadline = time.monotonic() + args.wait
+    while True:
+        found = {r.code: live_owner(r.code) for r in local}
+        if all(found.values()) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    for r in all_regions():
+        where = r.location if (r.is_remote or r.owner_url) else (
+            f"owner process {found[r.code].pid} at {found[r.code].url}" if found.get(r.code)  # type: ignore[union-attr]
+            else "no owner running (processes open the file themselves)")
+        print(f"{r.code}: {where}")
+    return 0 if all(found.values()) else 1
+
+
 def register(sub: Any) -> None:
     serve = sub.add_parser("serve", help="own a region's warehouse and serve it to other Kasuwa processes")
     serve.add_argument("region", nargs="?")
@@ -30,3 +51,8 @@ def register(sub: Any) -> None:
     serve.add_argument("--quack", metavar="HOST:PORT",
                        help="also serve the file over DuckDB's Quack protocol (needs KASUWA_QUACK_TOKEN)")
     serve.set_defaults(fn=_cmd_serve)
+
+    owners = sub.add_parser("owners", help="which process owns each region's warehouse")
+    owners.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="wait up to this long for every local region's owner to answer")
+    owners.set_defaults(fn=_cmd_owners)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..settings import settings
+from .wire import unpack
 
 #: seconds a liveness check may take before the owner counts as not answering
 PROBE_SECONDS = 2.0
@@ -95,8 +97,8 @@ def answers(address: OwnerAddress, timeout: float = PROBE_SECONDS) -> bool:
         conn.request("GET", "/health", headers={"Authorization": f"Bearer {address.token}"})
         resp = conn.getresponse()
         body = resp.read()
-        return resp.status == 200 and json.loads(body).get("region") == address.region
-    except (OSError, ValueError, http.client.HTTPException):
+        return resp.status == 200 and unpack(body)[0].get("region") == address.region
+    except (OSError, ValueError, struct.error, http.client.HTTPException):
         return False
     finally:
         conn.close()

@@ -44,7 +44,7 @@ def run_owner(code: str, listen: str = "127.0.0.1:0", quack: str | None = None,
             db.serve_quack(con, quack)
         from ..ingest import validate
 
-        validate.warm_up().join()  # Great Expectations imported once, before the first job
+        validate.warm_up()  # Great Expectations imported once, in the background; jobs wait for it
         token = settings().quack_token or secrets.token_urlsafe(32)
         srv = server.start(parse_listen(listen), region.code, token, con)
         try:
