@@ -55,3 +55,58 @@ def address(region: str) -> registry.OwnerAddress:
     found = registry.live_owner(region)
     assert found is not None, f"no live owner registered for {region}"
     return found
+
+
+def control_is_shared() -> bool:
+    """Whether several processes may use the control database at once (issue 9, item 2: the
+    control package). Until it lands, every command takes the DuckDB control file, so tests
+    that run commands beside the app and the owners cannot run."""
+    import importlib.util
+
+    from warehouse import db
+
+    return bool(importlib.util.find_spec("warehouse.control") or getattr(db, "CONTROL_SHARED", False))
+
+
+@contextmanager
+def app_server(log: Path, timeout: float = 90) -> Iterator[str]:
+    """``streamlit run app/serve.py`` on a free loopback port; yields its URL once
+    ``/_stcore/health`` answers, stops it at the end."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    url = f"http://127.0.0.1:{port}"
+    root = Path(__file__).resolve().parent.parent
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=root, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while not health(url):
+            assert proc.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, f"the app did not answer:\n{log.read_text(errors='replace')}"
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def health(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as r:
+            return r.status == 200
+    except OSError:
+        return False
