@@ -28,7 +28,7 @@ import duckdb
 from . import schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
 from .owner.client import OwnerClient, ProxyConnection
-from .owner.registry import OwnerAddress, live_owner
+from .owner.registry import OwnerAddress, answers, live_owner
 from .regions import Region, all_regions, get_region
 from .settings import settings
 
@@ -227,7 +227,13 @@ class RegionWarehouse(Database):
     def _open(self) -> Any:
         if self.region.owner_url:  # a region on its own host, served by its owner
             url = "http://" + self.region.owner_url.removeprefix("kasuwa://")
-            return self._proxy(OwnerAddress(self.region.code, url, settings().quack_token))
+            address = OwnerAddress(self.region.code, url, settings().quack_token)
+            if not answers(address):
+                _log.warning("region %s's owner at %s does not answer", self.region.code, url)
+                raise RegionUnavailable(
+                    f"Region {self.region.name} cannot be reached right now. Other regions are unaffected. "
+                    "Files uploaded for it are kept; load them again when it is back.")
+            return self._proxy(address)
         if self.region.is_remote:
             return _open_quack(self.region)
         if self.region.code not in _OWNED:

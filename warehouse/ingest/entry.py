@@ -68,7 +68,7 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         if progress:
             progress("landing", 0.05)
         result: IngestResult = owner.job("ingest", actor, creator_id, file_name, landed.sha256, landed.size,
-                                         received_at, profile, mapping)
+                                         received_at, profile, mapping, region=region)
     else:  # a region on its own host keeps the raw file there: send the bytes
         limit = settings().max_upload_bytes
         raw = data if isinstance(data, bytes) else _read_limited(data, limit)
@@ -77,7 +77,7 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
             return _refused(region, _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
                                              "Export a shorter date range and upload the parts."))
         result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
-                           data=raw)
+                           region=region, data=raw)
     if progress:
         progress("done", 1.0)
     return result
@@ -92,10 +92,12 @@ def _read_limited(path: Path, limit: int) -> bytes | None:
 
 def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: datetime, *,
                     sha256: str | None = None, size: int | None = None, data: bytes | None = None,
-                    profile: str | None = None, mapping: dict[str, str] | None = None) -> IngestResult:
+                    profile: str | None = None, mapping: dict[str, str] | None = None,
+                    region: str | None = None) -> IngestResult:
     """The owner's half of ``ingest_file``: a file another process landed (``sha256``) or sent
-    (``data``), loaded exactly as an in-process ingest would."""
-    region = creator_region(creator_id)
+    (``data``), loaded exactly as an in-process ingest would. ``region``: the caller looked it
+    up in the creator directory (a region on its own host has no copy of it)."""
+    region = region or creator_region(creator_id)
     if not can_upload_for(actor, creator_id, region):
         raise PermissionDenied("You can only upload files for your own account.")
     clock = _Clock(None)

@@ -34,7 +34,7 @@ def refresh_rollups(region: str, full: bool = False) -> int:
     any time and from several threads (one refresh per region runs at a time).
     """
     owner = owner_client(region)
-    if owner is not None:  # the lock below holds in the owner, where every refresh runs
+    if owner is not None and owner.address.local:  # the lock below holds in the owner, where they run
         return int(owner.job("refresh_rollups", region, full))
     tz = time_zone(region)
     with _lock(region), warehouse(region).transaction() as cur:
