@@ -39,7 +39,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Share of an upload's rows it may send to the review queue (default 0.2, i.e. 20 %); see"
         " KASUWA_REVIEW_CAP_ROWS.",
     ),
-    "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
+    "KASUWA_QUACK_TOKEN": (
+        "",
+        "Token shared by a region's owner on its own host and the central side (regions.toml location"
+        " kasuwa://host:port or quack:host:port); a local owner without it makes a random one.",
+    ),
     "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
     "KASUWA_SESSION_SECRET": (
         "",

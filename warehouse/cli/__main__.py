@@ -2,4 +2,5 @@
 
 from . import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # imported (not run) by tools that walk the package: nothing happens
+    raise SystemExit(main())
