@@ -74,6 +74,8 @@ def encode(v: Any) -> Any:
         if name not in TYPES:
             raise TypeError(f"{name} may not cross the wire")
         return {"$": "dc", "n": name, "v": {f.name: encode(getattr(v, f.name)) for f in dataclasses.fields(v)}}
+    if type(v).__module__.split(".")[0] in ("numpy", "pandas") and hasattr(v, "item"):
+        return encode(v.item())  # a value read from a DataFrame (numpy scalar, pandas Timestamp)
     raise TypeError(f"a {type(v).__name__} cannot be sent to a region's owner")
 
 
