@@ -147,3 +147,23 @@ def test_an_owner_refuses_in_words_when_another_process_holds_the_file():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert "open in another Kasuwa process" in err and "Traceback" not in err
+
+
+def test_values_cross_the_wire_as_the_same_types():
+    from datetime import UTC, datetime, time, timedelta
+    from uuid import uuid4
+
+    from warehouse.access import Actor
+    from warehouse.ingest.mappings import Constant
+    from warehouse.owner import wire
+
+    values = [Decimal("1234567890.1234567890"), datetime(2025, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+              datetime(2025, 1, 2), date(2025, 1, 2), time(3, 4), timedelta(days=2, microseconds=5), b"\x00\xff",
+              uuid4(), frozenset({"west-africa"}), {"a": [1, None, "x"]}, {1: "int key"}, Constant("NGN"),
+              Actor("rev@example.org", "reviewer", regions=frozenset({WA}))]
+    back = wire.decode(wire.encode(values))
+    assert back == values and [type(v) for v in back] == [type(v) for v in values]
+    with pytest.raises(TypeError, match="cannot be sent"):
+        wire.encode(object())
+    with pytest.raises(ValueError, match="may not cross"):
+        wire.decode({"$": "dc", "n": "subprocess:Popen", "v": {}})
