@@ -5,6 +5,7 @@ process model)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .common import usage
@@ -15,9 +16,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     if args.all == bool(args.region):
         return usage("serve takes a REGION or --all")
-    if args.all:
-        return run_all()
-    run_owner(args.region, args.listen, args.quack)
+    from . import Terminated
+
+    try:
+        if args.all:
+            return run_all()
+        run_owner(args.region, args.listen, args.quack)
+    except (Terminated, KeyboardInterrupt):  # the way an owner is meant to stop: not an error
+        what = "the owners" if args.all else f"the owner of {args.region}"
+        print(f"kasuwa: {what} stopped (run files removed)", file=sys.stderr)
     return 0
 
 
