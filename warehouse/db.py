@@ -237,9 +237,9 @@ class RegionWarehouse(Database):
         if self.region.is_remote:
             return _open_quack(self.region)
         if self.region.code not in _OWNED:
-            address = live_owner(self.region.code)
-            if address is not None:
-                return self._proxy(address)
+            found = live_owner(self.region.code)
+            if found is not None:
+                return self._proxy(found)
         return _open_file(region_path(self.region), self.label)
 
     def _proxy(self, address: OwnerAddress) -> ProxyConnection:

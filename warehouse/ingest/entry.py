@@ -66,7 +66,7 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         except FileRejected as exc:
             return _refused(region, exc)
         if progress:
-            progress("landing", 0.05)
+            progress("in its owner", 0.1)  # the owner reads, validates and loads it now
         result: IngestResult = owner.job("ingest", actor, creator_id, file_name, landed.sha256, landed.size,
                                          received_at, profile, mapping, region=region)
     else:  # a region on its own host keeps the raw file there: send the bytes

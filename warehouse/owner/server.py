@@ -146,7 +146,7 @@ class OwnerHTTPServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
 
 def start(listen: tuple[str, int], region: str, token: str, connection: Any) -> OwnerHTTPServer:
