@@ -167,3 +167,21 @@ def test_values_cross_the_wire_as_the_same_types():
         wire.encode(object())
     with pytest.raises(ValueError, match="may not cross"):
         wire.decode({"$": "dc", "n": "subprocess:Popen", "v": {}})
+
+
+def test_serve_all_starts_one_owner_per_region_and_stops_them_all():
+    init_all()
+    close_all()
+    proc = subprocess.Popen([sys.executable, "-m", "warehouse.cli", "serve", "--all"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        waited = subprocess.run([sys.executable, "-m", "warehouse.cli", "owners", "--wait", "60"],
+                                check=False, capture_output=True, text=True)
+        assert waited.returncode == 0, waited.stdout + waited.stderr
+        pids = {registry.live_owner(code).pid for code in ("west-africa", "east-africa", "south-asia")}
+        assert len(pids) == 3 and proc.pid not in pids  # three processes: no region waits for another
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.count("serving ") == 3 and not list(registry.run_dir().iterdir())
