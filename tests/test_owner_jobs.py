@@ -119,6 +119,7 @@ def test_an_owner_killed_mid_ingest_leaves_the_region_consistent_and_the_same_in
     owner.send_signal(signal.SIGKILL)
     owner.communicate()
     worker.join()
+    close_all()  # this process forgets the owner it used
     # no owner now (its run file names a dead process): this process opens the file itself
     loaded = warehouse("west-africa").one("SELECT count(*) FROM uploads WHERE status = 'loaded'")[0]
     sales = warehouse("west-africa").one("SELECT count(*) FROM sales")[0]

@@ -185,3 +185,25 @@ def test_serve_all_starts_one_owner_per_region_and_stops_them_all():
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert out.count("serving ") == 3 and not list(registry.run_dir().iterdir())
+
+
+def test_a_process_waits_for_a_restarted_owner_and_never_takes_the_file_meanwhile():
+    from warehouse.errors import RegionUnavailable
+
+    init_all()
+    proc = start_owner(WA)
+    try:
+        warehouse(WA).execute("INSERT INTO fx_rates VALUES ('2025-01-01', 'NGN', 0.0006, 'before')")
+    finally:
+        stop_owner(proc)
+    with pytest.raises(RegionUnavailable, match="owner process stopped"):
+        warehouse(WA).rows("SELECT * FROM fx_rates")
+    with pytest.raises(RegionUnavailable, match="owner process stopped"):  # still not opened here
+        warehouse(WA).rows("SELECT * FROM fx_rates")
+    proc = subprocess.Popen([sys.executable, "-m", "warehouse.cli", "serve", WA], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # not start_owner: this process keeps its state
+    try:
+        assert proc.stdout and "serving" in proc.stdout.readline()
+        assert warehouse(WA).rows("SELECT source FROM fx_rates") == [("before",)]
+    finally:
+        stop_owner(proc)

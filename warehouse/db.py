@@ -38,6 +38,9 @@ _LOCK = threading.Lock()
 _OPEN: dict[tuple[str, str], Any] = {}
 #: regions this process owns (``kasuwa serve``): opened here, never routed to an owner
 _OWNED: set[str] = set()
+#: regions this process has reached through an owner: if it stops, wait for it (opening the file
+#: here would keep a restarted owner out until this process ends)
+_SEEN_OWNER: set[str] = set()
 _PID = re.compile(r"PID (\d+)")
 
 
@@ -239,7 +242,12 @@ class RegionWarehouse(Database):
         if self.region.code not in _OWNED:
             found = live_owner(self.region.code)
             if found is not None:
+                _SEEN_OWNER.add(self.region.code)
                 return self._proxy(found)
+            if self.region.code in _SEEN_OWNER:
+                raise RegionUnavailable(
+                    f"The {self.label} is not answering right now (its owner process stopped). Other regions "
+                    "are unaffected; try again once it is back.")
         return _open_file(region_path(self.region), self.label)
 
     def _proxy(self, address: OwnerAddress) -> ProxyConnection:
@@ -309,3 +317,4 @@ def close_all() -> None:
                 con.close()
         _OPEN.clear()
         _OWNED.clear()
+        _SEEN_OWNER.clear()
