@@ -11,6 +11,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -41,17 +43,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _start_region_host(host_dir: Path, port: int) -> subprocess.Popen[str]:
+    env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": TOKEN, "PATH": str(Path(sys.executable).parent)}
+    server = subprocess.Popen(["kasuwa", "serve", WA, "--listen", f"127.0.0.1:{port}"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = server.stdout.readline() if server.stdout else ""
+    if f"serving {WA}" not in line:
+        server.kill()
+        raise AssertionError(server.communicate()[1])
+    return server
+
+
 @pytest.fixture
 def remote_wa(tmp_path, monkeypatch):
     """West Africa's owner on its own 'host' (own data directory, own port)."""
     port = _free_port()
     host_dir = tmp_path / "region-host"
-    env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": TOKEN, "PATH": str(Path(sys.executable).parent)}
-    server = subprocess.Popen(["kasuwa", "serve", WA, "--listen", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    servers = [_start_region_host(host_dir, port)]
     try:
-        line = server.stdout.readline() if server.stdout else ""
-        assert f"serving {WA}" in line, server.stderr.read() if server.stderr else line
         cfg = tmp_path / "cfg"
         cfg.mkdir()
         shutil.copytree(PROJECT_ROOT / "data" / "profiles", cfg / "profiles")
@@ -62,16 +71,22 @@ def remote_wa(tmp_path, monkeypatch):
         (cfg / "regions.toml").write_text(head + first + rest, encoding="utf-8")
         monkeypatch.setenv("KASUWA_CONFIG_DIR", str(cfg))
         monkeypatch.setenv("KASUWA_QUACK_TOKEN", TOKEN)
-        yield server, host_dir
+
+        def restart() -> subprocess.Popen[str]:
+            servers.append(_start_region_host(host_dir, port))
+            return servers[-1]
+
+        yield servers[0], host_dir, restart
     finally:
         close_all()
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-        server.communicate()
+        for server in servers:
+            if server.poll() is None:
+                server.send_signal(signal.SIGTERM)
+            server.communicate()
 
 
 def test_the_central_side_does_everything_on_a_region_on_its_own_host(remote_wa, data_dir):
-    _server, host_dir = remote_wa
+    _server, host_dir, _ = remote_wa
     assert init_all()[WA] == "ok"
     add_creator(OP, "ng-ada", "NG", "Ada", rail="paystack")
     res = ingest_file(OP, "ng-ada", "ada.csv", test_review.csv(
@@ -101,7 +116,7 @@ def test_the_central_side_does_everything_on_a_region_on_its_own_host(remote_wa,
 
 
 def test_a_region_whose_host_is_down_is_the_only_one_unavailable(remote_wa):
-    server, _ = remote_wa
+    server, _, _ = remote_wa
     assert init_all()[WA] == "ok"
     server.kill()
     server.communicate()
@@ -111,3 +126,39 @@ def test_a_region_whose_host_is_down_is_the_only_one_unavailable(remote_wa):
     assert "cannot be reached" in status[WA]
     with pytest.raises(RegionUnavailable, match="Other regions are unaffected"):
         warehouse(WA).rows("SELECT 1")
+
+
+def test_a_region_host_stopped_mid_ingest_leaves_both_sides_consistent_and_the_upload_then_loads(
+        remote_wa, data_dir, tmp_path):
+    server, host_dir, restart = remote_wa
+    init_all()
+    add_creator(OP, "ng-big", "NG", "Big")
+    big = tmp_path / "big.csv"
+    big.write_text("order_id,date,product,quantity,amount,currency,buyer_country\n" + "".join(
+        f"B-{i},2025-07-{1 + i % 28:02d},Item,1,{100 + i}.50,NGN,NG\n" for i in range(200_000)))
+    outcome: list[object] = []
+
+    def upload() -> None:
+        try:
+            outcome.append(ingest_file(OP, "ng-big", "big.csv", big))
+        except RegionUnavailable as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=upload)
+    worker.start()
+    scratch = host_dir / "tmp"
+    while worker.is_alive() and not (scratch.is_dir() and any(scratch.iterdir())):
+        time.sleep(0.02)  # until the region's host is inside the ingest
+    time.sleep(0.5)
+    server.send_signal(signal.SIGKILL)
+    server.communicate()
+    worker.join()
+    first = outcome[0]  # the central side was told in words (or the load had finished)
+    assert ("not answering" in str(first)) if isinstance(first, RegionUnavailable) else first.status == "loaded"  # type: ignore[attr-defined]
+    assert not (data_dir / "landing" / WA).exists() or not any((data_dir / "landing" / WA).iterdir())
+    restart()
+    close_all()
+    again = ingest_file(OP, "ng-big", "big.csv", big)
+    assert again.status in ("loaded", "duplicate"), again.message
+    assert warehouse(WA).one("SELECT count(*), count(DISTINCT order_id) FROM sales") == (200_000, 200_000)
+    assert warehouse(WA).one("SELECT count(*) FROM uploads WHERE status = 'loaded'") == (1,)
