@@ -90,10 +90,11 @@ def test_rates_are_stored_to_ten_places():
 
 
 def test_the_fx_command_loads_a_file(tmp_path, capsys):
-    from warehouse.cli import _Parser
+    from warehouse.cli import Parser
+    from warehouse.cli import fx as fx_cli
 
-    parser = _Parser(prog="kasuwa")
-    fx.register_cli(parser.add_subparsers(dest="command", parser_class=_Parser))
+    parser = Parser(prog="kasuwa")
+    fx_cli.register(parser.add_subparsers(dest="command", parser_class=Parser))
     f = tmp_path / "rates.csv"
     f.write_text("date,currency,usd_rate\n2025-01-01,NGN,0.00065\n")
     args = parser.parse_args(["fx", "load", str(f), "--region", WA])

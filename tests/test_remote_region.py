@@ -47,7 +47,7 @@ def remote_region(tmp_path, monkeypatch):
     host_dir = tmp_path / "region-host"
     env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": "test-token",
            "PATH": str(Path(sys.executable).parent)}
-    server = subprocess.Popen(["kasuwa", "serve", "west-africa", "--listen", f"localhost:{port}"], env=env,
+    server = subprocess.Popen(["kasuwa", "serve", "west-africa", "--quack", f"localhost:{port}"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline() if server.stdout else ""

@@ -1,6 +1,13 @@
-"""The one door to every region's warehouse (local file or Quack URL). Nothing else in Kasuwa
-calls ``duckdb.connect``. The control database (accounts, sign-ins, creator directory) has its
-own door, ``control/db.py``.
+"""The one door to every region's warehouse (local file, its owner process, or a Quack URL).
+Nothing else in Kasuwa calls ``duckdb.connect``. The control database (accounts, sign-ins,
+creator directory) has its own door, ``control/db.py``.
+
+A region's warehouse is reached one of three ways (README: the process model):
+- through its **owner** (``kasuwa serve``), the one process holding the file, when one is
+  registered in ``KASUWA_DATA_DIR/run/`` and answers, or when ``regions.toml`` places the
+  region at ``kasuwa://host:port``: a ``ProxyConnection`` whose cursors run there;
+- **embedded**: no owner runs, so this process opens the file itself, exactly as before;
+- over Quack (``quack:host:port``), attached.
 
 One read-write connection per database per process, opened lazily and shared; threads get
 their own cursor from it (DuckDB's rule: one writing process per file, many threads through
@@ -24,13 +31,20 @@ from control.db import init as init_control
 
 from . import schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
+from .owner.client import OwnerClient, ProxyConnection
+from .owner.registry import OwnerAddress, answers, live_owner
 from .regions import Region, all_regions, get_region
 from .settings import settings
 
 _log = logging.getLogger("kasuwa.db")
 
 _LOCK = threading.Lock()
-_OPEN: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
+_OPEN: dict[tuple[str, str], Any] = {}
+#: regions this process owns (``kasuwa serve``): opened here, never routed to an owner
+_OWNED: set[str] = set()
+#: regions this process has reached through an owner: if it stops, wait for it (opening the file
+#: here would keep a restarted owner out until this process ends)
+_SEEN_OWNER: set[str] = set()
 _PID = re.compile(r"PID (\d+)")
 
 
@@ -96,26 +110,22 @@ def _load_quack(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"LOAD '{_extension_path('duckdb_extension_quack', 'quack')}'")
 
 
-def serve_region(code: str, listen: str, stop: threading.Event | None = None) -> None:
-    """Serve this host's copy of region ``code`` over Quack until ``stop`` is set (or forever).
+def own_region(code: str) -> Any:
+    """Make this process the owner of region ``code``: open its file here (never through an
+    owner) and return the shared connection. Refused with words when another process holds it."""
+    _OWNED.add(code)
+    return warehouse(code).connection()
 
-    Other hosts point ``regions.toml`` at ``quack:HOST:PORT`` with the same KASUWA_QUACK_TOKEN;
-    put TLS in front with a reverse proxy.
-    """
+
+def serve_quack(con: Any, listen: str) -> None:
+    """Also offer the owner's open connection over Quack on ``listen`` (read-only analysts'
+    DuckDB clients, and central sides that attach by ``quack:HOST:PORT``)."""
     token = settings().quack_token
     if not token:
-        raise ConfigError("Set KASUWA_QUACK_TOKEN before serving a region over the network.")
-    region = get_region(code)
-    con = _open_file(settings().warehouses_dir / f"{region.code}.duckdb", f"{region.name} warehouse")
-    try:
-        schema.migrate(con, "region")
-        _load_quack(con)
-        safe = token.replace("'", "")
-        con.execute(f"CALL quack_serve('quack:{listen.replace(chr(39), '')}', token = '{safe}')")
-        print(f"serving {region.code} on quack:{listen}", flush=True)
-        (stop or threading.Event()).wait()
-    finally:
-        con.close()
+        raise ConfigError("Set KASUWA_QUACK_TOKEN before serving a region over Quack.")
+    _load_quack(con)
+    safe = token.replace("'", "")
+    con.execute(f"CALL quack_serve('quack:{listen.replace(chr(39), '')}', token = '{safe}')")
 
 
 def region_path(region: Region) -> Path:
@@ -124,11 +134,14 @@ def region_path(region: Region) -> Path:
     return Path(region.location).expanduser()
 
 
-def _connection(key: tuple[str, str], opener: Any, migrate_kind: str) -> duckdb.DuckDBPyConnection:
+def _connection(key: tuple[str, str], opener: Any, migrate_kind: str) -> Any:
     with _LOCK:
         con = _OPEN.get(key)
         if con is None:
             con = opener()
+            if isinstance(con, ProxyConnection):  # the owner migrated its file when it opened it
+                _OPEN[key] = con
+                return con
             try:
                 schema.migrate(con, migrate_kind)
             except Exception:
@@ -174,7 +187,7 @@ class Database:
                 yield cur
             except BaseException:
                 # after a write conflict DuckDB has ended the transaction itself; keep the real error
-                with suppress(duckdb.Error):
+                with suppress(duckdb.Error, RegionUnavailable):  # an owner gone rolled back already
                     cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
@@ -210,7 +223,7 @@ class RegionWarehouse(Database):
     kind = "region"
 
     def __init__(self, region: Region) -> None:
-        where = region.location if region.is_remote else str(region_path(region))
+        where = region.location if (region.is_remote or region.owner_url) else str(region_path(region))
         super().__init__(("region", f"{region.code}@{where}"), f"{region.name} warehouse")
         self.region = region
 
@@ -218,15 +231,51 @@ class RegionWarehouse(Database):
         if self.region.is_remote:
             cur.execute("USE kasuwa_region")
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def _open(self) -> Any:
+        if self.region.owner_url:  # a region on its own host, served by its owner
+            url = "http://" + self.region.owner_url.removeprefix("kasuwa://")
+            address = OwnerAddress(self.region.code, url, settings().quack_token)
+            if not answers(address):
+                _log.warning("region %s's owner at %s does not answer", self.region.code, url)
+                raise RegionUnavailable(
+                    f"Region {self.region.name} cannot be reached right now. Other regions are unaffected. "
+                    "Files uploaded for it are kept; load them again when it is back.")
+            return self._proxy(address)
         if self.region.is_remote:
             return _open_quack(self.region)
+        if self.region.code not in _OWNED:
+            found = live_owner(self.region.code)
+            if found is not None:
+                _SEEN_OWNER.add(self.region.code)
+                return self._proxy(found)
+            if self.region.code in _SEEN_OWNER:
+                raise RegionUnavailable(
+                    f"The {self.label} is not answering right now (its owner process stopped). Other regions "
+                    "are unaffected; try again once it is back.")
         return _open_file(region_path(self.region), self.label)
+
+    def _proxy(self, address: OwnerAddress) -> ProxyConnection:
+        def lost() -> None:
+            with _LOCK:
+                _OPEN.pop(self.key, None)
+
+        return ProxyConnection(OwnerClient(address, self.label, on_lost=lost))
+
+    def owner(self) -> OwnerClient | None:
+        """The client of the process that owns this warehouse, when it is not this one (jobs
+        then run there); ``None`` when this process opens the file itself."""
+        con = self.connection()
+        return con.client if isinstance(con, ProxyConnection) else None
 
 
 def warehouse(region: str | Region) -> RegionWarehouse:
     """The warehouse of ``region`` (a code or a Region)."""
     return RegionWarehouse(get_region(region) if isinstance(region, str) else region)
+
+
+def owner_client(region: str | Region) -> OwnerClient | None:
+    """``warehouse(region).owner()``: where a job for ``region`` must run, if not here."""
+    return warehouse(region).owner()
 
 
 def init_all() -> dict[str, str]:
@@ -254,3 +303,5 @@ def close_all() -> None:
             with suppress(duckdb.Error):
                 con.close()
         _OPEN.clear()
+        _OWNED.clear()
+        _SEEN_OWNER.clear()

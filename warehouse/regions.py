@@ -23,11 +23,17 @@ class Region:
     currencies: tuple[str, ...]
     time_zone: str
     locale: str
-    location: str  # "file", a path, or "quack:host:port"
+    location: str  # "file", a path, "kasuwa://host:port" (its owner on its own host) or "quack:host:port"
 
     @property
     def is_remote(self) -> bool:
+        """Attached over Quack (``quack:host:port``)."""
         return self.location.startswith("quack:")
+
+    @property
+    def owner_url(self) -> str:
+        """``kasuwa://host:port`` when the region's owner runs on its own host, else ""."""
+        return self.location if self.location.startswith("kasuwa://") else ""
 
 
 def _parse(path: Path) -> tuple[Region, ...]:

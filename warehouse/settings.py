@@ -46,7 +46,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         " columns) lives when it is not KASUWA_DATA_DIR/control.sqlite3: postgresql://user:password@host:5432/kasuwa"
         " for app replicas on several hosts (default: empty, the SQLite file).",
     ),
-    "KASUWA_QUACK_TOKEN": ("", "Token for regions served over DuckDB's Quack protocol."),
+    "KASUWA_QUACK_TOKEN": (
+        "",
+        "Token shared by a region's owner on its own host and the central side (regions.toml location"
+        " kasuwa://host:port or quack:host:port); a local owner without it makes a random one.",
+    ),
     "KASUWA_SESSION_IDLE_MINUTES": ("30", "Minutes of inactivity after which a login expires."),
     "KASUWA_SESSION_SECRET": (
         "",
@@ -74,7 +78,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "KASUWA_INBOX_DIR": (
         "",
         "Drop folder: one sub-folder per creator (<creator_id>/) whose files are ingested by the watcher"
-        " (python -m warehouse.dropfolder); default: inbox/ in KASUWA_DATA_DIR. inbox.toml in"
+        " (kasuwa watch); default: inbox/ in KASUWA_DATA_DIR. inbox.toml in"
         " KASUWA_CONFIG_DIR may give a creator a folder elsewhere.",
     ),
     "KASUWA_INBOX_SETTLE_SECONDS": (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from typing import BinaryIO
 from ..settings import settings
 
 _CHUNK = 4 * 1024 * 1024
+#: a kept file's name: its sha256 in lowercase hex
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ from ..db import warehouse
 from ..errors import InvalidInput, NotFound
 from ..money import is_currency
 from . import profiles
-from .pipeline import Progress, ingest_file
+from .entry import ingest_file
+from .pipeline import Progress
 from .profiles import Detection, Profile, _index, _norm, _resolves
 from .result import IngestResult
 from .sale import BY_NAME, CANONICAL

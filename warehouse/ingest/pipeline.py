@@ -21,11 +21,9 @@ from typing import Any
 
 import duckdb
 
-from control.directory import creator_region
-
-from ..access import Actor, can_upload_for
+from ..access import Actor
 from ..db import warehouse
-from ..errors import FileRejected, KasuwaError, MappingNeeded, PermissionDenied, RegionUnavailable, WarehouseBusy
+from ..errors import FileRejected, KasuwaError, MappingNeeded, RegionUnavailable, WarehouseBusy
 from ..regions import get_region
 from ..settings import PROJECT_ROOT, settings
 from . import landing, parse, profiles, readers, sql, validate
@@ -399,25 +397,9 @@ def _next_steps(res: IngestResult) -> list[str]:
     return steps
 
 
-def ingest_file(
-    actor: Actor, creator_id: str, file_name: str, data: bytes | Path, *, profile: str | None = None,
-    mapping: dict[str, str] | None = None, progress: Progress | None = None,
-) -> IngestResult:
-    """Validate and load one export for ``creator_id``; never raises for a bad file (the result
-    says ``rejected`` with the reason), raises KasuwaError for who-may-do-what problems."""
-    region = creator_region(creator_id)
-    if not can_upload_for(actor, creator_id, region):
-        raise PermissionDenied("You can only upload files for your own account.")
-    clock = _Clock(progress)
-    gx_thread = validate.warm_up()
-    received_at = _now()
-    try:
-        landed = _land_within_limits(region, creator_id, data)
-    except FileRejected as exc:  # refused before it was kept: no upload record, nothing landed
-        refused = IngestResult("rejected", None, region, None, str(exc))
-        refused.next_steps = [getattr(exc, "step", "Check the file and upload it again.")]
-        return refused
-    clock.stage("landing", 0.05)
+def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, landed: landing.Landed,
+                   received_at: datetime, profile: str | None, mapping: dict[str, str] | None, clock: _Clock,
+                   gx_thread: threading.Thread) -> IngestResult:
     upload_id = f"up-{received_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
     up: dict[str, Any] = {"upload_id": upload_id, "creator_id": creator_id, "file_name": file_name[:255],
                           "sha256": landed.sha256, "size_bytes": landed.size, "landing_path": str(landed.path),

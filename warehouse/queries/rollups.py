@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from ..db import warehouse
+from ..db import owner_client, warehouse
 from .common import time_zone
 
 _LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -33,6 +33,9 @@ def refresh_rollups(region: str, full: bool = False) -> int:
     Exposes nothing (it writes aggregates only), so it takes no actor; it is safe to call at
     any time and from several threads (one refresh per region runs at a time).
     """
+    owner = owner_client(region)
+    if owner is not None and owner.address.local:  # the lock below holds in the owner, where they run
+        return int(owner.job("refresh_rollups", region, full))
     tz = time_zone(region)
     with _lock(region), warehouse(region).transaction() as cur:
         if full:

@@ -24,7 +24,7 @@ def _day(text: str) -> date:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .runs import money, run_payouts
+    from ..payouts.runs import money, run_payouts
 
     result = run_payouts(Actor.operator(), args.region, args.as_of)
     if not args.json:
@@ -69,7 +69,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_mark(args: argparse.Namespace) -> int:
-    from .status import mark_payout
+    from ..payouts.status import mark_payout
 
     p = mark_payout(Actor.operator(), args.payout_id, args.status, args.reference)
     ref = f" (reference {p['reference']})" if p.get("reference") else ""
@@ -77,7 +77,7 @@ def _cmd_mark(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_cli(sub: Any) -> None:
+def register(sub: Any) -> None:
     """Add ``payouts run`` and ``payouts mark`` to the ``kasuwa`` command."""
     payouts = sub.add_parser("payouts", help="payout runs and payout status")
     psub = payouts.add_subparsers(dest="payouts_command", required=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from control.accounts import add_user, deactivate_user, list_users, reset_password
 
-from .access import ROLES, Actor
+from ..access import ROLES, Actor
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -66,11 +66,6 @@ def _cmd_list(args: argparse.Namespace) -> int:
         scope = u.creator_id or ",".join(u.regions) or "-"
         print(f"{u.email}\t{u.role}\t{scope}\t{'active' if u.active else 'inactive'}")
     return 0
-
-
-def register_cli(sub: Any) -> None:
-    """Add ``kasuwa user …`` to the CLI (``warehouse/cli.py`` lists this module)."""
-    register(sub)
 
 
 def register(sub: Any) -> None:

@@ -1,0 +1,115 @@
+"""The ``kasuwa`` command. Usage errors exit 2; a rejected file exits 1 with a one-line reason
+on stderr; nothing ever prints a stack trace.
+
+Everything written to the terminal goes through ``printable``: control characters (ANSI escape
+sequences, carriage returns, bidirectional overrides) from a file's headers or names are shown
+as ``\\x1b``-style text, never sent raw. SIGTERM is turned into an exception like Ctrl-C, so
+an interrupted command cleans up after itself (no half-copied file in landing, no scratch
+folder in ``tmp/``) and exits 143 (130 for Ctrl-C).
+
+One module per command group, each with ``register(subparsers)``, listed in ``COMMANDS``: the
+list is explicit, so a missing module is an ImportError at start, never a command skipped in
+silence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from ..errors import KasuwaError
+from . import creator, fx, ingest, payouts, serve, setup, user, watch
+from .common import Parser, printable, safe_output
+
+__all__ = ["COMMANDS", "Parser", "Terminated", "build_parser", "main", "printable"]
+
+#: the command groups, in the order ``kasuwa --help`` lists them
+COMMANDS = (setup, creator, ingest, serve, watch, user, payouts, fx)
+
+_Parser = Parser  # the name older callers (and tests) use
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so every ``finally`` runs, as for Ctrl-C."""
+
+
+#: the stop signal that arrived (SIGINT or SIGTERM), remembered as well as raised: a signal that
+#: lands inside a DuckDB query comes back out of the query as the library's own "Query
+#: interrupted" error (or as a read error built on it), not as the exception raised here
+_STOPPED_BY: list[int] = []
+
+
+def _on_stop(signum: int, frame: object) -> None:
+    _STOPPED_BY.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt()
+    raise Terminated()
+
+
+@contextmanager
+def _stop_signals_as_exceptions() -> Iterator[None]:
+    try:
+        previous = {sig: signal.signal(sig, _on_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread (called from a test's worker): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="kasuwa", description="Kasuwa: per-region sales warehouses for creators.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    with safe_output(), _stop_signals_as_exceptions():
+        return _main(argv)
+
+
+def _stopped() -> int:
+    """One line and the shell's exit status for the stop: 130 for Ctrl-C, 143 for SIGTERM."""
+    if _STOPPED_BY and _STOPPED_BY[0] == signal.SIGTERM:
+        print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)",
+              file=sys.stderr)
+        return 143
+    print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
+    return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except KasuwaError as exc:
+        if _STOPPED_BY:  # the stop surfaced as a read or load error
+            return _stopped()
+        print(f"kasuwa: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line for the user, never a stack trace
+        from ..settings import settings
+
+        if _STOPPED_BY:  # a stop signal interrupted a query: a stop, not a bug
+            return _stopped()
+
+        if settings().debug:
+            raise
+        print(f"kasuwa: unexpected error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+              "Nothing half-loaded was kept; please report this.", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Terminated):
+        return _stopped()
+    finally:
+        from ..db import close_all
+
+        close_all()

@@ -1,0 +1,117 @@
+"""Where an upload enters: ``ingest_file`` (any process) and ``ingest_received`` (a region's
+owner, for a file another process landed or sent). Both end in ``pipeline``'s one-transaction
+load; this module decides only *where* it runs (here, or in the region's owner).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..access import Actor, can_upload_for
+from ..creators import creator_region
+from ..db import owner_client
+from ..errors import FileRejected, PermissionDenied, RegionUnavailable, WarehouseBusy
+from ..settings import settings
+from . import landing, validate
+from .pipeline import Progress, _Clock, _ingest_landed, _land_within_limits, _mib, _now, _Refused
+from .result import IngestResult
+
+
+def ingest_file(
+    actor: Actor, creator_id: str, file_name: str, data: bytes | Path, *, profile: str | None = None,
+    mapping: dict[str, str] | None = None, progress: Progress | None = None,
+) -> IngestResult:
+    """Validate and load one export for ``creator_id``; never raises for a bad file (the result
+    says ``rejected`` with the reason), raises KasuwaError for who-may-do-what problems.
+
+    When another process owns the region (``kasuwa serve``), the work runs there: this process
+    only lands the file (in the shared landing area, or sends its bytes to a region on its own
+    host), so it never imports Great Expectations."""
+    region = creator_region(creator_id)
+    if not can_upload_for(actor, creator_id, region):
+        raise PermissionDenied("You can only upload files for your own account.")
+    received_at = _now()
+    try:
+        owner = owner_client(region)
+    except (RegionUnavailable, WarehouseBusy):
+        owner = None  # the local path below lands the file and says why it cannot load now
+    if owner is not None:
+        return _ingest_in_owner(owner, actor, creator_id, file_name, data, received_at, profile, mapping, progress)
+    clock = _Clock(progress)
+    gx_thread = validate.warm_up()
+    try:
+        landed = _land_within_limits(region, creator_id, data)
+    except FileRejected as exc:  # refused before it was kept: no upload record, nothing landed
+        return _refused(region, exc)
+    clock.stage("landing", 0.05)
+    return _ingest_landed(actor, creator_id, region, file_name, landed, received_at, profile, mapping, clock,
+                          gx_thread)
+
+
+def _refused(region: str, exc: FileRejected) -> IngestResult:
+    refused = IngestResult("rejected", None, region, None, str(exc))
+    refused.next_steps = [getattr(exc, "step", "Check the file and upload it again.")]
+    return refused
+
+
+def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, data: bytes | Path,
+                     received_at: datetime, profile: str | None, mapping: dict[str, str] | None,
+                     progress: Progress | None) -> IngestResult:
+    region = owner.address.region
+    if owner.address.local:  # same data directory: land here, the owner reads the landed file
+        try:
+            landed = _land_within_limits(region, creator_id, data)
+        except FileRejected as exc:
+            return _refused(region, exc)
+        if progress:
+            progress("in its owner", 0.1)  # the owner reads, validates and loads it now
+        result: IngestResult = owner.job("ingest", actor, creator_id, file_name, landed.sha256, landed.size,
+                                         received_at, profile, mapping, region=region)
+    else:  # a region on its own host keeps the raw file there: send the bytes
+        limit = settings().max_upload_bytes
+        raw = data if isinstance(data, bytes) else _read_limited(data, limit)
+        if raw is None or len(raw) > limit:
+            shown = _mib(len(raw)) if raw is not None else "larger than the limit"
+            return _refused(region, _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
+                                             "Export a shorter date range and upload the parts."))
+        result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
+                           region=region, data=raw)
+    if progress:
+        progress("done", 1.0)
+    return result
+
+
+def _read_limited(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or ``None`` when it holds more than ``limit`` (reading stops there)."""
+    with open(path, "rb") as fh:
+        raw = fh.read(limit + 1)
+    return None if len(raw) > limit else raw
+
+
+def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: datetime, *,
+                    sha256: str | None = None, size: int | None = None, data: bytes | None = None,
+                    profile: str | None = None, mapping: dict[str, str] | None = None,
+                    region: str | None = None) -> IngestResult:
+    """The owner's half of ``ingest_file``: a file another process landed (``sha256``) or sent
+    (``data``), loaded exactly as an in-process ingest would. ``region``: the caller looked it
+    up in the creator directory (a region on its own host has no copy of it)."""
+    region = region or creator_region(creator_id)
+    if not can_upload_for(actor, creator_id, region):
+        raise PermissionDenied("You can only upload files for your own account.")
+    clock = _Clock(None)
+    gx_thread = validate.warm_up()
+    if data is not None:
+        try:
+            landed = _land_within_limits(region, creator_id, data)
+        except FileRejected as exc:
+            return _refused(region, exc)
+    else:
+        path = settings().landing_dir / region / str(sha256)
+        if not (sha256 and landing.SHA256.fullmatch(sha256) and path.is_file()):
+            raise FileRejected("The uploaded file was not found where the region keeps files; upload it again.")
+        landed = landing.Landed(sha256, path, int(size if size is not None else path.stat().st_size))
+    clock.stage("landing", 0.05)
+    return _ingest_landed(actor, creator_id, region, file_name, landed, received_at, profile, mapping, clock,
+                          gx_thread)

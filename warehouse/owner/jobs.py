@@ -1,0 +1,56 @@
+"""The jobs a region's owner runs for other processes, by name: the same Python functions the
+embedded mode calls directly. Arguments and results cross as ``wire`` values.
+
+Each public function that has a job here asks ``db.owner_client(region)`` first and, when
+another process owns the region, calls the job instead of doing the work itself; inside the
+owner (and with no owner running) the work is done in-process as before. A region on its own
+host has no copy of the central creator directory, so there only ingest (given the region)
+and review checks run as jobs; payout runs and rollup refreshes run in the caller, every
+statement going through the owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ..access import Actor
+
+
+def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, size: int | None,
+            received_at: datetime, profile: str | None = None, mapping: dict[str, str] | None = None,
+            region: str | None = None, data: bytes | None = None) -> Any:
+    """A file another process landed in our shared landing area (``sha256``), or its bytes
+    (``data``) from a process on another host: the raw file is kept here, by the region."""
+    from ..ingest.entry import ingest_received
+
+    return ingest_received(actor, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
+                           profile=profile, mapping=mapping, region=region)
+
+
+def _check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> Any:
+    from ..ingest import check_rows
+
+    return check_rows(region, source, rows)
+
+
+def _payouts_run(actor: Actor, region: str, as_of: Any) -> Any:
+    from ..payouts.runs import run_payouts
+
+    return run_payouts(actor, region, as_of)
+
+
+def _refresh_rollups(region: str, full: bool = False) -> int:
+    from ..queries.rollups import refresh_rollups
+
+    return refresh_rollups(region, full)
+
+
+#: job name -> the function the owner runs (an allow-list: nothing else can be called)
+JOBS: dict[str, Callable[..., Any]] = {
+    "ingest": _ingest,
+    "check_rows": _check_rows,
+    "payouts_run": _payouts_run,
+    "refresh_rollups": _refresh_rollups,
+}

@@ -1,0 +1,116 @@
+"""Where a region's owner can be found: ``KASUWA_DATA_DIR/run/<region>.json``.
+
+The owner writes its URL, token and process id there (mode 0600, written to a temporary name
+and renamed, so a reader never sees half a file) once it answers, and removes the file when it
+stops cleanly. A file left by an owner that died is ignored: its process is gone, or nothing
+answers at its URL.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..settings import settings
+from .wire import unpack
+
+#: seconds a liveness check may take before the owner counts as not answering
+PROBE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class OwnerAddress:
+    """How to reach a region's owner: ``url`` is ``http://host:port``."""
+
+    region: str
+    url: str
+    token: str
+    pid: int | None = None
+
+    @property
+    def local(self) -> bool:
+        """Registered on this data directory (so it shares our landing area)."""
+        return self.pid is not None
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.url)
+        return parts.hostname or "127.0.0.1", int(parts.port or 80)
+
+
+def run_dir() -> Path:
+    return settings().data_dir / "run"
+
+
+def run_file(region: str) -> Path:
+    return run_dir() / f"{region}.json"
+
+
+def write(address: OwnerAddress) -> Path:
+    """Publish ``address`` for other processes on this data directory (0600, atomic)."""
+    d = run_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{address.region}-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"region": address.region, "url": address.url, "token": address.token,
+                       "pid": address.pid}, out)
+        os.replace(tmp, run_file(address.region))
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    return run_file(address.region)
+
+
+def remove(region: str, pid: int) -> None:
+    """Remove the run file of ``region`` if it is still ours (a newer owner may have replaced it)."""
+    path = run_file(region)
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def answers(address: OwnerAddress, timeout: float = PROBE_SECONDS) -> bool:
+    """Whether an owner answers its health check at ``address`` with this region's name."""
+    host, port = address.host_port
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", "/health", headers={"Authorization": f"Bearer {address.token}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp.status == 200 and unpack(body)[0].get("region") == address.region
+    except (OSError, ValueError, struct.error, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def live_owner(region: str) -> OwnerAddress | None:
+    """The owner of ``region`` registered on this data directory, if it is alive and answers."""
+    try:
+        data = json.loads(run_file(region).read_text(encoding="utf-8"))
+        address = OwnerAddress(region, str(data["url"]), str(data["token"]), data.get("pid"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if address.pid is not None and not _pid_alive(int(address.pid)):
+        return None
+    return address if answers(address) else None
