@@ -14,7 +14,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from owner_support import KASUWA, address, app_server, health, owners, start_owner, stop_owner
 from streamlit.testing.v1 import AppTest
 
