@@ -88,6 +88,18 @@ def _tables(con: Any, catalog: str) -> list[str]:
         " AND table_type = 'BASE TABLE' ORDER BY table_name", [catalog]).fetchall()]
 
 
+def _copy_control(staging: Path, out: Path) -> None:
+    """The control database (SQLite in WAL mode) copied whole through SQLite's backup API."""
+    import sqlite3
+
+    src, dst = sqlite3.connect(staging / "control.sqlite3"), sqlite3.connect(out / "control.sqlite3")
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 def build_regional(staging: Path, out: Path) -> None:
     """One file per region, rows in arrival order; the control database copied as it is."""
     import duckdb
@@ -95,7 +107,7 @@ def build_regional(staging: Path, out: Path) -> None:
     from warehouse import schema
 
     (out / "warehouses").mkdir(parents=True)
-    shutil.copy(staging / "control.duckdb", out / "control.duckdb")
+    _copy_control(staging, out)
     for code in REGIONS:
         con = duckdb.connect(str(out / "warehouses" / f"{code}.duckdb"))
         schema.migrate(con, "region")
@@ -122,7 +134,7 @@ def build_central(staging: Path, out: Path) -> Path:
     from warehouse import schema
 
     out.mkdir(parents=True)
-    shutil.copy(staging / "control.duckdb", out / "control.duckdb")
+    _copy_control(staging, out)
     path = out / "central.duckdb"
     con = duckdb.connect(str(path))
     schema.migrate(con, "region")
