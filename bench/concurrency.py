@@ -1,7 +1,7 @@
 """Uploads at once into two regions while pages are served, against the same uploads one after another.
 
     python bench/concurrency.py [--files 4] [--rows 50000] [--base-rows 500000] [--page pages/sales.py]
-                                [--idle-runs 12] [--keep DIR]
+                                [--idle-runs 20] [--keep DIR]
 
 In a temporary ``KASUWA_DATA_DIR``: builds West and East Africa with ``bench/pages.py``'s
 builder (``--base-rows`` sales each, so the page has something to read), adds one creator per
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=50_000, help="rows per uploaded file")
     ap.add_argument("--base-rows", type=int, default=500_000, help="sales already in each region")
     ap.add_argument("--page", default="pages/sales.py", help="the page timed in the loop (a creator's page)")
-    ap.add_argument("--idle-runs", type=int, default=12, help="page runs timed with nothing else running")
+    ap.add_argument("--idle-runs", type=int, default=20, help="page runs timed with nothing else running")
     ap.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
     args = ap.parse_args(argv)
 
@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         for ph in phases:
             p95 = pct(ph.pages, 0.95)
             print(f"  {ph.name + ':':11} {len(ph.pages):3d} runs, p50 {pct(ph.pages, 0.5) * 1000:6.0f} ms,"
-                  f" p95 {p95 * 1000:6.0f} ms  ({p95 / max(idle_p95, 1e-6):.2f}× idle)")
+                  f" p95 {p95 * 1000:6.0f} ms  (p95 {p95 / max(idle_p95, 1e-6):.2f}× idle,"
+                  f" p50 {pct(ph.pages, 0.5) / max(pct(idle.pages, 0.5), 1e-6):.2f}× idle)")
         print(f"\n{args.files} uploads of {args.rows:,} rows, half into each of {', '.join(REGIONS)}:")
         for ph in phases:
             lat = list(latencies(ph.uploads).values())
