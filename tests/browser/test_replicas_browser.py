@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 HEADER = "order_id,date,product,quantity,amount,currency,buyer_country\n"
 #: (role, page it keeps open, page it visits meanwhile)
 STAFF = (("reviewer", "Review queue", "My account"), ("manager", "Regions", "Payouts by region"))
-ROWS = {"replica-a.csv": ("RA", 37), "replica-b.csv": ("RB", 23)}  # two small files, distinct orders
+ROWS = {"replica-a.csv": ("RA", 2000), "replica-b.csv": ("RB", 1500)}  # two files, distinct orders
 
 
 def _export(prefix: str, n: int) -> bytes:
@@ -95,7 +95,7 @@ def test_two_replicas_serve_every_role_and_take_uploads_at_once_and_honour_each_
             sign_in(page, url, *users[role])
             open_nav(page, first)
             desks.append((page, first, second))
-        # both files go in before either replica has answered: the two ingests run at once
+        # both files go in before waiting for either replica: the two ingests overlap
         for name, (_, page) in replicas.items():
             prefix, n = ROWS[name]
             page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
