@@ -88,6 +88,13 @@ def _tables(con: Any, catalog: str) -> list[str]:
         " AND table_type = 'BASE TABLE' ORDER BY table_name", [catalog]).fetchall()]
 
 
+def _copy_control(staging: Path, out: Path) -> None:
+    """The control database (SQLite, ``control.sqlite3``, with its WAL if one is left) as it is."""
+    for name in ("control.sqlite3", "control.sqlite3-wal"):
+        if (staging / name).exists():
+            shutil.copy(staging / name, out / name)
+
+
 def build_regional(staging: Path, out: Path) -> None:
     """One file per region, rows in arrival order; the control database copied as it is."""
     import duckdb
@@ -95,7 +102,7 @@ def build_regional(staging: Path, out: Path) -> None:
     from warehouse import schema
 
     (out / "warehouses").mkdir(parents=True)
-    shutil.copy(staging / "control.duckdb", out / "control.duckdb")
+    _copy_control(staging, out)
     for code in REGIONS:
         con = duckdb.connect(str(out / "warehouses" / f"{code}.duckdb"))
         schema.migrate(con, "region")
@@ -122,7 +129,7 @@ def build_central(staging: Path, out: Path) -> Path:
     from warehouse import schema
 
     out.mkdir(parents=True)
-    shutil.copy(staging / "control.duckdb", out / "control.duckdb")
+    _copy_control(staging, out)
     path = out / "central.duckdb"
     con = duckdb.connect(str(path))
     schema.migrate(con, "region")
