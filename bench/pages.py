@@ -1,6 +1,6 @@
 """How fast the pages are on three regions of 5,000,000 sales each.
 
-    python bench/pages.py [--rows 5000000] [--creators 2000] [--keep DIR]
+    python bench/pages.py [--rows 5000000] [--creators 2000] [--owners] [--keep DIR]
 
 Builds the regions in a temporary ``KASUWA_DATA_DIR`` with SQL ``generate_series`` through the
 warehouse API (creators, monthly uploads, sales, 1 % flagged rows — most already reviewed —
@@ -9,6 +9,9 @@ manager can open with Streamlit's AppTest and prints the server-side time of the
 (measured inside the script thread), cold (Streamlit's caches cleared) and warm (run again),
 and each as a ratio of a baseline measured in the same run: one aggregate query over the
 creator's sales through the same harness.
+``--owners`` measures the pages as the app meets them under ``./scripts/demo``: one owner
+process per region (``kasuwa serve --all``) holds the files, and every query of the pages (and
+of the baseline) goes to it over its loopback RPC.
 Targets: creator pages ≤ 300 ms warm; the manager's regions page ≤ 1 s cold.
 """
 
@@ -18,7 +21,9 @@ import argparse
 import builtins
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -204,11 +209,39 @@ def measure(page: str, actor: object, repeat: int) -> tuple[float, float, float,
     return first, cold, warm, list(dict.fromkeys(problems + more))
 
 
+def start_owners() -> subprocess.Popen[str]:
+    """``kasuwa serve --all`` on this process's KASUWA_DATA_DIR (no connection of this process
+    may be open); returns once every owner has said where it serves."""
+    from warehouse.regions import all_regions
+
+    kasuwa = str(Path(sys.executable).parent / "kasuwa")
+    proc = subprocess.Popen([kasuwa, "serve", "--all"], stdout=subprocess.PIPE, text=True)
+    for _ in all_regions():
+        line = proc.stdout.readline() if proc.stdout else ""
+        if "serving" not in line:
+            stop_owners(proc)
+            raise SystemExit(f"an owner did not start: {line.strip()}")
+    return proc
+
+
+def stop_owners(proc: subprocess.Popen[str]) -> None:
+    """Stop the owners as Ctrl-C would (they remove their run files), at once if they hang."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=5_000_000, help="sales per region")
     ap.add_argument("--creators", type=int, default=2000, help="creators per region")
     ap.add_argument("--repeat", type=int, default=3, help="warm runs per page (median shown)")
+    ap.add_argument("--owners", action="store_true",
+                    help="measure through one owner process per region (kasuwa serve --all), as the app runs")
     ap.add_argument("--keep", help="build in (or reuse) this folder instead of a temporary one")
     args = ap.parse_args(argv)
 
@@ -220,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     from warehouse.access import Actor
     from warehouse.db import close_all, init_all
 
+    owners = None
     try:
         print(f"data dir: {data_dir}{' (reused)' if reuse else ''}")
         if not reuse:
@@ -231,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"built {code}: {args.rows:,} sales in {time.perf_counter() - t0:.1f}s ({detail})")
             for code in REGIONS:
                 print(f"rollup refresh after one more upload ({code}): {incremental_refresh(code) * 1000:.0f} ms")
+        if args.owners:
+            close_all()  # the owners must be the processes holding the files
+            owners = start_owners()
+            print("pages measured through one owner process per region (kasuwa serve --all)")
         actors = {
             "creator": Actor("bench-creator", "creator", creator_id="wa-00042"),
             "reviewer": Actor("bench-reviewer", "reviewer", regions=frozenset({"west-africa"})),
@@ -275,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         close_all()
+        if owners is not None:
+            stop_owners(owners)
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
 

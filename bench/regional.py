@@ -89,15 +89,10 @@ def _tables(con: Any, catalog: str) -> list[str]:
 
 
 def _copy_control(staging: Path, out: Path) -> None:
-    """The control database (SQLite in WAL mode) copied whole through SQLite's backup API."""
-    import sqlite3
-
-    src, dst = sqlite3.connect(staging / "control.sqlite3"), sqlite3.connect(out / "control.sqlite3")
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    """The control database (SQLite, ``control.sqlite3``, with its WAL if one is left) as it is."""
+    for name in ("control.sqlite3", "control.sqlite3-wal"):
+        if (staging / name).exists():
+            shutil.copy(staging / name, out / name)
 
 
 def build_regional(staging: Path, out: Path) -> None:
