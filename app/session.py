@@ -39,6 +39,7 @@ import streamlit as st
 
 from warehouse import throttle
 from warehouse.access import Actor
+from warehouse.i18n import _
 from warehouse.settings import settings
 
 from .registry import spec
@@ -80,7 +81,7 @@ def current_actor() -> Actor | None:
         return _from_cookie()
     if _idle_expired():
         minutes = settings().session_idle_minutes
-        sign_out(notice=f"You were signed out after {minutes} minutes without activity. Sign in again.")
+        sign_out(notice=_("You were signed out after %(minutes)s minutes without activity. Sign in again.", minutes=minutes))
         return None
     return actor
 
@@ -111,7 +112,7 @@ def active_actor() -> Actor | None:
 
     fresh = account_now(actor.user_id)
     if fresh is None:
-        sign_out(notice="Your account is no longer active. Ask an administrator if this is a mistake.")
+        sign_out(notice=_("Your account is no longer active. Ask an administrator if this is a mistake."))
         return None
     if fresh != actor:
         st.session_state[ACTOR_KEY] = fresh
@@ -338,9 +339,9 @@ def require_page(page_file: str) -> Actor:
     rel = Path(page_file).resolve().relative_to(ROOT).as_posix()
     actor = current_actor()
     if actor is None:
-        st.warning("Please sign in first.")
+        st.warning(_("Please sign in first."))
         st.stop()
     if actor.role not in spec(rel).roles:
-        st.error("This page is not available to your account.")
+        st.error(_("This page is not available to your account."))
         st.stop()
     return actor

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import PermissionDenied
+from .i18n import _
 
 ROLES = ("creator", "reviewer", "manager", "admin")
 
@@ -35,6 +36,7 @@ class Actor:
     role: str
     creator_id: str | None = None
     regions: frozenset[str] = field(default_factory=frozenset)
+    language: str | None = None  # the account's chosen language (users.language); None: the default
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -58,6 +60,16 @@ def is_admin(actor: Actor) -> bool:
 def require_admin(actor: Actor) -> None:
     if not is_admin(actor):
         raise PermissionDenied("Only an administrator can do this.")
+
+
+def can_set_language(actor: Actor, email: str) -> bool:
+    """Whether ``actor`` may choose the language of ``email``'s account: their own; admins any."""
+    return is_admin(actor) or actor.user_id == email
+
+
+def require_language(actor: Actor, email: str) -> None:
+    if not can_set_language(actor, email):
+        raise PermissionDenied(_("You can only choose the language of your own account."))
 
 
 # --- one creator's rows ------------------------------------------------------------------------

@@ -25,9 +25,10 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import throttle
-from .access import ROLES, Actor, require_admin
+from .access import ROLES, Actor, require_admin, require_language
 from .db import control
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .i18n import _
 from .regions import get_region
 
 PASSWORD_MIN = 8
@@ -52,7 +53,7 @@ _HASHER = PasswordHasher(
     type=Type.ID,
 )
 _EMAIL = re.compile(r"^[^@\s|<>()\[\]\\,;:\"']{1,64}@[^@\s|<>()\[\]\\,;:\"']+\.[^@\s|<>()\[\]\\,;:\"']+$")
-_COLUMNS = "email, role, creator_id, regions, active, epoch(created_at), epoch(last_login_at)"
+_COLUMNS = "email, role, creator_id, regions, active, epoch(created_at), epoch(last_login_at), language"
 
 #: Demo accounts made by ``kasuwa demo`` (documented in the README; never use them in production).
 DEMO_USERS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (
@@ -81,9 +82,10 @@ class User:
     active: bool
     created_at: datetime | None = None
     last_login_at: datetime | None = None
+    language: str | None = None  # chosen language; None: the default of the creator's country
 
     def actor(self) -> Actor:
-        return Actor(self.email, self.role, self.creator_id, frozenset(self.regions))
+        return Actor(self.email, self.role, self.creator_id, frozenset(self.regions), self.language)
 
 
 def _ts(epoch: Any) -> datetime | None:
@@ -91,7 +93,7 @@ def _ts(epoch: Any) -> datetime | None:
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    return User(row[0], row[1], row[2], tuple(row[3] or ()), bool(row[4]), _ts(row[5]), _ts(row[6]))
+    return User(row[0], row[1], row[2], tuple(row[3] or ()), bool(row[4]), _ts(row[5]), _ts(row[6]), row[7])
 
 
 def normalize_email(email: str) -> str:
@@ -263,6 +265,23 @@ def change_own_password(
         "UPDATE users SET password_hash = ?, updated_at = current_timestamp WHERE email = ?",
         [new_hash, actor.user_id],
     )
+
+
+def set_language(actor: Actor, email: str, language: str | None) -> User:
+    """Set the language ``email``'s account reads the app in (``en``, ``fr``, ``bn``, ``ur``;
+    None or "" goes back to the default of the creator's country). A user changes their own,
+    an administrator anyone's (``warehouse.access.require_language``)."""
+    from .i18n import LANGUAGES, supported
+
+    address = normalize_email(email)
+    require_language(actor, address)
+    chosen = supported(language) if language else None
+    if language and chosen is None:
+        raise InvalidInput(_("Choose one of these languages: %(languages)s.", languages=", ".join(LANGUAGES)))
+    user = _get(address)
+    control().execute("UPDATE users SET language = ?, updated_at = current_timestamp WHERE email = ?",
+                      [chosen, user.email])
+    return _get(user.email)
 
 
 def list_users(actor: Actor) -> list[User]:

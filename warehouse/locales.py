@@ -146,6 +146,26 @@ def date_input_format(locale: str | None) -> str:
     return sep.join(_DATE_PARTS[p] for p in order)
 
 
+def user_language(language: str | None, creator_id: str | None) -> str:
+    """The language a signed-in user reads: their own choice (``users.language``) when it is one
+    the app is written in, else their creator's country's default (:func:`default_language`),
+    else English (reviewers, managers, admins without a choice)."""
+    from .i18n import supported
+
+    chosen = supported(language)
+    if chosen:
+        return chosen
+    if creator_id:
+        from .creators import creator_country
+        from .errors import NotFound
+
+        try:
+            return supported(default_language(creator_country(creator_id))) or FALLBACK_LANGUAGE
+        except NotFound:
+            return FALLBACK_LANGUAGE
+    return FALLBACK_LANGUAGE
+
+
 def user_locale(creator_id: str | None, region_locale: str, language: str | None = None) -> str:
     """The locale of a signed-in user: a creator account's creator's country (and ``language``,
     once chosen), anyone else the region's locale (or ``language``)."""

@@ -47,6 +47,7 @@ import duckdb
 
 from .db import control
 from .errors import ConfigError, PermissionDenied
+from .i18n import N_, _
 from .settings import settings
 
 PAIR_FREE_FAILURES = 5
@@ -80,7 +81,7 @@ def try_again(seconds: int) -> str:
 class LoginThrottled(PermissionDenied):
     """Too many failed attempts for this account here, or from this place; ``retry_after`` in s."""
 
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InvalidInput, MappingNeeded, NotFound
+from ..i18n import N_, _
 from ..settings import settings
 from .sale import CANONICAL, REQUIRED
 
@@ -32,7 +33,7 @@ _SALES = {"column", "in", "matches", "unknown", "optional"}
 DETECT_THRESHOLD = 0.75
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
 #: the rule a profile's (or a saved mapping's) name follows, in words
-NAME_RULE = "2 to 41 characters: lowercase letters, digits, '-' or '_', starting with a letter"
+NAME_RULE = N_("2 to 41 characters: lowercase letters, digits, '-' or '_', starting with a letter")
 log = logging.getLogger("kasuwa.profiles")
 
 
