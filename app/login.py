@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from warehouse import accounts
+from warehouse.access import Actor
 from warehouse.errors import KasuwaError
 from warehouse.i18n import LANGUAGES, N_, _
 
@@ -77,7 +78,7 @@ def account_page() -> None:
             st.success(_("Password changed."))
 
 
-def language_choice(actor) -> None:  # noqa: ANN001 - an Actor
+def language_choice(actor: Actor) -> None:
     """The language the app speaks to ``actor``: each in its own name, the current one first
     chosen; saved with the account at once (``warehouse.accounts.set_language``)."""
     st.subheader(_("Language"))

@@ -36,7 +36,8 @@ if actor is None:
     pages = [st.Page(login_page, title=_("Sign in"), icon=":material/login:", url_path="login")]
 else:
     pages = [
-        st.Page(f"../{p.path}", title=_(p.title), icon=p.icon) for p in pages_for(actor.role) if (ROOT / p.path).exists()
+        st.Page(f"../{p.path}", title=_(p.title), icon=p.icon)
+        for p in pages_for(actor.role) if (ROOT / p.path).exists()
     ]
     pages.append(st.Page(account_page, title=_("My account"), icon=":material/person:", url_path="account"))
     sidebar(actor.user_id, actor.role)

@@ -227,7 +227,8 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
                 _("Payout fees"): fmt.money(c.payout_fees, c.currency, locale),
                 _("Total"): fmt.money(c.total_cost, c.currency, locale),
                 _("Share of sales"): "" if c.cost_share is None else fmt.percent(c.cost_share / 100, locale, 2),
-                _("Days until paid (average / longest)"): "" if c.mean_days is None else f"{c.mean_days} / {c.max_days}",
+                _("Days until paid (average / longest)"): (
+                    "" if c.mean_days is None else f"{c.mean_days} / {c.max_days}"),
                 _("Minimum payout"): c.minimum or "",
                 _("Not priced"): c.unpriced,
                 _("Note"): "; ".join(sorted(translate_text(r) for r in c.unpriced_reasons)),

@@ -37,7 +37,8 @@ def notices(report: MetricsReport) -> None:
                 icon=":material/cloud_off:",
             )
         elif r.stale:
-            st.info(_("%(region)s: figures may lag behind the latest loads by a few minutes.", region=fmt.plain(r.name)),
+            st.info(_("%(region)s: figures may lag behind the latest loads by a few minutes.",
+                      region=fmt.plain(r.name)),
                     icon=":material/schedule:")
 
 
@@ -121,7 +122,8 @@ def _so_far(fig: Any, series: pd.DataFrame, y: str, by_name: dict[str, str]) -> 
                               "opacity": 0.6, "hoverinfo": "skip", "showlegend": False,
                               "legendgroup": str(trace.name)})
             extra.append({"type": "scatter", "mode": "markers", "x": [xs[i]], "y": [ys[i]],
-                          "name": _("%(region)s (so far)", region=trace.name), "legendgroup": str(trace.name), "showlegend": False,
+                          "name": _("%(region)s (so far)", region=trace.name), "legendgroup": str(trace.name),
+                          "showlegend": False,
                           "marker": {"symbol": "circle-open", "size": 9, "color": colour, "line": {"width": 2}}})
         trace.y = [None if f else v for f, v in zip(flags, ys, strict=False)] + ys[len(flags):]
     for t in extra:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warehouse.i18n import N_
 from warehouse.access import ADMIN_ROLES, METRICS_ROLES, OWN_DATA_ROLES, REVIEW_ROLES, UPLOAD_ROLES
+from warehouse.i18n import N_
 
 
 @dataclass(frozen=True)

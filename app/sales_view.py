@@ -33,6 +33,11 @@ def _delta(change: Decimal | None, locale: str) -> str | None:
     return text if text.startswith(("-", "−")) else "+" + text
 
 
+#: words for the codes the warehouse stores (an upload's status, a flagged row's status)
+UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected": N_("Rejected")}
+FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
+
+
 def kpi_row(kpis: q.Kpis, locale: str) -> None:
     """Gross, net, refunds in USD, orders and units, each with its change against the previous
     period of the same length."""

@@ -81,7 +81,8 @@ def current_actor() -> Actor | None:
         return _from_cookie()
     if _idle_expired():
         minutes = settings().session_idle_minutes
-        sign_out(notice=_("You were signed out after %(minutes)s minutes without activity. Sign in again.", minutes=minutes))
+        sign_out(notice=_("You were signed out after %(minutes)s minutes without activity. Sign in again.",
+                          minutes=minutes))
         return None
     return actor
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
-from warehouse.i18n import N_, _, ngettext, translate_text
+from warehouse.i18n import N_, _, translate_text
 from warehouse.ingest import IngestResult
 from warehouse.ingest.mappings import check_constants, check_name, ingest_upload, propose_name
 from warehouse.ingest.profiles import NAME_RULE
@@ -184,7 +184,7 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     """What happened to one file: outcome, counts, checks, flagged rows, assumptions, next steps."""
     st.text(f"📄 {file_name}")
     if isinstance(res, str):
-        st.error(fmt.plain(res), icon=":material/block:")
+        st.error(fmt.plain(translate_text(res)), icon=":material/block:")
         return
     if res.status == "duplicate":
         st.info(_("Already loaded: this exact file was uploaded before, so nothing was loaded again."),

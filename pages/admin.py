@@ -15,8 +15,8 @@ from app.query_cache import data_changed
 from app.session import require_page
 from warehouse import accounts
 from warehouse.access import ROLES
-from warehouse.i18n import _
 from warehouse.creators import add_creator, list_creators
+from warehouse.i18n import _
 from warehouse.ingest import mappings
 from warehouse.regions import all_regions
 

@@ -44,7 +44,8 @@ try:
                 saved, not_saved = st.session_state.get(up.saved_key(key)) or (None, None)
                 if saved:
                     st.success(_("Saved as profile **%(name)s**: your next file with these columns loads without "
-                                 "asking (for your account only).", name=plain(saved)), icon=":material/bookmark_added:")
+                                 "asking (for your account only).", name=plain(saved)),
+                               icon=":material/bookmark_added:")
                 if not_saved:
                     st.warning(_("The file loaded, but its columns were not remembered: %(reason)s",
                                  reason=plain(not_saved)))

@@ -28,7 +28,7 @@ from . import throttle
 from .access import ROLES, Actor, require_admin, require_language
 from .db import control
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from .i18n import _
+from .i18n import N_, _
 from .regions import get_region
 
 PASSWORD_MIN = 8
@@ -37,12 +37,13 @@ PASSWORD_MAX = 4096  # characters; far beyond any passphrase, short of a denial 
 HASH_MEMORY_KIB = 19456
 HASH_TIME_COST = 2
 HASH_PARALLELISM = 1
-_NOT_RIGHT = "The email or password is not right."
-_CURRENT_NOT_RIGHT = "The current password is not right."
+_NOT_RIGHT = N_("The email or password is not right.")
+_CURRENT_NOT_RIGHT = N_("The current password is not right.")
 #: Wrong-password refusals when the user may try again at once; when the failure began a pause
 #: the second sentence says how long instead (``throttle.try_again``).
-LOGIN_FAILED = f"{_NOT_RIGHT} Check both and try again."
-CURRENT_PASSWORD_WRONG = f"{_CURRENT_NOT_RIGHT} Check it and try again."
+#: (in English; raised in the reader's language)
+LOGIN_FAILED = N_("The email or password is not right. Check both and try again.")
+CURRENT_PASSWORD_WRONG = N_("The current password is not right. Check it and try again.")
 
 _HASHER = PasswordHasher(
     time_cost=HASH_TIME_COST,
@@ -100,7 +101,7 @@ def normalize_email(email: str) -> str:
     """The stored form of an email: NFC, trimmed, lower case. Raises InvalidInput if malformed."""
     value = unicodedata.normalize("NFC", email).strip().lower()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise InvalidInput(f"{email!r} is not an email address like name@example.org.")
+        raise InvalidInput(_("%(email)s is not an email address like name@example.org.", email=repr(email)))
     return value
 
 
@@ -108,9 +109,9 @@ def normalize_password(password: str) -> str:
     """NFC form of ``password``; raises InvalidInput when shorter than 8 or absurdly long."""
     value = unicodedata.normalize("NFC", password)
     if len(value) < PASSWORD_MIN:
-        raise InvalidInput(f"A password needs at least {PASSWORD_MIN} characters.")
+        raise InvalidInput(_("A password needs at least %(password_min)s characters.", password_min=PASSWORD_MIN))
     if len(value) > PASSWORD_MAX:
-        raise InvalidInput(f"A password may have at most {PASSWORD_MAX} characters.")
+        raise InvalidInput(_("A password may have at most %(password_max)s characters.", password_max=PASSWORD_MAX))
     return value
 
 
@@ -133,31 +134,32 @@ def _verify(stored: str, password: str) -> bool:
 
 def _check_scope(role: str, creator_id: str | None, regions: tuple[str, ...]) -> None:
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise InvalidInput(_("Unknown role %(role)s; choose one of %(items)s.",
+                             role=repr(role), items=', '.join(ROLES)))
     for code in regions:
         get_region(code)  # NotFound names the known regions
     if role == "creator":
         if not creator_id:
             raise InvalidInput(
-                "A creator account must name the creator it belongs to (kasuwa user add … --creator ID)."
+                _("A creator account must name the creator it belongs to (kasuwa user add … --creator ID).")
             )
         from .creators import creator_region
 
         creator_region(creator_id)  # NotFound if the creator is not registered
         if regions:
-            raise InvalidInput("A creator account has no regions: its creator's region applies.")
+            raise InvalidInput(_("A creator account has no regions: its creator's region applies."))
     elif creator_id:
-        raise InvalidInput(f"Only creator accounts are linked to a creator, not a {role}.")
+        raise InvalidInput(_("Only creator accounts are linked to a creator, not a %(role)s.", role=role))
     if role == "reviewer" and not regions:
-        raise InvalidInput("A reviewer needs at least one region to review (kasuwa user add … --region CODE).")
+        raise InvalidInput(_("A reviewer needs at least one region to review (kasuwa user add … --region CODE)."))
     if role == "admin" and regions:
-        raise InvalidInput("An administrator sees every region; do not list regions.")
+        raise InvalidInput(_("An administrator sees every region; do not list regions."))
 
 
 def _get(email: str) -> User:
     row = control().one(f"SELECT {_COLUMNS} FROM users WHERE email = ?", [email])
     if not row:
-        raise NotFound(f"No account for {email}.")
+        raise NotFound(_("No account for %(email)s.", email=email))
     return _user(row)
 
 
@@ -177,7 +179,8 @@ def add_user(
     _check_scope(role, creator_id, scope)
     hashed = hash_password(password)
     if control().one("SELECT 1 FROM users WHERE email = ?", [address]):
-        raise Conflict(f"An account for {address} already exists; update it or reset its password.")
+        raise Conflict(_("An account for %(address)s already exists; update it or reset its password.",
+                         address=address))
     control().execute(
         "INSERT INTO users (email, password_hash, role, creator_id, regions) VALUES (?, ?, ?, ?, ?)",
         [address, hashed, role, creator_id, list(scope)],
@@ -207,7 +210,7 @@ def update_user(
     _check_scope(new_role, new_creator, tuple(dict.fromkeys(new_regions)))
     new_active = current.active if active is None else active
     if current.email == actor.user_id and (not new_active or new_role != "admin"):
-        raise PermissionDenied("You cannot deactivate or demote your own account; ask another admin.")
+        raise PermissionDenied(_("You cannot deactivate or demote your own account; ask another admin."))
     control().execute(
         "UPDATE users SET role = ?, creator_id = ?, regions = ?, active = ?,"
         " updated_at = current_timestamp WHERE email = ?",
@@ -235,7 +238,7 @@ def reset_password(actor: Actor, email: str, new_password: str) -> User:
 
 def _refused(at_once: str, not_right: str, wait: int) -> PermissionDenied:
     """A wrong-password refusal that says when to try again: now, or after the pause it began."""
-    return PermissionDenied(f"{not_right} {throttle.try_again(wait)}" if wait else at_once)
+    return PermissionDenied(f"{_(not_right)} {throttle.try_again(wait)}" if wait else _(at_once))
 
 
 def change_own_password(

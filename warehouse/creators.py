@@ -9,6 +9,7 @@ from datetime import datetime
 from .access import Actor, can_read_creator, require_admin, require_creator
 from .db import control, warehouse
 from .errors import InvalidInput, NotFound
+from .i18n import _
 from .regions import get_region, region_for_country
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -32,15 +33,16 @@ def add_creator(
     require_admin(actor)
     if not _ID.match(creator_id):
         raise InvalidInput(
-            f"Creator id {creator_id!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+            _("Creator id %(creator_id)s: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or "
+              "digit.", creator_id=repr(creator_id))
         )
     region = region_for_country(country)
     cc = country.strip().upper()
     existing = control().one("SELECT region FROM creator_directory WHERE creator_id = ?", [creator_id])
     if existing and existing[0] != region.code:
         raise InvalidInput(
-            f"Creator {creator_id} already belongs to {existing[0]}; moving creators between regions "
-            "is not supported."
+            _("Creator %(creator_id)s already belongs to %(value)s; moving creators between regions is not "
+              "supported.", creator_id=creator_id, value=existing[0])
         )
     with warehouse(region).transaction() as cur:
         # no ON CONFLICT, and a new creator is a plain INSERT: a region served over Quack takes
@@ -68,7 +70,8 @@ def add_creator(
 def creator_region(creator_id: str) -> str:
     row = control().one("SELECT region FROM creator_directory WHERE creator_id = ?", [creator_id])
     if not row:
-        raise NotFound(f"No creator {creator_id!r}. Register it first: kasuwa creator add {creator_id} --country CC")
+        raise NotFound(_("No creator %(creator_id)s. Register it first: kasuwa creator add %(creator_id2)s "
+                         "--country CC", creator_id=repr(creator_id), creator_id2=creator_id))
     return str(row[0])
 
 
@@ -76,7 +79,8 @@ def creator_country(creator_id: str) -> str:
     """The creator's country (ISO alpha-2), from the control directory: it sets their locale."""
     row = control().one("SELECT country FROM creator_directory WHERE creator_id = ?", [creator_id])
     if not row:
-        raise NotFound(f"No creator {creator_id!r}. Register it first: kasuwa creator add {creator_id} --country CC")
+        raise NotFound(_("No creator %(creator_id)s. Register it first: kasuwa creator add %(creator_id2)s "
+                         "--country CC", creator_id=repr(creator_id), creator_id2=creator_id))
     return str(row[0])
 
 
@@ -87,7 +91,8 @@ def get_creator(actor: Actor, creator_id: str) -> Creator:
         "SELECT name, country, joined_at, rail FROM creators WHERE creator_id = ?", [creator_id]
     )
     if not row:
-        raise NotFound(f"Creator {creator_id} is missing from the {region} warehouse; run kasuwa init.")
+        raise NotFound(_("Creator %(creator_id)s is missing from the %(region)s warehouse; run kasuwa init.",
+                         creator_id=creator_id, region=region))
     return Creator(creator_id, row[0], row[1], region, row[2], row[3])
 
 

@@ -20,6 +20,7 @@ import duckdb
 
 from . import schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
+from .i18n import _
 from .regions import Region, all_regions, get_region
 from .settings import settings
 
@@ -52,17 +53,17 @@ def _open_file(path: Path, what: str) -> duckdb.DuckDBPyConnection:
             pid = _PID.search(text)
             who = f" (process {pid.group(1)})" if pid else ""
             raise WarehouseBusy(
-                f"The {what} is open in another Kasuwa process{who}. Use that process "
-                "(for example upload through the running app) or stop it, then try again."
+                _("The %(what)s is open in another Kasuwa process%(who)s. Use that process (for example upload "
+                  "through the running app) or stop it, then try again.", what=what, who=who)
             ) from exc
         _log.warning("%s cannot be opened: %s", what, text.splitlines()[0])
-        raise RegionUnavailable(f"The {what} cannot be opened right now (the server's log says why); "
-                                "try again later.") from exc
+        raise RegionUnavailable(_("The %(what)s cannot be opened right now (the server's log says why); try again "
+                                  "later.", what=what)) from exc
     except duckdb.Error as exc:
         # the library's words (and the file's path) go to the operator's log, not to people
         _log.warning("%s cannot be opened: %s", what, str(exc).splitlines()[0])
-        raise RegionUnavailable(f"The {what} cannot be opened right now (the server's log says why); "
-                                "try again later.") from exc
+        raise RegionUnavailable(_("The %(what)s cannot be opened right now (the server's log says why); try again "
+                                  "later.", what=what)) from exc
 
 
 def _open_quack(region: Region) -> duckdb.DuckDBPyConnection:
@@ -81,8 +82,8 @@ def _open_quack(region: Region) -> duckdb.DuckDBPyConnection:
         _log.warning("region %s at %s cannot be reached: %s", region.code, region.location,
                      str(exc).splitlines()[0])
         raise RegionUnavailable(
-            f"Region {region.name} cannot be reached right now. Other regions are unaffected. Files uploaded "
-            "for it are kept; load them again when it is back."
+            _("Region %(name)s cannot be reached right now. Other regions are unaffected. Files uploaded for it are "
+              "kept; load them again when it is back.", name=region.name)
         ) from exc
     return con
 
@@ -100,7 +101,7 @@ def serve_region(code: str, listen: str, stop: threading.Event | None = None) ->
     """
     token = settings().quack_token
     if not token:
-        raise ConfigError("Set KASUWA_QUACK_TOKEN before serving a region over the network.")
+        raise ConfigError(_("Set KASUWA_QUACK_TOKEN before serving a region over the network."))
     region = get_region(code)
     con = _open_file(settings().warehouses_dir / f"{region.code}.duckdb", f"{region.name} warehouse")
     try:

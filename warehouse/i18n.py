@@ -44,7 +44,7 @@ RTL_LANGUAGES = frozenset({"ur"})
 _RECHECK_SECONDS = 2.0
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("kasuwa_language")
-_source: Callable[[], str | None] | None = None
+_sources: list[Callable[[], str | None]] = []  # at most one: where the app keeps the session's language
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, float, NullTranslations]] = {}  # lang -> (po mtime, checked at, catalogue)
 
@@ -65,17 +65,18 @@ def is_rtl(language: str | None) -> bool:
 def set_language_source(source: Callable[[], str | None] | None) -> None:
     """Register where the current language comes from when none was set in this context (the
     app: the session of the run on this thread)."""
-    global _source
-    _source = source
+    _sources.clear()
+    if source is not None:
+        _sources.append(source)
 
 
 def current_language() -> str:
     """The language of this context: set by :func:`use_language`, else the registered source's,
     else English."""
     lang = _current.get(None)
-    if lang is None and _source is not None:
+    if lang is None and _sources:
         try:
-            lang = _source()
+            lang = _sources[0]()
         except Exception:  # a source that cannot answer (no session) means the default
             lang = None
     return supported(lang) or SOURCE_LANGUAGE
@@ -161,22 +162,101 @@ def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     return _fill(translations().ngettext(singular, plural, int(n)), values)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, do not translate yet"
-    """``message`` unchanged: marks it for the catalogue where it is declared."""
-    return message
+def N_(message: str, **values: Any) -> str:  # gettext's name for "mark, do not translate yet"
+    """``message`` in English (its placeholders filled from ``values``): marks it for the
+    catalogue where it is declared or where a text is made to be *stored* (an upload's message, a
+    flagged row's reasons); it is translated where it is shown (``_(text)`` for a constant,
+    :func:`translate_text` for a stored text with its values filled in)."""
+    return _fill(message, values)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
+
+
+def _template(msgid: str) -> re.Pattern[str] | None:
+    """A pattern matching ``msgid`` with its placeholders filled by anything; None without any."""
+    parts: list[str] = []
+    seen: set[str] = set()
+    pos = 0
+    for m in _PLACEHOLDER.finditer(msgid):
+        name = m.group(1) or m.group(2)
+        parts.append(re.escape(msgid[pos:m.start()]))
+        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        seen.add(name)
+        pos = m.end()
+    if not seen:
+        return None
+    parts.append(re.escape(msgid[pos:]))
+    return re.compile("".join(parts), re.S)
+
+
+_templates_cache: dict[int, list[tuple[re.Pattern[str], str]]] = {}
+
+
+def _templates(t: NullTranslations) -> list[tuple[re.Pattern[str], str]]:
+    """The catalogue's messages with placeholders, as patterns, the most specific first."""
+    key = id(t)
+    found = _templates_cache.get(key)
+    if found is None:
+        catalog = getattr(t, "_catalog", {})
+        pairs = [(p, k) for k in catalog if isinstance(k, str) and k and (p := _template(k)) is not None]
+        found = sorted(pairs, key=lambda pair: -len(_PLACEHOLDER.sub("", pair[1])))
+        if len(_templates_cache) > 16:
+            _templates_cache.clear()
+        _templates_cache[key] = found
+    return found
+
+
+def _translate_one(t: NullTranslations, text: str, depth: int = 0) -> str:
+    whole = t.gettext(text)
+    if whole != text:
+        return whole
+    if depth > 2:
+        return text
+    for pattern, msgid in _templates(t):
+        m = pattern.fullmatch(text)
+        if m is None:
+            continue
+        out = t.gettext(msgid)
+        if out == msgid:
+            return text
+        for name, value in m.groupdict().items():
+            # a value may itself be a stored sentence ("order id is missing (5 rows); …")
+            inner = _translate_parts(t, value, depth + 1)
+            out = out.replace(f"%({name})s", inner).replace("{" + name + "}", inner)
+        return out
+    return text
+
+
+def _translate_parts(t: NullTranslations, text: str, depth: int = 0) -> str:
+    done = _translate_one(t, text, depth)
+    if done == text and "; " in text:
+        done = "; ".join(_translate_one(t, part, depth) for part in text.split("; "))
+    return done
+
+
+_text_cache: dict[tuple[int, str], str] = {}
 
 
 def translate_text(text: str | None) -> str:
     """A text that came from a data file or was stored in English (an expectation's reason, a
-    profile's description, a flagged row's reasons), in the current language when the catalogue
-    has it, else as given. Texts joined with "; " are translated part by part."""
+    profile's description, an upload's message, a flagged row's reasons), in the current language
+    when the catalogue has it — also with its values filled in (``payment not completed yet
+    (status: Pending)`` matches the message ``… (status: {value}) …``) — else as given. Texts
+    joined with "; " are translated part by part."""
     if not text:
         return text or ""
     t = translations()
-    whole = t.gettext(text)
-    if whole != text or "; " not in text:
-        return whole
-    return "; ".join(t.gettext(part) for part in text.split("; "))
+    if t is _NULL:
+        return text
+    key = (id(t), text)
+    done = _text_cache.get(key)
+    if done is None:
+        done = _translate_parts(t, text)
+        if len(_text_cache) > 20000:
+            _text_cache.clear()
+        _text_cache[key] = done
+    return done
 
 
 _ACCEPT = re.compile(r"^\s*([A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")

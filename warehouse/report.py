@@ -25,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
-from .payouts.statements import _font, _text
+from .i18n import N_, _, ngettext, translate_text, use_language
+from .payouts.statements import _font, _text, pdf_language
 from .queries.metrics import MetricsReport, RegionMetrics
-from .i18n import N_, _, ngettext, translate_text
 from .settings import PROJECT_ROOT
 
 KINDS = ("count", "usd", "rate", "seconds", "hours")
@@ -190,7 +190,7 @@ def summary_table(report: MetricsReport) -> pd.DataFrame:
 
 def _words(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with its headers in the reader's language (they are the catalogue's msgids)."""
-    return df.rename(columns=lambda c: _(c))
+    return df.rename(columns=_)
 
 
 def series_table(report: MetricsReport) -> pd.DataFrame:
@@ -438,7 +438,13 @@ def _table(pdf: Any, font: str, header: Sequence[str], rows: Sequence[Sequence[s
 def board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None = None) -> bytes:
     """The regions page for ``report``'s range as a printable A4 PDF: the figures per region with
     their definitions, charts over time, data quality per check and per source, and the review
-    backlog. ``colours`` maps a region code to its ``#RRGGBB`` colour."""
+    backlog. ``colours`` maps a region code to its ``#RRGGBB`` colour. Written in the reader's
+    language when the PDF fonts draw it (French), else in English (``statements.pdf_language``)."""
+    with use_language(pdf_language()):
+        return _board_report_pdf(report, colours, generated_at)
+
+
+def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None) -> bytes:
     from fpdf import FPDF
 
     made = (generated_at or report.now or datetime.now(UTC)).astimezone(UTC)

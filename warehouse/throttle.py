@@ -47,7 +47,7 @@ import duckdb
 
 from .db import control
 from .errors import ConfigError, PermissionDenied
-from .i18n import N_, _
+from .i18n import N_, _, ngettext
 from .settings import settings
 
 PAIR_FREE_FAILURES = 5
@@ -68,14 +68,14 @@ def wait_words(seconds: int) -> str:
     """A wait in plain words: "45 seconds", "1 minute", "5 minutes" (minutes rounded up)."""
     seconds = max(1, int(seconds))
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(count)s second", "%(count)s seconds", seconds)
     minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes)
 
 
 def try_again(seconds: int) -> str:
     """The sentence every throttle refusal ends with."""
-    return f"Too many attempts. Try again in {wait_words(seconds)}."
+    return _("Too many attempts. Try again in %(wait)s.", wait=wait_words(seconds))
 
 
 class LoginThrottled(PermissionDenied):
@@ -85,7 +85,7 @@ class LoginThrottled(PermissionDenied):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            f"{try_again(retry_after)} If you forgot your password, ask an administrator to reset it."
+            f"{try_again(retry_after)} {_('If you forgot your password, ask an administrator to reset it.')}"
         )
         self.retry_after = retry_after
 
