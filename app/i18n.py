@@ -10,6 +10,8 @@ numbers, amounts, codes and tables kept left to right inside (:data:`RTL_CSS`).
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from warehouse import i18n
@@ -76,6 +78,12 @@ def apply(actor: Actor | None) -> str:
 
 
 def decorate(lang: str) -> None:
-    """The page's direction and language: right to left for Urdu; ``<html lang>`` follows."""
+    """The page's direction and language: right to left for Urdu (:data:`RTL_CSS`), and the
+    document's ``lang`` attribute set to the language (screen readers, fonts, hyphenation)."""
+    from .style import run_script
+
     if i18n.is_rtl(lang):
         st.html(RTL_CSS)
+    code = i18n.supported(lang) or i18n.SOURCE_LANGUAGE  # from the allow-list: safe in the script
+    run_script(f"(window.parent && window.parent.document ? window.parent.document : document)"
+               f".documentElement.lang = {json.dumps(code)};", key=f"kasuwa-lang-{code}")

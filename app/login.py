@@ -90,7 +90,7 @@ def language_choice(actor: Actor) -> None:
     )
     if picked and picked != current:
         with shown_errors():
-            accounts.set_language(actor, actor.user_id, picked)
+            session.update_actor(accounts.set_language(actor, actor.user_id, picked).actor())
             st.session_state[i18n.LANG_KEY] = picked
             st.rerun()
 

@@ -19,7 +19,7 @@ import streamlit as st
 
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
-from warehouse.i18n import N_, _, current_language, ngettext, translate_text, use_language
+from warehouse.i18n import N_, _, current_language, headers, ngettext, translate_text, use_language
 from warehouse.payouts.compare import RailCost, compare_rails
 from warehouse.payouts.outlook import Outlook
 from warehouse.payouts.rails import rail_book
@@ -93,17 +93,18 @@ def history_table(actor: Actor, creator_id: str, locale: str) -> None:
     df = pd.DataFrame(
         [
             {
-                _("Date"): r["as_of"],
-                _("Payout"): r["payout_id"],
-                _("Rail"): rail_name(r["rail"]),
-                _("Amount"): fmt.money(r["amount"], r["currency"], locale),
-                _("Rail fee"): fmt.money(r["rail_fee"], r["currency"], locale),
-                _("Status"): _(STATUS_WORDS[r["status"]]) if r["status"] in STATUS_WORDS else r["status"],
-                _("Reference"): r["reference"] or "",
+                N_("Date"): r["as_of"],
+                N_("Payout"): r["payout_id"],
+                N_("Rail"): rail_name(r["rail"]),
+                N_("Amount"): fmt.money(r["amount"], r["currency"], locale),
+                N_("Rail fee"): fmt.money(r["rail_fee"], r["currency"], locale),
+                N_("Status"): _(STATUS_WORDS[r["status"]]) if r["status"] in STATUS_WORDS else r["status"],
+                N_("Reference"): r["reference"] or "",
             }
             for r in rows
         ]
     )
+    df = df.set_axis(headers(df.columns), axis=1)
     style.table(df, "payout-history", {c: c for c in df.columns}, title=_("Date"), grid_key="payout_history",
                 first_cards=5, more=lambda n: ngettext("%(count)s older payout", "%(count)s older payouts", n))
 
@@ -221,20 +222,21 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
     for c in costs:
         rows.append(
             {
-                _("Rail"): _yours(c),
-                _("Kind"): _("Held by rail") if c.custodial else _("Paid direct"),
-                _("Fees on sales"): fmt.money(c.sale_fees, c.currency, locale),
-                _("Payout fees"): fmt.money(c.payout_fees, c.currency, locale),
-                _("Total"): fmt.money(c.total_cost, c.currency, locale),
-                _("Share of sales"): "" if c.cost_share is None else fmt.percent(c.cost_share / 100, locale, 2),
-                _("Days until paid (average / longest)"): (
+                N_("Rail"): _yours(c),
+                N_("Kind"): _("Held by rail") if c.custodial else _("Paid direct"),
+                N_("Fees on sales"): fmt.money(c.sale_fees, c.currency, locale),
+                N_("Payout fees"): fmt.money(c.payout_fees, c.currency, locale),
+                N_("Total"): fmt.money(c.total_cost, c.currency, locale),
+                N_("Share of sales"): "" if c.cost_share is None else fmt.percent(c.cost_share / 100, locale, 2),
+                N_("Days until paid (average / longest)"): (
                     "" if c.mean_days is None else f"{c.mean_days} / {c.max_days}"),
-                _("Minimum payout"): c.minimum or "",
-                _("Not priced"): c.unpriced,
-                _("Note"): "; ".join(sorted(translate_text(r) for r in c.unpriced_reasons)),
+                N_("Minimum payout"): c.minimum or "",
+                N_("Not priced"): c.unpriced,
+                N_("Note"): "; ".join(sorted(translate_text(r) for r in c.unpriced_reasons)),
             }
         )
     table = pd.DataFrame(rows)
+    table = table.set_axis(headers(table.columns), axis=1)
     style.table(table, "rails", {c: c for c in table.columns}, title=_("Rail"), grid_key="rail_table")
     total = max(c.sales + c.unpriced for c in costs)
     st.caption(

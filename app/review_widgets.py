@@ -24,7 +24,7 @@ import streamlit as st
 from warehouse import review
 from warehouse.access import Actor
 from warehouse.errors import InvalidInput, KasuwaError
-from warehouse.i18n import N_, _, ngettext, translate_text
+from warehouse.i18n import N_, _, headers, ngettext, translate_text
 from warehouse.review import MAX_BULK, BulkPlan, ChoiceChanged, Decision, FlagDetail, QueueFilter, QueuePage, QueueRow
 
 from .errors import show_error
@@ -214,8 +214,11 @@ def take_table_choice(region: str, page: QueuePage) -> None:
         st.session_state["rq_open"] = added[-1]
 
 
-_FRAME_COLUMNS = (N_("Row"), N_("Creator"), N_("File"), N_("Line"), N_("Order"), N_("Product"), N_("Reasons"),
-                  N_("Flagged"), N_("Status"), N_("Decided by"), N_("Note"))
+_FRAME_COLUMNS = (
+    # TRANSLATORS: header of the flagged row's identifier, beside "Line" (its line in the file)
+    N_("Row"), N_("Creator"), N_("File"), N_("Line"), N_("Order"), N_("Product"), N_("Reasons"),
+    N_("Flagged"), N_("Status"), N_("Decided by"), N_("Note"),
+)
 
 
 def _frame(rows: list[QueueRow] | tuple[QueueRow, ...]) -> pd.DataFrame:
@@ -226,9 +229,9 @@ def _frame(rows: list[QueueRow] | tuple[QueueRow, ...]) -> pd.DataFrame:
              "; ".join(translate_text(x) for x in r.reasons), r.flagged_at, _word(r.status), r.reviewed_by, r.note)
             for r in rows
         ],
-        columns=list(_FRAME_COLUMNS),
+        columns=headers(_FRAME_COLUMNS),
     )
-    return frame.rename(columns=_)
+    return frame
 
 
 def queue_table(region: str, page: QueuePage) -> None:
@@ -431,14 +434,16 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail) -> None:
         st.dataframe(_kv(detail.raw), hide_index=True, key="rq_raw")
     with right:
         st.markdown(f"**{_('The upload it came from')}**")
-        upload = {_(label): detail.upload[k] for k, label in _UPLOAD_FIELDS.items() if k in detail.upload}
+        shown = [k for k in _UPLOAD_FIELDS if k in detail.upload]
+        upload = dict(zip(headers(_UPLOAD_FIELDS[k] for k in shown), (detail.upload[k] for k in shown), strict=True))
         st.dataframe(_kv(upload, _("Field"), words=True), hide_index=True, key="rq_upload_info")
     st.markdown(f"**{_('Decisions')}**")
     if detail.history:
         history = pd.DataFrame(detail.history).drop(columns=["audit_id"], errors="ignore")
         if "decision" in history:
             history["decision"] = [_word(v) for v in history["decision"]]
-        st.dataframe(history.rename(columns={k: _(v) for k, v in _HISTORY_COLUMNS.items()}), hide_index=True,
+        history = history.set_axis(headers(_HISTORY_COLUMNS.get(c, c) for c in history.columns), axis=1)
+        st.dataframe(history, hide_index=True,
                      key="rq_history")
     else:
         st.text(_("No decision yet."))

@@ -121,6 +121,12 @@ def active_actor() -> Actor | None:
     return fresh
 
 
+def update_actor(actor: Actor) -> None:
+    """The signed-in user's account changed (their language): this session holds it from now on."""
+    if isinstance(st.session_state.get(ACTOR_KEY), Actor):
+        st.session_state[ACTOR_KEY] = actor
+
+
 def sign_in(actor: Actor) -> None:
     """Start a session for ``actor`` (only after a successful password check), and a login
     the browser's cookie will carry (the page exchanges the token: :func:`cookie_script`)."""

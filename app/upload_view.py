@@ -17,7 +17,7 @@ import streamlit as st
 
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
-from warehouse.i18n import N_, _, translate_text
+from warehouse.i18n import N_, _, headers, translate_text
 from warehouse.ingest import IngestResult
 from warehouse.ingest.mappings import check_constants, check_name, ingest_upload, propose_name
 from warehouse.ingest.profiles import NAME_RULE
@@ -148,6 +148,11 @@ def _counts(res: IngestResult, locale: str) -> None:
         col.metric(label, fmt.number(n, locale))
 
 
+def _words(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its (English msgid) headers in the reader's language, kept unique."""
+    return df.set_axis(headers(df.columns), axis=1)
+
+
 def _validation_table(res: IngestResult) -> None:
     """Each check as the rows it looks for ("Rows where the amount is negative") and how many it
     found: a count of none reads as a pass without phrasing a failure next to "pass"."""
@@ -155,11 +160,11 @@ def _validation_table(res: IngestResult) -> None:
         return
     st.caption(_("Checks run on every row"))
     rows = [{
-        _("Rows where …"): translate_text(o.description),
-        _("Found"): _("✅ none") if o.success else f"⚠️ {o.unexpected_count}",
-        _("For example"): ", ".join(_("(blank)") if e is None else str(e) for e in o.examples[:5]),
+        N_("Rows where …"): translate_text(o.description),
+        N_("Found"): _("✅ none") if o.success else f"⚠️ {o.unexpected_count}",
+        N_("For example"): ", ".join(_("(blank)") if e is None else str(e) for e in o.examples[:5]),
     } for o in res.validation]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
 
 
 def _flagged_table(res: IngestResult) -> None:
@@ -167,11 +172,11 @@ def _flagged_table(res: IngestResult) -> None:
         return
     st.caption(_("Flagged rows (first %(count)s), with the reasons", count=len(res.flagged_examples)))
     rows = [{
-        _("Row"): f.get("row_number"),
-        _("Why"): "; ".join(translate_text(str(r)) for r in f.get("reasons", [])),
-        _("Values in the file"): q.readable_values(json.dumps(f.get("raw", {}), ensure_ascii=False, default=str)),
+        N_("Row"): f.get("row_number"),
+        N_("Why"): "; ".join(translate_text(str(r)) for r in f.get("reasons", [])),
+        N_("Values in the file"): q.readable_values(json.dumps(f.get("raw", {}), ensure_ascii=False, default=str)),
     } for f in res.flagged_examples]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
 
 
 def _lines(title: str, lines: list[str]) -> None:
@@ -203,8 +208,8 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
         _flagged_table(res)
         if res.skipped_reasons:
             st.caption(_("Rows skipped because they are not sales"))
-            st.dataframe(pd.DataFrame([{_("Reason"): translate_text(k), _("Rows"): v}
-                                       for k, v in res.skipped_reasons.items()]), hide_index=True)
+            st.dataframe(_words(pd.DataFrame([{N_("Reason"): translate_text(k), N_("Rows"): v}
+                                              for k, v in res.skipped_reasons.items()])), hide_index=True)
     _lines(_("What Kasuwa assumed while reading"), [translate_text(a) for a in res.assumptions])
     _lines(_("Next steps"), [translate_text(s) for s in res.next_steps])
 

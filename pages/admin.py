@@ -16,7 +16,7 @@ from app.session import require_page
 from warehouse import accounts
 from warehouse.access import ROLES
 from warehouse.creators import add_creator, list_creators
-from warehouse.i18n import _
+from warehouse.i18n import N_, _, headers
 from warehouse.ingest import mappings
 from warehouse.regions import all_regions
 
@@ -52,7 +52,8 @@ with users_tab, shown_errors():
                 )
                 for u in users
             ],
-            columns=[_("Email"), _("Role"), _("Creator"), _("Regions"), _("Active"), _("Created"), _("Last sign-in")],
+            columns=headers([N_("Email"), N_("Role"), N_("Creator"), N_("Regions"), N_("Active"), N_("Created"),
+                             N_("Last sign-in")]),
         ),
         hide_index=True,
         key="adm_users",
@@ -109,7 +110,7 @@ with creators_tab, shown_errors():
     st.dataframe(
         pd.DataFrame(
             [(c.creator_id, c.name, c.country, c.region, c.joined_at) for c in list_creators(actor)],
-            columns=[_("Creator"), _("Name"), _("Country"), _("Region"), _("Joined")],
+            columns=headers([N_("Creator"), N_("Name"), N_("Country"), N_("Region"), N_("Joined")]),
         ),
         hide_index=True,
         key="adm_creators",
@@ -133,7 +134,8 @@ with mappings_tab, shown_errors():
         pd.DataFrame(
             [(m.creator_id, m.name, m.describe(), ", ".join(m.layout), m.saved_at, m.shared_as or "")
              for m in saved],
-            columns=[_("Creator"), _("Name"), _("What it says"), _("Columns of the file"), _("Saved"), _("Shared as")],
+            columns=headers([N_("Creator"), N_("Name"), N_("What it says"), N_("Columns of the file"), N_("Saved"),
+                             N_("Shared as")]),
         ),
         hide_index=True,
         key="adm_mappings",

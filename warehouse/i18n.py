@@ -26,7 +26,7 @@ import io
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,21 @@ def N_(message: str, **values: Any) -> str:  # gettext's name for "mark, do not 
     flagged row's reasons); it is translated where it is shown (``_(text)`` for a constant,
     :func:`translate_text` for a stored text with its values filled in)."""
     return _fill(message, values)
+
+
+def headers(messages: Iterable[str]) -> list[str]:
+    """Table headers (msgids) in the current language, kept unique: two English headers that
+    one language words alike ("Row" and "Line" are both "Ligne" in French) get "(2)" after the
+    second, so a table never has two columns of one name."""
+    out: list[str] = []
+    for message in messages:
+        text = gettext(message)
+        n = 2
+        while text in out:
+            text = f"{gettext(message)} ({n})"
+            n += 1
+        out.append(text)
+    return out
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")

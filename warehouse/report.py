@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .i18n import N_, _, ngettext, translate_text, use_language
+from .i18n import N_, _, headers, ngettext, translate_text, use_language
 from .payouts.statements import _font, _text, pdf_language
 from .queries.metrics import MetricsReport, RegionMetrics
 from .settings import PROJECT_ROOT
@@ -190,7 +190,7 @@ def summary_table(report: MetricsReport) -> pd.DataFrame:
 
 def _words(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with its headers in the reader's language (they are the catalogue's msgids)."""
-    return df.rename(columns=_)
+    return df.set_axis(headers(df.columns), axis=1)
 
 
 def series_table(report: MetricsReport) -> pd.DataFrame:
