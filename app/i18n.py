@@ -16,7 +16,7 @@ import streamlit as st
 
 from warehouse import i18n
 from warehouse.access import Actor
-from warehouse.locales import user_language
+from warehouse.locales import locale_for, user_language
 
 LANG_KEY = "kasuwa_language"
 
@@ -28,6 +28,12 @@ RTL_CSS = """
 <style>
 [data-testid="stMain"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"] {
   direction: rtl; text-align: right;
+}
+/* Urdu letters Streamlit's own font lacks (ہ, ے …) come from the phone's Urdu fonts */
+[data-testid="stMain"] :is(p, h1, h2, h3, label, li, span:not([data-testid="stIconMaterial"])),
+[data-testid="stSidebarContent"] :is(p, span:not([data-testid="stIconMaterial"])) {
+  font-family: "Source Sans Pro", "Source Sans 3", "Noto Naskh Arabic", "Noto Nastaliq Urdu", "Jameel Noto Nastaleeq",
+    "Segoe UI", Tahoma, sans-serif;
 }
 [data-testid="stMetricValue"], [data-testid="stMetricDelta"], [data-testid="stDataFrame"],
 [data-testid="stTable"], [data-testid="stPlotlyChart"], [data-testid="stDateInputField"],
@@ -67,6 +73,12 @@ def actor_language(actor: Actor) -> str:
         return user_language(actor.language, actor.creator_id)
     except Exception:  # a directory that cannot answer must not take the page down
         return i18n.supported(actor.language) or i18n.SOURCE_LANGUAGE
+
+
+def reader_locale() -> str:
+    """The locale of the run's language alone (``fr``, ``bn``, ``ur``, ``en``): for pages about
+    regions rather than one creator (their numbers are not any one country's)."""
+    return locale_for(i18n.current_language(), None, i18n.SOURCE_LANGUAGE)
 
 
 def apply(actor: Actor | None) -> str:

@@ -31,6 +31,7 @@ from . import charts, style
 from . import format as fmt
 from .colours import region_colour
 from .errors import show_error
+from .i18n import reader_locale
 
 NEXT_WORDS = {
     "nothing_due": N_("Nothing due yet"),
@@ -326,7 +327,7 @@ def overview_tables(ov: Any) -> None:
                 )
             fig.update_layout(
                 template="plotly_white",
-                separators=charts.separators(None),
+                separators=charts.separators(reader_locale()),
                 height=charts.HEIGHT,
                 barmode="group",
                 margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -356,9 +357,9 @@ def overview_tables(ov: Any) -> None:
 def _money_columns(df: pd.DataFrame, cols: list[str], usd_cols: tuple[str, ...] = ()) -> pd.DataFrame:
     out = df.copy()
     for col in cols:
-        out[col] = [fmt.money(v, c) for v, c in zip(out[col], out["currency"], strict=True)]
+        out[col] = [fmt.money(v, c, reader_locale()) for v, c in zip(out[col], out["currency"], strict=True)]
     for col in usd_cols:
-        out[col] = [fmt.money(v, "USD") if v is not None and not pd.isna(v) else "" for v in out[col]]
+        out[col] = [fmt.money(v, "USD", reader_locale()) if v is not None and not pd.isna(v) else "" for v in out[col]]
     return out
 
 
@@ -370,7 +371,8 @@ def mark_form(actor: Actor, payouts: list[dict[str, Any]]) -> None:
         return
     with st.form("mark_payout"):
         labels = {
-            p["payout_id"]: f"{p['payout_id']} · {fmt.money(p['amount'], p['currency'])} · {_status(p['status'])}"
+            p["payout_id"]: f"{p['payout_id']} · {fmt.money(p['amount'], p['currency'], reader_locale())} · "
+                            f"{_status(p['status'])}"
             for p in open_
         }
         pid = st.selectbox(_("Payout"), list(labels), format_func=lambda k: labels[k], key="mark_pid")

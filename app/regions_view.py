@@ -23,6 +23,7 @@ from warehouse.queries.metrics import MetricsReport
 from . import charts, colours
 from . import format as fmt
 from .export import to_csv_bytes
+from .i18n import reader_locale
 
 _COUNT_CHARTS = {"active_creators", "onboarded", "creators_total", "backlog_at_end"}
 
@@ -80,7 +81,7 @@ def summary_table(summary: pd.DataFrame) -> None:
         return
     shown = summary.copy()
     gmv = _("GMV (USD)")
-    shown[gmv] = [fmt.money(v, "USD") for v in shown[gmv]]
+    shown[gmv] = [fmt.money(v, "USD", reader_locale()) for v in shown[gmv]]
     config: dict[str, Any] = {
         _(f.header): st.column_config.NumberColumn(_(f.header), format=_FORMATS[f.kind], help=_help(f.header))
         for f in board.SUMMARY if f.kind != "usd"
@@ -141,7 +142,8 @@ def _chart(df: pd.DataFrame, y: str, title: str, y_title: str, key: str, by_name
            percent: bool = False) -> None:
     if df.empty or y not in df:
         return
-    fig = charts.by_group_over_time(df, "period", y, "region", title=_(title), y_title=_(y_title), percent=percent)
+    fig = charts.by_group_over_time(df, "period", y, "region", title=_(title), y_title=_(y_title), percent=percent,
+                                    locale=reader_locale())
     colours.paint(fig, by_name)
     _so_far(fig, df, y, by_name)
     if y in _COUNT_CHARTS:
@@ -174,14 +176,16 @@ def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame
     rate, region = _("Pass rate (%)"), _("Region")
     if not rules.empty:
         fig = charts.grouped_bars(rules.assign(share=rules[rate] / 100), _("Check"), "share", region,
-                                  title=_("Pass rate per check"), y_title=_("share"), percent=True)
+                                  title=_("Pass rate per check"), y_title=_("share"), percent=True,
+                                  locale=reader_locale())
         st.plotly_chart(colours.paint(fig, by_name), key="rg_rules")
         st.dataframe(rules, hide_index=True, column_config=_pass_rate_config(), key="rg_rules_table")
     else:
         st.caption(_("No row failed a check in this period."))
     if not sources.empty:
         fig = charts.grouped_bars(sources.assign(share=sources[rate] / 100), _("Source"), "share", region,
-                                  title=_("Pass rate per source"), y_title=_("share"), percent=True)
+                                  title=_("Pass rate per source"), y_title=_("share"), percent=True,
+                                  locale=reader_locale())
         st.plotly_chart(colours.paint(fig, by_name), key="rg_sources")
         st.dataframe(sources, hide_index=True, column_config=_pass_rate_config(), key="rg_sources_table")
 

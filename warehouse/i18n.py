@@ -236,9 +236,12 @@ def _translate_one(t: NullTranslations, text: str, depth: int = 0) -> str:
         if out == msgid:
             return text
         for name, value in m.groupdict().items():
-            # a value may itself be a stored sentence ("order id is missing (5 rows); …")
-            inner = _translate_parts(t, value, depth + 1)
-            out = out.replace(f"%({name})s", inner).replace("{" + name + "}", inner)
+            # a %(name)s value may itself be a stored sentence ("order id is missing (5 rows); …");
+            # a {name} value is the file's own (a status as the export wrote it): kept as it is
+            inner = value
+            if f"%({name})s" in msgid and len(value.split()) >= 3:
+                inner = _translate_parts(t, value, depth + 1)
+            out = out.replace(f"%({name})s", inner).replace("{" + name + "}", value)
         return out
     return text
 

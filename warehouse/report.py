@@ -461,7 +461,7 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
                            grain=_(GRAIN_WORDS.get(report.grain, report.grain))), font, 120),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_MUTED)
-    pdf.cell(0, 5, _text(_("Figures as of %(moment)s UTC", moment=f"{made:%Y-%m-%d %H:%M}"), font, 120),
+    pdf.cell(0, 5, _text(_("Figures as of %(moment)s UTC", moment=made.strftime("%Y-%m-%d %H:%M")), font, 120),
              new_x="LMARGIN", new_y="NEXT")
     cut = [r for r in regions if r.through and r.through < report.period.end]
     if cut:

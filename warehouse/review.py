@@ -527,7 +527,7 @@ def plan_bulk(actor: Actor, region: str, flag_ids: Iterable[str], decision: str,
     if len(ids) > MAX_BULK:
         raise InvalidInput(
             _("You chose %(count)s rows; one decision takes at most %(limit)s. Narrow the filters, or reject the "
-              "whole upload at once.", count=f"{len(ids):,}", limit=f"{MAX_BULK:,}")
+              "whole upload at once.", count=format(len(ids), ","), limit=format(MAX_BULK, ","))
         )
     wh = warehouse(region)
     gone = _not_pending(wh, list(ids))
@@ -600,7 +600,7 @@ def confirm_bulk(actor: Actor, plan: BulkPlan) -> list[Decision]:
             return ChoiceChanged(
                 _("Nothing was decided: since you were shown it, the upload %(file)s went from %(before)s to "
                   "%(now)s pending rows (someone else decided some). Look again and confirm.", file=plan.file_name,
-                  before=f"{plan.count:,}", now=f"{n:,}")
+                  before=format(plan.count, ","), now=format(n, ","))
             )
 
         _reject_all(wh, actor, "upload_id = ?", [plan.upload_id], plan.note, plan.count, upload_changed)

@@ -434,7 +434,7 @@ def ingest_file(
         if dup:
             res.status, res.profile = "duplicate", None
             res.message = N_("Same file as upload %(upload)s (loaded %(moment)s UTC); nothing loaded again.",
-                             upload=dup[0], moment=f"{dup[1]:%Y-%m-%d %H:%M}")
+                             upload=dup[0], moment=dup[1].strftime("%Y-%m-%d %H:%M"))
             with wh.transaction() as cur:
                 _insert_upload(cur, {**up, "status": "duplicate", "message": res.message, "loaded_at": None})
             res.next_steps = _next_steps(res)
@@ -526,13 +526,13 @@ def _check_review_cap(total: int, by_row: dict[int, list[tuple[str, str]]]) -> N
     reasons: Counter[str] = Counter()
     for found in by_row.values():
         reasons.update({text for _, text in found})
-    common = "; ".join(N_("%(reason)s (%(count)s rows)", reason=text, count=f"{n:,}")
+    common = "; ".join(N_("%(reason)s (%(count)s rows)", reason=text, count=format(n, ","))
                        for text, n in reasons.most_common(3))
     raise FileRejected(
         N_("This file looks wrong: %(count)s of its %(total)s rows would need a reviewer, more than the %(cap)s one "
            "upload may send. Most common reasons: %(reasons)s. Nothing was loaded (the file is kept). Check that it "
            "is the sales export itself, as the platform gave it, and that the columns chosen for it are the right "
-           "ones, then upload it again.", count=f"{len(by_row):,}", total=f"{total:,}", cap=f"{cap:,}",
+           "ones, then upload it again.", count=format(len(by_row), ","), total=format(total, ","), cap=format(cap, ","),
            reasons=common))
 
 
