@@ -79,7 +79,7 @@ with users_tab, shown_errors():
             else:
                 made = accounts.add_user(actor, email, password, role, creator_id=creator or None, regions=regions)
                 done(_("%(email)s can now sign in as %(role)s.", email=made.email,
-                       role=_(ROLE_NAMES.get(made.role, made.role))))
+                       role=_(ROLE_NAMES.get(made.role, made.role)).lower()))
 
     emails = [u.email for u in users]
     with st.form("adm_active"):

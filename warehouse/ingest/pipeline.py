@@ -532,8 +532,8 @@ def _check_review_cap(total: int, by_row: dict[int, list[tuple[str, str]]]) -> N
         N_("This file looks wrong: %(count)s of its %(total)s rows would need a reviewer, more than the %(cap)s one "
            "upload may send. Most common reasons: %(reasons)s. Nothing was loaded (the file is kept). Check that it "
            "is the sales export itself, as the platform gave it, and that the columns chosen for it are the right "
-           "ones, then upload it again.", count=format(len(by_row), ","), total=format(total, ","), cap=format(cap, ","),
-           reasons=common))
+           "ones, then upload it again.", count=format(len(by_row), ","), total=format(total, ","),
+           cap=format(cap, ","), reasons=common))
 
 
 def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], landed: landing.Landed,
