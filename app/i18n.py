@@ -29,12 +29,6 @@ RTL_CSS = """
 [data-testid="stMain"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"] {
   direction: rtl; text-align: right;
 }
-/* Urdu letters Streamlit's own font lacks (ہ, ے …) come from the phone's Urdu fonts */
-[data-testid="stMain"] :is(p, h1, h2, h3, label, li, span:not([data-testid="stIconMaterial"])),
-[data-testid="stSidebarContent"] :is(p, span:not([data-testid="stIconMaterial"])) {
-  font-family: "Source Sans Pro", "Source Sans 3", "Noto Naskh Arabic", "Noto Nastaliq Urdu", "Jameel Noto Nastaleeq",
-    "Segoe UI", Tahoma, sans-serif;
-}
 [data-testid="stMetricValue"], [data-testid="stMetricDelta"], [data-testid="stDataFrame"],
 [data-testid="stTable"], [data-testid="stPlotlyChart"], [data-testid="stDateInputField"],
 [data-testid="stNumberInputField"], [data-testid="stTextInputField"], code, bdi, .kasuwa-ltr,

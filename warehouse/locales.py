@@ -34,8 +34,8 @@ FALLBACK_LOCALE = "en"
 FALLBACK_LANGUAGE = "en"
 
 #: The language a creator's pages use until they choose one, by country (ISO 3166 alpha-2);
-#: every other country: English. Pakistan gets Urdu, with English one click away once the
-#: account page offers the choice.
+#: every other country: English. Pakistan gets Urdu, with English one click away on the
+#: account page ("My account").
 DEFAULT_LANGUAGES: dict[str, str] = {"SN": "fr", "CI": "fr", "BD": "bn", "PK": "ur"}
 
 #: Decimal digits of the CLDR numbering systems our locales use (Babel has no digit tables).
