@@ -188,3 +188,37 @@ def test_the_account_page_offers_the_language_and_saves_it():
     at.session_state[ACTOR_KEY] = accounts.current_actor("awa@x.org")
     at.run()
     assert at.title[0].value == "My account"
+
+
+def _lite_get(accept_language: str) -> str:
+    """The body of ``GET /lite`` for a browser asking for ``accept_language`` (the ASGI endpoint
+    called as a server would call it)."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    from app.lite import lite
+
+    scope = {"type": "http", "method": "GET", "path": "/lite", "query_string": b"", "scheme": "http",
+             "server": ("127.0.0.1", 8501), "client": ("127.0.0.1", 5000),
+             "headers": [(b"accept-language", accept_language.encode())]}
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    response = asyncio.run(lite(Request(scope, receive)))
+    return bytes(response.body).decode()
+
+
+def test_the_lite_page_speaks_the_browsers_language_and_urdu_reads_right_to_left():
+    import html
+
+    urdu = _lite_get("ur-PK,ur;q=0.9,en;q=0.5")
+    assert '<html lang="ur" dir="rtl">' in urdu
+    with use_language("ur"):
+        assert html.escape(_("Sign in")) in urdu and "Sign in" not in urdu
+    french = _lite_get("fr-SN, en;q=0.3")
+    assert '<html lang="fr" dir="ltr">' in french
+    with use_language("fr"):
+        assert html.escape(_("Password")) in french
+    assert '<html lang="en" dir="ltr">' in _lite_get("de-DE")
