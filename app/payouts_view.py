@@ -289,7 +289,7 @@ def column_names() -> dict[str, str]:
 def region_name(code: str) -> str:
     """A region's name from regions.toml (its code when unknown)."""
     try:
-        return get_region(code).name
+        return translate_text(get_region(code).name)
     except KasuwaError:
         return code
 

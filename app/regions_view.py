@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse import report as board
-from warehouse.i18n import N_, _, current_language, use_language
+from warehouse.i18n import N_, _, current_language, translate_text, use_language
 from warehouse.queries.metrics import MetricsReport
 
 from . import charts, colours
@@ -34,12 +34,13 @@ def notices(report: MetricsReport) -> None:
         if r.status != "ok":
             st.warning(
                 _("**%(region)s is unavailable right now.** Its figures are missing below; every other region is "
-                  "shown as usual. Reason: %(reason)s", region=fmt.plain(r.name), reason=fmt.plain(r.message)),
+                  "shown as usual. Reason: %(reason)s", region=fmt.plain(translate_text(r.name)),
+                  reason=fmt.plain(translate_text(r.message))),
                 icon=":material/cloud_off:",
             )
         elif r.stale:
             st.info(_("%(region)s: figures may lag behind the latest loads by a few minutes.",
-                      region=fmt.plain(r.name)),
+                      region=fmt.plain(translate_text(r.name))),
                     icon=":material/schedule:")
 
 
@@ -52,7 +53,7 @@ def summary_frame(report: MetricsReport) -> pd.DataFrame:
 def series_frame(report: MetricsReport) -> pd.DataFrame:
     """Every region's per-period figures stacked (raw values, for the charts), with ``region``
     (the region's name) first."""
-    parts = [r.series.assign(region=r.name) for r in report.available() if r.series is not None]
+    parts = [r.series.assign(region=translate_text(r.name)) for r in report.available() if r.series is not None]
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)

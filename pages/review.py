@@ -10,7 +10,7 @@ from app import review_widgets as rw
 from app.errors import shown_errors
 from app.session import require_page
 from warehouse import review
-from warehouse.i18n import _
+from warehouse.i18n import _, translate_text
 from warehouse.regions import get_region
 
 actor = require_page(__file__)
@@ -22,7 +22,8 @@ with shown_errors():
     if not regions:
         st.info(_("No region is assigned to your account yet. Ask an administrator."))
         st.stop()
-    region = st.selectbox(_("Region"), regions, format_func=lambda c: get_region(c).name, key="rq_region")
+    region = st.selectbox(_("Region"), regions, format_func=lambda c: translate_text(get_region(c).name),
+                          key="rq_region")
     flt = rw.queue_filters(actor, region)
     matching = review.count_queue(actor, region, flt)
     page_no = rw.page_picker(matching)

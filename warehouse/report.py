@@ -183,7 +183,7 @@ def _summary_value(r: RegionMetrics, key: str) -> Any:
 
 def summary_table(report: MetricsReport) -> pd.DataFrame:
     """One row per region that could be read: Region and every :data:`SUMMARY` figure, rounded."""
-    rows = [{"Region": r.name, **{f.header: rounded(_summary_value(r, f.key), f.kind) for f in SUMMARY}}
+    rows = [{"Region": translate_text(r.name), **{f.header: rounded(_summary_value(r, f.key), f.kind) for f in SUMMARY}}
             for r in report.available()]
     return _words(pd.DataFrame(rows, columns=["Region", *[f.header for f in SUMMARY]]))
 
@@ -202,7 +202,7 @@ def series_table(report: MetricsReport) -> pd.DataFrame:
             continue
         for _i, row in r.series.iterrows():
             rows.append({
-                "Region": r.name, "Period": row["period"],
+                "Region": translate_text(r.name), "Period": row["period"],
                 "Complete": _("so far") if row.get("partial") else _("yes"),
                 **{f.header: rounded(row.get(f.key), f.kind) for f in SERIES},
             })
@@ -240,7 +240,7 @@ def check_words(rule: str, reason: Any = None) -> str:
 def rules_table(report: MetricsReport) -> pd.DataFrame:
     """Pass rate per check: Region, Check (its reason in words), Rows failing, Rows checked, Pass rate (%)."""
     rows = [
-        {"Region": r.name, "Check": check_words(row["rule"], row.get("reason")),
+        {"Region": translate_text(r.name), "Check": check_words(row["rule"], row.get("reason")),
          "Rows failing": int(row["failed_rows"]), "Rows checked": int(row["rows_validated"]),
          "Pass rate (%)": rounded(row["pass_rate"], "rate")}
         for r in report.available() if r.rules is not None for _i, row in r.rules.iterrows()
@@ -251,7 +251,7 @@ def rules_table(report: MetricsReport) -> pd.DataFrame:
 def sources_table(report: MetricsReport) -> pd.DataFrame:
     """Pass rate per source: Region, Source, Files, Rows checked, Flagged rows, Pass rate (%)."""
     rows = [
-        {"Region": r.name, "Source": row["source"], "Files": int(row["uploads"]),
+        {"Region": translate_text(r.name), "Source": row["source"], "Files": int(row["uploads"]),
          "Rows checked": rounded(row["rows_validated"], "count"), "Flagged rows": rounded(row["rows_flagged"], "count"),
          "Pass rate (%)": rounded(row["pass_rate"], "rate")}
         for r in report.available() if r.sources is not None for _i, row in r.sources.iterrows()
@@ -394,7 +394,7 @@ def _legend(pdf: Any, font: str, report: MetricsReport, colours: Mapping[str, st
         pdf.set_fill_color(*_rgb(colours.get(r.region, "#64748B")))
         pdf.rect(x, y + 1, 6, 2.4, style="F")
         pdf.set_xy(x + 7, y)
-        label = _text(r.name, font, 40)
+        label = _text(translate_text(r.name), font, 40)
         width = pdf.get_string_width(label) + 6
         pdf.cell(width, 4.5, label)
         x += 7 + width
@@ -466,14 +466,16 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
     cut = [r for r in regions if r.through and r.through < report.period.end]
     if cut:
         pdf.multi_cell(0, 5, _text(_("Each region is read up to its own today: %(regions)s.", regions="; ".join(
-            _("%(region)s to %(day)s", region=r.name, day=r.through.isoformat()) for r in cut if r.through)),
+            _("%(region)s to %(day)s", region=translate_text(r.name), day=r.through.isoformat())
+            for r in cut if r.through)),
             font, 400), new_x="LMARGIN", new_y="NEXT")
     for r in report.regions:
         if r.status != "ok":
             pdf.set_text_color(180, 35, 24)
             # the reason is the administrators' business (it may name files): the board reads words
             pdf.multi_cell(0, 5, _text(_("%(region)s could not be read: its figures are missing. Make the report "
-                                         "again once it is back; an administrator can see why.", region=r.name),
+                                         "again once it is back; an administrator can see why.",
+                                         region=translate_text(r.name)),
                                        font, 400),
                            new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_INK)
@@ -483,7 +485,8 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
         label_w = 56.0
         region_w = (pdf.epw - label_w) / max(len(regions), 1)
         rows = [[_(f.header), *[shown(_summary_value(r, f.key), f.kind) for r in regions]] for f in SUMMARY]
-        _table(pdf, font, [_("Figure"), *[r.name for r in regions]], rows, [label_w] + [region_w] * len(regions))
+        names = [translate_text(r.name) for r in regions]
+        _table(pdf, font, [_("Figure"), *names], rows, [label_w] + [region_w] * len(regions))
     else:
         pdf.set_font(font, "", 10)
         pdf.cell(0, 6, _text(_("No region could be read for this period."), font, 120), new_x="LMARGIN",
@@ -547,10 +550,10 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
             words = ngettext("%(region)s: %(count)s flagged row awaits review; the oldest has waited %(oldest)s, "
                              "the median one %(median)s.",
                              "%(region)s: %(count)s flagged rows await review; the oldest has waited %(oldest)s, "
-                             "the median one %(median)s.", int(pending), region=r.name,
+                             "the median one %(median)s.", int(pending), region=translate_text(r.name),
                              count=text(pending, "count"), oldest=shown(r.backlog.get("oldest_hours"), "hours"),
                              median=shown(r.backlog.get("median_hours"), "hours"))
         else:
-            words = _("%(region)s: no flagged row awaits review.", region=r.name)
+            words = _("%(region)s: no flagged row awaits review.", region=translate_text(r.name))
         pdf.multi_cell(0, 5, _text(words, font, 400), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
