@@ -377,7 +377,7 @@ def mark_form(actor: Actor, payouts: list[dict[str, Any]]) -> None:
         }
         pid = st.selectbox(_("Payout"), list(labels), format_func=lambda k: labels[k], key="mark_pid")
         status = st.radio(_("New status"), ["paid", "failed", "reversed"], horizontal=True, key="mark_status",
-                          format_func=_status)
+                          format_func={s: _status(s) for s in ("paid", "failed", "reversed")}.__getitem__)
         reference = st.text_input(_("Transfer reference (required when paid)"), key="mark_reference", max_chars=200)
         if st.form_submit_button(_("Record")):
             try:

@@ -50,6 +50,6 @@ def grain_picker(key: str, period: Period) -> str:
     """Day, week or month (from the warehouse's allow-list)."""
     picked = st.segmented_control(
         _("Per"), list(GRAINS), default=default_grain(period), key=key,
-        format_func=lambda g: _(GRAIN_WORDS[g]),
+        format_func={g: _(GRAIN_WORDS[g]) for g in GRAINS}.__getitem__,  # words made in this run's language
     )
     return picked if picked in GRAINS else default_grain(period)

@@ -56,10 +56,11 @@ class EveryRow:
         return self.label
 
 
-def _option_label(option: Any) -> str:
-    if isinstance(option, str) and option in (NOT_IN_FILE, NO_COUNTRY):
-        return _(option)
-    return str(option)
+def _option_labels() -> Any:
+    """The options' labels, the two fixed ones in this run's language (made now: Streamlit may
+    call a ``format_func`` outside the run)."""
+    fixed = {NOT_IN_FILE: _(NOT_IN_FILE), NO_COUNTRY: _(NO_COUNTRY)}
+    return lambda option: fixed[option] if isinstance(option, str) and option in fixed else str(option)
 
 
 def _field(canon: str) -> str:
@@ -248,11 +249,12 @@ def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, fil
     asked_key = f"up_map_{key}_asked"
     asked = list(dict.fromkeys([*st.session_state.get(asked_key, []), *res.missing]))
     st.session_state[asked_key] = asked
+    labels = _option_labels()
     with st.form(key=f"up_map_{key}"):
         chosen = {
             canon: st.selectbox(
                 _field(canon), _options(canon, res.headers, region),
-                format_func=_option_label, key=f"up_map_{key}_{canon}",
+                format_func=labels, key=f"up_map_{key}_{canon}",
                 help=_("The column holding %(what)s.", what=_ask(canon)),
             )
             for canon in asked
@@ -265,7 +267,7 @@ def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, fil
                      for c in (get_region(region).countries if region else ())]
         country = st.selectbox(
             _("Buyers' country"), [NO_COUNTRY, *countries],
-            format_func=_option_label, key=f"up_map_{key}_country",
+            format_func=labels, key=f"up_map_{key}_country",
             help=_("Used for rows whose country is blank, or every row when the file has no country column."))
         units = 1
         if not any(c in res.headers for c in ("Quantity", "quantity", "Qty", "Quantité")):

@@ -63,7 +63,7 @@ with users_tab, shown_errors():
         st.markdown(f"**{_('Add a user')}**")
         c1, c2, c3 = st.columns(3)
         email = c1.text_input(_("Email"))
-        role = c2.selectbox(_("Role"), ROLES, format_func=lambda r: _(ROLE_NAMES.get(r, r)))
+        role = c2.selectbox(_("Role"), ROLES, format_func={r: _(ROLE_NAMES.get(r, r)) for r in ROLES}.__getitem__)
         creator = c3.selectbox(_("Creator (creator accounts)"), ["", *(c.creator_id for c in creators)])
         regions = st.multiselect(_("Regions (reviewers; managers: none = all)"), [r.code for r in all_regions()])
         p1, p2 = st.columns(2)

@@ -43,7 +43,8 @@ try:
     downloads(overview)
     if is_admin(actor):
         st.subheader(_("Record a payout's outcome"))
-        region = st.selectbox(_("Region"), region_codes(), key="mark_region", format_func=view.region_name)
+        names = {code: view.region_name(code) for code in region_codes()}
+        region = st.selectbox(_("Region"), list(names), key="mark_region", format_func=names.__getitem__)
         view.mark_form(actor, admin_payouts(actor, str(region)))
 except KasuwaError as exc:
     show_error(exc)

@@ -22,8 +22,8 @@ with shown_errors():
     if not regions:
         st.info(_("No region is assigned to your account yet. Ask an administrator."))
         st.stop()
-    region = st.selectbox(_("Region"), regions, format_func=lambda c: translate_text(get_region(c).name),
-                          key="rq_region")
+    names = {c: translate_text(get_region(c).name) for c in regions}  # in this run's language
+    region = st.selectbox(_("Region"), regions, format_func=names.__getitem__, key="rq_region")
     flt = rw.queue_filters(actor, region)
     matching = review.count_queue(actor, region, flt)
     page_no = rw.page_picker(matching)
