@@ -20,6 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from babel import Locale
 
+from warehouse import locales
+
 ACCENT = "#0F766E"
 PALETTE = ["#0F766E", "#D97706", "#2563EB", "#9333EA", "#DC2626", "#059669", "#64748B"]
 HEIGHT = 320
@@ -55,9 +57,18 @@ def _dates(values: Any) -> list[str]:
     return [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values]
 
 
+def separators(locale: str | None) -> str:
+    """Plotly's ``separators`` (decimal mark, then group mark) for ``locale``: ``.,`` in en,
+    ``,`` and a narrow no-break space in fr_SN, so axis ticks and hover values group as the
+    page's numbers do."""
+    symbols = locales.parse(locale).number_symbols.get("latn", {})
+    return f"{symbols.get('decimal', '.')}{symbols.get('group', ',')}"
+
+
 def _figure(traces: list[dict[str, Any]], title: str | None, y_title: str | None = None,
-            x_title: str | None = None, **layout: Any) -> go.Figure:
+            x_title: str | None = None, locale: str | None = None, **layout: Any) -> go.Figure:
     base: dict[str, Any] = {
+        "separators": separators(locale),
         "height": HEIGHT, "colorway": PALETTE,
         "margin": {"l": 10, "r": 10, "t": 70 if title else 30, "b": 10},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
@@ -95,20 +106,21 @@ def with_title(layout: dict[str, Any], title: str | None) -> dict[str, Any]:
 
 def over_time(
     df: pd.DataFrame, x: str, ys: Sequence[str], names: Sequence[str] | None = None,
-    title: str | None = None, y_title: str | None = None, kind: str = "line",
+    title: str | None = None, y_title: str | None = None, kind: str = "line", locale: str | None = None,
 ) -> go.Figure:
-    """One trace per column of ``ys`` against the dates in ``x`` (line or bars)."""
+    """One trace per column of ``ys`` against the dates in ``x`` (line or bars); ``names``,
+    ``title`` and ``y_title`` come translated, numbers group in ``locale``'s way."""
     traces = []
     for col, label in zip(ys, list(names or ys), strict=True):
         trace: dict[str, Any] = {"x": _dates(df[x]), "y": _numbers(df[col]), "name": safe_text(label)}
         trace.update({"type": "bar"} if kind == "bar" else {"type": "scatter", "mode": "lines+markers"})
         traces.append(trace)
-    return _figure(traces, title, y_title)
+    return _figure(traces, title, y_title, locale=locale)
 
 
 def by_group_over_time(
     df: pd.DataFrame, x: str, y: str, group: str, title: str | None = None, y_title: str | None = None,
-    percent: bool = False,
+    percent: bool = False, locale: str | None = None,
 ) -> go.Figure:
     """One line per value of ``group`` (e.g. a region) of ``y`` against ``x``."""
     traces = [
@@ -117,25 +129,28 @@ def by_group_over_time(
         for key, part in df.groupby(group, sort=False)
     ]
     yaxis = {"tickformat": ".0%", "rangemode": "normal"} if percent else {}
-    return _figure(traces, title, y_title, showlegend=True, yaxis=yaxis)
+    return _figure(traces, title, y_title, locale=locale, showlegend=True, yaxis=yaxis)
 
 
 def ranked_bars(
     df: pd.DataFrame, label: str, value: str, title: str | None = None, x_title: str | None = None,
-    limit: int = 15,
+    limit: int = 15, locale: str | None = None,
 ) -> go.Figure:
-    """Horizontal bars, largest on top: ``value`` per ``label`` (labels escaped)."""
+    """Horizontal bars, largest on top: ``value`` per ``label`` (labels escaped); the hover text
+    names the value (``x_title``) in the page's language."""
     part = df.head(limit)
     trace = {"type": "bar", "orientation": "h", "x": _numbers(part[value]),
              "y": [safe_text(v) for v in part[label]], "marker": {"color": ACCENT}}
-    return _figure([trace], title, None, x_title, hovermode="closest",
+    if x_title:
+        trace["hovertemplate"] = "%{y}<br>" + safe_text(x_title) + ": %{x:,.2f}<extra></extra>"
+    return _figure([trace], title, None, x_title, locale=locale, hovermode="closest",
                    yaxis={"autorange": "reversed", "type": "category", "rangemode": "normal"},
                    xaxis={"rangemode": "tozero"})
 
 
 def grouped_bars(
     df: pd.DataFrame, label: str, value: str, group: str, title: str | None = None,
-    y_title: str | None = None, percent: bool = False,
+    y_title: str | None = None, percent: bool = False, locale: str | None = None,
 ) -> go.Figure:
     """Vertical bars of ``value`` per ``label``, one colour per ``group``."""
     traces = [
@@ -144,5 +159,5 @@ def grouped_bars(
         for key, part in df.groupby(group, sort=False)
     ]
     yaxis = {"tickformat": ".0%", "rangemode": "normal"} if percent else {}
-    return _figure(traces, title, y_title, barmode="group", hovermode="closest", showlegend=True,
+    return _figure(traces, title, y_title, locale=locale, barmode="group", hovermode="closest", showlegend=True,
                    xaxis={"type": "category"}, yaxis=yaxis)

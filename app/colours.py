@@ -13,6 +13,8 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
+from warehouse.i18n import translate_text
+
 REGION_COLOURS: dict[str, str] = {
     "west-africa": "#0F766E",  # teal
     "east-africa": "#D97706",  # amber
@@ -38,8 +40,8 @@ def colours_for(codes: Iterable[str]) -> dict[str, str]:
 
 def colours_by_name(regions: Iterable[Any]) -> dict[str, str]:
     """``{name: colour}`` for objects with ``region`` (code) and ``name`` attributes, such as
-    the regions of a metrics report."""
-    return {r.name: region_colour(r.region) for r in regions}
+    the regions of a metrics report; the name as the reader reads it (charts show it so)."""
+    return {translate_text(r.name): region_colour(r.region) for r in regions}
 
 
 def paint(fig: Any, by_name: dict[str, str]) -> Any:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from warehouse.errors import Conflict, KasuwaError, PermissionDenied
+from warehouse.i18n import _, translate_text
 
 from .format import plain
 
@@ -21,9 +22,10 @@ _ICONS = {Conflict: ":material/sync_problem:", PermissionDenied: ":material/bloc
 
 
 def show_error(exc: KasuwaError) -> None:
-    """``st.error`` with the error's title in bold and its message as plain text."""
+    """``st.error`` with the error's title (translated) in bold and its message as plain text
+    (translated where it is raised)."""
     icon = next((i for cls, i in _ICONS.items() if isinstance(exc, cls)), ":material/error:")
-    st.error(f"**{plain(exc.title)}** — {plain(exc.message)}", icon=icon)
+    st.error(f"**{plain(_(exc.title))}** — {plain(translate_text(exc.message))}", icon=icon)
 
 
 @contextmanager

@@ -60,9 +60,10 @@ def region_locale(region: str) -> str:
 def page_locale(actor: Actor, region: str, language: str | None = None) -> str:
     """The locale a page is drawn in for ``actor``: a creator account's own country decides
     (``fr_SN``, ``bn_BD``, ``ur_PK`` …); anyone else keeps the locale of ``region``, the region
-    the page is about. ``language`` is the user's own choice, once the account page offers it."""
+    the page is about. The language is ``language``, else the account's own choice
+    (``actor.language``, from "My account"), else the country's default."""
     try:
-        return locales.user_locale(actor.creator_id, region_locale(region), language)
+        return locales.user_locale(actor.creator_id, region_locale(region), language or actor.language)
     except KasuwaError:  # a directory that cannot answer must not take the page down
         return region_locale(region)
 

@@ -6,6 +6,8 @@ answers, for a creator, the balance, the next payout and the last 30 days, read 
 warehouse's own permission checks (``warehouse.access``: a creator reads only their own rows).
 Nothing is remembered between two looks (no cookie, no session): each look signs in again,
 and nothing in the answer is cached by the browser or a proxy. Served by ``app/serve.py``.
+The sign-in form speaks the browser's language (``Accept-Language``), the answer the creator's;
+Urdu pages are laid out right to left (``<html dir="rtl">``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.routing import Route
 from control import accounts, throttle
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
+from warehouse.i18n import _, current_language, is_rtl, negotiate, translate_text, use_language
 from warehouse.payouts.outlook import payout_outlook, today_in
 from warehouse.queries.common import Period
 from warehouse.queries.sales import creator_scope, kpis
@@ -37,27 +40,31 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "R
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
 
 
-def _page(body: str, status: int = 200) -> HTMLResponse:
-    doc = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+def _page(body: str, status: int = 200, lang: str = "en") -> HTMLResponse:
+    direction = "rtl" if is_rtl(lang) else "ltr"  # lang comes from the allow-list of warehouse.i18n
+    doc = (f'<!doctype html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
            '<meta name="viewport" content="width=device-width,initial-scale=1">'
-           f"<title>Kasuwa lite</title><style>{STYLE}</style></head><body>{body}</body></html>")
+           f"<title>{html.escape(_('Kasuwa lite'))}</title><style>{STYLE}</style></head><body>{body}</body></html>")
     return HTMLResponse(doc, status_code=status, headers=NO_STORE)
 
 
 def _form(message: str = "", email: str = "") -> str:
     note = f'<p class="err">{html.escape(message)}</p>' if message else ""
+    link = f'<a href="/">{html.escape(_("full app"))}</a>'
+    intro = html.escape(_("Your balance, next payout and last 30 days. For everything else open the %(link)s."))
     return (
-        "<h1>Kasuwa</h1><p>Your balance, next payout and last 30 days. For everything else open the "
-        '<a href="/">full app</a>.</p>' + note
+        f"<h1>Kasuwa</h1><p>{intro % {'link': link}}</p>" + note
         + '<form method="post" action="/lite">'
-        f'<label>Email<br><input name="email" type="email" autocomplete="username" value="{html.escape(email)}">'
-        '</label><br><label>Password<br><input name="password" type="password" autocomplete="current-password">'
-        '</label><br><button type="submit">Sign in</button></form>'
+        f'<label>{html.escape(_("Email"))}<br><input name="email" type="email" autocomplete="username" '
+        f'value="{html.escape(email)}"></label><br><label>{html.escape(_("Password"))}<br><input name="password" '
+        f'type="password" autocomplete="current-password"></label><br><button type="submit">'
+        f'{html.escape(_("Sign in"))}</button></form>'
     )
 
 
 def _rows(pairs: list[tuple[str, str]]) -> str:
-    return "<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>"
+    # values (amounts, dates) are isolated so right-to-left text around them cannot reorder their digits
+    return "<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td><b><bdi>{html.escape(v)}</bdi></b></td></tr>"
                                for k, v in pairs) + "</table>"
 
 
@@ -70,28 +77,30 @@ def creator_summary(actor: Actor) -> str:
     today = today_in(get_region(region).time_zone)
     figures = kpis(actor, creator_id, Period(today - timedelta(days=29), today))
     now = figures.current
-    balance = [(f"Balance ({code})", money(amount, code, locale)) for code, amount in sorted(outlook.balances.items())]
+    balance = [(_("Balance (%(currency)s)", currency=code), money(amount, code, locale))
+               for code, amount in sorted(outlook.balances.items())]
     if not balance:
-        balance = [("Balance", "nothing yet")]
+        balance = [(_("Balance"), _("nothing yet"))]
     if outlook.next_date and outlook.next_amount is not None:
-        payout = [("Next payout", f"{money(outlook.next_amount, outlook.payout_currency, locale)} on "
-                                  f"{day(outlook.next_date, locale)}")]
+        payout = [(_("Next payout"), _("%(amount)s on %(day)s",
+                                       amount=money(outlook.next_amount, outlook.payout_currency, locale),
+                                       day=day(outlook.next_date, locale)))]
     else:
-        payout = [("Next payout", "none planned yet")]
-    why = "".join(f"<li>{html.escape(r)}</li>" for r in outlook.reasons[:3])
+        payout = [(_("Next payout"), _("none planned yet"))]
+    why = "".join(f"<li>{html.escape(translate_text(r))}</li>" for r in outlook.reasons[:3])
     last30 = [
-        ("Sales", number(now.sales, locale)),
-        ("Orders", number(now.orders, locale)),
-        ("Gross (USD)", money(now.gross_usd, "USD", locale)),
-        ("Net after fees (USD)", money(now.net_usd, "USD", locale)),
-        ("Net, 30 days before (USD)", money(figures.previous.net_usd, "USD", locale)),
+        (_("Sales"), number(now.sales, locale)),
+        (_("Orders"), number(now.orders, locale)),
+        (_("Gross (USD)"), money(now.gross_usd, "USD", locale)),
+        (_("Net after fees (USD)"), money(now.net_usd, "USD", locale)),
+        (_("Net, 30 days before (USD)"), money(figures.previous.net_usd, "USD", locale)),
     ]
     period = f"{day(figures.period.start, locale)} – {day(figures.period.end, locale)}"
     return (
-        f"<h1>Kasuwa</h1><p>Signed in as {html.escape(actor.user_id)}.</p>"
-        f"<h2>Payouts</h2>{_rows(balance + payout)}" + (f"<ul>{why}</ul>" if why else "")
-        + f"<h2>Last 30 days</h2><p>{html.escape(period)}</p>{_rows(last30)}"
-        '<p><a href="/lite">Sign out</a> · <a href="/">Full app</a></p>'
+        f"<h1>Kasuwa</h1><p>{html.escape(_('Signed in as %(email)s.', email=actor.user_id))}</p>"
+        f"<h2>{html.escape(_('Payouts'))}</h2>{_rows(balance + payout)}" + (f"<ul>{why}</ul>" if why else "")
+        + f"<h2>{html.escape(_('Last 30 days'))}</h2><p><bdi>{html.escape(period)}</bdi></p>{_rows(last30)}"
+        f'<p><a href="/lite">{html.escape(_("Sign out"))}</a> · <a href="/">{html.escape(_("Full app"))}</a></p>'
     )
 
 
@@ -102,37 +111,50 @@ def _client(request: Request) -> str:
     return throttle.client_of_request(reported, headers)
 
 
-def _sign_in_and_summarise(email: str, password: str, client: str) -> tuple[str, int]:
+def _sign_in_and_summarise(email: str, password: str, client: str, lang: str) -> tuple[str, int, str]:
+    """(HTML body, status, language): the browser's language until the account says its own."""
+    with use_language(lang):
+        try:
+            actor = accounts.authenticate(email, password, client=client)
+        except KasuwaError as exc:
+            return _form(translate_text(str(exc)), email), 403, lang
+        if not actor.creator_id:
+            return _form(_("This page shows a creator's own sales and payouts. Reviewers, managers and "
+                           "administrators: open the full app."), email), 403, lang
+    from warehouse.locales import user_language
+
     try:
-        actor = accounts.authenticate(email, password, client=client)
-    except KasuwaError as exc:
-        return _form(str(exc), email), 403
-    if not actor.creator_id:
-        return _form("This page shows a creator's own sales and payouts. Reviewers, managers and "
-                     "administrators: open the full app.", email), 403
-    try:
-        return creator_summary(actor), 200
-    except KasuwaError as exc:
-        return _form(f"{exc.title}: {exc}", email), 503
+        mine = user_language(actor.language, actor.creator_id)
+    except KasuwaError:
+        mine = lang
+    with use_language(mine):
+        try:
+            return creator_summary(actor), 200, current_language()
+        except KasuwaError as exc:
+            return _form(_("%(title)s: %(message)s", title=_(exc.title), message=translate_text(str(exc))),
+                         email), 503, current_language()
 
 
 async def lite(request: Request) -> HTMLResponse:
-    if request.method != "POST":
-        return _page(_form())
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _page(_form("That was too long for a sign-in. Enter your email and password."), 413)
-    fields = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=4)
-    email = (fields.get("email") or [""])[0]
-    password = (fields.get("password") or [""])[0]
-    if not email or not password:
-        return _page(_form("Enter your email and your password.", email), 400)
-    try:
-        client = _client(request)
-    except KasuwaError as exc:
-        return _page(_form(str(exc), email), 503)
-    content, status = await run_in_threadpool(_sign_in_and_summarise, email, password, client)
-    return _page(content, status)
+    lang = negotiate(request.headers.get("accept-language"))
+    with use_language(lang):
+        if request.method != "POST":
+            return _page(_form(), lang=lang)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _page(_form(_("That was too long for a sign-in. Enter your email and password.")), 413, lang)
+        fields = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=4)
+        email = (fields.get("email") or [""])[0]
+        password = (fields.get("password") or [""])[0]
+        if not email or not password:
+            return _page(_form(_("Enter your email and your password."), email), 400, lang)
+        try:
+            client = _client(request)
+        except KasuwaError as exc:
+            return _page(_form(translate_text(str(exc)), email), 503, lang)
+    content, status, shown_in = await run_in_threadpool(_sign_in_and_summarise, email, password, client, lang)
+    with use_language(shown_in):
+        return _page(content, status, shown_in)
 
 
 ROUTES = [Route("/lite", lite, methods=["GET", "POST"])]

@@ -5,31 +5,33 @@ from __future__ import annotations
 import streamlit as st
 
 from control import accounts
+from warehouse.access import Actor
 from warehouse.errors import KasuwaError
+from warehouse.i18n import LANGUAGES, N_, _
 
-from . import session
+from . import i18n, session
 from .errors import show_error, shown_errors
 from .format import plain
 
 ROLE_NAMES = {
-    "creator": "Creator",
-    "reviewer": "Reviewer",
-    "manager": "Programme manager",
-    "admin": "Administrator",
+    "creator": N_("Creator"),
+    "reviewer": N_("Reviewer"),
+    "manager": N_("Programme manager"),
+    "admin": N_("Administrator"),
 }
 
 
 def login_page() -> None:
     """Email + password form; on success the session gets the Actor and the app reruns."""
     st.title("Kasuwa")
-    st.caption("Sales, payouts and data quality for creators — sign in to continue.")
+    st.caption(_("Sales, payouts and data quality for creators — sign in to continue."))
     notice = session.take_notice()
     if notice:
         st.info(notice, icon=":material/logout:")
     with st.form("login", enter_to_submit=True):
-        email = st.text_input("Email", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        email = st.text_input(_("Email"), autocomplete="username")
+        password = st.text_input(_("Password"), type="password", autocomplete="current-password")
+        submitted = st.form_submit_button(_("Sign in"), type="primary")
     if not submitted:
         return
     try:
@@ -42,42 +44,61 @@ def login_page() -> None:
 
 
 def account_page() -> None:
-    """Who is signed in, with which scope; change one's own password."""
+    """Who is signed in, with which scope; the language the app speaks to them (English one
+    click away); change one's own password."""
     actor = session.current_actor()
     if actor is None:
         st.stop()
-    st.title("My account")
-    st.text(f"Email: {actor.user_id}")
-    st.text(f"Role: {ROLE_NAMES.get(actor.role, actor.role)}")
+    st.title(_("My account"))
+    st.text(_("Email: %(email)s", email=actor.user_id))
+    st.text(_("Role: %(role)s", role=_(ROLE_NAMES.get(actor.role, actor.role))))
     if actor.creator_id:
-        st.text(f"Creator: {actor.creator_id}")
+        st.text(_("Creator: %(creator)s", creator=actor.creator_id))
     if actor.regions:
-        st.text(f"Regions: {', '.join(sorted(actor.regions))}")
+        st.text(_("Regions: %(regions)s", regions=", ".join(sorted(actor.regions))))
     elif actor.role == "manager":
-        st.text("Regions: all")
-    st.subheader("Change password")
+        st.text(_("Regions: all"))
+    language_choice(actor)
+    st.subheader(_("Change password"))
     with st.form("change_password", clear_on_submit=True):
-        old = st.text_input("Current password", type="password", autocomplete="current-password")
+        old = st.text_input(_("Current password"), type="password", autocomplete="current-password")
         new = st.text_input(
-            f"New password (at least {accounts.PASSWORD_MIN} characters)",
+            _("New password (at least %(count)s characters)", count=accounts.PASSWORD_MIN),
             type="password",
             autocomplete="new-password",
         )
-        again = st.text_input("New password again", type="password", autocomplete="new-password")
-        submitted = st.form_submit_button("Change password")
+        again = st.text_input(_("New password again"), type="password", autocomplete="new-password")
+        submitted = st.form_submit_button(_("Change password"))
     if submitted:
         if new != again:
-            st.error("The two new passwords differ; nothing was changed.")
+            st.error(_("The two new passwords differ; nothing was changed."))
             return
         with shown_errors():  # a wrong current password is throttled like a failed sign-in
             accounts.change_own_password(actor, old, new, client=session.client_address())
-            st.success("Password changed.")
+            st.success(_("Password changed."))
+
+
+def language_choice(actor: Actor) -> None:
+    """The language the app speaks to ``actor``: each in its own name, the current one first
+    chosen; saved with the account at once (``warehouse.accounts.set_language``)."""
+    st.subheader(_("Language"))
+    current = i18n.actor_language(actor)
+    codes = list(LANGUAGES)
+    picked = st.segmented_control(
+        _("Language"), codes, default=current, format_func=LANGUAGES.__getitem__, key="account_language",
+        label_visibility="collapsed",
+    )
+    if picked and picked != current:
+        with shown_errors():
+            session.update_actor(accounts.set_language(actor, actor.user_id, picked).actor())
+            st.session_state[i18n.LANG_KEY] = picked
+            st.rerun()
 
 
 def sidebar(actor_email: str, role: str) -> None:
     """Who is signed in, and the sign-out button."""
     with st.sidebar:
-        st.caption(plain(f"Signed in as {actor_email} · {ROLE_NAMES.get(role, role)}"))
-        if st.button("Sign out", icon=":material/logout:", key="kasuwa_sign_out"):
-            session.sign_out(notice="You are signed out.")
+        st.caption(plain(_("Signed in as %(email)s · %(role)s", email=actor_email, role=_(ROLE_NAMES.get(role, role)))))
+        if st.button(_("Sign out"), icon=":material/logout:", key="kasuwa_sign_out"):
+            session.sign_out(notice=_("You are signed out."))
             st.rerun()

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import session, style
+from app import i18n, session, style
 from app.errors import show_error
 from app.login import account_page, login_page, sidebar
 from app.registry import pages_for
 from warehouse.errors import KasuwaError
+from warehouse.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,13 +30,16 @@ try:
 except KasuwaError as exc:  # the control database cannot be read: say so, draw nothing else
     show_error(exc)
     st.stop()
+lang = i18n.apply(actor)  # before any text: the user's language, or the browser's before sign-in
+i18n.decorate(lang)
 if actor is None:
-    pages = [st.Page(login_page, title="Sign in", icon=":material/login:", url_path="login")]
+    pages = [st.Page(login_page, title=_("Sign in"), icon=":material/login:", url_path="login")]
 else:
     pages = [
-        st.Page(f"../{p.path}", title=p.title, icon=p.icon) for p in pages_for(actor.role) if (ROOT / p.path).exists()
+        st.Page(f"../{p.path}", title=_(p.title), icon=p.icon)
+        for p in pages_for(actor.role) if (ROOT / p.path).exists()
     ]
-    pages.append(st.Page(account_page, title="My account", icon=":material/person:", url_path="account"))
+    pages.append(st.Page(account_page, title=_("My account"), icon=":material/person:", url_path="account"))
     sidebar(actor.user_id, actor.role)
 
 cookie_js = session.cookie_script()

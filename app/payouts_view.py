@@ -19,6 +19,7 @@ import streamlit as st
 
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
+from warehouse.i18n import N_, _, current_language, headers, ngettext, translate_text, use_language
 from warehouse.payouts.compare import RailCost, compare_rails
 from warehouse.payouts.outlook import Outlook
 from warehouse.payouts.rails import rail_book
@@ -30,82 +31,108 @@ from . import charts, style
 from . import format as fmt
 from .colours import region_colour
 from .errors import show_error
+from .i18n import reader_locale
 
 NEXT_WORDS = {
-    "nothing_due": "Nothing due yet",
-    "below_minimum": "Waiting for the minimum",
-    "no_rail": "No payout rail",
-    "rail_unavailable": "Rail unavailable",
-    "no_fx_rate": "Rate missing",
+    "nothing_due": N_("Nothing due yet"),
+    "below_minimum": N_("Waiting for the minimum"),
+    "no_rail": N_("No payout rail"),
+    "rail_unavailable": N_("Rail unavailable"),
+    "no_fx_rate": N_("Rate missing"),
 }
-STATUS_WORDS = {"scheduled": "Scheduled", "paid": "Paid", "failed": "Failed", "reversed": "Reversed"}
+STATUS_WORDS = {"scheduled": N_("Scheduled"), "paid": N_("Paid"), "failed": N_("Failed"), "reversed": N_("Reversed")}
 
 
 def outlook_block(o: Outlook, locale: str) -> None:
     """Balance per currency, the next payout and, in words, why it is what it is."""
     group = style.kpi_group("outlook")  # two to a row on a phone
     for currency, amount in sorted(o.balances.items()):
-        group.metric(f"Balance in {currency}", fmt.money(amount, currency, locale))
+        group.metric(_("Balance in %(currency)s", currency=currency), fmt.money(amount, currency, locale))
     nxt = group
-    when = f" · {fmt.day(o.next_date, locale)}" if o.next_date else ""
     if o.next_amount is not None:
-        nxt.metric(f"Next payout{when}", fmt.money(o.next_amount, o.payout_currency, locale))
+        label = (_("Next payout · %(day)s", day=fmt.day(o.next_date, locale)) if o.next_date
+                 else _("Next payout"))
+        nxt.metric(label, fmt.money(o.next_amount, o.payout_currency, locale))
     else:
-        nxt.metric(f"Next payout day{when}", NEXT_WORDS.get(o.status, "—"))
-    kind = {
-        True: "it holds your money and pays you on a schedule",
-        False: "money goes straight into your own account",
-    }.get(o.custodial, "")
+        label = (_("Next payout day · %(day)s", day=fmt.day(o.next_date, locale)) if o.next_date
+                 else _("Next payout day"))
+        nxt.metric(label, _(NEXT_WORDS[o.status]) if o.status in NEXT_WORDS else "—")
     if o.rail:
-        st.caption(fmt.plain(f"Your payout rail: {o.rail} ({kind}). Paid in {o.payout_currency}."))
-    st.markdown("\n".join(f"- {fmt.plain(r)}" for r in o.reasons))
+        rail = rail_name_of(o.rail)
+        if o.custodial is True:
+            words = _("Your payout rail: %(rail)s (it holds your money and pays you on a schedule). Paid in "
+                      "%(currency)s.", rail=rail, currency=o.payout_currency)
+        elif o.custodial is False:
+            words = _("Your payout rail: %(rail)s (money goes straight into your own account). Paid in "
+                      "%(currency)s.", rail=rail, currency=o.payout_currency)
+        else:
+            words = _("Your payout rail: %(rail)s. Paid in %(currency)s.", rail=rail, currency=o.payout_currency)
+        st.caption(fmt.plain(words))
+    st.markdown("\n".join(f"- {fmt.plain(translate_text(r))}" for r in o.reasons))
     if not o.balances:
-        st.info("No money in your ledger yet: it starts with your first loaded sale.", icon=":material/info:")
+        st.info(_("No money in your ledger yet: it starts with your first loaded sale."), icon=":material/info:")
 
 
 def rail_name(code: str) -> str:
-    """The rail's name from rails.toml (the code itself when the file no longer lists it)."""
+    """The rail's name from rails.toml in the reader's language (the code itself when the file
+    no longer lists it)."""
     rail = rail_book().rails.get(code)
-    return rail.name if rail else code
+    return translate_text(rail.name) if rail else code
+
+
+def rail_name_of(name: str) -> str:
+    """A rail's name as rails.toml gives it, in the reader's language."""
+    return translate_text(name)
 
 
 def history_table(actor: Actor, creator_id: str, locale: str) -> None:
     """The creator's payouts, newest first: date, rail, amount, fee, status and reference."""
     rows = payout_history(actor, creator_id)
     if not rows:
-        st.caption("No payouts yet.")
+        st.caption(_("No payouts yet."))
         return
     df = pd.DataFrame(
         [
             {
-                "Date": r["as_of"],
-                "Payout": r["payout_id"],
-                "Rail": rail_name(r["rail"]),
-                "Amount": fmt.money(r["amount"], r["currency"], locale),
-                "Rail fee": fmt.money(r["rail_fee"], r["currency"], locale),
-                "Status": STATUS_WORDS.get(r["status"], r["status"]),
-                "Reference": r["reference"] or "",
+                N_("Date"): r["as_of"],
+                N_("Payout"): r["payout_id"],
+                N_("Rail"): rail_name(r["rail"]),
+                N_("Amount"): fmt.money(r["amount"], r["currency"], locale),
+                N_("Rail fee"): fmt.money(r["rail_fee"], r["currency"], locale),
+                N_("Status"): _(STATUS_WORDS[r["status"]]) if r["status"] in STATUS_WORDS else r["status"],
+                N_("Reference"): r["reference"] or "",
             }
             for r in rows
         ]
     )
-    style.table(df, "payout-history", {c: c for c in df.columns}, title="Date", grid_key="payout_history",
-                first_cards=5, more="older payouts")
+    df = df.set_axis(headers(df.columns), axis=1)
+    style.table(df, "payout-history", {c: c for c in df.columns}, title=_("Date"), grid_key="payout_history",
+                first_cards=5, more=lambda n: ngettext("%(count)s older payout", "%(count)s older payouts", n))
 
 
 def statement_downloads(actor: Actor, creator_id: str) -> None:
     """Pick a month; download its statement as CSV or PDF (built when clicked)."""
     months = statement_months(actor, creator_id)
     if not months:
-        st.caption("Statements appear once your ledger has entries.")
+        st.caption(_("Statements appear once your ledger has entries."))
         return
     labels = [f"{y:04d}-{m:02d}" for y, m in months]
-    label = st.selectbox("Month", labels, key="statement_month")
+    label = st.selectbox(_("Month"), labels, key="statement_month")
     year, month = (int(x) for x in str(label).split("-"))
+    lang = current_language()
+
+    def csv() -> bytes:  # built when clicked, maybe on another thread: in the page's language
+        with use_language(lang):
+            return statement_csv(monthly_statement(actor, creator_id, year, month))
+
+    def pdf() -> bytes:
+        with use_language(lang):
+            return statement_pdf(monthly_statement(actor, creator_id, year, month))
+
     left, right = st.columns(2)
     left.download_button(
-        "Statement (CSV)",
-        data=lambda: statement_csv(monthly_statement(actor, creator_id, year, month)),
+        _("Statement (CSV)"),
+        data=csv,
         file_name=f"kasuwa-statement-{label}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -113,8 +140,8 @@ def statement_downloads(actor: Actor, creator_id: str) -> None:
         key="statement_csv",
     )
     right.download_button(
-        "Statement (PDF)",
-        data=lambda: statement_pdf(monthly_statement(actor, creator_id, year, month)),
+        _("Statement (PDF)"),
+        data=pdf,
         file_name=f"kasuwa-statement-{label}.pdf",
         mime="application/pdf",
         icon=":material/picture_as_pdf:",
@@ -127,7 +154,7 @@ def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def comparison_chart(costs: list[RailCost]) -> go.Figure:
+def comparison_chart(costs: list[RailCost], locale: str | None = None) -> go.Figure:
     """Two panels, one above the other, sharing the rails: total fees (top) and average days
     until paid (bottom); orange bars are custodial rails, green ones non-custodial; the
     creator's rail is marked. Stacked, each panel's title has the chart's whole width (side by
@@ -135,7 +162,7 @@ def comparison_chart(costs: list[RailCost]) -> go.Figure:
     from plotly.subplots import make_subplots
 
     shown = [c for c in costs if c.sales][::-1]  # cheapest at the top
-    labels = [charts.safe_text(c.name + (" (yours)" if c.current else "")) for c in shown]
+    labels = [charts.safe_text(_yours(c)) for c in shown]
     colours = [charts.PALETTE[1] if c.custodial else charts.PALETTE[0] for c in shown]
     currency = shown[0].currency if shown else ""
     panel = 34 * len(shown) + 40
@@ -143,7 +170,7 @@ def comparison_chart(costs: list[RailCost]) -> go.Figure:
         rows=2,
         cols=1,
         vertical_spacing=90 / (2 * panel + 90),
-        subplot_titles=(f"Fees on 90 days of sales ({currency})", "Average days until paid"),
+        subplot_titles=(_("Fees on 90 days of sales (%(currency)s)", currency=currency), _("Average days until paid")),
     )
     fig.add_trace(
         go.Bar(
@@ -164,15 +191,16 @@ def comparison_chart(costs: list[RailCost]) -> go.Figure:
             orientation="h",
             marker_color=colours,
             showlegend=False,
-            hovertemplate="%{y}: %{x} days<extra></extra>",
+            hovertemplate="%{y}: " + charts.safe_text(_("%(days)s days", days="%{x}")) + "<extra></extra>",
         ),
         row=2,
         col=1,
     )
-    for name, colour in (("Held by rail", charts.PALETTE[1]), ("Paid direct", charts.PALETTE[0])):
+    for name, colour in ((_("Held by rail"), charts.PALETTE[1]), (_("Paid direct"), charts.PALETTE[0])):
         fig.add_trace(go.Bar(x=[None], y=[None], name=name, marker_color=colour), row=1, col=1)
     fig.update_layout(
         template="plotly_white",
+        separators=charts.separators(locale),
         height=2 * panel + 90 + 60,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         # the legend on the first line, the first panel's title below it
@@ -188,63 +216,80 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
     """What each rail available in the creator's country would have cost on their last 90 days."""
     costs = compare_rails(actor, creator_id, today)
     if not costs or not any(c.sales for c in costs):
-        st.caption("No sales in the last 90 days to compare rails on.")
+        st.caption(_("No sales in the last 90 days to compare rails on."))
         return
-    st.plotly_chart(comparison_chart(costs), key="rail_chart", config=style.CHART_CONFIG)
+    st.plotly_chart(comparison_chart(costs, locale), key="rail_chart", config=style.CHART_CONFIG)
     rows = []
     for c in costs:
         rows.append(
             {
-                "Rail": c.name + (" (yours)" if c.current else ""),
-                "Kind": "Held by rail" if c.custodial else "Paid direct",
-                "Fees on sales": fmt.money(c.sale_fees, c.currency, locale),
-                "Payout fees": fmt.money(c.payout_fees, c.currency, locale),
-                "Total": fmt.money(c.total_cost, c.currency, locale),
-                "% of sales": "" if c.cost_share is None else fmt.number(c.cost_share, locale, 2) + " %",
-                "Days until paid (avg / max)": "" if c.mean_days is None else f"{c.mean_days} / {c.max_days}",
-                "Minimum payout": c.minimum or "",
-                "Not priced": c.unpriced,
-                "Note": "; ".join(sorted(c.unpriced_reasons)),
+                N_("Rail"): _yours(c),
+                N_("Kind"): _("Held by rail") if c.custodial else _("Paid direct"),
+                N_("Fees on sales"): fmt.money(c.sale_fees, c.currency, locale),
+                N_("Payout fees"): fmt.money(c.payout_fees, c.currency, locale),
+                N_("Total"): fmt.money(c.total_cost, c.currency, locale),
+                N_("Share of sales"): "" if c.cost_share is None else fmt.percent(c.cost_share / 100, locale, 2),
+                N_("Days until paid (average / longest)"): (
+                    "" if c.mean_days is None else f"{c.mean_days} / {c.max_days}"),
+                N_("Minimum payout"): c.minimum or "",
+                N_("Not priced"): c.unpriced,
+                N_("Note"): "; ".join(sorted(translate_text(r) for r in c.unpriced_reasons)),
             }
         )
     table = pd.DataFrame(rows)
-    style.table(table, "rails", {c: c for c in table.columns}, title="Rail", grid_key="rail_table")
+    table = table.set_axis(headers(table.columns), axis=1)
+    style.table(table, "rails", {c: c for c in table.columns}, title=_("Rail"), grid_key="rail_table")
+    total = max(c.sales + c.unpriced for c in costs)
     st.caption(
         fmt.plain(
-            f"On your {max(c.sales + c.unpriced for c in costs)} sales of the last 90 days, "
-            f"in {costs[0].currency}. "
-            "Fees are each rail's published prices (and a few of the programme's own estimates); "
-            "rails change them from time to time. \"Held by rail\": the rail collects the buyer's "
-            "payment, keeps your balance and pays you on its schedule. \"Paid direct\": the money settles "
-            "straight into your own account."
+            ngettext("On your %(count)s sale of the last 90 days, in %(currency)s.",
+                     "On your %(count)s sales of the last 90 days, in %(currency)s.", total,
+                     count=fmt.number(total, locale), currency=costs[0].currency)
+            + " "
+            + _("Fees are each rail's published prices (and a few of the programme's own estimates); rails change "
+                "them from time to time. \"Held by rail\": the rail collects the buyer's payment, keeps your "
+                "balance and pays you on its schedule. \"Paid direct\": the money settles straight into your own "
+                "account.")
         )
     )
 
 
+def _yours(c: RailCost) -> str:
+    name = translate_text(c.name)
+    return _("%(rail)s (yours)", rail=name) if c.current else name
+
+
+#: the overview's headers (English msgids; :func:`column_names` gives them in the reader's language)
 COLUMN_NAMES = {
-    "region": "Region",
-    "month": "Month",
-    "currency": "Currency",
-    "payouts": "Payouts",
-    "paid": "Paid",
-    "scheduled": "Scheduled",
-    "failed_or_reversed": "Failed or reversed",
-    "creators": "Creators",
-    "amount": "Paid or scheduled",
-    "rail_fees": "Rail payout fees",
-    "amount_usd": "Paid or scheduled (USD)",
-    "rail": "Rail",
-    "sales": "Sales",
-    "sale_fees": "Fees on sales (exports)",
-    "waiting": "Waiting",
-    "minimum": "Minimum",
-    "last_run": "Latest run",
+    "region": N_("Region"),
+    "month": N_("Month"),
+    "currency": N_("Currency"),
+    "payouts": N_("Payouts"),
+    "paid": N_("Paid"),
+    "scheduled": N_("Scheduled"),
+    "failed_or_reversed": N_("Failed or reversed"),
+    "creators": N_("Creators"),
+    "amount": N_("Paid or scheduled"),
+    "rail_fees": N_("Rail payout fees"),
+    "amount_usd": N_("Paid or scheduled (USD)"),
+    "rail": N_("Rail"),
+    "sales": N_("Sales"),
+    "sale_fees": N_("Fees on sales (exports)"),
+    "waiting": N_("Waiting"),
+    "minimum": N_("Minimum"),
+    "last_run": N_("Latest run"),
 }
 
 
-def _region_name(code: str) -> str:
+def column_names() -> dict[str, str]:
+    """:data:`COLUMN_NAMES` in the reader's language."""
+    return {k: _(v) for k, v in COLUMN_NAMES.items()}
+
+
+def region_name(code: str) -> str:
+    """A region's name from regions.toml (its code when unknown)."""
     try:
-        return get_region(code).name
+        return translate_text(get_region(code).name)
     except KasuwaError:
         return code
 
@@ -252,17 +297,17 @@ def _region_name(code: str) -> str:
 def _table(rows: list[dict[str, Any]], money_cols: list[str], usd_cols: tuple[str, ...] = ()) -> None:
     df = _money_columns(pd.DataFrame(rows), money_cols, usd_cols)
     if "region" in df:
-        df["region"] = [_region_name(c) for c in df["region"]]
+        df["region"] = [region_name(c) for c in df["region"]]
     if "rail" in df:
         df["rail"] = [rail_name(c) for c in df["rail"]]
-    st.dataframe(df.rename(columns=COLUMN_NAMES), hide_index=True)
+    st.dataframe(df.rename(columns=column_names()), hide_index=True)
 
 
 def overview_tables(ov: Any) -> None:
     """Managers: payouts per region and month, fees per rail, creators waiting on a minimum."""
     for code, why in ov.unavailable.items():
-        st.warning(fmt.plain(f"{_region_name(code)}: {why}"), icon=":material/cloud_off:")
-    st.subheader("Payouts per region and month")
+        st.warning(fmt.plain(f"{region_name(code)}: {why}"), icon=":material/cloud_off:")
+    st.subheader(_("Payouts per region and month"))
     if ov.by_month:
         usd = [r for r in ov.by_month if r["amount_usd"] is not None]
         if usd:
@@ -276,44 +321,45 @@ def overview_tables(ov: Any) -> None:
                     go.Bar(
                         x=list(sums),
                         y=[float(v) for v in sums.values()],
-                        name=charts.safe_text(_region_name(region)),
+                        name=charts.safe_text(region_name(region)),
                         marker_color=region_colour(region),
                     )
                 )
             fig.update_layout(
                 template="plotly_white",
+                separators=charts.separators(reader_locale()),
                 height=charts.HEIGHT,
                 barmode="group",
                 margin={"l": 10, "r": 10, "t": 10, "b": 10},
             )
-            fig.update_xaxes(type="category", title_text="Month")
-            fig.update_yaxes(title_text="Paid or scheduled (USD)")
+            fig.update_xaxes(type="category", title_text=_("Month"))
+            fig.update_yaxes(title_text=_("Paid or scheduled (USD)"))
             st.plotly_chart(fig, key="payouts_by_month")
         _table(ov.by_month, ["amount", "rail_fees"], ("amount_usd",))
     else:
-        st.caption("No payouts yet.")
-    st.subheader("Fees per rail")
+        st.caption(_("No payouts yet."))
+    st.subheader(_("Fees per rail"))
     st.caption(
-        "Fees the exports recorded on the sales of creators paid through each rail, and the rail's "
-        "own payout fees, per currency."
+        _("Fees the exports recorded on the sales of creators paid through each rail, and the rail's own payout "
+          "fees, per currency.")
     )
     if ov.fees_by_rail:
         _table(ov.fees_by_rail, ["sale_fees", "rail_fees", "amount"])
     else:
-        st.caption("No fees yet.")
-    st.subheader("Creators waiting on a minimum payout")
+        st.caption(_("No fees yet."))
+    st.subheader(_("Creators waiting on a minimum payout"))
     if ov.waiting:
         _table(ov.waiting, ["waiting", "minimum"])
     else:
-        st.caption("No creator's balance is waiting on a minimum after the latest run.")
+        st.caption(_("No creator's balance is waiting on a minimum after the latest run."))
 
 
 def _money_columns(df: pd.DataFrame, cols: list[str], usd_cols: tuple[str, ...] = ()) -> pd.DataFrame:
     out = df.copy()
     for col in cols:
-        out[col] = [fmt.money(v, c) for v, c in zip(out[col], out["currency"], strict=True)]
+        out[col] = [fmt.money(v, c, reader_locale()) for v, c in zip(out[col], out["currency"], strict=True)]
     for col in usd_cols:
-        out[col] = [fmt.money(v, "USD") if v is not None and not pd.isna(v) else "" for v in out[col]]
+        out[col] = [fmt.money(v, "USD", reader_locale()) if v is not None and not pd.isna(v) else "" for v in out[col]]
     return out
 
 
@@ -321,19 +367,27 @@ def mark_form(actor: Actor, payouts: list[dict[str, Any]]) -> None:
     """Administrators: record a payout as paid (with the rail's reference), failed or reversed."""
     open_ = [p for p in payouts if p["status"] in ("scheduled", "paid")]
     if not open_:
-        st.caption("No scheduled or paid payouts to update in this region.")
+        st.caption(_("No scheduled or paid payouts to update in this region."))
         return
     with st.form("mark_payout"):
         labels = {
-            p["payout_id"]: f"{p['payout_id']} · {fmt.money(p['amount'], p['currency'])} · {p['status']}" for p in open_
+            p["payout_id"]: f"{p['payout_id']} · {fmt.money(p['amount'], p['currency'], reader_locale())} · "
+                            f"{_status(p['status'])}"
+            for p in open_
         }
-        pid = st.selectbox("Payout", list(labels), format_func=lambda k: labels[k], key="mark_pid")
-        status = st.radio("New status", ["paid", "failed", "reversed"], horizontal=True, key="mark_status")
-        reference = st.text_input("Transfer reference (required when paid)", key="mark_reference", max_chars=200)
-        if st.form_submit_button("Record"):
+        pid = st.selectbox(_("Payout"), list(labels), format_func=lambda k: labels[k], key="mark_pid")
+        status = st.radio(_("New status"), ["paid", "failed", "reversed"], horizontal=True, key="mark_status",
+                          format_func={s: _status(s) for s in ("paid", "failed", "reversed")}.__getitem__)
+        reference = st.text_input(_("Transfer reference (required when paid)"), key="mark_reference", max_chars=200)
+        if st.form_submit_button(_("Record")):
             try:
                 p = mark_payout(actor, str(pid), str(status), reference)
             except KasuwaError as exc:
                 show_error(exc)
             else:
-                st.success(fmt.plain(f"{p['payout_id']} is now {p['status']}."), icon=":material/check_circle:")
+                st.success(fmt.plain(_("%(payout)s is now %(status)s.", payout=p["payout_id"],
+                                       status=_status(p["status"]).lower())), icon=":material/check_circle:")
+
+
+def _status(code: str) -> str:
+    return _(STATUS_WORDS[code]) if code in STATUS_WORDS else code

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from warehouse.i18n import N_, _
 from warehouse.locales import date_input_format
 from warehouse.queries import GRAINS, Period
 
@@ -24,7 +25,7 @@ def period_picker(key: str, latest: date | None = None, default_days: int = 90,
     if earliest and earliest > start:
         start = min(earliest, end)
     shape = date_input_format(locale) if locale else "YYYY-MM-DD"
-    picked = st.date_input("Dates", value=(start, end), key=key, format=shape)
+    picked = st.date_input(_("Dates"), value=(start, end), key=key, format=shape)
     if isinstance(picked, date):
         return Period(picked, picked)
     chosen = [d for d in (picked or ()) if isinstance(d, date)]
@@ -42,10 +43,13 @@ def default_grain(period: Period) -> str:
     return "month"
 
 
+GRAIN_WORDS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
+
+
 def grain_picker(key: str, period: Period) -> str:
     """Day, week or month (from the warehouse's allow-list)."""
     picked = st.segmented_control(
-        "Per", list(GRAINS), default=default_grain(period), key=key,
-        format_func=lambda g: {"day": "Day", "week": "Week", "month": "Month"}[g],
+        _("Per"), list(GRAINS), default=default_grain(period), key=key,
+        format_func={g: _(GRAIN_WORDS[g]) for g in GRAINS}.__getitem__,  # words made in this run's language
     )
     return picked if picked in GRAINS else default_grain(period)

@@ -17,11 +17,13 @@ import pandas as pd
 import streamlit as st
 
 from warehouse import report as board
+from warehouse.i18n import N_, _, current_language, translate_text, use_language
 from warehouse.queries.metrics import MetricsReport
 
 from . import charts, colours
 from . import format as fmt
 from .export import to_csv_bytes
+from .i18n import reader_locale
 
 _COUNT_CHARTS = {"active_creators", "onboarded", "creators_total", "backlog_at_end"}
 
@@ -31,12 +33,14 @@ def notices(report: MetricsReport) -> None:
     for r in report.regions:
         if r.status != "ok":
             st.warning(
-                f"**{fmt.plain(r.name)} is unavailable right now.** Its figures are missing below; every "
-                f"other region is shown as usual. Reason: {fmt.plain(r.message)}",
+                _("**%(region)s is unavailable right now.** Its figures are missing below; every other region is "
+                  "shown as usual. Reason: %(reason)s", region=fmt.plain(translate_text(r.name)),
+                  reason=fmt.plain(translate_text(r.message))),
                 icon=":material/cloud_off:",
             )
         elif r.stale:
-            st.info(f"{fmt.plain(r.name)}: figures may lag behind the latest loads by a few minutes.",
+            st.info(_("%(region)s: figures may lag behind the latest loads by a few minutes.",
+                      region=fmt.plain(translate_text(r.name))),
                     icon=":material/schedule:")
 
 
@@ -49,7 +53,7 @@ def summary_frame(report: MetricsReport) -> pd.DataFrame:
 def series_frame(report: MetricsReport) -> pd.DataFrame:
     """Every region's per-period figures stacked (raw values, for the charts), with ``region``
     (the region's name) first."""
-    parts = [r.series.assign(region=r.name) for r in report.available() if r.series is not None]
+    parts = [r.series.assign(region=translate_text(r.name)) for r in report.available() if r.series is not None]
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
@@ -62,8 +66,8 @@ def quality_frames(report: MetricsReport) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 _FORMATS = {"rate": "%.1f%%", "seconds": "%.1f s", "hours": "%d h", "count": "%d"}
-_HELP = {
-    "Active creators": "with at least one sale in the period",
+_HELP = {  # headers and sentences in English (msgids); shown translated
+    "Active creators": N_("with at least one sale in the period"),
     "GMV (USD)": dict(board.DEFINITIONS)["GMV"],
     "Latency p50 (s)": dict(board.DEFINITIONS)["Latency"],
     "Latency p95 (s)": dict(board.DEFINITIONS)["Latency"],
@@ -74,21 +78,27 @@ _HELP = {
 
 def summary_table(summary: pd.DataFrame) -> None:
     if summary.empty:
-        st.info("No region could be read for this period.")
+        st.info(_("No region could be read for this period."))
         return
     shown = summary.copy()
-    shown["GMV (USD)"] = [fmt.money(v, "USD") for v in shown["GMV (USD)"]]
+    gmv = _("GMV (USD)")
+    shown[gmv] = [fmt.money(v, "USD", reader_locale()) for v in shown[gmv]]
     config: dict[str, Any] = {
-        f.header: st.column_config.NumberColumn(f.header, format=_FORMATS[f.kind], help=_HELP.get(f.header))
+        _(f.header): st.column_config.NumberColumn(_(f.header), format=_FORMATS[f.kind], help=_help(f.header))
         for f in board.SUMMARY if f.kind != "usd"
     }
-    config["GMV (USD)"] = st.column_config.TextColumn("GMV (USD)", help=_HELP["GMV (USD)"])
+    config[gmv] = st.column_config.TextColumn(gmv, help=_help("GMV (USD)"))
     st.dataframe(shown, hide_index=True, column_config=config, key="rg_summary")
+
+
+def _help(header: str) -> str | None:
+    sentence = _HELP.get(header)
+    return _(sentence) if sentence else None
 
 
 def definitions() -> None:
     """One sentence per figure, in words."""
-    st.markdown("\n".join(f"- **{title}**: {sentence}" for title, sentence in board.DEFINITIONS))
+    st.markdown("\n".join(f"- **{_(title)}**: {_(sentence)}" for title, sentence in board.DEFINITIONS))
 
 
 def _so_far(fig: Any, series: pd.DataFrame, y: str, by_name: dict[str, str]) -> None:
@@ -114,12 +124,13 @@ def _so_far(fig: Any, series: pd.DataFrame, y: str, by_name: dict[str, str]) -> 
                               "opacity": 0.6, "hoverinfo": "skip", "showlegend": False,
                               "legendgroup": str(trace.name)})
             extra.append({"type": "scatter", "mode": "markers", "x": [xs[i]], "y": [ys[i]],
-                          "name": f"{trace.name} (so far)", "legendgroup": str(trace.name), "showlegend": False,
+                          "name": _("%(region)s (so far)", region=trace.name), "legendgroup": str(trace.name),
+                          "showlegend": False,
                           "marker": {"symbol": "circle-open", "size": 9, "color": colour, "line": {"width": 2}}})
         trace.y = [None if f else v for f, v in zip(flags, ys, strict=False)] + ys[len(flags):]
     for t in extra:
         fig.add_scatter(**{k: v for k, v in t.items() if k != "type"})
-    fig.add_scatter(x=[None], y=[None], mode="lines", name="so far (period not over)",
+    fig.add_scatter(x=[None], y=[None], mode="lines", name=_("so far (period not over)"),
                     line={"dash": "dot", "color": colours.SO_FAR}, hoverinfo="skip")
 
 
@@ -132,7 +143,8 @@ def _chart(df: pd.DataFrame, y: str, title: str, y_title: str, key: str, by_name
            percent: bool = False) -> None:
     if df.empty or y not in df:
         return
-    fig = charts.by_group_over_time(df, "period", y, "region", title=title, y_title=y_title, percent=percent)
+    fig = charts.by_group_over_time(df, "period", y, "region", title=_(title), y_title=_(y_title), percent=percent,
+                                    locale=reader_locale())
     colours.paint(fig, by_name)
     _so_far(fig, df, y, by_name)
     if y in _COUNT_CHARTS:
@@ -141,48 +153,57 @@ def _chart(df: pd.DataFrame, y: str, title: str, y_title: str, key: str, by_name
 
 
 def growth_tab(series: pd.DataFrame, by_name: dict[str, str]) -> None:
-    _chart(series, "gmv_usd", "GMV in USD", "USD", "rg_gmv", by_name)
-    _chart(series, "active_creators", "Active creators", "creators", "rg_active", by_name)
-    _chart(series, "onboarded", "Creators onboarded", "creators", "rg_onboarded", by_name)
-    _chart(series, "creators_total", "Creators in total", "creators", "rg_total", by_name)
+    _chart(series, "gmv_usd", N_("GMV in USD"), "USD", "rg_gmv", by_name)
+    _chart(series, "active_creators", N_("Active creators"), N_("creators"), "rg_active", by_name)
+    _chart(series, "onboarded", N_("Creators onboarded"), N_("creators"), "rg_onboarded", by_name)
+    _chart(series, "creators_total", N_("Creators in total"), N_("creators"), "rg_total", by_name)
 
 
 def pipeline_tab(series: pd.DataFrame, by_name: dict[str, str]) -> None:
-    _chart(series, "latency_p50_s", "Pipeline latency p50 (received → queryable)", "seconds", "rg_p50", by_name)
-    _chart(series, "latency_p95_s", "Pipeline latency p95", "seconds", "rg_p95", by_name)
-    _chart(series, "first_data_24h_share", "New creators with data queryable within 24 h", "share",
+    _chart(series, "latency_p50_s", N_("Pipeline latency p50 (received → queryable)"), N_("seconds"), "rg_p50",
+           by_name)
+    _chart(series, "latency_p95_s", N_("Pipeline latency p95"), N_("seconds"), "rg_p95", by_name)
+    _chart(series, "first_data_24h_share", N_("New creators with data queryable within 24 h"), N_("share"),
            "rg_ttfd", by_name, percent=True)
 
 
 def _pass_rate_config() -> dict[str, Any]:
-    return {"Pass rate (%)": st.column_config.NumberColumn("Pass rate (%)", format="%.1f%%")}
+    rate = _("Pass rate (%)")
+    return {rate: st.column_config.NumberColumn(rate, format="%.1f%%")}
 
 
 def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame, by_name: dict[str, str]) -> None:
-    _chart(series, "pass_rate", "Rows passing every check", "share", "rg_pass", by_name, percent=True)
+    _chart(series, "pass_rate", N_("Rows passing every check"), N_("share"), "rg_pass", by_name, percent=True)
+    rate, region = _("Pass rate (%)"), _("Region")
     if not rules.empty:
-        fig = charts.grouped_bars(rules.assign(share=rules["Pass rate (%)"] / 100), "Check", "share", "Region",
-                                  title="Pass rate per check", y_title="share", percent=True)
+        fig = charts.grouped_bars(rules.assign(share=rules[rate] / 100), _("Check"), "share", region,
+                                  title=_("Pass rate per check"), y_title=_("share"), percent=True,
+                                  locale=reader_locale())
         st.plotly_chart(colours.paint(fig, by_name), key="rg_rules")
         st.dataframe(rules, hide_index=True, column_config=_pass_rate_config(), key="rg_rules_table")
     else:
-        st.caption("No row failed a check in this period.")
+        st.caption(_("No row failed a check in this period."))
     if not sources.empty:
-        fig = charts.grouped_bars(sources.assign(share=sources["Pass rate (%)"] / 100), "Source", "share", "Region",
-                                  title="Pass rate per source", y_title="share", percent=True)
+        fig = charts.grouped_bars(sources.assign(share=sources[rate] / 100), _("Source"), "share", region,
+                                  title=_("Pass rate per source"), y_title=_("share"), percent=True,
+                                  locale=reader_locale())
         st.plotly_chart(colours.paint(fig, by_name), key="rg_sources")
         st.dataframe(sources, hide_index=True, column_config=_pass_rate_config(), key="rg_sources_table")
 
 
 def backlog_tab(series: pd.DataFrame, summary: pd.DataFrame, by_name: dict[str, str]) -> None:
-    _chart(series, "backlog_at_end", "Flagged rows awaiting review at the end of each period", "rows",
+    _chart(series, "backlog_at_end", N_("Flagged rows awaiting review at the end of each period"), N_("rows"),
            "rg_backlog", by_name)
     if not summary.empty:
-        cols = ["Region", "Awaiting review now", "Oldest waiting (h)", "Median wait (h)"]
+        oldest, median = _("Oldest waiting (h)"), _("Median wait (h)")
+        cols = [_("Region"), _("Awaiting review now"), oldest, median]
         st.dataframe(summary[cols], hide_index=True, key="rg_backlog_table", column_config={
-            "Oldest waiting (h)": st.column_config.NumberColumn("Oldest waiting (h)", format="%d h"),
-            "Median wait (h)": st.column_config.NumberColumn("Median wait (h)", format="%d h"),
+            oldest: st.column_config.NumberColumn(oldest, format="%d h"),
+            median: st.column_config.NumberColumn(median, format="%d h"),
         })
+
+
+PER_GRAIN = {"day": N_("Per day (CSV)"), "week": N_("Per week (CSV)"), "month": N_("Per month (CSV)")}
 
 
 def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame) -> None:
@@ -190,18 +211,24 @@ def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, s
     readable headers, rounded values, formula-guarded like every export."""
     stamp = f"{report.period.start.isoformat()}-{report.period.end.isoformat()}"
     palette = colours.colours_for(r.region for r in report.regions)
+    lang = current_language()
+
+    def pdf() -> bytes:  # built when clicked, maybe on another thread: in the page's language
+        with use_language(lang):
+            return board.board_report_pdf(report, palette)
+
     st.download_button(
-        "Board report (PDF)", data=lambda: board.board_report_pdf(report, palette),
+        _("Board report (PDF)"), data=pdf,
         file_name=f"kasuwa-regions-report-{stamp}.pdf", mime="application/pdf", type="primary",
         icon=":material/picture_as_pdf:", on_click="ignore", disabled=not report.available(), key="rg_pdf",
     )
     per = board.series_table(report)
     cols = st.columns(4)
     items: list[tuple[str, Any, str]] = [
-        ("Summary (CSV)", summary, f"kasuwa-regions-summary-{stamp}.csv"),
-        (f"Per {report.grain} (CSV)", per, f"kasuwa-regions-{report.grain}-{stamp}.csv"),
-        ("Pass rate per check (CSV)", rules, f"kasuwa-regions-checks-{stamp}.csv"),
-        ("Pass rate per source (CSV)", sources, f"kasuwa-regions-sources-{stamp}.csv"),
+        (_("Summary (CSV)"), summary, f"kasuwa-regions-summary-{stamp}.csv"),
+        (_(PER_GRAIN.get(report.grain, N_("Per period (CSV)"))), per, f"kasuwa-regions-{report.grain}-{stamp}.csv"),
+        (_("Pass rate per check (CSV)"), rules, f"kasuwa-regions-checks-{stamp}.csv"),
+        (_("Pass rate per source (CSV)"), sources, f"kasuwa-regions-sources-{stamp}.csv"),
     ]
     for col, (label, df, name) in zip(cols, items, strict=True):
         col.download_button(label, data=to_csv_bytes(df), file_name=name, mime="text/csv",

@@ -8,24 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from warehouse.access import ADMIN_ROLES, METRICS_ROLES, OWN_DATA_ROLES, REVIEW_ROLES, UPLOAD_ROLES
+from warehouse.i18n import N_
 
 
 @dataclass(frozen=True)
 class PageSpec:
     path: str  # relative to the project root
-    title: str
+    title: str  # in English, marked for the catalogue; pages show _(title)
     icon: str
     roles: frozenset[str]
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/sales.py", "My sales", ":material/monitoring:", OWN_DATA_ROLES),
-    PageSpec("pages/payouts.py", "My payouts", ":material/payments:", OWN_DATA_ROLES),
-    PageSpec("pages/review.py", "Review queue", ":material/fact_check:", REVIEW_ROLES),
-    PageSpec("pages/upload.py", "Upload", ":material/upload_file:", UPLOAD_ROLES),
-    PageSpec("pages/regions.py", "Regions", ":material/public:", METRICS_ROLES),
-    PageSpec("pages/payouts_overview.py", "Payouts by region", ":material/account_balance:", METRICS_ROLES),
-    PageSpec("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMIN_ROLES),
+    PageSpec("pages/sales.py", N_("My sales"), ":material/monitoring:", OWN_DATA_ROLES),
+    PageSpec("pages/payouts.py", N_("My payouts"), ":material/payments:", OWN_DATA_ROLES),
+    PageSpec("pages/review.py", N_("Review queue"), ":material/fact_check:", REVIEW_ROLES),
+    PageSpec("pages/upload.py", N_("Upload"), ":material/upload_file:", UPLOAD_ROLES),
+    PageSpec("pages/regions.py", N_("Regions"), ":material/public:", METRICS_ROLES),
+    PageSpec("pages/payouts_overview.py", N_("Payouts by region"), ":material/account_balance:", METRICS_ROLES),
+    PageSpec("pages/admin.py", N_("Administration"), ":material/admin_panel_settings:", ADMIN_ROLES),
 )
 
 

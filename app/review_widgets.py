@@ -24,6 +24,7 @@ import streamlit as st
 from warehouse import review
 from warehouse.access import Actor
 from warehouse.errors import InvalidInput, KasuwaError
+from warehouse.i18n import N_, _, headers, ngettext, translate_text
 from warehouse.review import MAX_BULK, BulkPlan, ChoiceChanged, Decision, FlagDetail, QueueFilter, QueuePage, QueueRow
 
 from .errors import show_error
@@ -31,7 +32,7 @@ from .format import age, number, plain
 from .query_cache import data_changed
 
 PAGE_SIZE = 50
-ALL = "(all)"
+ALL = "(all)"  # the filters' "any" value; shown as _("(all)")
 _FLASH = "rq_flash"
 _KEEP = "rq_keep"  # filter key -> the value the reviewer last chose
 _CHOSEN = "rq_chosen"  # flag ids the reviewer chose, in the order chosen
@@ -40,23 +41,33 @@ _DRAWN = "rq_drawn"  # table key -> the positions its ticks were drawn at
 _LABELS = "rq_labels"  # filter key -> its choices and their labels as drawn last run
 _PLAN = "rq_plan"  # the BulkPlan being shown for confirmation
 _CLEAR_NOTE = "rq_clear_note"
-_STATUSES = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected", ALL: "Any status"}
+_STATUSES = {"pending": N_("Pending"), "approved": N_("Approved"), "rejected": N_("Rejected"),
+             ALL: N_("Any status")}
 _UPLOAD_FIELDS = {
-    "file_name": "File",
-    "source": "Platform",
-    "profile": "Read as",
-    "status": "Upload status",
-    "received_at": "Received",
-    "uploaded_by": "Sent by",
-    "rows_total": "Rows in the file",
-    "rows_loaded": "Loaded",
-    "rows_flagged": "Sent to review",
-    "rows_skipped": "Skipped (not sales)",
-    "rows_known": "Already loaded before",
-    "upload_id": "Upload",
+    "file_name": N_("File"),
+    "source": N_("Platform"),
+    "profile": N_("Read as"),
+    "status": N_("Upload status"),
+    "received_at": N_("Received"),
+    "uploaded_by": N_("Sent by"),
+    "rows_total": N_("Rows in the file"),
+    "rows_loaded": N_("Loaded"),
+    "rows_flagged": N_("Sent to review"),
+    "rows_skipped": N_("Skipped (not sales)"),
+    "rows_known": N_("Already loaded before"),
+    "upload_id": N_("Upload"),
 }
-_HISTORY_COLUMNS = {"decided_at": "When", "decided_by": "Who", "decision": "Decision", "note": "Note",
-                    "fixes": "Values fixed", "sale_id": "Sale"}
+_HISTORY_COLUMNS = {"decided_at": N_("When"), "decided_by": N_("Who"), "decision": N_("Decision"), "note": N_("Note"),
+                    "fixes": N_("Values fixed"), "sale_id": N_("Sale")}
+#: words for the codes stored in the queue (statuses, decisions, upload statuses)
+_CODE_WORDS = {"pending": N_("Pending"), "approved": N_("Approved"), "rejected": N_("Rejected"),
+               "approve": N_("Approve"), "reject": N_("Reject"), "loaded": N_("Loaded"),
+               "duplicate": N_("Duplicate"), "edit": N_("Edit")}
+
+
+def _word(code: Any) -> Any:
+    """A stored code (status, decision) in the reader's words; anything else as it is."""
+    return _(_CODE_WORDS[code]) if isinstance(code, str) and code in _CODE_WORDS else code
 
 
 def flash() -> None:
@@ -92,7 +103,7 @@ def _sticky_select(container: Any, label: str, labels: dict[str, str], key: str,
     incoming = st.session_state.get(key)  # read with the choices it was drawn with last run
     value = incoming if before is not None and incoming in before else keep.get(key, default)
     if value not in labels:
-        labels = {**labels, value: f"{value} (0)"}
+        labels = {**labels, value: _("%(value)s (0)", value=_(ALL) if value == ALL else value)}
     options = list(labels)
     index = options.index(value)
     if before is not None and (incoming != value or before.get(value) != labels[value]):
@@ -114,29 +125,36 @@ def _upload_labels(uploads: list[tuple[str, str, int]]) -> dict[str, str]:
     out = {}
     for upload_id, name, n in uploads:
         seen[name] += 1
-        nth = "" if seen[name] == 1 else f" ({_ordinal(seen[name])} file)"
-        out[upload_id] = f"{name}{nth} ({n})"
+        if seen[name] == 1:
+            out[upload_id] = _("%(file)s (%(count)s)", file=name, count=n)
+        else:
+            out[upload_id] = _("%(file)s (file no. %(nth)s) (%(count)s)", file=name, nth=seen[name], count=n)
     return out
-
-
-def _ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def queue_filters(actor: Actor, region: str) -> QueueFilter:
     """Status, creator, failed check, upload and age filters, each keeping its value."""
     cols = st.columns([1, 1, 2, 2, 1])
-    status = _sticky_select(cols[0], "Status", dict(_STATUSES), "rq_status", default="pending")
+    status = _sticky_select(cols[0], _("Status"), {k: _(v) for k, v in _STATUSES.items()}, "rq_status",
+                            default="pending")
     facets = review.queue_facets(actor, region, None if status == ALL else status)
-    creators = {ALL: ALL, **{c: f"{c} ({n})" for c, n in facets.creators}}
-    creator = _sticky_select(cols[1], "Creator", creators, "rq_creator")
-    rules = {ALL: ALL, **{r: f"{review.rule_label(r)} ({n})" for r, n in facets.rules}}
-    rule = _sticky_select(cols[2], "Failed check", rules, "rq_rule")
-    uploads = {ALL: ALL, **_upload_labels(facets.uploads)}
-    upload = _sticky_select(cols[3], "Upload", uploads, "rq_upload")
-    min_age = cols[4].number_input("Older than (days)", min_value=0, value=0, step=1, key="rq_age")
-    oldest = f", oldest flagged {age(facets.oldest)} ago" if facets.oldest else ""
-    st.caption(f"{number(facets.total)} rows with this status in the region{oldest}.")
+    every = _(ALL)
+    creators = {ALL: every, **{c: _("%(value)s (%(count)s)", value=c, count=n) for c, n in facets.creators}}
+    creator = _sticky_select(cols[1], _("Creator"), creators, "rq_creator")
+    rules = {ALL: every, **{r: _("%(value)s (%(count)s)", value=translate_text(review.rule_label(r)), count=n)
+                            for r, n in facets.rules}}
+    rule = _sticky_select(cols[2], _("Failed check"), rules, "rq_rule")
+    uploads = {ALL: every, **_upload_labels(facets.uploads)}
+    upload = _sticky_select(cols[3], _("Upload"), uploads, "rq_upload")
+    min_age = cols[4].number_input(_("Older than (days)"), min_value=0, value=0, step=1, key="rq_age")
+    if facets.oldest:
+        st.caption(ngettext("%(count)s row with this status in the region, oldest flagged %(age)s ago.",
+                            "%(count)s rows with this status in the region, oldest flagged %(age)s ago.",
+                            facets.total, count=number(facets.total), age=age(facets.oldest)))
+    else:
+        st.caption(ngettext("%(count)s row with this status in the region.",
+                            "%(count)s rows with this status in the region.", facets.total,
+                            count=number(facets.total)))
     return QueueFilter(
         status=None if status == ALL else status,
         creator_id=None if creator == ALL else creator,
@@ -153,7 +171,7 @@ def page_picker(total: int) -> int:
         return 1
     if int(st.session_state.get("rq_page", 1) or 1) > pages:
         st.session_state["rq_page"] = pages
-    return int(st.number_input(f"Page (of {pages})", 1, pages, 1, key="rq_page"))
+    return int(st.number_input(_("Page (of %(pages)s)", pages=pages), 1, pages, 1, key="rq_page"))
 
 
 # --- the reviewer's choice of rows -------------------------------------------------------------
@@ -196,28 +214,24 @@ def take_table_choice(region: str, page: QueuePage) -> None:
         st.session_state["rq_open"] = added[-1]
 
 
+_FRAME_COLUMNS = (
+    # TRANSLATORS: header of the flagged row's identifier, beside "Line" (its line in the file)
+    N_("Row"), N_("Creator"), N_("File"), N_("Line"), N_("Order"), N_("Product"), N_("Reasons"),
+    N_("Flagged"), N_("Status"), N_("Decided by"), N_("Note"),
+)
+
+
 def _frame(rows: list[QueueRow] | tuple[QueueRow, ...]) -> pd.DataFrame:
-    columns = ["Row", "Creator", "File", "Line", "Order", "Product", "Reasons", "Flagged", "Status",
-               "Decided by", "Note"]
-    return pd.DataFrame(
+    """The rows as a table with headers in the reader's language."""
+    frame = pd.DataFrame(
         [
-            {
-                "Row": r.flag_id,
-                "Creator": r.creator_id,
-                "File": r.file_name,
-                "Line": r.row_number,
-                "Order": r.order_id,
-                "Product": r.product,
-                "Reasons": "; ".join(r.reasons),
-                "Flagged": r.flagged_at,
-                "Status": r.status,
-                "Decided by": r.reviewed_by,
-                "Note": r.note,
-            }
+            (r.flag_id, r.creator_id, r.file_name, r.row_number, r.order_id, r.product,
+             "; ".join(translate_text(x) for x in r.reasons), r.flagged_at, _word(r.status), r.reviewed_by, r.note)
             for r in rows
         ],
-        columns=columns,
+        columns=headers(_FRAME_COLUMNS),
     )
+    return frame
 
 
 def queue_table(region: str, page: QueuePage) -> None:
@@ -234,7 +248,7 @@ def queue_table(region: str, page: QueuePage) -> None:
         on_select="rerun",
         selection_mode="multi-row",
         key=key,
-        column_config={"Flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        column_config={_("Flagged"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
 
 
@@ -250,8 +264,8 @@ def _choose_matching(actor: Actor, region: str, flt: QueueFilter) -> None:
         return
     if len(ids) > MAX_BULK:
         st.session_state["rq_choice_error"] = InvalidInput(
-            f"More than {MAX_BULK:,} rows match these filters; one decision takes at most {MAX_BULK:,}. "
-            "Narrow the filters, or pick one upload and reject it whole."
+            _("More than %(limit)s rows match these filters; one decision takes at most %(limit)s. Narrow the "
+              "filters, or pick one upload and reject it whole.", limit=number(MAX_BULK))
         )
         return
     _set_chosen(chosen(region) + ids)
@@ -267,31 +281,34 @@ def choice_panel(actor: Actor, region: str, flt: QueueFilter, page: QueuePage, m
     mine = chosen(region)
     on_page = {r.flag_id for r in page.rows}
     c1, c2, c3 = st.columns(3)
-    c1.button("Choose every row on this page", key="rq_choose_page", on_click=_choose_page,
+    c1.button(_("Choose every row on this page"), key="rq_choose_page", on_click=_choose_page,
               args=(region, [r.flag_id for r in page.rows]), disabled=not page.rows)
-    c2.button(f"Choose all {number(matching)} rows matching these filters", key="rq_choose_all",
-              on_click=_choose_matching, args=(actor, region, flt), disabled=not matching)
-    c3.button("Clear the choice", key="rq_clear", on_click=_clear_choice, disabled=not mine)
+    c2.button(ngettext("Choose the %(count)s row matching these filters",
+                       "Choose all %(count)s rows matching these filters", matching, count=number(matching)),
+              key="rq_choose_all", on_click=_choose_matching, args=(actor, region, flt), disabled=not matching)
+    c3.button(_("Clear the choice"), key="rq_clear", on_click=_clear_choice, disabled=not mine)
     error = st.session_state.pop("rq_choice_error", None)
     if error is not None:
         show_error(error)
     if not mine:
-        st.caption("Tick rows in the table, or use the buttons above, to decide several at once.")
+        st.caption(_("Tick rows in the table, or use the buttons above, to decide several at once."))
     else:
         elsewhere = len([i for i in mine if i not in on_page])
-        rows = f"{len(mine)} row{'s' if len(mine) != 1 else ''} chosen"
-        st.markdown(f"**{rows}**" + (f" ({elsewhere} of them not on this page)" if elsewhere else ""))
-        st.text("Chosen: " + ", ".join(mine))
+        rows = ngettext("%(count)s row chosen", "%(count)s rows chosen", len(mine), count=number(len(mine)))
+        st.markdown(f"**{rows}**" + (" " + ngettext("(%(count)s of them not on this page)",
+                                                     "(%(count)s of them not on this page)", elsewhere,
+                                                     count=number(elsewhere)) if elsewhere else ""))
+        st.text(_("Chosen: %(rows)s", rows=", ".join(mine)))
     if st.session_state.pop(_CLEAR_NOTE, False):
         st.session_state.pop("rq_bulk_note", None)
     with st.form("rq_bulk"):
-        note = st.text_input("Note (required to reject)", key="rq_bulk_note")
+        note = st.text_input(_("Note (required to reject)"), key="rq_bulk_note")
         a, r, u = st.columns(3)
-        do_approve = a.form_submit_button("Approve chosen rows…", icon=":material/done_all:", disabled=not mine)
-        do_reject = r.form_submit_button("Reject chosen rows…", icon=":material/remove_done:", disabled=not mine)
-        do_upload = u.form_submit_button("Reject this whole upload…", icon=":material/delete_sweep:",
+        do_approve = a.form_submit_button(_("Approve chosen rows…"), icon=":material/done_all:", disabled=not mine)
+        do_reject = r.form_submit_button(_("Reject chosen rows…"), icon=":material/remove_done:", disabled=not mine)
+        do_upload = u.form_submit_button(_("Reject this whole upload…"), icon=":material/delete_sweep:",
                                          disabled=not flt.upload_id,
-                                         help="Every pending row of the upload picked in the Upload filter")
+                                         help=_("Every pending row of the upload picked in the Upload filter"))
     try:
         if do_approve or do_reject:
             st.session_state[_PLAN] = review.plan_bulk(actor, region, mine, "approve" if do_approve else "reject", note)
@@ -314,21 +331,28 @@ def confirm_panel(actor: Actor, region: str) -> None:
     mine = chosen(region)
     if plan.region != region or (not plan.upload_id and list(plan.flag_ids) != mine):
         st.session_state.pop(_PLAN, None)
-        st.warning("Your choice changed after the decision was shown, so nothing was decided. Decide again.")
+        st.warning(_("Your choice changed after the decision was shown, so nothing was decided. Decide again."))
         return
-    verb = "approve" if plan.decision == "approve" else "reject"
     with st.container(border=True, key="rq_confirm_box"):
-        st.markdown("**Please confirm this decision**")
+        st.markdown(f"**{_('Please confirm this decision')}**")
         st.text(plan.describe())
         if plan.upload_id:
-            st.text(f"The first {len(plan.shown)} of its {plan.count:,} pending rows:")
+            st.text(ngettext("The first %(shown)s of its %(count)s pending row:",
+                             "The first %(shown)s of its %(count)s pending rows:", plan.count,
+                             shown=number(len(plan.shown)), count=number(plan.count)))
         else:
-            st.text("Rows: " + ", ".join(plan.flag_ids))
-        st.dataframe(_frame(plan.shown).drop(columns=["Status", "Decided by", "Note"]), hide_index=True,
+            st.text(_("Rows: %(rows)s", rows=", ".join(plan.flag_ids)))
+        st.dataframe(_frame(plan.shown).drop(columns=[_("Status"), _("Decided by"), _("Note")]), hide_index=True,
                      key="rq_plan_rows")
         ok, cancel = st.columns(2)
-        go = ok.button(f"Confirm: {verb} {plan.count:,} rows", type="primary", key="rq_confirm")
-        stop = cancel.button("Cancel", key="rq_cancel")
+        if plan.decision == "approve":
+            confirm = ngettext("Confirm: approve %(count)s row", "Confirm: approve %(count)s rows", plan.count,
+                               count=number(plan.count))
+        else:
+            confirm = ngettext("Confirm: reject %(count)s row", "Confirm: reject %(count)s rows", plan.count,
+                               count=number(plan.count))
+        go = ok.button(confirm, type="primary", key="rq_confirm")
+        stop = cancel.button(_("Cancel"), key="rq_cancel")
     if stop:
         st.session_state.pop(_PLAN, None)
         st.rerun()
@@ -348,20 +372,32 @@ def confirm_panel(actor: Actor, region: str) -> None:
     _set_chosen([i for i in mine if i not in done])
     st.session_state[_CLEAR_NOTE] = True
     if plan.upload_id:
-        _set_flash(f"Done: {plan.count:,} rows of {plan.file_name} rejected.")
-    _set_flash(_summary(decisions), [f"{d.flag_id}: {'; '.join(d.reasons)}" for d in decisions if not d.ok])
+        _set_flash(ngettext("Done: %(count)s row of %(file)s rejected.", "Done: %(count)s rows of %(file)s rejected.",
+                            plan.count, count=number(plan.count), file=plan.file_name))
+    _set_flash(_summary(decisions),
+               [f"{d.flag_id}: {'; '.join(translate_text(r) for r in d.reasons)}" for d in decisions if not d.ok])
+
+
+def _outcome(kind: str, n: int) -> str:
+    count = number(n)
+    if kind == "approved":
+        return ngettext("%(count)s approved", "%(count)s approved", n, count=count)
+    if kind == "rejected":
+        return ngettext("%(count)s rejected", "%(count)s rejected", n, count=count)
+    if kind == "invalid":
+        return ngettext("%(count)s still failing checks (kept)", "%(count)s still failing checks (kept)", n,
+                        count=count)
+    if kind == "conflict":
+        return ngettext("%(count)s already decided by someone else", "%(count)s already decided by someone else",
+                        n, count=count)
+    if kind == "missing":
+        return ngettext("%(count)s not found", "%(count)s not found", n, count=count)
+    return f"{count} {kind}"
 
 
 def _summary(decisions: list[Decision]) -> str:
     counts = Counter(d.outcome for d in decisions)
-    words = {
-        "approved": "approved",
-        "rejected": "rejected",
-        "invalid": "still failing checks (kept)",
-        "conflict": "already decided by someone else",
-        "missing": "not found",
-    }
-    return "Done: " + ", ".join(f"{n} {words.get(k, k)}" for k, n in counts.items()) + "."
+    return _("Done: %(outcomes)s.", outcomes=", ".join(_outcome(k, n) for k, n in counts.items()))
 
 
 # --- one row -----------------------------------------------------------------------------------
@@ -374,36 +410,43 @@ def pick_row(page: QueuePage) -> str | None:
         return None
     if st.session_state.get("rq_open") not in options:
         st.session_state["rq_open"] = options[0]
-    return str(st.selectbox("Open row", options, key="rq_open"))
+    return str(st.selectbox(_("Open row"), options, key="rq_open"))
 
 
-def _kv(mapping: dict[str, Any], key: str = "Column", value: str = "Value") -> pd.DataFrame:
-    return pd.DataFrame({key: list(mapping), value: ["" if v is None else str(v) for v in mapping.values()]})
+def _kv(mapping: dict[str, Any], key: str | None = None, words: bool = False) -> pd.DataFrame:
+    """Name/value pairs as a table; ``words`` shows stored codes (statuses) in words, never a
+    file's own values."""
+    return pd.DataFrame({key or _("Column"): list(mapping),
+                         _("Value"): ["" if v is None else str(_word(v) if words else v) for v in mapping.values()]})
 
 
 def row_detail(actor: Actor, region: str, detail: FlagDetail) -> None:
     """Raw values, reasons, the upload and the history; decision forms while pending."""
-    st.subheader("Row detail")
-    st.text(
-        f"{detail.flag_id} — line {detail.row_number} of the file, creator {detail.creator_id}, status {detail.status}"
-    )
-    st.markdown("**Why it was flagged**")
+    st.subheader(_("Row detail"))
+    st.text(_("%(row)s — line %(line)s of the file, creator %(creator)s, status %(status)s", row=detail.flag_id,
+              line=detail.row_number, creator=detail.creator_id, status=str(_word(detail.status)).lower()))
+    st.markdown(f"**{_('Why it was flagged')}**")
     for reason in detail.reasons:
-        st.text(f"• {reason}")
+        st.text(f"• {translate_text(reason)}")
     left, right = st.columns(2)
     with left:
-        st.markdown("**As in the file**")
+        st.markdown(f"**{_('As in the file')}**")
         st.dataframe(_kv(detail.raw), hide_index=True, key="rq_raw")
     with right:
-        st.markdown("**The upload it came from**")
-        upload = {label: detail.upload[k] for k, label in _UPLOAD_FIELDS.items() if k in detail.upload}
-        st.dataframe(_kv(upload, "Field"), hide_index=True, key="rq_upload_info")
-    st.markdown("**Decisions**")
+        st.markdown(f"**{_('The upload it came from')}**")
+        shown = [k for k in _UPLOAD_FIELDS if k in detail.upload]
+        upload = dict(zip(headers(_UPLOAD_FIELDS[k] for k in shown), (detail.upload[k] for k in shown), strict=True))
+        st.dataframe(_kv(upload, _("Field"), words=True), hide_index=True, key="rq_upload_info")
+    st.markdown(f"**{_('Decisions')}**")
     if detail.history:
         history = pd.DataFrame(detail.history).drop(columns=["audit_id"], errors="ignore")
-        st.dataframe(history.rename(columns=_HISTORY_COLUMNS), hide_index=True, key="rq_history")
+        if "decision" in history:
+            history["decision"] = [_word(v) for v in history["decision"]]
+        history = history.set_axis(headers(_HISTORY_COLUMNS.get(c, c) for c in history.columns), axis=1)
+        st.dataframe(history, hide_index=True,
+                     key="rq_history")
     else:
-        st.text("No decision yet.")
+        st.text(_("No decision yet."))
     if detail.status == "pending":
         _approve_form(actor, region, detail)
         _reject_form(actor, region, detail)
@@ -411,15 +454,15 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail) -> None:
 
 def _approve_form(actor: Actor, region: str, detail: FlagDetail) -> None:
     with st.form(f"rq_fix_{detail.flag_id}"):
-        st.markdown("**Fix and approve** — the row is checked again before it loads")
+        st.markdown(_("**Fix and approve** — the row is checked again before it loads"))
         cols = st.columns(3)
         typed = {
-            name: cols[i % 3].text_input(review.field_label(name), value=detail.value(name),
+            name: cols[i % 3].text_input(_(review.field_label(name)), value=detail.value(name),
                                          key=f"rq_fix_{detail.flag_id}_{name}")
             for i, name in enumerate(detail.fields)
         }
-        note = st.text_input("Note (optional)", key=f"rq_fix_note_{detail.flag_id}")
-        go = st.form_submit_button("Approve", type="primary", icon=":material/check:")
+        note = st.text_input(_("Note (optional)"), key=f"rq_fix_note_{detail.flag_id}")
+        go = st.form_submit_button(_("Approve"), type="primary", icon=":material/check:")
     if not go:
         return
     fixes = {k: v for k, v in typed.items() if v != detail.value(k)}
@@ -430,10 +473,10 @@ def _approve_form(actor: Actor, region: str, detail: FlagDetail) -> None:
         return
     if decision.outcome == "approved":
         _drop_chosen(detail.flag_id)
-        _set_flash(f"Row {detail.flag_id} approved and loaded into the sales.")
-    show_error(InvalidInput("The row still does not pass the checks, so it stays in the queue."))
+        _set_flash(_("Row %(row)s approved and loaded into the sales.", row=detail.flag_id))
+    show_error(InvalidInput(_("The row still does not pass the checks, so it stays in the queue.")))
     for reason in decision.reasons:
-        st.text(f"• {reason}")
+        st.text(f"• {translate_text(reason)}")
 
 
 def _drop_chosen(flag_id: str) -> None:
@@ -442,9 +485,9 @@ def _drop_chosen(flag_id: str) -> None:
 
 def _reject_form(actor: Actor, region: str, detail: FlagDetail) -> None:
     with st.form(f"rq_reject_{detail.flag_id}"):
-        st.markdown("**Reject** — the row will not be loaded")
-        note = st.text_input("Why (required)", key=f"rq_reject_note_{detail.flag_id}")
-        go = st.form_submit_button("Reject", icon=":material/close:")
+        st.markdown(_("**Reject** — the row will not be loaded"))
+        note = st.text_input(_("Why (required)"), key=f"rq_reject_note_{detail.flag_id}")
+        go = st.form_submit_button(_("Reject"), icon=":material/close:")
     if not go:
         return
     try:
@@ -453,4 +496,4 @@ def _reject_form(actor: Actor, region: str, detail: FlagDetail) -> None:
         show_error(exc)
         return
     _drop_chosen(detail.flag_id)
-    _set_flash(f"Row {detail.flag_id} rejected.")
+    _set_flash(_("Row %(row)s rejected.", row=detail.flag_id))

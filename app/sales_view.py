@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse.access import Actor
+from warehouse.i18n import N_, _, current_language, ngettext, translate_text, use_language
 from warehouse.money import quantum
 from warehouse.queries import Period
 from warehouse.queries import sales as q
@@ -32,19 +33,24 @@ def _delta(change: Decimal | None, locale: str) -> str | None:
     return text if text.startswith(("-", "−")) else "+" + text
 
 
+#: words for the codes the warehouse stores (an upload's status, a flagged row's status)
+UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected": N_("Rejected")}
+FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
+
+
 def kpi_row(kpis: q.Kpis, locale: str) -> None:
     """Gross, net, refunds in USD, orders and units, each with its change against the previous
     period of the same length."""
     now, before, prev = kpis.current, kpis.previous, kpis.previous_period
     items: list[tuple[str, str, str, str, str]] = [
-        ("Gross sales (USD)", fmt.money(now.gross_usd, "USD", locale), "gross_usd",
+        (_("Gross sales (USD)"), fmt.money(now.gross_usd, "USD", locale), "gross_usd",
          fmt.money(before.gross_usd, "USD", locale), "normal"),
-        ("Net after fees (USD)", fmt.money(now.net_usd, "USD", locale), "net_usd",
+        (_("Net after fees (USD)"), fmt.money(now.net_usd, "USD", locale), "net_usd",
          fmt.money(before.net_usd, "USD", locale), "normal"),
-        ("Refunded (USD)", fmt.money(now.refunded_usd, "USD", locale), "refunded_usd",
+        (_("Refunded (USD)"), fmt.money(now.refunded_usd, "USD", locale), "refunded_usd",
          fmt.money(before.refunded_usd, "USD", locale), "inverse"),
-        ("Orders", fmt.number(now.orders, locale), "orders", fmt.number(before.orders, locale), "normal"),
-        ("Units", fmt.number(now.units, locale), "units", fmt.number(before.units, locale), "normal"),
+        (_("Orders"), fmt.number(now.orders, locale), "orders", fmt.number(before.orders, locale), "normal"),
+        (_("Units"), fmt.number(now.units, locale), "units", fmt.number(before.units, locale), "normal"),
     ]
     span = f"{fmt.day(prev.start, locale)} – {fmt.day(prev.end, locale)}"
     # three to a row: money figures need the width (five in a row cut "US$1,097.53" to "US$1,0…");
@@ -53,12 +59,15 @@ def kpi_row(kpis: q.Kpis, locale: str) -> None:
     for label, value, name, earlier, colour in items:
         group.metric(
             label, value, delta=_delta(kpis.change(name), locale), delta_color=colour,  # type: ignore[arg-type]
-            help=f"Previous period ({span}): {earlier}", border=True,
+            help=_("Previous period (%(span)s): %(amount)s", span=span, amount=earlier), border=True,
         )
     if now.unconverted:
         st.info(
-            f"{fmt.number(now.unconverted, locale)} sales have no USD rate for their date and are left "
-            "out of the USD figures; their amounts as sold are in the table below.",
+            ngettext("%(count)s sale has no USD rate for its date and is left out of the USD figures; its "
+                     "amount as sold is in the table below.",
+                     "%(count)s sales have no USD rate for their date and are left out of the USD figures; their "
+                     "amounts as sold are in the table below.", now.unconverted,
+                     count=fmt.number(now.unconverted, locale)),
             icon=":material/currency_exchange:",
         )
 
@@ -80,31 +89,33 @@ def charts_block(actor: Actor, creator_id: str, region: str, period: Period, gra
     """Sales over time, top products, buyer countries and channels."""
     series = query(q.series, actor, [region], creator_id, period, grain)
     st.plotly_chart(
-        charts.over_time(series, "period", ["gross_usd", "net_usd"], ["Gross (USD)", "Net (USD)"],
-                         title="Sales over time", y_title="USD"),
+        charts.over_time(series, "period", ["gross_usd", "net_usd"], [_("Gross (USD)"), _("Net (USD)")],
+                         title=_("Sales over time"), y_title="USD", locale=locale),
         key="sales_over_time", config=style.CHART_CONFIG,
     )
     left, right = st.columns(2)
     with left:
         products = query(q.top_products, actor, [region], creator_id, period, 10)
         if len(products):
-            st.plotly_chart(charts.ranked_bars(products, "product", "gross_usd", "Top products",
-                                               "Gross (USD)"), key="top_products", config=style.CHART_CONFIG)
+            st.plotly_chart(charts.ranked_bars(products, "product", "gross_usd", _("Top products"),
+                                               _("Gross (USD)"), locale=locale), key="top_products",
+                            config=style.CHART_CONFIG)
         else:
-            st.caption("No products sold in this period.")
+            st.caption(_("No products sold in this period."))
     with right:
         countries = query(q.buyer_countries, actor, [region], creator_id, period)
         if len(countries):
-            named = countries.assign(country=[charts.country_name(c) for c in countries["buyer_country"]])
-            st.plotly_chart(charts.ranked_bars(named, "country", "gross_usd", "Buyer countries",
-                                               "Gross (USD)"), key="buyer_countries", config=style.CHART_CONFIG)
+            named = countries.assign(country=[charts.country_name(c, locale) for c in countries["buyer_country"]])
+            st.plotly_chart(charts.ranked_bars(named, "country", "gross_usd", _("Buyer countries"),
+                                               _("Gross (USD)"), locale=locale), key="buyer_countries",
+                            config=style.CHART_CONFIG)
         else:
-            st.caption("No buyer countries in this period.")
+            st.caption(_("No buyer countries in this period."))
     chans = query(q.channels, actor, [region], creator_id, period)
     if len(chans):
         chans = chans.assign(label=[f"{s} · {c}" for s, c in zip(chans["source"], chans["channel"], strict=True)])
-        st.plotly_chart(charts.ranked_bars(chans, "label", "gross_usd", "Sources and channels", "Gross (USD)"),
-                        key="channels", config=style.CHART_CONFIG)
+        st.plotly_chart(charts.ranked_bars(chans, "label", "gross_usd", _("Sources and channels"), _("Gross (USD)"),
+                                           locale=locale), key="channels", config=style.CHART_CONFIG)
 
 
 def currency_table(actor: Actor, creator_id: str, region: str, period: Period, locale: str) -> None:
@@ -115,12 +126,12 @@ def currency_table(actor: Actor, creator_id: str, region: str, period: Period, l
     shown = _money_text(cur, ["gross", "fees", "net", "refunded"], "currency", locale)
     shown = _money_text(shown, ["gross_usd", "net_usd"], None, locale)
     labels = {
-        "currency": "Currency", "sales": "Sales", "gross": "Gross (as sold)", "fees": "Fees",
-        "net": "Net", "refunded": "Refunded", "gross_usd": "Gross (USD)", "net_usd": "Net (USD)",
-        "unconverted": "Without a USD rate",
+        "currency": _("Currency"), "sales": _("Sales"), "gross": _("Gross (as sold)"), "fees": _("Fees"),
+        "net": _("Net"), "refunded": _("Refunded"), "gross_usd": _("Gross (USD)"), "net_usd": _("Net (USD)"),
+        "unconverted": _("Without a USD rate"),
     }
     style.table(shown, "currencies", labels, title="currency",
-                column_config={"unconverted": st.column_config.NumberColumn("Without a USD rate")})
+                column_config={"unconverted": st.column_config.NumberColumn(_("Without a USD rate"))})
 
 
 def _in_minor_units(df: pd.DataFrame) -> pd.DataFrame:
@@ -139,30 +150,35 @@ def _in_minor_units(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: the sales CSV's headers, in words (its columns in this order; the upload's internal id is left out)
+#: the sales CSV's headers, in words (its columns in this order; the upload's internal id is left
+#: out), translated into the reader's language when the file is made
 CSV_HEADERS = {
-    "sold_at": "Sold at (your local time)", "source": "Platform", "order_id": "Order or receipt", "line": "Line",
-    "product": "Product", "quantity": "Quantity", "currency": "Currency", "gross": "Amount", "fees": "Fees",
-    "net": "Net", "refunded": "Refunded", "usd_rate": "US dollars per unit", "gross_usd": "Amount in US dollars",
-    "buyer_country": "Buyer country", "channel": "Channel",
+    "sold_at": N_("Sold at (your local time)"), "source": N_("Platform"), "order_id": N_("Order or receipt"),
+    "line": N_("Line"), "product": N_("Product"), "quantity": N_("Quantity"), "currency": N_("Currency"),
+    "gross": N_("Amount"), "fees": N_("Fees"), "net": N_("Net"), "refunded": N_("Refunded"),
+    "usd_rate": N_("US dollars per unit"), "gross_usd": N_("Amount in US dollars"),
+    "buyer_country": N_("Buyer country"), "channel": N_("Channel"),
 }
 
 
 def sales_csv(df: pd.DataFrame) -> bytes:
     """The sale lines as a CSV for people: readable headers, amounts at their currency's decimals."""
     shown = _in_minor_units(df)
-    shown = shown[[c for c in CSV_HEADERS if c in shown.columns]].rename(columns=CSV_HEADERS)
-    return to_csv_bytes(shown)
+    shown = shown[[c for c in CSV_HEADERS if c in shown.columns]]
+    return to_csv_bytes(shown.rename(columns={c: _(h) for c, h in CSV_HEADERS.items()}))
 
 
 def download(actor: Actor, creator_id: str, period: Period) -> None:
     """A CSV of the period's sale lines, guarded against formula injection, built on click."""
 
-    def build() -> bytes:
-        return sales_csv(q.sales_rows(actor, creator_id, period))
+    lang = current_language()
+
+    def build() -> bytes:  # run when clicked, maybe on another thread: in the page's language
+        with use_language(lang):
+            return sales_csv(q.sales_rows(actor, creator_id, period))
 
     st.download_button(
-        "Download these sales (CSV)", data=build, mime="text/csv", icon=":material/download:",
+        _("Download these sales (CSV)"), data=build, mime="text/csv", icon=":material/download:",
         file_name=f"kasuwa-sales-{period.start.isoformat()}-{period.end.isoformat()}.csv",
         on_click="ignore",
     )
@@ -170,34 +186,44 @@ def download(actor: Actor, creator_id: str, period: Period) -> None:
 
 def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -> None:
     """The creator's uploads and what became of their flagged rows."""
-    st.subheader("My uploads")
+    st.subheader(_("My uploads"))
     ups: Any = query(q.uploads, actor, [region], creator_id)
     if len(ups):
         labels = {
-            "file_name": "File", "received_at": "Received", "loaded_at": "Queryable", "profile": "Profile",
-            "source": "Source", "status": "Status", "rows_total": "Rows", "rows_loaded": "Loaded",
-            "rows_flagged": "Flagged", "rows_skipped": "Skipped", "rows_known": "Already known",
-            "message": "Message",
+            "file_name": _("File"), "received_at": _("Received"), "loaded_at": _("Queryable"),
+            "profile": _("Profile"), "source": _("Source"), "status": _("Status"), "rows_total": _("Rows"),
+            "rows_loaded": _("Loaded"), "rows_flagged": _("Flagged"), "rows_skipped": _("Skipped"),
+            "rows_known": _("Already known"), "message": _("Message"),
         }
-        style.table(ups.drop(columns=["upload_id"]), "uploads", labels, title="file_name", column_config={
-            "received_at": st.column_config.DatetimeColumn("Received"),
-            "loaded_at": st.column_config.DatetimeColumn("Queryable"),
-        }, first_cards=3, more="older uploads")
+        shown = ups.drop(columns=["upload_id"])
+        for col, words in (("status", UPLOAD_STATUS), ("profile", None), ("message", None)):
+            if col in shown:
+                shown[col] = [_(words[v]) if words and v in words else translate_text(v) for v in shown[col]]
+        style.table(shown, "uploads", labels, title="file_name", column_config={
+            "received_at": st.column_config.DatetimeColumn(_("Received")),
+            "loaded_at": st.column_config.DatetimeColumn(_("Queryable")),
+        }, first_cards=3, more=lambda n: ngettext("%(count)s older upload", "%(count)s older uploads", n))
     else:
-        st.caption("No uploads yet.")
-    st.subheader("Flagged rows")
+        st.caption(_("No uploads yet."))
+    st.subheader(_("Flagged rows"))
     counts = query(q.flagged_summary, actor, [region], creator_id)
     group = style.kpi_group("flags")
-    for status, label in [("pending", "Awaiting review"), ("approved", "Approved and loaded"),
-                          ("rejected", "Rejected")]:
+    for status, label in [("pending", _("Awaiting review")), ("approved", _("Approved and loaded")),
+                          ("rejected", _("Rejected"))]:
         group.metric(label, fmt.number(counts.get(status, 0), locale))
     flags = query(q.flagged, actor, [region], creator_id)
     if len(flags):
         labels = {
-            "file_name": "File", "row_number": "Row", "reasons": "Why flagged", "status": "Status",
-            "note": "Reviewer's note", "reviewed_at": "Decided", "flagged_at": "Flagged", "raw": "Values in the file",
+            "file_name": _("File"), "row_number": _("Row"), "reasons": _("Why flagged"), "status": _("Status"),
+            "note": _("Reviewer's note"), "reviewed_at": _("Decided"), "flagged_at": _("Flagged"),
+            "raw": _("Values in the file"),
         }
-        style.table(flags.drop(columns=["flag_id"]), "flags", labels, column_config={
-            "reviewed_at": st.column_config.DatetimeColumn("Decided"),
-            "flagged_at": st.column_config.DatetimeColumn("Flagged"),
-        }, first_cards=3, more="more flagged rows")
+        shown = flags.drop(columns=["flag_id"])
+        if "reasons" in shown:
+            shown["reasons"] = [translate_text(v) if isinstance(v, str) else v for v in shown["reasons"]]
+        if "status" in shown:
+            shown["status"] = [_(FLAG_STATUS[v]) if v in FLAG_STATUS else v for v in shown["status"]]
+        style.table(shown, "flags", labels, column_config={
+            "reviewed_at": st.column_config.DatetimeColumn(_("Decided")),
+            "flagged_at": st.column_config.DatetimeColumn(_("Flagged")),
+        }, first_cards=3, more=lambda n: ngettext("%(count)s more flagged row", "%(count)s more flagged rows", n))

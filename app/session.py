@@ -38,6 +38,7 @@ import streamlit as st
 
 from control import sessions, throttle
 from warehouse.access import Actor
+from warehouse.i18n import _
 from warehouse.settings import settings
 
 from .registry import spec
@@ -79,7 +80,8 @@ def current_actor() -> Actor | None:
         return _from_cookie()
     if _idle_expired():
         minutes = settings().session_idle_minutes
-        sign_out(notice=f"You were signed out after {minutes} minutes without activity. Sign in again.")
+        sign_out(notice=_("You were signed out after %(minutes)s minutes without activity. Sign in again.",
+                          minutes=minutes))
         return None
     return actor
 
@@ -110,12 +112,18 @@ def active_actor() -> Actor | None:
 
     fresh = account_now(actor.user_id)
     if fresh is None:
-        sign_out(notice="Your account is no longer active. Ask an administrator if this is a mistake.")
+        sign_out(notice=_("Your account is no longer active. Ask an administrator if this is a mistake."))
         return None
     if fresh != actor:
         st.session_state[ACTOR_KEY] = fresh
     touch()
     return fresh
+
+
+def update_actor(actor: Actor) -> None:
+    """The signed-in user's account changed (their language): this session holds it from now on."""
+    if isinstance(st.session_state.get(ACTOR_KEY), Actor):
+        st.session_state[ACTOR_KEY] = actor
 
 
 def sign_in(actor: Actor) -> None:
@@ -305,9 +313,9 @@ def require_page(page_file: str) -> Actor:
     rel = Path(page_file).resolve().relative_to(ROOT).as_posix()
     actor = current_actor()
     if actor is None:
-        st.warning("Please sign in first.")
+        st.warning(_("Please sign in first."))
         st.stop()
     if actor.role not in spec(rel).roles:
-        st.error("This page is not available to your account.")
+        st.error(_("This page is not available to your account."))
         st.stop()
     return actor

@@ -21,12 +21,14 @@ sent; the stylesheet shows one. Card text is HTML-escaped (and Streamlit sanitis
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+
+from warehouse.i18n import _
 
 #: Window width (CSS px) up to which the phone layout applies; Streamlit stacks columns and
 #: lays the sidebar over the page below this width too.
@@ -57,7 +59,7 @@ _CSS = f"""
 [class*="st-key-kasuwa-kpis-"] > div {{ flex: 1 1 calc(33.3% - 1rem) !important; min-width: 12rem; }}
 
 /* the page script of app/style.py lives in an invisible container */
-.st-key-kasuwa-script, .st-key-kasuwa-cookie {{ display: none !important; }}
+.st-key-kasuwa-script, .st-key-kasuwa-cookie, [class*="st-key-kasuwa-lang"] {{ display: none !important; }}
 
 @media (max-width: {NARROW_PX}px) {{
   [data-testid="stMainBlockContainer"] {{ padding: 3.25rem 1rem 4rem 1rem !important; }}
@@ -209,11 +211,13 @@ def cards_html(df: pd.DataFrame, labels: Mapping[str, str], title: str | None = 
 
 def table(df: pd.DataFrame, key: str, labels: Mapping[str, str], title: str | None = None,
           column_config: Mapping[str, Any] | None = None, max_cards: int = 50,
-          grid_key: str | None = None, first_cards: int | None = None, more: str = "more") -> None:
+          grid_key: str | None = None, first_cards: int | None = None,
+          more: Callable[[int], str] | None = None) -> None:
     """``df`` as a grid on wide screens (columns named by ``labels``, ``column_config`` for the
     types) and as cards on phones. Only the first ``max_cards`` rows become cards; the caption
     says how many more the wide view or the download has. With ``first_cards``, the cards after
-    that many wait in an expander ("12 older payouts", with ``more="older payouts"``), so that a
+    that many wait in an expander labelled ``more(count)`` ("12 older payouts", through
+    ``ngettext``), so that a
     long table does not push the rest of the page screens away on a phone."""
     config: dict[str, Any] = dict(labels)
     config.update(column_config or {})
@@ -223,10 +227,11 @@ def table(df: pd.DataFrame, key: str, labels: Mapping[str, str], title: str | No
         cards = df.head(max_cards)
         if first_cards is not None and len(cards) > first_cards:
             st.html(cards_html(cards.head(first_cards), labels, title))
-            with st.expander(f"{len(cards) - first_cards} {more}"):
+            rest = len(cards) - first_cards
+            with st.expander(more(rest) if more else _("%(count)s more", count=rest)):
                 st.html(cards_html(cards.iloc[first_cards:], labels, title))
         else:
             st.html(cards_html(cards, labels, title))
         if len(df) > max_cards:
-            st.caption(f"The first {max_cards} of {len(df)} rows; turn the phone sideways or use a "
-                       "wider screen for all of them.")
+            st.caption(_("The first %(shown)s of %(total)s rows; turn the phone sideways or use a wider screen "
+                         "for all of them.", shown=max_cards, total=len(df)))

@@ -17,6 +17,7 @@ import streamlit as st
 
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
+from warehouse.i18n import N_, _, headers, translate_text
 from warehouse.ingest import IngestResult
 from warehouse.ingest.mappings import check_constants, check_name, ingest_upload, propose_name
 from warehouse.ingest.profiles import NAME_RULE
@@ -30,15 +31,15 @@ from .errors import show_error
 from .query_cache import data_changed
 
 RESULTS = "up_results"  # file key -> IngestResult (or the KasuwaError text)
-NOT_IN_FILE = "— not in this file —"
-NO_COUNTRY = "As in the file"
+NOT_IN_FILE = N_("— not in this file —")  # option values (English); shown translated
+NO_COUNTRY = N_("As in the file")
 #: what the mapping step asks for each missing column, in words
 _ASK = {
-    "order_id": "the order or receipt number",
-    "sold_at": "the date of the sale",
-    "product": "the product sold",
-    "currency": "the currency",
-    "gross": "the amount the buyer paid",
+    "order_id": N_("the order or receipt number"),
+    "sold_at": N_("the date of the sale"),
+    "product": N_("the product sold"),
+    "currency": N_("the currency"),
+    "gross": N_("the amount the buyer paid"),
 }
 _WORLD_CURRENCIES = ("USD", "EUR", "GBP")
 
@@ -55,14 +56,26 @@ class EveryRow:
         return self.label
 
 
-def _option_label(option: Any) -> str:
-    return str(option)
+def _option_labels() -> Any:
+    """The options' labels, the two fixed ones in this run's language (made now: Streamlit may
+    call a ``format_func`` outside the run)."""
+    fixed = {NOT_IN_FILE: _(NOT_IN_FILE), NO_COUNTRY: _(NO_COUNTRY)}
+    return lambda option: fixed[option] if isinstance(option, str) and option in fixed else str(option)
+
+
+def _field(canon: str) -> str:
+    """A canonical column's name for people, in the reader's language."""
+    return _(BY_NAME[canon].label) if canon in BY_NAME else canon
+
+
+def _ask(canon: str) -> str:
+    return _(_ASK[canon]) if canon in _ASK else _field(canon).lower()
 _STAGES = {
-    "landing": "Keeping a copy of the file",
-    "reading": "Reading the file",
-    "parsing": "Reading numbers and dates",
-    "validating": "Checking every row",
-    "loading": "Loading into the warehouse",
+    "landing": N_("Keeping a copy of the file"),
+    "reading": N_("Reading the file"),
+    "parsing": N_("Reading numbers and dates"),
+    "validating": N_("Checking every row"),
+    "loading": N_("Loading into the warehouse"),
 }
 
 
@@ -73,12 +86,12 @@ def pick_creator(actor: Actor) -> str | None:
         return actor.creator_id
     targets = q.upload_targets(actor)
     if not targets:
-        st.info("There are no creators in your regions yet.")
+        st.info(_("There are no creators in your regions yet."))
         return None
     labels = {t["creator_id"]: f"{t['name']} ({t['creator_id']}, {t['region']})" for t in targets}
     return st.selectbox(
-        "Upload on behalf of", list(labels), format_func=labels.__getitem__, index=None,
-        placeholder="Choose a creator", key="up_creator",
+        _("Upload on behalf of"), list(labels), format_func=labels.__getitem__, index=None,
+        placeholder=_("Choose a creator"), key="up_creator",
     )
 
 
@@ -104,12 +117,12 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *
     """Ingest one uploaded file with a live progress bar; a KasuwaError comes back as text.
     Earlier refused tries of the same file are forgotten (one upload record per file), and the
     mapping is saved for the creator when ``save_as`` is given and the file loaded."""
-    label = f"File {number} of {of}: {fmt.plain(file.name)}"
+    label = _("File %(number)s of %(total)s: %(name)s", number=number, total=of, name=fmt.plain(file.name))
     with st.status(label, expanded=True) as status:
-        bar = st.progress(0.0, text="Starting")
+        bar = st.progress(0.0, text=_("Starting"))
 
         def progress(stage: str, fraction: float) -> None:
-            text = _STAGES.get(stage, fmt.plain(stage.replace("_", " ").capitalize()))
+            text = _(_STAGES[stage]) if stage in _STAGES else fmt.plain(stage.replace("_", " ").capitalize())
             bar.progress(min(max(float(fraction), 0.0), 1.0), text=text)
 
         try:
@@ -121,7 +134,7 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *
         except KasuwaError as exc:
             result = str(exc)
         ok = isinstance(result, IngestResult) and result.status in ("loaded", "duplicate")
-        status.update(label=label + (" — done" if ok else " — needs attention"),
+        status.update(label=_("%(file)s — done", file=label) if ok else _("%(file)s — needs attention", file=label),
                       state="complete" if ok else "error", expanded=False)
     if isinstance(result, IngestResult) and result.status == "loaded":
         data_changed()
@@ -129,10 +142,16 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *
 
 
 def _counts(res: IngestResult, locale: str) -> None:
-    items = [("Rows in file", res.rows_total), ("Loaded", res.rows_loaded), ("Flagged for review", res.rows_flagged),
-             ("Skipped (not sales)", res.rows_skipped), ("Already known", res.rows_known)]
+    items = [(_("Rows in file"), res.rows_total), (_("Loaded"), res.rows_loaded),
+             (_("Flagged for review"), res.rows_flagged), (_("Skipped (not sales)"), res.rows_skipped),
+             (_("Already known"), res.rows_known)]
     for col, (label, n) in zip(st.columns(len(items)), items, strict=True):
         col.metric(label, fmt.number(n, locale))
+
+
+def _words(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its (English msgid) headers in the reader's language, kept unique."""
+    return df.set_axis(headers(df.columns), axis=1)
 
 
 def _validation_table(res: IngestResult) -> None:
@@ -140,25 +159,25 @@ def _validation_table(res: IngestResult) -> None:
     found: a count of none reads as a pass without phrasing a failure next to "pass"."""
     if not res.validation:
         return
-    st.caption("Checks run on every row")
+    st.caption(_("Checks run on every row"))
     rows = [{
-        "Rows where …": o.description,
-        "Found": "✅ none" if o.success else f"⚠️ {o.unexpected_count}",
-        "For example": ", ".join("(blank)" if e is None else str(e) for e in o.examples[:5]),
+        N_("Rows where …"): translate_text(o.description),
+        N_("Found"): _("✅ none") if o.success else f"⚠️ {o.unexpected_count}",
+        N_("For example"): ", ".join(_("(blank)") if e is None else str(e) for e in o.examples[:5]),
     } for o in res.validation]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
 
 
 def _flagged_table(res: IngestResult) -> None:
     if not res.flagged_examples:
         return
-    st.caption(f"Flagged rows (first {len(res.flagged_examples)}), with the reasons")
+    st.caption(_("Flagged rows (first %(count)s), with the reasons", count=len(res.flagged_examples)))
     rows = [{
-        "Row": f.get("row_number"),
-        "Why": "; ".join(str(r) for r in f.get("reasons", [])),
-        "Values in the file": q.readable_values(json.dumps(f.get("raw", {}), ensure_ascii=False, default=str)),
+        N_("Row"): f.get("row_number"),
+        N_("Why"): "; ".join(translate_text(str(r)) for r in f.get("reasons", [])),
+        N_("Values in the file"): q.readable_values(json.dumps(f.get("raw", {}), ensure_ascii=False, default=str)),
     } for f in res.flagged_examples]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
 
 
 def _lines(title: str, lines: list[str]) -> None:
@@ -171,89 +190,94 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     """What happened to one file: outcome, counts, checks, flagged rows, assumptions, next steps."""
     st.text(f"📄 {file_name}")
     if isinstance(res, str):
-        st.error(fmt.plain(res), icon=":material/block:")
+        st.error(fmt.plain(translate_text(res)), icon=":material/block:")
         return
     if res.status == "duplicate":
-        st.info("Already loaded: this exact file was uploaded before, so nothing was loaded again.",
+        st.info(_("Already loaded: this exact file was uploaded before, so nothing was loaded again."),
                 icon=":material/content_copy:")
-        st.text(res.message)
+        st.text(translate_text(res.message))
     elif res.status == "rejected" and res.missing:
         st.error(fmt.plain(needs_mapping_message(res.missing)), icon=":material/table_edit:")
         return
     elif res.status == "rejected":
-        st.error(fmt.plain(res.message), icon=":material/block:")
+        st.error(fmt.plain(translate_text(res.message)), icon=":material/block:")
     else:
-        st.success(f"Loaded with the **{fmt.plain(res.profile or 'generic')}** profile.",
+        st.success(_("Loaded with the **%(profile)s** profile.", profile=fmt.plain(res.profile or "generic")),
                    icon=":material/check_circle:")
         _counts(res, locale)
         _validation_table(res)
         _flagged_table(res)
         if res.skipped_reasons:
-            st.caption("Rows skipped because they are not sales")
-            st.dataframe(pd.DataFrame([{"reason": k, "rows": v} for k, v in res.skipped_reasons.items()]),
-                         hide_index=True)
-    _lines("What Kasuwa assumed while reading", res.assumptions)
-    _lines("Next steps", res.next_steps)
+            st.caption(_("Rows skipped because they are not sales"))
+            st.dataframe(_words(pd.DataFrame([{N_("Reason"): translate_text(k), N_("Rows"): v}
+                                              for k, v in res.skipped_reasons.items()])), hide_index=True)
+    _lines(_("What Kasuwa assumed while reading"), [translate_text(a) for a in res.assumptions])
+    _lines(_("Next steps"), [translate_text(s) for s in res.next_steps])
 
 
 def needs_mapping_message(missing: list[str]) -> str:
     """What to do when Kasuwa cannot find some columns, in words (no command-line syntax)."""
-    wanted = [_ASK.get(c, BY_NAME[c].label.lower() if c in BY_NAME else c) for c in missing]
-    listed = wanted[0] if len(wanted) == 1 else ", ".join(wanted[:-1]) + " and " + wanted[-1]
-    return (f"Kasuwa could not tell which of this file's columns hold {listed}. Choose them below, then press "
-            "‘Load with these columns’. Nothing from this file was loaded yet; the file itself is kept.")
+    wanted = [_ask(c) for c in missing]
+    listed = wanted[0] if len(wanted) == 1 else _("%(items)s and %(last)s", items=", ".join(wanted[:-1]),
+                                                   last=wanted[-1])
+    return _("Kasuwa could not tell which of this file's columns hold %(columns)s. Choose them below, then press "
+             "‘Load with these columns’. Nothing from this file was loaded yet; the file itself is kept.",
+             columns=listed)
 
 
 def _options(canon: str, headers: list[str], region: str | None) -> list[Any]:
     options: list[Any] = [NOT_IN_FILE, *headers]
     if canon == "currency":
         codes = [*(get_region(region).currencies if region else ()), *_WORLD_CURRENCIES]
-        options += [EveryRow("currency", c, f"All these rows are in {c}") for c in dict.fromkeys(codes)]
+        options += [EveryRow("currency", c, _("All these rows are in %(currency)s", currency=c))
+                    for c in dict.fromkeys(codes)]
     elif canon == "product":
-        options.append(EveryRow("product", "", "The same product on every row (type its name below)"))
+        options.append(EveryRow("product", "", _("The same product on every row (type its name below)")))
     return options
 
 
-def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, file: Any) -> None:
+def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, file: Any,
+                 locale: str | None = None) -> None:
     """Let the person say which of their columns holds each missing one — or give one value for
     every row (a currency, a product, the buyers' country) — re-run the ingest with that and,
     unless they untick it, save it for their next files of this layout. The name is checked
     before anything is loaded."""
-    st.warning("Kasuwa does not know this file's layout yet. Tell it which of your columns holds what; "
-               "it remembers your answer for your next files with the same columns.", icon=":material/table_edit:")
+    st.warning(_("Kasuwa does not know this file's layout yet. Tell it which of your columns holds what; it "
+                 "remembers your answer for your next files with the same columns."), icon=":material/table_edit:")
     region = res.region
     # what earlier tries asked stays on the form with its answer, so a second try keeps the first's
     asked_key = f"up_map_{key}_asked"
     asked = list(dict.fromkeys([*st.session_state.get(asked_key, []), *res.missing]))
     st.session_state[asked_key] = asked
+    labels = _option_labels()
     with st.form(key=f"up_map_{key}"):
         chosen = {
             canon: st.selectbox(
-                BY_NAME[canon].label if canon in BY_NAME else canon, _options(canon, res.headers, region),
-                format_func=_option_label, key=f"up_map_{key}_{canon}",
-                help=f"The column holding {_ASK.get(canon, canon)}.",
+                _field(canon), _options(canon, res.headers, region),
+                format_func=labels, key=f"up_map_{key}_{canon}",
+                help=_("The column holding %(what)s.", what=_ask(canon)),
             )
             for canon in asked
         }
         product_name = ""
         if "product" in asked:
-            product_name = st.text_input("Product name for every row (when your file has no product column)",
+            product_name = st.text_input(_("Product name for every row (when your file has no product column)"),
                                          key=f"up_map_{key}_product_name", max_chars=200)
-        countries = [EveryRow("buyer_country", c, f"All buyers are in {country_name(c)}")
+        countries = [EveryRow("buyer_country", c, _("All buyers are in %(country)s", country=country_name(c, locale)))
                      for c in (get_region(region).countries if region else ())]
         country = st.selectbox(
-            "Buyers' country", [NO_COUNTRY, *countries],
-            format_func=_option_label, key=f"up_map_{key}_country",
-            help="Used for rows whose country is blank, or every row when the file has no country column.")
+            _("Buyers' country"), [NO_COUNTRY, *countries],
+            format_func=labels, key=f"up_map_{key}_country",
+            help=_("Used for rows whose country is blank, or every row when the file has no country column."))
         units = 1
         if not any(c in res.headers for c in ("Quantity", "quantity", "Qty", "Quantité")):
-            units = int(st.number_input("Units in every row (your file has no quantity column)", min_value=1,
+            units = int(st.number_input(_("Units in every row (your file has no quantity column)"), min_value=1,
                                         max_value=1_000_000, value=1, step=1, key=f"up_map_{key}_units"))
-        save = st.checkbox("Remember these columns for my next files like this one", value=True,
+        save = st.checkbox(_("Remember these columns for my next files like this one"), value=True,
                            key=f"up_map_{key}_save")
-        name = st.text_input("Name for these columns", value=propose_name(creator_id, file.name),
-                             key=f"up_map_{key}_name", max_chars=41, help=f"{NAME_RULE}.")
-        submitted = st.form_submit_button("Load with these columns", type="primary")
+        name = st.text_input(_("Name for these columns"), value=propose_name(creator_id, file.name),
+                             key=f"up_map_{key}_name", max_chars=41, help=_(NAME_RULE) + ".")
+        submitted = st.form_submit_button(_("Load with these columns"), type="primary")
     if not submitted:
         return
     columns = {c: v for c, v in chosen.items() if isinstance(v, str) and v != NOT_IN_FILE}
@@ -265,7 +289,7 @@ def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, fil
     if units != 1:
         constants["quantity"] = str(units)
     if not columns and not constants:
-        st.error("Choose one of your columns, or a value for every row, for at least one of the questions above.")
+        st.error(_("Choose one of your columns, or a value for every row, for at least one of the questions above."))
         return
     try:
         check_constants(constants)

@@ -26,8 +26,9 @@ from typing import Any
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from warehouse.access import ROLES, Actor, require_admin
+from warehouse.access import ROLES, Actor, require_admin, require_language
 from warehouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from warehouse.i18n import N_, _
 from warehouse.regions import get_region
 
 from . import throttle
@@ -40,12 +41,13 @@ PASSWORD_MAX = 4096  # characters; far beyond any passphrase, short of a denial 
 HASH_MEMORY_KIB = 19456
 HASH_TIME_COST = 2
 HASH_PARALLELISM = 1
-_NOT_RIGHT = "The email or password is not right."
-_CURRENT_NOT_RIGHT = "The current password is not right."
+_NOT_RIGHT = N_("The email or password is not right.")
+_CURRENT_NOT_RIGHT = N_("The current password is not right.")
 #: Wrong-password refusals when the user may try again at once; when the failure began a pause
 #: the second sentence says how long instead (``throttle.try_again``).
-LOGIN_FAILED = f"{_NOT_RIGHT} Check both and try again."
-CURRENT_PASSWORD_WRONG = f"{_CURRENT_NOT_RIGHT} Check it and try again."
+#: (in English; raised in the reader's language)
+LOGIN_FAILED = N_("The email or password is not right. Check both and try again.")
+CURRENT_PASSWORD_WRONG = N_("The current password is not right. Check it and try again.")
 
 _HASHER = PasswordHasher(
     time_cost=HASH_TIME_COST,
@@ -57,8 +59,6 @@ _HASHER = PasswordHasher(
 )
 _EMAIL = re.compile(r"^[^@\s|<>()\[\]\\,;:\"']{1,64}@[^@\s|<>()\[\]\\,;:\"']+\.[^@\s|<>()\[\]\\,;:\"']+$")
 _COLUMNS = "email, role, creator_id, regions, active, created_at, last_login_at, language"
-#: what a person may choose to read Kasuwa in (``None``: their country's language)
-LANGUAGES = ("en", "fr", "bn", "ur")
 
 #: Demo accounts made by ``kasuwa demo`` (documented in the README; never use them in production).
 DEMO_USERS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (
@@ -90,7 +90,7 @@ class User:
     language: str | None = None  # the language chosen; None: the creator's country's (warehouse.locales)
 
     def actor(self) -> Actor:
-        return Actor(self.email, self.role, self.creator_id, frozenset(self.regions))
+        return Actor(self.email, self.role, self.creator_id, frozenset(self.regions), self.language)
 
 
 def _ts(epoch: Any) -> datetime | None:
@@ -109,7 +109,7 @@ def normalize_email(email: str) -> str:
     """The stored form of an email: NFC, trimmed, lower case. Raises InvalidInput if malformed."""
     value = unicodedata.normalize("NFC", email).strip().lower()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise InvalidInput(f"{email!r} is not an email address like name@example.org.")
+        raise InvalidInput(_("%(email)s is not an email address like name@example.org.", email=repr(email)))
     return value
 
 
@@ -117,9 +117,9 @@ def normalize_password(password: str) -> str:
     """NFC form of ``password``; raises InvalidInput when shorter than 8 or absurdly long."""
     value = unicodedata.normalize("NFC", password)
     if len(value) < PASSWORD_MIN:
-        raise InvalidInput(f"A password needs at least {PASSWORD_MIN} characters.")
+        raise InvalidInput(_("A password needs at least %(password_min)s characters.", password_min=PASSWORD_MIN))
     if len(value) > PASSWORD_MAX:
-        raise InvalidInput(f"A password may have at most {PASSWORD_MAX} characters.")
+        raise InvalidInput(_("A password may have at most %(password_max)s characters.", password_max=PASSWORD_MAX))
     return value
 
 
@@ -142,29 +142,30 @@ def _verify(stored: str, password: str) -> bool:
 
 def _check_scope(role: str, creator_id: str | None, regions: tuple[str, ...]) -> None:
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise InvalidInput(_("Unknown role %(role)s; choose one of %(items)s.",
+                             role=repr(role), items=', '.join(ROLES)))
     for code in regions:
         get_region(code)  # NotFound names the known regions
     if role == "creator":
         if not creator_id:
             raise InvalidInput(
-                "A creator account must name the creator it belongs to (kasuwa user add … --creator ID)."
+                _("A creator account must name the creator it belongs to (kasuwa user add … --creator ID).")
             )
         creator_region(creator_id)  # NotFound if the creator is not registered
         if regions:
-            raise InvalidInput("A creator account has no regions: its creator's region applies.")
+            raise InvalidInput(_("A creator account has no regions: its creator's region applies."))
     elif creator_id:
-        raise InvalidInput(f"Only creator accounts are linked to a creator, not a {role}.")
+        raise InvalidInput(_("Only creator accounts are linked to a creator, not a %(role)s.", role=role))
     if role == "reviewer" and not regions:
-        raise InvalidInput("A reviewer needs at least one region to review (kasuwa user add … --region CODE).")
+        raise InvalidInput(_("A reviewer needs at least one region to review (kasuwa user add … --region CODE)."))
     if role == "admin" and regions:
-        raise InvalidInput("An administrator sees every region; do not list regions.")
+        raise InvalidInput(_("An administrator sees every region; do not list regions."))
 
 
 def _get(email: str) -> User:
     row = control().one(f"SELECT {_COLUMNS} FROM users WHERE email = ?", [email])
     if not row:
-        raise NotFound(f"No account for {email}.")
+        raise NotFound(_("No account for %(email)s.", email=email))
     return _user(row)
 
 
@@ -189,7 +190,8 @@ def add_user(
             [address, hashed, role, creator_id, json.dumps(list(scope)), time.time()],
         )
     except DuplicateKey:
-        raise Conflict(f"An account for {address} already exists; update it or reset its password.") from None
+        raise Conflict(_("An account for %(address)s already exists; update it or reset its password.",
+                         address=address)) from None
     return _get(address)
 
 
@@ -215,7 +217,7 @@ def update_user(
     _check_scope(new_role, new_creator, tuple(dict.fromkeys(new_regions)))
     new_active = current.active if active is None else active
     if current.email == actor.user_id and (not new_active or new_role != "admin"):
-        raise PermissionDenied("You cannot deactivate or demote your own account; ask another admin.")
+        raise PermissionDenied(_("You cannot deactivate or demote your own account; ask another admin."))
     control().execute(
         "UPDATE users SET role = ?, creator_id = ?, regions = ?, active = ?, updated_at = ? WHERE email = ?",
         [new_role, new_creator, json.dumps(list(dict.fromkeys(new_regions))), new_active, time.time(), current.email],
@@ -242,7 +244,7 @@ def reset_password(actor: Actor, email: str, new_password: str) -> User:
 
 def _refused(at_once: str, not_right: str, wait: int) -> PermissionDenied:
     """A wrong-password refusal that says when to try again: now, or after the pause it began."""
-    return PermissionDenied(f"{not_right} {throttle.try_again(wait)}" if wait else at_once)
+    return PermissionDenied(f"{_(not_right)} {throttle.try_again(wait)}" if wait else _(at_once))
 
 
 def change_own_password(
@@ -272,6 +274,23 @@ def change_own_password(
         "UPDATE users SET password_hash = ?, updated_at = ? WHERE email = ?",
         [new_hash, time.time(), actor.user_id],
     )
+
+
+def set_language(actor: Actor, email: str, language: str | None) -> User:
+    """Set the language ``email``'s account reads the app in (``en``, ``fr``, ``bn``, ``ur``;
+    None or "" goes back to the default of the creator's country). A user changes their own,
+    an administrator anyone's (``warehouse.access.require_language``)."""
+    from warehouse.i18n import LANGUAGES, supported
+
+    address = normalize_email(email)
+    require_language(actor, address)
+    chosen = supported(language) if language else None
+    if language and chosen is None:
+        raise InvalidInput(_("Choose one of these languages: %(languages)s.", languages=", ".join(LANGUAGES)))
+    user = _get(address)
+    control().execute("UPDATE users SET language = ?, updated_at = ? WHERE email = ?",
+                      [chosen, time.time(), user.email])
+    return _get(user.email)
 
 
 def list_users(actor: Actor) -> list[User]:
@@ -314,21 +333,6 @@ def authenticate(email: str, password: str, *, client: str = "unknown", now: dat
     new_hash = hash_password(password) if _HASHER.check_needs_rehash(row[0]) else row[0]
     control().execute("UPDATE users SET last_login_at = ?, password_hash = ? WHERE email = ?", [now, new_hash, address])
     return _user(row[1:]).actor()
-
-
-def set_language(actor: Actor, email: str, language: str | None) -> User:
-    """Set the language ``email`` reads Kasuwa in (``None``: their country's again). A person
-    sets their own; an administrator anyone's. InvalidInput for a language Kasuwa has not."""
-    address = normalize_email(email)
-    if actor.user_id != address:
-        require_admin(actor)
-    value = (language or "").strip().lower() or None
-    if value is not None and value not in LANGUAGES:
-        raise InvalidInput(f"Kasuwa is not written in {language!r}; choose one of {', '.join(LANGUAGES)}.")
-    if not control().execute("UPDATE users SET language = ?, updated_at = ? WHERE email = ?",
-                             [value, time.time(), address]):
-        raise NotFound(f"No account for {address}.")
-    return _get(address)
 
 
 def current_actor(user_id: str) -> Actor | None:

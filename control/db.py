@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.errors import Conflict, KasuwaError, WarehouseBusy
+from warehouse.i18n import N_
 from warehouse.settings import settings
 
 _log = logging.getLogger("kasuwa.control")
@@ -58,13 +59,13 @@ _PG_MIGRATION_LOCK = 0x6B617375_7761
 class ControlBusy(WarehouseBusy):
     """Another process held the control database's write lock for longer than we wait."""
 
-    title = "Accounts busy"
+    title = N_("Accounts busy")
 
 
 class ControlUnavailable(KasuwaError):
     """The control database cannot be opened or reached (the operator's log says why)."""
 
-    title = "Sign-in unavailable"
+    title = N_("Sign-in unavailable")
 
 
 class DuplicateKey(Conflict):
@@ -76,12 +77,12 @@ class DuplicateKey(Conflict):
 
 
 def busy_words() -> str:
-    return (f"Accounts and creators are being changed by another Kasuwa process and were still busy after "
-            f"{BUSY_SECONDS} seconds. Try again in a moment.")
+    return N_("Accounts and creators are being changed by another Kasuwa process and were still busy after "
+              "%(seconds)s seconds. Try again in a moment.", seconds=BUSY_SECONDS)
 
 
-UNAVAILABLE_WORDS = ("Accounts and creators cannot be read right now (the server's log says why); "
-                     "try again later.")
+UNAVAILABLE_WORDS = N_("Accounts and creators cannot be read right now (the server's log says why); "
+                       "try again later.")
 
 
 # --- the two dialects ----------------------------------------------------------------------------

@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterable
 
 from warehouse.errors import NotFound
+from warehouse.i18n import N_
 
 from .db import control
 
 
 def _missing(creator_id: str) -> NotFound:
-    return NotFound(f"No creator {creator_id!r}. Register it first: kasuwa creator add {creator_id} --country CC")
+    return NotFound(N_("No creator %(creator_id)s. Register it first: kasuwa creator add %(creator_id2)s --country CC",
+                       creator_id=repr(creator_id), creator_id2=creator_id))
 
 
 def registered_region(creator_id: str) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from warehouse.errors import InvalidInput
+from warehouse.i18n import N_
 
 from .db import DuplicateKey, control
 
@@ -69,7 +70,7 @@ def insert(creator_id: str, name: str, base: str, layout: str, columns: str, con
             [creator_id, name, base, layout, columns, constants, saved_by, time.time()],
         )
     except DuplicateKey:
-        raise InvalidInput(f"The name ‘{name}’ is taken; choose another.") from None
+        raise InvalidInput(N_("The name ‘%(name)s’ is taken; choose another.", name=name)) from None
 
 
 def mark_shared(creator_id: str, name: str, shared_as: str) -> None:

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from warehouse.errors import ConfigError, PermissionDenied
+from warehouse.i18n import N_, _, ngettext
 from warehouse.settings import settings
 
 from .db import control
@@ -67,24 +68,24 @@ def wait_words(seconds: int) -> str:
     """A wait in plain words: "45 seconds", "1 minute", "5 minutes" (minutes rounded up)."""
     seconds = max(1, int(seconds))
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(count)s second", "%(count)s seconds", seconds)
     minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes)
 
 
 def try_again(seconds: int) -> str:
     """The sentence every throttle refusal ends with."""
-    return f"Too many attempts. Try again in {wait_words(seconds)}."
+    return _("Too many attempts. Try again in %(wait)s.", wait=wait_words(seconds))
 
 
 class LoginThrottled(PermissionDenied):
     """Too many failed attempts for this account here, or from this place; ``retry_after`` in s."""
 
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            f"{try_again(retry_after)} If you forgot your password, ask an administrator to reset it."
+            f"{try_again(retry_after)} {_('If you forgot your password, ask an administrator to reset it.')}"
         )
         self.retry_after = retry_after
 

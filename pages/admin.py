@@ -10,16 +10,18 @@ import streamlit as st
 
 from app.errors import shown_errors
 from app.format import plain
+from app.login import ROLE_NAMES
 from app.query_cache import data_changed
 from app.session import require_page
 from control import accounts
 from warehouse.access import ROLES
 from warehouse.creators import add_creator, list_creators
+from warehouse.i18n import N_, _, headers
 from warehouse.ingest import mappings
 from warehouse.regions import all_regions
 
 actor = require_page(__file__)
-st.title("Administration")
+st.title(_("Administration"))
 _FLASH = "adm_flash"
 if _FLASH in st.session_state:
     st.success(plain(st.session_state.pop(_FLASH)), icon=":material/check_circle:")
@@ -32,7 +34,7 @@ def done(message: str) -> None:
     st.rerun()
 
 
-users_tab, creators_tab, mappings_tab = st.tabs(["Users", "Creators", "Saved columns"])
+users_tab, creators_tab, mappings_tab = st.tabs([_("Users"), _("Creators"), _("Saved columns")])
 
 with users_tab, shown_errors():
     users = accounts.list_users(actor)
@@ -41,109 +43,112 @@ with users_tab, shown_errors():
             [
                 (
                     u.email,
-                    u.role,
+                    _(ROLE_NAMES.get(u.role, u.role)),
                     u.creator_id,
-                    ", ".join(u.regions) or ("all" if u.role == "manager" else ""),
+                    ", ".join(u.regions) or (_("all") if u.role == "manager" else ""),
                     u.active,
                     u.created_at,
                     u.last_login_at,
                 )
                 for u in users
             ],
-            columns=["Email", "Role", "Creator", "Regions", "Active", "Created", "Last sign-in"],
+            columns=headers([N_("Email"), N_("Role"), N_("Creator"), N_("Regions"), N_("Active"), N_("Created"),
+                             N_("Last sign-in")]),
         ),
         hide_index=True,
         key="adm_users",
     )
     creators = list_creators(actor)
     with st.form("adm_add_user", clear_on_submit=True):
-        st.markdown("**Add a user**")
+        st.markdown(f"**{_('Add a user')}**")
         c1, c2, c3 = st.columns(3)
-        email = c1.text_input("Email")
-        role = c2.selectbox("Role", ROLES)
-        creator = c3.selectbox("Creator (creator accounts)", ["", *(c.creator_id for c in creators)])
-        regions = st.multiselect("Regions (reviewers; managers: none = all)", [r.code for r in all_regions()])
+        email = c1.text_input(_("Email"))
+        role = c2.selectbox(_("Role"), ROLES, format_func={r: _(ROLE_NAMES.get(r, r)) for r in ROLES}.__getitem__)
+        creator = c3.selectbox(_("Creator (creator accounts)"), ["", *(c.creator_id for c in creators)])
+        regions = st.multiselect(_("Regions (reviewers; managers: none = all)"), [r.code for r in all_regions()])
         p1, p2 = st.columns(2)
         password = p1.text_input(
-            f"Password (at least {accounts.PASSWORD_MIN} characters)",
+            _("Password (at least %(count)s characters)", count=accounts.PASSWORD_MIN),
             type="password",
             autocomplete="new-password",
         )
-        again = p2.text_input("Password again", type="password", autocomplete="new-password")
-        if st.form_submit_button("Add user", type="primary"):
+        again = p2.text_input(_("Password again"), type="password", autocomplete="new-password")
+        if st.form_submit_button(_("Add user"), type="primary"):
             if password != again:
-                st.error("The two passwords differ; nothing was changed.")
+                st.error(_("The two passwords differ; nothing was changed."))
             else:
                 made = accounts.add_user(actor, email, password, role, creator_id=creator or None, regions=regions)
-                done(f"{made.email} can now sign in as {made.role}.")
+                done(_("%(email)s can now sign in as %(role)s.", email=made.email,
+                       role=_(ROLE_NAMES.get(made.role, made.role)).lower()))
 
     emails = [u.email for u in users]
     with st.form("adm_active"):
-        st.markdown("**Deactivate or reactivate**")
-        who = st.selectbox("User", emails, key="adm_active_who")
+        st.markdown(f"**{_('Deactivate or reactivate')}**")
+        who = st.selectbox(_("User"), emails, key="adm_active_who")
         off, on = st.columns(2)
-        if off.form_submit_button("Deactivate") and who:
+        if off.form_submit_button(_("Deactivate")) and who:
             accounts.deactivate_user(actor, who)
-            done(f"{who} can no longer sign in.")
-        if on.form_submit_button("Reactivate") and who:
+            done(_("%(email)s can no longer sign in.", email=who))
+        if on.form_submit_button(_("Reactivate")) and who:
             accounts.update_user(actor, who, active=True)
-            done(f"{who} can sign in again.")
+            done(_("%(email)s can sign in again.", email=who))
 
     with st.form("adm_reset", clear_on_submit=True):
-        st.markdown("**Reset a password**")
-        who = st.selectbox("User", emails, key="adm_reset_who")
+        st.markdown(f"**{_('Reset a password')}**")
+        who = st.selectbox(_("User"), emails, key="adm_reset_who")
         p1, p2 = st.columns(2)
-        new = p1.text_input("New password", type="password", autocomplete="new-password")
-        again = p2.text_input("New password again", type="password", autocomplete="new-password")
-        if st.form_submit_button("Reset password") and who:
+        new = p1.text_input(_("New password"), type="password", autocomplete="new-password")
+        again = p2.text_input(_("New password again"), type="password", autocomplete="new-password")
+        if st.form_submit_button(_("Reset password")) and who:
             if new != again:
-                st.error("The two passwords differ; nothing was changed.")
+                st.error(_("The two passwords differ; nothing was changed."))
             else:
                 accounts.reset_password(actor, who, new)
-                done(f"Password of {who} reset; tell them through a channel you trust.")
+                done(_("Password of %(email)s reset; tell them through a channel you trust.", email=who))
 
 with creators_tab, shown_errors():
     st.dataframe(
         pd.DataFrame(
             [(c.creator_id, c.name, c.country, c.region, c.joined_at) for c in list_creators(actor)],
-            columns=["Creator", "Name", "Country", "Region", "Joined"],
+            columns=headers([N_("Creator"), N_("Name"), N_("Country"), N_("Region"), N_("Joined")]),
         ),
         hide_index=True,
         key="adm_creators",
     )
     countries = sorted({cc for r in all_regions() for cc in r.countries})
     with st.form("adm_add_creator", clear_on_submit=True):
-        st.markdown("**Register a creator** — the region follows from the country")
+        st.markdown(_("**Register a creator** — the region follows from the country"))
         c1, c2, c3 = st.columns(3)
-        cid = c1.text_input("Creator id (letters, digits, . _ -)")
-        country = c2.selectbox("Country", countries)
-        name = c3.text_input("Name")
-        if st.form_submit_button("Register creator", type="primary"):
+        cid = c1.text_input(_("Creator id (letters, digits, . _ -)"))
+        country = c2.selectbox(_("Country"), countries)
+        name = c3.text_input(_("Name"))
+        if st.form_submit_button(_("Register creator"), type="primary"):
             made = add_creator(actor, cid.strip(), country, name.strip() or None)
-            done(f"Creator {made.creator_id} registered in {made.region}.")
+            done(_("Creator %(creator)s registered in %(region)s.", creator=made.creator_id, region=made.region))
 
 with mappings_tab, shown_errors():
-    st.caption("Columns a creator told Kasuwa about on the upload page. Each is used for that creator's own "
-               "files only; sharing one makes it a profile that reads every creator's files of that layout.")
+    st.caption(_("Columns a creator told Kasuwa about on the upload page. Each is used for that creator's own "
+                 "files only; sharing one makes it a profile that reads every creator's files of that layout."))
     saved = mappings.list_mappings(actor)
     st.dataframe(
         pd.DataFrame(
             [(m.creator_id, m.name, m.describe(), ", ".join(m.layout), m.saved_at, m.shared_as or "")
              for m in saved],
-            columns=["Creator", "Name", "What it says", "Columns of the file", "Saved", "Shared as"],
+            columns=headers([N_("Creator"), N_("Name"), N_("What it says"), N_("Columns of the file"), N_("Saved"),
+                             N_("Shared as")]),
         ),
         hide_index=True,
         key="adm_mappings",
     )
     if saved:
         with st.form("adm_share_mapping"):
-            st.markdown("**Share with every creator**")
-            picked = st.selectbox("Saved columns", [(m.creator_id, m.name) for m in saved],
+            st.markdown(f"**{_('Share with every creator')}**")
+            picked = st.selectbox(_("Saved columns"), [(m.creator_id, m.name) for m in saved],
                                   format_func=lambda k: f"{k[1]} ({k[0]})", key="adm_share_which")
             c1, c2 = st.columns(2)
-            shared_name = c1.text_input("Profile name (lowercase letters, digits, - or _)", key="adm_share_name")
-            title = c2.text_input("Title people read (optional)", key="adm_share_title")
-            if st.form_submit_button("Share as a profile") and picked:
+            shared_name = c1.text_input(_("Profile name (lowercase letters, digits, - or _)"), key="adm_share_name")
+            title = c2.text_input(_("Title people read (optional)"), key="adm_share_title")
+            if st.form_submit_button(_("Share as a profile")) and picked:
                 mappings.promote_mapping(actor, picked[0], picked[1], shared_name or picked[1], title)
-                done(f"Shared as profile {shared_name or picked[1]}: it now reads every creator's files "
-                     "with these columns.")
+                done(_("Shared as profile %(name)s: it now reads every creator's files with these columns.",
+                       name=shared_name or picked[1]))

@@ -10,20 +10,21 @@ from app.format import page_locale
 from app.query_cache import creator_region
 from app.session import require_page
 from warehouse.errors import KasuwaError
+from warehouse.i18n import _
 from warehouse.payouts.outlook import payout_outlook
 
 actor = require_page(__file__)
-st.title("My payouts")
+st.title(_("My payouts"))
 
 try:
     creator_id = str(actor.creator_id)
     locale = page_locale(actor, creator_region(creator_id))
     view.outlook_block(payout_outlook(actor, creator_id), locale)
-    st.subheader("Payout history")
+    st.subheader(_("Payout history"))
     view.history_table(actor, creator_id, locale)
-    st.subheader("Monthly statements")
+    st.subheader(_("Monthly statements"))
     view.statement_downloads(actor, creator_id)
-    st.subheader("What each payment rail would have cost you")
+    st.subheader(_("What each payment rail would have cost you"))
     view.rail_comparison(actor, creator_id, locale)
 except KasuwaError as exc:
     show_error(exc)

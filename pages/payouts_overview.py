@@ -12,13 +12,14 @@ from app.export import to_csv_bytes
 from app.session import require_page
 from warehouse.access import is_admin
 from warehouse.errors import KasuwaError
+from warehouse.i18n import N_, _
 from warehouse.payouts.overview import admin_payouts, export_rows, payouts_overview
 from warehouse.regions import region_codes
 
 DOWNLOADS = (
-    ("by_month", "Payouts per month (CSV)", "kasuwa-payouts-per-month.csv"),
-    ("fees_by_rail", "Fees per rail (CSV)", "kasuwa-payouts-fees-per-rail.csv"),
-    ("waiting", "Waiting on a minimum (CSV)", "kasuwa-payouts-waiting.csv"),
+    ("by_month", N_("Payouts per month (CSV)"), "kasuwa-payouts-per-month.csv"),
+    ("fees_by_rail", N_("Fees per rail (CSV)"), "kasuwa-payouts-fees-per-rail.csv"),
+    ("waiting", N_("Waiting on a minimum (CSV)"), "kasuwa-payouts-waiting.csv"),
 )
 
 
@@ -28,21 +29,22 @@ def downloads(ov) -> None:
         df = pd.DataFrame(export_rows(ov, part))
         if "rail" in df:
             df["rail"] = [view.rail_name(c) for c in df["rail"]]
-        col.download_button(label, data=to_csv_bytes(df.rename(columns=view.COLUMN_NAMES)), file_name=name,
+        col.download_button(_(label), data=to_csv_bytes(df.rename(columns=view.column_names())), file_name=name,
                             mime="text/csv", icon=":material/download:", on_click="ignore", disabled=df.empty,
                             key=f"po_{part}")
 
 
 actor = require_page(__file__)
-st.title("Payouts by region")
+st.title(_("Payouts by region"))
 
 try:
     overview = payouts_overview(actor)
     view.overview_tables(overview)
     downloads(overview)
     if is_admin(actor):
-        st.subheader("Record a payout's outcome")
-        region = st.selectbox("Region", region_codes(), key="mark_region")
+        st.subheader(_("Record a payout's outcome"))
+        names = {code: view.region_name(code) for code in region_codes()}
+        region = st.selectbox(_("Region"), list(names), key="mark_region", format_func=names.__getitem__)
         view.mark_form(actor, admin_payouts(actor, str(region)))
 except KasuwaError as exc:
     show_error(exc)

@@ -14,11 +14,12 @@ from app.query_cache import query
 from app.session import require_page
 from warehouse.access import manager_regions
 from warehouse.errors import KasuwaError
+from warehouse.i18n import _
 from warehouse.queries import metrics
 from warehouse.regions import region_codes
 
 actor = require_page(__file__)
-st.title("Regions")
+st.title(_("Regions"))
 
 try:
     codes = manager_regions(actor, region_codes())
@@ -35,9 +36,9 @@ try:
     series = view.series_frame(report)
     rules, sources = view.quality_frames(report)
     view.summary_table(summary)
-    with st.expander("What the figures mean", expanded=True):
+    with st.expander(_("What the figures mean"), expanded=True):
         view.definitions()
-    growth, pipeline, quality, backlog = st.tabs(["Growth", "Pipeline", "Data quality", "Review backlog"])
+    growth, pipeline, quality, backlog = st.tabs([_("Growth"), _("Pipeline"), _("Data quality"), _("Review backlog")])
     with growth:
         view.growth_tab(series, by_name)
     with pipeline:

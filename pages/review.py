@@ -10,18 +10,20 @@ from app import review_widgets as rw
 from app.errors import shown_errors
 from app.session import require_page
 from warehouse import review
+from warehouse.i18n import _, translate_text
 from warehouse.regions import get_region
 
 actor = require_page(__file__)
-st.title("Review queue")
+st.title(_("Review queue"))
 rw.flash()
 
 with shown_errors():
     regions = review.reviewable_regions(actor)
     if not regions:
-        st.info("No region is assigned to your account yet. Ask an administrator.")
+        st.info(_("No region is assigned to your account yet. Ask an administrator."))
         st.stop()
-    region = st.selectbox("Region", regions, format_func=lambda c: get_region(c).name, key="rq_region")
+    names = {c: translate_text(get_region(c).name) for c in regions}  # in this run's language
+    region = st.selectbox(_("Region"), regions, format_func=names.__getitem__, key="rq_region")
     flt = rw.queue_filters(actor, region)
     matching = review.count_queue(actor, region, flt)
     page_no = rw.page_picker(matching)
@@ -30,7 +32,7 @@ with shown_errors():
     rw.confirm_panel(actor, region)
     rw.choice_panel(actor, region, flt, page, matching)
     if not page.rows:
-        st.success("Nothing to review with these filters.", icon=":material/task_alt:")
+        st.success(_("Nothing to review with these filters."), icon=":material/task_alt:")
         st.stop()
     rw.queue_table(region, page)
     flag_id = rw.pick_row(page)

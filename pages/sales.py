@@ -11,10 +11,11 @@ from app.pickers import grain_picker, period_picker
 from app.query_cache import creator_region, query
 from app.session import require_page
 from warehouse.errors import KasuwaError
+from warehouse.i18n import _
 from warehouse.queries import sales as q
 
 actor = require_page(__file__)
-st.title("My sales")
+st.title(_("My sales"))
 
 try:
     creator_id = str(actor.creator_id)
@@ -22,7 +23,7 @@ try:
     locale = page_locale(actor, region)
     span = query(q.sales_span, actor, [region], creator_id)
     if span is None:
-        st.info("No sales yet. Upload an export from the Upload page and they will show here.",
+        st.info(_("No sales yet. Upload an export from the Upload page and they will show here."),
                 icon=":material/upload_file:")
     else:
         left, right = st.columns([3, 2])
@@ -30,10 +31,10 @@ try:
             period = period_picker("sales_period", latest=span[1], earliest=span[0], locale=locale)
         with right:
             grain = grain_picker("sales_grain", period)
-        st.caption("USD amounts use the exchange rate of each sale's date (the latest known on or before it).")
+        st.caption(_("USD amounts use the exchange rate of each sale's date (the latest known on or before it)."))
         sales_view.kpi_row(query(q.kpis, actor, [region], creator_id, period), locale)
         sales_view.charts_block(actor, creator_id, region, period, grain, locale)
-        st.subheader("As sold, per currency")
+        st.subheader(_("As sold, per currency"))
         sales_view.currency_table(actor, creator_id, region, period, locale)
         sales_view.download(actor, creator_id, period)
     sales_view.uploads_and_flags(actor, creator_id, region, locale)

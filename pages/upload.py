@@ -11,14 +11,15 @@ from app.format import page_locale, plain
 from app.query_cache import creator_region
 from app.session import require_page
 from warehouse.errors import KasuwaError
+from warehouse.i18n import _
 from warehouse.ingest import IngestResult
 
 actor = require_page(__file__)
-st.title("Upload sales exports")
+st.title(_("Upload sales exports"))
 st.caption(
-    "CSV, TSV or Excel exports from Gumroad, Etsy, Shopify, Stripe, PayPal, Paystack, Flutterwave, "
-    "bank and mobile-money statements, or your own spreadsheet. Every row is checked; rows with "
-    "problems wait for a reviewer while the rest load straight away."
+    _("CSV, TSV or Excel exports from Gumroad, Etsy, Shopify, Stripe, PayPal, Paystack, Flutterwave, bank and "
+      "mobile-money statements, or your own spreadsheet. Every row is checked; rows with problems wait for a "
+      "reviewer while the rest load straight away.")
 )
 
 try:
@@ -26,8 +27,8 @@ try:
     if creator_id:
         locale = page_locale(actor, creator_region(creator_id))
         files = st.file_uploader(
-            "Sales exports", accept_multiple_files=True, key=f"up_files_{creator_id}",
-            help="The same file uploaded twice is recognised and not counted again.",
+            _("Sales exports"), accept_multiple_files=True, key=f"up_files_{creator_id}",
+            help=_("The same file uploaded twice is recognised and not counted again."),
         ) or []
         done = up.results()
         fresh = [f for f in files if up.file_key(creator_id, f) not in done]
@@ -42,11 +43,13 @@ try:
                 up.report(result, file.name, locale)
                 saved, not_saved = st.session_state.get(up.saved_key(key)) or (None, None)
                 if saved:
-                    st.success(f"Saved as profile **{plain(saved)}**: your next file with these columns loads "
-                               "without asking (for your account only).", icon=":material/bookmark_added:")
+                    st.success(_("Saved as profile **%(name)s**: your next file with these columns loads without "
+                                 "asking (for your account only).", name=plain(saved)),
+                               icon=":material/bookmark_added:")
                 if not_saved:
-                    st.warning(f"The file loaded, but its columns were not remembered: {plain(not_saved)}")
+                    st.warning(_("The file loaded, but its columns were not remembered: %(reason)s",
+                                 reason=plain(not_saved)))
                 if isinstance(result, IngestResult) and result.status == "rejected" and result.missing:
-                    up.mapping_step(actor, creator_id, key, result, file)
+                    up.mapping_step(actor, creator_id, key, result, file, locale)
 except KasuwaError as exc:
     show_error(exc)

@@ -177,7 +177,7 @@ def test_the_review_page_fixes_and_approves_a_row(world):
     at = page_as("reviewer", "pages/review.py")
     assert not at.exception
     queue = at.dataframe[0].value
-    assert list(queue["Status"]) == ["pending", "pending"]
+    assert list(queue["Status"]) == ["Pending", "Pending"]  # the status in words
     flag_id = queue.iloc[0]["Row"]
     at.selectbox(key="rq_open").set_value(flag_id).run()
     at.text_input(key=f"rq_fix_{flag_id}_gross").input("2500.00")

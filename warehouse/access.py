@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import PermissionDenied
+from .i18n import _
 
 ROLES = ("creator", "reviewer", "manager", "admin")
 
@@ -35,12 +36,13 @@ class Actor:
     role: str
     creator_id: str | None = None
     regions: frozenset[str] = field(default_factory=frozenset)
+    language: str | None = None  # the account's chosen language (users.language); None: the default
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
-            raise PermissionDenied(f"Unknown role {self.role!r}.")
+            raise PermissionDenied(_("Unknown role %(role)s.", role=repr(self.role)))
         if self.role == "creator" and not self.creator_id:
-            raise PermissionDenied("A creator account must be linked to a creator.")
+            raise PermissionDenied(_("A creator account must be linked to a creator."))
 
     @staticmethod
     def operator() -> Actor:
@@ -57,7 +59,17 @@ def is_admin(actor: Actor) -> bool:
 
 def require_admin(actor: Actor) -> None:
     if not is_admin(actor):
-        raise PermissionDenied("Only an administrator can do this.")
+        raise PermissionDenied(_("Only an administrator can do this."))
+
+
+def can_set_language(actor: Actor, email: str) -> bool:
+    """Whether ``actor`` may choose the language of ``email``'s account: their own; admins any."""
+    return is_admin(actor) or actor.user_id == email
+
+
+def require_language(actor: Actor, email: str) -> None:
+    if not can_set_language(actor, email):
+        raise PermissionDenied(_("You can only choose the language of your own account."))
 
 
 # --- one creator's rows ------------------------------------------------------------------------
@@ -90,8 +102,8 @@ def require_creator(actor: Actor, creator_id: str, region: str | None) -> None:
     if allowed:
         return
     if actor.role in METRICS_ROLES:
-        raise PermissionDenied("Managers see regional aggregates only, not a creator's sales.")
-    raise PermissionDenied("You can only see your own data.")
+        raise PermissionDenied(_("Managers see regional aggregates only, not a creator's sales."))
+    raise PermissionDenied(_("You can only see your own data."))
 
 
 def can_upload_for(actor: Actor, creator_id: str, region: str) -> bool:
@@ -103,14 +115,14 @@ def can_upload_for(actor: Actor, creator_id: str, region: str) -> bool:
 def require_upload_for(actor: Actor, creator_id: str, region: str) -> None:
     if not can_upload_for(actor, creator_id, region):
         if actor.role not in UPLOAD_ROLES:
-            raise PermissionDenied("Managers read regional aggregates; they do not upload for creators.")
-        raise PermissionDenied("You can only upload files for yourself or for the creators of your regions.")
+            raise PermissionDenied(_("Managers read regional aggregates; they do not upload for creators."))
+        raise PermissionDenied(_("You can only upload files for yourself or for the creators of your regions."))
 
 
 def require_uploader(actor: Actor) -> None:
     """Raise unless ``actor``'s role uploads files at all (before listing whom for)."""
     if actor.role not in UPLOAD_ROLES:
-        raise PermissionDenied("Managers read regional aggregates; they do not upload for creators.")
+        raise PermissionDenied(_("Managers read regional aggregates; they do not upload for creators."))
 
 
 def can_save_mapping(actor: Actor, creator_id: str | None, region: str | None) -> bool:
@@ -123,7 +135,7 @@ def can_save_mapping(actor: Actor, creator_id: str | None, region: str | None) -
 
 def require_save_mapping(actor: Actor, creator_id: str | None, region: str | None) -> None:
     if not can_save_mapping(actor, creator_id, region):
-        raise PermissionDenied("You can only save column mappings for your own files.")
+        raise PermissionDenied(_("You can only save column mappings for your own files."))
 
 
 def can_share_mapping(actor: Actor) -> bool:
@@ -134,7 +146,7 @@ def can_share_mapping(actor: Actor) -> bool:
 
 def require_share_mapping(actor: Actor) -> None:
     if not can_share_mapping(actor):
-        raise PermissionDenied("Only an administrator can share a creator's saved columns with everyone.")
+        raise PermissionDenied(_("Only an administrator can share a creator's saved columns with everyone."))
 
 
 def can_see_payouts(actor: Actor, creator_id: str) -> bool:
@@ -144,7 +156,7 @@ def can_see_payouts(actor: Actor, creator_id: str) -> bool:
 
 def require_payouts(actor: Actor, creator_id: str) -> None:
     if not can_see_payouts(actor, creator_id):
-        raise PermissionDenied("Payout details are for the creator and administrators; managers see totals.")
+        raise PermissionDenied(_("Payout details are for the creator and administrators; managers see totals."))
 
 
 # --- a region's review queue -------------------------------------------------------------------
@@ -157,13 +169,14 @@ def can_review_region(actor: Actor, region: str) -> bool:
 
 def require_review(actor: Actor, region: str) -> None:
     if not can_review_region(actor, region):
-        raise PermissionDenied(f"You do not review region {region}. Ask an administrator to assign it to you.")
+        raise PermissionDenied(_("You do not review region %(region)s. Ask an administrator to assign it to you.",
+                                 region=region))
 
 
 def reviewable_regions(actor: Actor, all_codes: Iterable[str]) -> list[str]:
     """The regions of ``all_codes`` whose queue ``actor`` may work, in the given order."""
     if actor.role not in REVIEW_ROLES:
-        raise PermissionDenied("The review queue is for reviewers.")
+        raise PermissionDenied(_("The review queue is for reviewers."))
     return [c for c in all_codes if can_review_region(actor, c)]
 
 
@@ -179,7 +192,7 @@ def can_see_region_metrics(actor: Actor, region: str) -> bool:
 
 def require_manager(actor: Actor) -> None:
     if actor.role not in METRICS_ROLES:
-        raise PermissionDenied("Regional metrics are for programme managers.")
+        raise PermissionDenied(_("Regional metrics are for programme managers."))
 
 
 def manager_regions(actor: Actor, all_codes: list[str]) -> list[str]:

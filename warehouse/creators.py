@@ -14,6 +14,7 @@ from control.directory import creator_country, creator_region
 from .access import Actor, can_read_creator, require_admin, require_creator
 from .db import warehouse
 from .errors import InvalidInput, NotFound
+from .i18n import _
 from .regions import get_region, region_for_country
 
 __all__ = ["Creator", "add_creator", "creator_country", "creator_region", "get_creator", "list_creators"]
@@ -39,15 +40,16 @@ def add_creator(
     require_admin(actor)
     if not _ID.match(creator_id):
         raise InvalidInput(
-            f"Creator id {creator_id!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+            _("Creator id %(creator_id)s: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or "
+              "digit.", creator_id=repr(creator_id))
         )
     region = region_for_country(country)
     cc = country.strip().upper()
     existing = directory.registered_region(creator_id)
     if existing and existing != region.code:
         raise InvalidInput(
-            f"Creator {creator_id} already belongs to {existing}; moving creators between regions "
-            "is not supported."
+            _("Creator %(creator_id)s already belongs to %(value)s; moving creators between regions is not "
+              "supported.", creator_id=creator_id, value=existing)
         )
     with warehouse(region).transaction() as cur:
         # no ON CONFLICT, and a new creator is a plain INSERT: a region served over Quack takes
@@ -75,7 +77,8 @@ def get_creator(actor: Actor, creator_id: str) -> Creator:
         "SELECT name, country, joined_at, rail FROM creators WHERE creator_id = ?", [creator_id]
     )
     if not row:
-        raise NotFound(f"Creator {creator_id} is missing from the {region} warehouse; run kasuwa init.")
+        raise NotFound(_("Creator %(creator_id)s is missing from the %(region)s warehouse; run kasuwa init.",
+                         creator_id=creator_id, region=region))
     return Creator(creator_id, row[0], row[1], region, row[2], row[3])
 
 

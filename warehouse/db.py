@@ -31,6 +31,7 @@ from control.db import init as init_control
 
 from . import schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
+from .i18n import _
 from .owner.client import OwnerClient, ProxyConnection
 from .owner.registry import OwnerAddress, answers, live_owner
 from .regions import Region, all_regions, get_region
@@ -70,17 +71,17 @@ def _open_file(path: Path, what: str) -> duckdb.DuckDBPyConnection:
             pid = _PID.search(text)
             who = f" (process {pid.group(1)})" if pid else ""
             raise WarehouseBusy(
-                f"The {what} is open in another Kasuwa process{who}. Use that process "
-                "(for example upload through the running app) or stop it, then try again."
+                _("The %(what)s is open in another Kasuwa process%(who)s. Use that process (for example upload "
+                  "through the running app) or stop it, then try again.", what=what, who=who)
             ) from exc
         _log.warning("%s cannot be opened: %s", what, text.splitlines()[0])
-        raise RegionUnavailable(f"The {what} cannot be opened right now (the server's log says why); "
-                                "try again later.") from exc
+        raise RegionUnavailable(_("The %(what)s cannot be opened right now (the server's log says why); try again "
+                                  "later.", what=what)) from exc
     except duckdb.Error as exc:
         # the library's words (and the file's path) go to the operator's log, not to people
         _log.warning("%s cannot be opened: %s", what, str(exc).splitlines()[0])
-        raise RegionUnavailable(f"The {what} cannot be opened right now (the server's log says why); "
-                                "try again later.") from exc
+        raise RegionUnavailable(_("The %(what)s cannot be opened right now (the server's log says why); try again "
+                                  "later.", what=what)) from exc
 
 
 def _open_quack(region: Region) -> duckdb.DuckDBPyConnection:
@@ -99,8 +100,8 @@ def _open_quack(region: Region) -> duckdb.DuckDBPyConnection:
         _log.warning("region %s at %s cannot be reached: %s", region.code, region.location,
                      str(exc).splitlines()[0])
         raise RegionUnavailable(
-            f"Region {region.name} cannot be reached right now. Other regions are unaffected. Files uploaded "
-            "for it are kept; load them again when it is back."
+            _("Region %(name)s cannot be reached right now. Other regions are unaffected. Files uploaded for it are "
+              "kept; load them again when it is back.", name=region.name)
         ) from exc
     return con
 
@@ -122,7 +123,7 @@ def serve_quack(con: Any, listen: str) -> None:
     DuckDB clients, and central sides that attach by ``quack:HOST:PORT``)."""
     token = settings().quack_token
     if not token:
-        raise ConfigError("Set KASUWA_QUACK_TOKEN before serving a region over Quack.")
+        raise ConfigError(_("Set KASUWA_QUACK_TOKEN before serving a region over Quack."))
     _load_quack(con)
     safe = token.replace("'", "")
     con.execute(f"CALL quack_serve('quack:{listen.replace(chr(39), '')}', token = '{safe}')")

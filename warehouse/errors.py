@@ -1,16 +1,20 @@
 """Kasuwa's own exceptions. Each carries a title and a message a person can act on.
 
+Titles are marked for the message catalogue and translated where shown (``app/errors.py``);
+messages are translated where they are raised (``warehouse.i18n``: the run's language).
 The warehouse raises these instead of DuckDB, GX or OS errors; the app shows ``str(err)``
 with ``st.error`` and the CLI prints it on one line. Nobody sees a stack trace.
 """
 
 from __future__ import annotations
 
+from .i18n import N_
+
 
 class KasuwaError(Exception):
     """Base class: ``title`` is short, ``str(err)`` says what happened and what to do next."""
 
-    title = "Something went wrong"
+    title = N_("Something went wrong")
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -21,35 +25,35 @@ class KasuwaError(Exception):
 
 
 class ConfigError(KasuwaError):
-    title = "Configuration problem"
+    title = N_("Configuration problem")
 
 
 class NotFound(KasuwaError):
-    title = "Not found"
+    title = N_("Not found")
 
 
 class PermissionDenied(KasuwaError):
-    title = "Not allowed"
+    title = N_("Not allowed")
 
 
 class RegionUnavailable(KasuwaError):
-    title = "Region unavailable"
+    title = N_("Region unavailable")
 
 
 class WarehouseBusy(KasuwaError):
-    title = "Warehouse in use"
+    title = N_("Warehouse in use")
 
 
 class FileRejected(KasuwaError):
     """The uploaded file cannot be read as sales at all (the raw bytes are still kept)."""
 
-    title = "File not accepted"
+    title = N_("File not accepted")
 
 
 class MappingNeeded(FileRejected):
     """The headers match no profile: ``missing`` lists the canonical columns not found."""
 
-    title = "Columns need mapping"
+    title = N_("Columns need mapping")
 
     def __init__(self, message: str, missing: list[str], headers: list[str]) -> None:
         super().__init__(message)
@@ -60,8 +64,8 @@ class MappingNeeded(FileRejected):
 class Conflict(KasuwaError):
     """Someone else changed the thing first (e.g. two reviewers deciding one row)."""
 
-    title = "Already decided"
+    title = N_("Already decided")
 
 
 class InvalidInput(KasuwaError):
-    title = "Invalid input"
+    title = N_("Invalid input")

@@ -24,6 +24,7 @@ from typing import Any
 from .access import Actor, require_admin
 from .db import warehouse
 from .errors import InvalidInput, RegionUnavailable, WarehouseBusy
+from .i18n import _
 from .money import is_currency
 from .regions import get_region, region_codes
 
@@ -55,7 +56,7 @@ USD_RATE_EXPR = "CASE WHEN s.currency = 'USD' THEN CAST(1 AS DECIMAL(18,10)) ELS
 
 def _any_actor(actor: Actor) -> None:
     if not isinstance(actor, Actor):
-        raise InvalidInput("A signed-in user is required.")
+        raise InvalidInput(_("A signed-in user is required."))
 
 
 def seed_demo_rates(region: str, start: date, end: date, actor: Actor | None = None) -> int:
@@ -67,7 +68,7 @@ def seed_demo_rates(region: str, start: date, end: date, actor: Actor | None = N
     """
     require_admin(actor or Actor.operator())
     if end < start:
-        raise InvalidInput(f"Rates from {start} to {end}: the end is before the start.")
+        raise InvalidInput(_("Rates from %(start)s to %(end)s: the end is before the start.", start=start, end=end))
     codes = list(DEMO_RATES)
     rates = [str(DEMO_RATES[c]) for c in codes]
     with warehouse(region).transaction() as cur:
@@ -104,27 +105,32 @@ def parse_rates_csv(data: bytes | str) -> list[tuple[date, str, Decimal]]:
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     if header != ["date", "currency", "usd_rate"]:
-        raise InvalidInput("A rates file starts with the header: date,currency,usd_rate")
+        raise InvalidInput(_("A rates file starts with the header: date,currency,usd_rate"))
     out: list[tuple[date, str, Decimal]] = []
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != 3:
-            raise InvalidInput(f"Rates file line {line}: expected 3 values, found {len(row)}.")
+            raise InvalidInput(_("Rates file line %(line)s: expected 3 values, found %(count)s.",
+                                 line=line, count=len(row)))
         raw_date, raw_cur, raw_rate = (cell.strip() for cell in row)
         try:
             day = date.fromisoformat(raw_date)
         except ValueError as exc:
-            raise InvalidInput(f"Rates file line {line}: {raw_date!r} is not a YYYY-MM-DD date.") from exc
+            raise InvalidInput(_("Rates file line %(line)s: %(raw_date)s is not a YYYY-MM-DD date.",
+                                 line=line, raw_date=repr(raw_date))) from exc
         cur = raw_cur.upper()
         if not is_currency(cur):
-            raise InvalidInput(f"Rates file line {line}: {raw_cur!r} is not an ISO 4217 currency code.")
+            raise InvalidInput(_("Rates file line %(line)s: %(raw_cur)s is not an ISO 4217 currency code.",
+                                 line=line, raw_cur=repr(raw_cur)))
         try:
             rate = Decimal(raw_rate)
         except InvalidOperation as exc:
-            raise InvalidInput(f"Rates file line {line}: {raw_rate!r} is not a number.") from exc
+            raise InvalidInput(_("Rates file line %(line)s: %(raw_rate)s is not a number.",
+                                 line=line, raw_rate=repr(raw_rate))) from exc
         if not rate.is_finite() or rate <= 0 or rate >= Decimal("1e8"):
-            raise InvalidInput(f"Rates file line {line}: the rate must be above 0 (USD per one {cur}).")
+            raise InvalidInput(_("Rates file line %(line)s: the rate must be above 0 (USD per one %(cur)s).",
+                                 line=line, cur=cur))
         out.append((day, cur, rate.quantize(RATE_PLACES)))
     return out
 

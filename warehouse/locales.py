@@ -34,8 +34,8 @@ FALLBACK_LOCALE = "en"
 FALLBACK_LANGUAGE = "en"
 
 #: The language a creator's pages use until they choose one, by country (ISO 3166 alpha-2);
-#: every other country: English. Pakistan gets Urdu, with English one click away once the
-#: account page offers the choice.
+#: every other country: English. Pakistan gets Urdu, with English one click away on the
+#: account page ("My account").
 DEFAULT_LANGUAGES: dict[str, str] = {"SN": "fr", "CI": "fr", "BD": "bn", "PK": "ur"}
 
 #: Decimal digits of the CLDR numbering systems our locales use (Babel has no digit tables).
@@ -144,6 +144,26 @@ def date_input_format(locale: str | None) -> str:
         return "YYYY/MM/DD"
     sep = next((c for c in pattern if c in "/.-"), "/")
     return sep.join(_DATE_PARTS[p] for p in order)
+
+
+def user_language(language: str | None, creator_id: str | None) -> str:
+    """The language a signed-in user reads: their own choice (``users.language``) when it is one
+    the app is written in, else their creator's country's default (:func:`default_language`),
+    else English (reviewers, managers, admins without a choice)."""
+    from .i18n import supported
+
+    chosen = supported(language)
+    if chosen:
+        return chosen
+    if creator_id:
+        from .creators import creator_country
+        from .errors import NotFound
+
+        try:
+            return supported(default_language(creator_country(creator_id))) or FALLBACK_LANGUAGE
+        except NotFound:
+            return FALLBACK_LANGUAGE
+    return FALLBACK_LANGUAGE
 
 
 def user_locale(creator_id: str | None, region_locale: str, language: str | None = None) -> str:

@@ -25,7 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from .payouts.statements import _font, _text
+from .i18n import N_, _, headers, ngettext, translate_text, use_language
+from .payouts.statements import _font, _text, pdf_language
 from .queries.metrics import MetricsReport, RegionMetrics
 from .settings import PROJECT_ROOT
 
@@ -45,71 +46,71 @@ class Figure:
 
 #: The per-region table (the whole range; the backlog as it is now), in order.
 SUMMARY: tuple[Figure, ...] = (
-    Figure("creators_total", "Creators", "count"),
-    Figure("onboarded", "Joined in the period", "count"),
-    Figure("active_creators", "Active creators", "count"),
-    Figure("sales", "Sales", "count"),
-    Figure("gmv_usd", "GMV (USD)", "usd"),
-    Figure("latency_p50_s", "Latency p50 (s)", "seconds"),
-    Figure("latency_p95_s", "Latency p95 (s)", "seconds"),
-    Figure("first_data_24h_share", "First data ≤ 24 h (%)", "rate"),
-    Figure("pass_rate", "Pass rate (%)", "rate"),
-    Figure("rows_flagged", "Flagged rows", "count"),
-    Figure("backlog_pending", "Awaiting review now", "count"),
-    Figure("backlog_oldest_hours", "Oldest waiting (h)", "hours"),
-    Figure("backlog_median_hours", "Median wait (h)", "hours"),
+    Figure("creators_total", N_("Creators"), "count"),
+    Figure("onboarded", N_("Joined in the period"), "count"),
+    Figure("active_creators", N_("Active creators"), "count"),
+    Figure("sales", N_("Sales"), "count"),
+    Figure("gmv_usd", N_("GMV (USD)"), "usd"),
+    Figure("latency_p50_s", N_("Latency p50 (s)"), "seconds"),
+    Figure("latency_p95_s", N_("Latency p95 (s)"), "seconds"),
+    Figure("first_data_24h_share", N_("First data ≤ 24 h (%)"), "rate"),
+    Figure("pass_rate", N_("Pass rate (%)"), "rate"),
+    Figure("rows_flagged", N_("Flagged rows"), "count"),
+    Figure("backlog_pending", N_("Awaiting review now"), "count"),
+    Figure("backlog_oldest_hours", N_("Oldest waiting (h)"), "hours"),
+    Figure("backlog_median_hours", N_("Median wait (h)"), "hours"),
 )
 
 #: The per-period table (after Region, Period and Complete), in order.
 SERIES: tuple[Figure, ...] = (
-    Figure("creators_total", "Creators", "count"),
-    Figure("onboarded", "Joined", "count"),
-    Figure("active_creators", "Active creators", "count"),
-    Figure("sales", "Sales", "count"),
-    Figure("gmv_usd", "GMV (USD)", "usd"),
-    Figure("unconverted_sales", "Sales without a USD rate", "count"),
-    Figure("uploads", "Files received", "count"),
-    Figure("uploads_loaded", "Files loaded", "count"),
-    Figure("latency_p50_s", "Latency p50 (s)", "seconds"),
-    Figure("latency_p95_s", "Latency p95 (s)", "seconds"),
-    Figure("new_creators_judged", "New creators counted", "count"),
-    Figure("first_data_24h", "New creators with data within 24 h", "count"),
-    Figure("first_data_24h_share", "First data ≤ 24 h (%)", "rate"),
-    Figure("rows_validated", "Rows checked", "count"),
-    Figure("rows_flagged", "Flagged rows", "count"),
-    Figure("pass_rate", "Pass rate (%)", "rate"),
-    Figure("backlog_at_end", "Awaiting review at the period's end", "count"),
+    Figure("creators_total", N_("Creators"), "count"),
+    Figure("onboarded", N_("Joined"), "count"),
+    Figure("active_creators", N_("Active creators"), "count"),
+    Figure("sales", N_("Sales"), "count"),
+    Figure("gmv_usd", N_("GMV (USD)"), "usd"),
+    Figure("unconverted_sales", N_("Sales without a USD rate"), "count"),
+    Figure("uploads", N_("Files received"), "count"),
+    Figure("uploads_loaded", N_("Files loaded"), "count"),
+    Figure("latency_p50_s", N_("Latency p50 (s)"), "seconds"),
+    Figure("latency_p95_s", N_("Latency p95 (s)"), "seconds"),
+    Figure("new_creators_judged", N_("New creators counted"), "count"),
+    Figure("first_data_24h", N_("New creators with data within 24 h"), "count"),
+    Figure("first_data_24h_share", N_("First data ≤ 24 h (%)"), "rate"),
+    Figure("rows_validated", N_("Rows checked"), "count"),
+    Figure("rows_flagged", N_("Flagged rows"), "count"),
+    Figure("pass_rate", N_("Pass rate (%)"), "rate"),
+    Figure("backlog_at_end", N_("Awaiting review at the period's end"), "count"),
 )
 
 #: One sentence per figure, shown on the page and printed in the PDF.
 DEFINITIONS: tuple[tuple[str, str], ...] = (
-    ("GMV", "Gross merchandise value: what buyers paid for every sale made in the period, before fees "
-            "and refunds, in US dollars at each sale day's exchange rate."),
-    ("Pass rate", "The share of the rows in the period's files that passed every data-quality check; "
-                  "the others were flagged for a reviewer."),
-    ("First data ≤ 24 h", "Of the creators who joined in the period, the share whose first upload could be "
+    (N_("GMV"), N_("Gross merchandise value: what buyers paid for every sale made in the period, before fees "
+            "and refunds, in US dollars at each sale day's exchange rate.")),
+    (N_("Pass rate"), N_("The share of the rows in the period's files that passed every data-quality check; "
+                  "the others were flagged for a reviewer.")),
+    (N_("First data ≤ 24 h"), N_("Of the creators who joined in the period, the share whose first upload could be "
                           "queried within 24 hours of joining (someone who joined less than a day ago "
-                          "without data yet is not counted)."),
-    ("Latency", "The time from a file being received to its rows being queryable: p50 is the typical "
-                "(median) file, p95 the slowest one in twenty."),
-    ("Creators", "Creators had joined by the end of the period, joined in the period, or are active: "
-                 "they made at least one sale in it."),
-    ("Review backlog", "Flagged rows waiting for a reviewer now, and how long the oldest and the typical "
-                       "(median) one have waited."),
+                          "without data yet is not counted).")),
+    (N_("Latency"), N_("The time from a file being received to its rows being queryable: p50 is the typical "
+                "(median) file, p95 the slowest one in twenty.")),
+    (N_("Creators"), N_("Creators had joined by the end of the period, joined in the period, or are active: "
+                 "they made at least one sale in it.")),
+    (N_("Review backlog"), N_("Flagged rows waiting for a reviewer now, and how long the oldest and the typical "
+                       "(median) one have waited.")),
 )
 
 #: The charts of the report: (metrics column, title, kind).
 CHARTS: tuple[tuple[str, str, str], ...] = (
-    ("gmv_usd", "GMV in USD", "usd"),
-    ("active_creators", "Active creators", "count"),
-    ("onboarded", "Creators who joined", "count"),
-    ("latency_p50_s", "Pipeline latency p50 (seconds)", "seconds"),
-    ("first_data_24h_share", "New creators with data within 24 h (%)", "rate"),
-    ("pass_rate", "Rows passing every check (%)", "rate"),
-    ("backlog_at_end", "Rows awaiting review at the period's end", "count"),
+    ("gmv_usd", N_("GMV in USD"), "usd"),
+    ("active_creators", N_("Active creators"), "count"),
+    ("onboarded", N_("Creators who joined"), "count"),
+    ("latency_p50_s", N_("Pipeline latency p50 (seconds)"), "seconds"),
+    ("first_data_24h_share", N_("New creators with data within 24 h (%)"), "rate"),
+    ("pass_rate", N_("Rows passing every check (%)"), "rate"),
+    ("backlog_at_end", N_("Rows awaiting review at the period's end"), "count"),
 )
 
-GRAIN_WORDS = {"day": "day", "week": "week", "month": "month"}
+GRAIN_WORDS = {"day": N_("per day"), "week": N_("per week"), "month": N_("per month")}
 
 
 # --- rounding and words ------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def shown(value: Any, kind: str) -> str:
 
 
 def period_words(period: Any) -> str:
-    return f"{period.start.isoformat()} to {period.end.isoformat()}"
+    return _("%(start)s to %(end)s", start=period.start.isoformat(), end=period.end.isoformat())
 
 
 # --- tables for the page, the CSV files and the PDF ---------------------------------------------
@@ -182,9 +183,14 @@ def _summary_value(r: RegionMetrics, key: str) -> Any:
 
 def summary_table(report: MetricsReport) -> pd.DataFrame:
     """One row per region that could be read: Region and every :data:`SUMMARY` figure, rounded."""
-    rows = [{"Region": r.name, **{f.header: rounded(_summary_value(r, f.key), f.kind) for f in SUMMARY}}
+    rows = [{"Region": translate_text(r.name), **{f.header: rounded(_summary_value(r, f.key), f.kind) for f in SUMMARY}}
             for r in report.available()]
-    return pd.DataFrame(rows, columns=["Region", *[f.header for f in SUMMARY]])
+    return _words(pd.DataFrame(rows, columns=["Region", *[f.header for f in SUMMARY]]))
+
+
+def _words(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its headers in the reader's language (they are the catalogue's msgids)."""
+    return df.set_axis(headers(df.columns), axis=1)
 
 
 def series_table(report: MetricsReport) -> pd.DataFrame:
@@ -194,13 +200,13 @@ def series_table(report: MetricsReport) -> pd.DataFrame:
     for r in report.available():
         if r.series is None:
             continue
-        for _, row in r.series.iterrows():
+        for _i, row in r.series.iterrows():
             rows.append({
-                "Region": r.name, "Period": row["period"],
-                "Complete": "so far" if row.get("partial") else "yes",
+                "Region": translate_text(r.name), "Period": row["period"],
+                "Complete": _("so far") if row.get("partial") else _("yes"),
                 **{f.header: rounded(row.get(f.key), f.kind) for f in SERIES},
             })
-    return pd.DataFrame(rows, columns=["Region", "Period", "Complete", *[f.header for f in SERIES]])
+    return _words(pd.DataFrame(rows, columns=["Region", "Period", "Complete", *[f.header for f in SERIES]]))
 
 
 @lru_cache(maxsize=1)
@@ -224,33 +230,34 @@ def check_words(rule: str, reason: Any = None) -> str:
     """What a failed check means, in words: the reason the flagged rows gave, else the suite's
     reason for the rule, else the rule's column in plain letters."""
     if isinstance(reason, str) and reason and reason != rule:
-        return reason
+        return translate_text(reason)
     if rule in _suite_reasons():
-        return _suite_reasons()[rule]
+        return translate_text(_suite_reasons()[rule])
     column = rule.partition(":")[2] or rule
-    return "check on " + column.removesuffix("_minor").replace("_", " ")
+    return _("check on %(column)s", column=column.removesuffix("_minor").replace("_", " "))
 
 
 def rules_table(report: MetricsReport) -> pd.DataFrame:
     """Pass rate per check: Region, Check (its reason in words), Rows failing, Rows checked, Pass rate (%)."""
     rows = [
-        {"Region": r.name, "Check": check_words(row["rule"], row.get("reason")),
+        {"Region": translate_text(r.name), "Check": check_words(row["rule"], row.get("reason")),
          "Rows failing": int(row["failed_rows"]), "Rows checked": int(row["rows_validated"]),
          "Pass rate (%)": rounded(row["pass_rate"], "rate")}
-        for r in report.available() if r.rules is not None for _, row in r.rules.iterrows()
+        for r in report.available() if r.rules is not None for _i, row in r.rules.iterrows()
     ]
-    return pd.DataFrame(rows, columns=["Region", "Check", "Rows failing", "Rows checked", "Pass rate (%)"])
+    return _words(pd.DataFrame(rows, columns=["Region", "Check", "Rows failing", "Rows checked", "Pass rate (%)"]))
 
 
 def sources_table(report: MetricsReport) -> pd.DataFrame:
     """Pass rate per source: Region, Source, Files, Rows checked, Flagged rows, Pass rate (%)."""
     rows = [
-        {"Region": r.name, "Source": row["source"], "Files": int(row["uploads"]),
+        {"Region": translate_text(r.name), "Source": row["source"], "Files": int(row["uploads"]),
          "Rows checked": rounded(row["rows_validated"], "count"), "Flagged rows": rounded(row["rows_flagged"], "count"),
          "Pass rate (%)": rounded(row["pass_rate"], "rate")}
-        for r in report.available() if r.sources is not None for _, row in r.sources.iterrows()
+        for r in report.available() if r.sources is not None for _i, row in r.sources.iterrows()
     ]
-    return pd.DataFrame(rows, columns=["Region", "Source", "Files", "Rows checked", "Flagged rows", "Pass rate (%)"])
+    return _words(pd.DataFrame(rows, columns=["Region", "Source", "Files", "Rows checked", "Flagged rows",
+                                              "Pass rate (%)"]))
 
 
 # --- the PDF ------------------------------------------------------------------------------------
@@ -300,7 +307,7 @@ def _chart_lines(report: MetricsReport, column: str, kind: str) -> tuple[list[da
     for r in report.available():
         if r.series is None or column not in r.series:
             continue
-        by_period = {row["period"]: row for _, row in r.series.iterrows()}
+        by_period = {row["period"]: row for _i, row in r.series.iterrows()}
         values, partial = [], []
         for p in periods:
             row = by_period.get(p)
@@ -325,7 +332,7 @@ def _draw_chart(pdf: Any, font: str, x: float, y: float, w: float, h: float, tit
     if not periods or not values:
         pdf.set_text_color(*_MUTED)
         pdf.set_xy(px, py + ph / 2 - 3)
-        pdf.cell(pw, 5, "No figures in this period.", align="C")
+        pdf.cell(pw, 5, _text(_("No figures in this period."), font, 80), align="C")
         return
     ticks = _ticks(max(values), kind)
     top = ticks[-1] or 1.0
@@ -387,7 +394,7 @@ def _legend(pdf: Any, font: str, report: MetricsReport, colours: Mapping[str, st
         pdf.set_fill_color(*_rgb(colours.get(r.region, "#64748B")))
         pdf.rect(x, y + 1, 6, 2.4, style="F")
         pdf.set_xy(x + 7, y)
-        label = _text(r.name, font, 40)
+        label = _text(translate_text(r.name), font, 40)
         width = pdf.get_string_width(label) + 6
         pdf.cell(width, 4.5, label)
         x += 7 + width
@@ -398,7 +405,7 @@ def _legend(pdf: Any, font: str, report: MetricsReport, colours: Mapping[str, st
         pdf.line(x, y + 2.2, x + 6, y + 2.2)
         pdf.set_dash_pattern()
         pdf.set_xy(x + 7, y)
-        pdf.cell(0, 4.5, "dotted: period not over yet, figures so far")
+        pdf.cell(0, 4.5, _text(_("dotted: period not over yet, figures so far"), font, 120))
     pdf.set_xy(pdf.l_margin, y + 6)
 
 
@@ -431,57 +438,70 @@ def _table(pdf: Any, font: str, header: Sequence[str], rows: Sequence[Sequence[s
 def board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None = None) -> bytes:
     """The regions page for ``report``'s range as a printable A4 PDF: the figures per region with
     their definitions, charts over time, data quality per check and per source, and the review
-    backlog. ``colours`` maps a region code to its ``#RRGGBB`` colour."""
+    backlog. ``colours`` maps a region code to its ``#RRGGBB`` colour. Written in the reader's
+    language when the PDF fonts draw it (French), else in English (``statements.pdf_language``)."""
+    with use_language(pdf_language()):
+        return _board_report_pdf(report, colours, generated_at)
+
+
+def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None) -> bytes:
     from fpdf import FPDF
 
     made = (generated_at or report.now or datetime.now(UTC)).astimezone(UTC)
     regions = report.available()
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=14)
-    pdf.set_title("Kasuwa regional report")
+    pdf.set_title(_("Kasuwa regional report"))
     font = _font(pdf)
     pdf.add_page()
     pdf.set_font(font, "B", 16)
-    pdf.cell(0, 9, "Kasuwa: regional report", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, _text(_("Kasuwa: regional report"), font, 90), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 10)
-    pdf.cell(0, 6, _text(f"Dates: {period_words(report.period)} · per {GRAIN_WORDS.get(report.grain, report.grain)}",
-                         font, 120), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, _text(_("Dates: %(period)s · %(grain)s", period=period_words(report.period),
+                           grain=_(GRAIN_WORDS.get(report.grain, report.grain))), font, 120),
+             new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_MUTED)
-    pdf.cell(0, 5, f"Figures as of {made:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, _text(_("Figures as of %(moment)s UTC", moment=made.strftime("%Y-%m-%d %H:%M")), font, 120),
+             new_x="LMARGIN", new_y="NEXT")
     cut = [r for r in regions if r.through and r.through < report.period.end]
     if cut:
-        pdf.multi_cell(0, 5, _text("Each region is read up to its own today: " + "; ".join(
-            f"{r.name} to {r.through.isoformat()}" for r in cut if r.through) + ".", font, 400),
-            new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, _text(_("Each region is read up to its own today: %(regions)s.", regions="; ".join(
+            _("%(region)s to %(day)s", region=translate_text(r.name), day=r.through.isoformat())
+            for r in cut if r.through)),
+            font, 400), new_x="LMARGIN", new_y="NEXT")
     for r in report.regions:
         if r.status != "ok":
             pdf.set_text_color(180, 35, 24)
             # the reason is the administrators' business (it may name files): the board reads words
-            pdf.multi_cell(0, 5, _text(f"{r.name} could not be read: its figures are missing. Make the report "
-                                       "again once it is back; an administrator can see why.", font, 400),
+            pdf.multi_cell(0, 5, _text(_("%(region)s could not be read: its figures are missing. Make the report "
+                                         "again once it is back; an administrator can see why.",
+                                         region=translate_text(r.name)),
+                                       font, 400),
                            new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_INK)
 
-    _heading(pdf, font, "Figures per region")
+    _heading(pdf, font, _("Figures per region"))
     if regions:
         label_w = 56.0
         region_w = (pdf.epw - label_w) / max(len(regions), 1)
-        rows = [[f.header, *[shown(_summary_value(r, f.key), f.kind) for r in regions]] for f in SUMMARY]
-        _table(pdf, font, ["Figure", *[r.name for r in regions]], rows, [label_w] + [region_w] * len(regions))
+        rows = [[_(f.header), *[shown(_summary_value(r, f.key), f.kind) for r in regions]] for f in SUMMARY]
+        names = [translate_text(r.name) for r in regions]
+        _table(pdf, font, [_("Figure"), *names], rows, [label_w] + [region_w] * len(regions))
     else:
         pdf.set_font(font, "", 10)
-        pdf.cell(0, 6, "No region could be read for this period.", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, _text(_("No region could be read for this period."), font, 120), new_x="LMARGIN",
+                 new_y="NEXT")
 
-    _heading(pdf, font, "What the figures mean")
+    _heading(pdf, font, _("What the figures mean"))
     for title, sentence in DEFINITIONS:
         pdf.set_font(font, "B", 9)
-        pdf.cell(36, 5, _text(title, font, 40))
+        pdf.cell(36, 5, _text(_(title), font, 40))
         pdf.set_font(font, "", 9)
-        pdf.multi_cell(0, 5, _text(sentence, font, 400), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, _text(_(sentence), font, 400), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(0.8)
 
     pdf.add_page()
-    _heading(pdf, font, f"Over time, per {GRAIN_WORDS.get(report.grain, report.grain)}")
+    _heading(pdf, font, _("Over time, %(grain)s", grain=_(GRAIN_WORDS.get(report.grain, report.grain))))
     any_partial = any(bool(r.series["partial"].any()) for r in regions
                       if r.series is not None and "partial" in r.series)
     _legend(pdf, font, report, colours, any_partial)
@@ -494,40 +514,46 @@ def board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generate
             pdf.add_page()
             top, y = pdf.get_y() - row * (ch + 4), pdf.get_y()
         periods, lines = _chart_lines(report, column, kind)
-        _draw_chart(pdf, font, pdf.l_margin + col * (cw + gap), y, cw, ch, title, kind, periods, lines, colours,
+        _draw_chart(pdf, font, pdf.l_margin + col * (cw + gap), y, cw, ch, _(title), kind, periods, lines, colours,
                     report.grain)
     pdf.set_xy(pdf.l_margin, top + math.ceil(len(CHARTS) / 2) * (ch + 4))
 
     pdf.add_page()
-    _heading(pdf, font, "Data quality")
+    _heading(pdf, font, _("Data quality"))
     rules = rules_table(report)
     pdf.set_font(font, "", 9)
     if rules.empty:
-        pdf.cell(0, 6, "No row failed a check in this period.", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, _text(_("No row failed a check in this period."), font, 120), new_x="LMARGIN", new_y="NEXT")
     else:
-        pdf.cell(0, 6, "Pass rate per check (the checks rows failed most first):", new_x="LMARGIN", new_y="NEXT")
-        _table(pdf, font, ["Region", "Check", "Rows failing", "Pass rate"],
-               [[row["Region"], row["Check"], text(row["Rows failing"], "count"), text(row["Pass rate (%)"], "rate")]
-                for _, row in rules.iterrows()], [32, 108, 25, 25], right_from=2)
+        pdf.cell(0, 6, _text(_("Pass rate per check (the checks rows failed most first):"), font, 120),
+                 new_x="LMARGIN", new_y="NEXT")
+        _table(pdf, font, [_("Region"), _("Check"), _("Rows failing"), _("Pass rate")],
+               [[row[_("Region")], row[_("Check")], text(row[_("Rows failing")], "count"),
+                 text(row[_("Pass rate (%)")], "rate")]
+                for _i, row in rules.iterrows()], [32, 108, 25, 25], right_from=2)
     sources = sources_table(report)
     if not sources.empty:
         pdf.ln(3)
         pdf.set_font(font, "", 9)
-        pdf.cell(0, 6, "Pass rate per source:", new_x="LMARGIN", new_y="NEXT")
-        _table(pdf, font, ["Region", "Source", "Files", "Rows checked", "Flagged rows", "Pass rate"],
-               [[row["Region"], row["Source"], text(row["Files"], "count"), text(row["Rows checked"], "count"),
-                 text(row["Flagged rows"], "count"), text(row["Pass rate (%)"], "rate")]
-                for _, row in sources.iterrows()], [32, 58, 20, 28, 27, 25], right_from=2)
+        pdf.cell(0, 6, _text(_("Pass rate per source:"), font, 120), new_x="LMARGIN", new_y="NEXT")
+        _table(pdf, font, [_("Region"), _("Source"), _("Files"), _("Rows checked"), _("Flagged rows"), _("Pass rate")],
+               [[row[_("Region")], row[_("Source")], text(row[_("Files")], "count"),
+                 text(row[_("Rows checked")], "count"), text(row[_("Flagged rows")], "count"),
+                 text(row[_("Pass rate (%)")], "rate")]
+                for _i, row in sources.iterrows()], [32, 58, 20, 28, 27, 25], right_from=2)
 
-    _heading(pdf, font, "Review backlog")
+    _heading(pdf, font, _("Review backlog"))
     pdf.set_font(font, "", 9)
     for r in regions:
         pending = rounded(r.backlog.get("pending"), "count") or 0
         if pending:
-            words = (f"{r.name}: {text(pending, 'count')} flagged rows await review; the oldest has waited "
-                     f"{shown(r.backlog.get('oldest_hours'), 'hours')}, the median one "
-                     f"{shown(r.backlog.get('median_hours'), 'hours')}.")
+            words = ngettext("%(region)s: %(count)s flagged row awaits review; the oldest has waited %(oldest)s, "
+                             "the median one %(median)s.",
+                             "%(region)s: %(count)s flagged rows await review; the oldest has waited %(oldest)s, "
+                             "the median one %(median)s.", int(pending), region=translate_text(r.name),
+                             count=text(pending, "count"), oldest=shown(r.backlog.get("oldest_hours"), "hours"),
+                             median=shown(r.backlog.get("median_hours"), "hours"))
         else:
-            words = f"{r.name}: no flagged row awaits review."
+            words = _("%(region)s: no flagged row awaits review.", region=translate_text(r.name))
         pdf.multi_cell(0, 5, _text(words, font, 400), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

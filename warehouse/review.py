@@ -40,6 +40,7 @@ import duckdb
 from .access import Actor, require_review
 from .db import RegionWarehouse, warehouse
 from .errors import Conflict, InvalidInput, KasuwaError, NotFound
+from .i18n import N_, _, ngettext
 from .ingest.validate import rule_label
 from .review_queue import (
     CANONICAL_FIELDS,
@@ -133,7 +134,7 @@ def _pending_flag(wh: RegionWarehouse, flag_id: str) -> dict[str, Any]:
         [flag_id],
     )
     if not rows:
-        raise NotFound(f"No flagged row {flag_id} in this region.")
+        raise NotFound(_("No flagged row %(row)s in this region.", row=flag_id))
     flag = rows[0]
     if flag["status"] != "pending":
         raise Conflict(_decided_message(flag))
@@ -141,14 +142,18 @@ def _pending_flag(wh: RegionWarehouse, flag_id: str) -> dict[str, Any]:
 
 
 def _decided_message(flag: dict[str, Any]) -> str:
-    when = ""
+    who = flag.get("reviewed_by") or _("another reviewer")
+    status = _(STATUS_WORDS[flag["status"]]) if flag["status"] in STATUS_WORDS else flag["status"]
     if flag.get("reviewed_at") is not None:
-        when = " at " + datetime.fromtimestamp(float(flag["reviewed_at"]), UTC).strftime("%H:%M:%S UTC")
-    who = flag.get("reviewed_by") or "another reviewer"
-    return (
-        f"Row {flag['flag_id']} was already {flag['status']} by {who}{when}. "
-        "Your decision was not recorded; refresh the queue to see its current state."
-    )
+        when = datetime.fromtimestamp(float(flag["reviewed_at"]), UTC).strftime("%H:%M:%S UTC")
+        return _("Row %(row)s was already %(status)s by %(who)s at %(time)s. Your decision was not recorded; refresh "
+                 "the queue to see its current state.", row=flag["flag_id"], status=status, who=who, time=when)
+    return _("Row %(row)s was already %(status)s by %(who)s. Your decision was not recorded; refresh the queue to "
+             "see its current state.", row=flag["flag_id"], status=status, who=who)
+
+
+#: a flagged row's status as a past participle inside a sentence ("was already approved")
+STATUS_WORDS = {"approved": N_("approved"), "rejected": N_("rejected"), "pending": N_("pending")}
 
 
 def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str | None]:
@@ -156,7 +161,8 @@ def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str
     values: dict[str, str | None] = {k: canonical_text(v) for k, v in (parsed or {}).items()}
     for key, value in (fixes or {}).items():
         if key not in CANONICAL_FIELDS and key not in values:
-            raise InvalidInput(f"{key!r} is not a column of a sale; fixable columns: {', '.join(CANONICAL_FIELDS)}.")
+            raise InvalidInput(_("%(column)s is not a column of a sale; fixable columns: %(columns)s.",
+                                 column=repr(key), columns=", ".join(CANONICAL_FIELDS)))
         values[key] = str(value).strip()
     return values
 
@@ -240,8 +246,8 @@ def _decide(wh: RegionWarehouse, flag: dict[str, Any], work: Any) -> Any:
         if "conflict" not in f"{exc} {exc.__context__ or ''}".lower():
             raise
         raise Conflict(
-            f"Row {flag['flag_id']} was changed by someone else while you decided it. "
-            "Your decision was not recorded; refresh the queue to see its current state."
+            _("Row %(row)s was changed by someone else while you decided it. Your decision was not recorded; "
+              "refresh the queue to see its current state.", row=flag["flag_id"])
         ) from exc
 
 
@@ -276,11 +282,12 @@ def approve(
     wh = warehouse(region)
     flag = _pending_flag(wh, flag_id)
     if not flag.get("source"):
-        raise NotFound(f"The upload of row {flag_id} is missing, so its source is unknown.")
+        raise NotFound(_("The upload of row %(row)s is missing, so its source is unknown.", row=flag_id))
     values = _values(flag, fixes)
     missing = [c for c in REQUIRED_FIELDS if not values.get(c)]
     if missing:
-        return Decision(flag_id, "invalid", tuple(f"{c.replace('_', ' ')} is required" for c in missing))
+        return Decision(flag_id, "invalid", tuple(_("%(column)s is required", column=_(field_label(c)))
+                                                  for c in missing))
     # bulk approval validates all rows in one pass and hands each its result (``precheck``)
     check = precheck or check_row(region, flag["creator_id"], flag["source"], values)
     if not check.ok:
@@ -301,8 +308,9 @@ def approve(
             flag_id,
             "invalid",
             (
-                f"Order {order} (line {check.sale.get('line') or 1}) is already in the sales as "
-                f"{known.sale_id}; approving would count it twice. Reject this row as a duplicate.",
+                _("Order %(order)s (line %(line)s) is already in the sales as %(sale)s; approving would count it "
+                  "twice. Reject this row as a duplicate.", order=order, line=check.sale.get("line") or 1,
+                  sale=known.sale_id),
             ),
         )
     if refresh:
@@ -315,7 +323,7 @@ def reject(actor: Actor, region: str, flag_id: str, note: str) -> Decision:
     require_review(actor, region)
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("Say why the row is rejected: a note is required.")
+        raise InvalidInput(_("Say why the row is rejected: a note is required."))
     wh = warehouse(region)
     flag = _pending_flag(wh, flag_id)
 
@@ -330,7 +338,8 @@ def reject(actor: Actor, region: str, flag_id: str, note: str) -> Decision:
 def _bulk(ids: Iterable[str], one: Any) -> list[Decision]:
     flag_ids = list(dict.fromkeys(ids))
     if len(flag_ids) > MAX_BULK:
-        raise InvalidInput(f"Decide at most {MAX_BULK} rows at once ({len(flag_ids)} selected).")
+        raise InvalidInput(_("Decide at most %(limit)s rows at once (%(count)s selected).", limit=MAX_BULK,
+                             count=len(flag_ids)))
     out = []
     for flag_id in flag_ids:
         try:
@@ -353,7 +362,8 @@ def bulk_approve(actor: Actor, region: str, flag_ids: Iterable[str], note: str =
     require_review(actor, region)
     ids = list(dict.fromkeys(flag_ids))
     if len(ids) > MAX_BULK:
-        raise InvalidInput(f"Decide at most {MAX_BULK} rows at once ({len(ids)} selected).")
+        raise InvalidInput(_("Decide at most %(limit)s rows at once (%(count)s selected).", limit=MAX_BULK,
+                             count=len(ids)))
     wh = warehouse(region)
     # one parse and one validation for the whole selection (a row at a time takes ~0.4 s each)
     checks: dict[str, Any] = {}
@@ -378,7 +388,7 @@ def bulk_reject(actor: Actor, region: str, flag_ids: Iterable[str], note: str) -
     """Reject many rows with one note (required); one Decision per distinct flag id."""
     require_review(actor, region)
     if not (note or "").strip():
-        raise InvalidInput("Say why the rows are rejected: a note is required.")
+        raise InvalidInput(_("Say why the rows are rejected: a note is required."))
     return _bulk(flag_ids, lambda fid: reject(actor, region, fid, note))
 
 
@@ -418,18 +428,35 @@ class BulkPlan:
 
     def describe(self) -> str:
         """What confirming will do, in one sentence a reviewer reads."""
-        verb = "Approve" if self.decision == "approve" else "Reject"
-        rows = f"{self.count:,} row{'s' if self.count != 1 else ''}"
+        n, count, approve = self.count, f"{self.count:,}", self.decision == "approve"
         if self.upload_id:
-            what = f"{verb} every pending row of the upload {self.file_name or self.upload_id}: {rows}"
+            file = self.file_name or self.upload_id
+            what = (ngettext("Approve every pending row of the upload %(file)s: %(count)s row",
+                             "Approve every pending row of the upload %(file)s: %(count)s rows", n, file=file,
+                             count=count) if approve else
+                    ngettext("Reject every pending row of the upload %(file)s: %(count)s row",
+                             "Reject every pending row of the upload %(file)s: %(count)s rows", n, file=file,
+                             count=count))
         else:
             files = sorted({r.file_name or r.upload_id for r in self.shown})
-            where = f" of {', '.join(files)}" if len(files) <= 3 else f" from {len(files)} files"
-            what = f"{verb} {rows}{where}"
-        if self.decision == "approve":
-            return what + (", each checked again before it loads" + (f', with the note "{self.note}"' if self.note
-                                                                        else "") + ".")
-        return what + f', with the note "{self.note}". They will not be loaded.'
+            if len(files) <= 3:
+                names = ", ".join(files)
+                what = (ngettext("Approve %(count)s row of %(files)s", "Approve %(count)s rows of %(files)s", n,
+                                 count=count, files=names) if approve else
+                        ngettext("Reject %(count)s row of %(files)s", "Reject %(count)s rows of %(files)s", n,
+                                 count=count, files=names))
+            else:
+                what = (ngettext("Approve %(count)s row from %(files)s files",
+                                 "Approve %(count)s rows from %(files)s files", n, count=count, files=len(files))
+                        if approve else
+                        ngettext("Reject %(count)s row from %(files)s files",
+                                 "Reject %(count)s rows from %(files)s files", n, count=count, files=len(files)))
+        if approve and self.note:
+            return _('%(what)s, each checked again before it loads, with the note "%(note)s".', what=what,
+                     note=self.note)
+        if approve:
+            return _("%(what)s, each checked again before it loads.", what=what)
+        return _('%(what)s, with the note "%(note)s". They will not be loaded.', what=what, note=self.note)
 
 
 SHOWN_OF_UPLOAD = 50
@@ -442,10 +469,10 @@ def _token(region: str, decision: str, ids: tuple[str, ...], count: int, note: s
 
 def _check_decision(decision: str, note: str) -> str:
     if decision not in DECISIONS:
-        raise InvalidInput(f"Unknown decision {decision!r}; use approve or reject.")
+        raise InvalidInput(_("Unknown decision %(decision)s; use approve or reject.", decision=repr(decision)))
     note = (note or "").strip()
     if decision == "reject" and not note:
-        raise InvalidInput("Say why the rows are rejected: a note is required.")
+        raise InvalidInput(_("Say why the rows are rejected: a note is required."))
     return note
 
 
@@ -465,17 +492,26 @@ def _not_pending(wh: RegionWarehouse, ids: list[str]) -> list[tuple[str, str, st
 
 
 def _changed_message(gone: list[tuple[str, str, str | None]], total: int, when: str) -> str:
+    """``when``: "chosen", "shown" or "confirming" — which moment the rows changed after."""
     def one(fid: str, status: str, who: str | None) -> str:
         if status == "missing":
-            return f"{fid} (no longer exists)"
-        return f"{fid} ({status} by {who or 'another reviewer'})"
+            return _("%(row)s (no longer exists)", row=fid)
+        words = _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+        return _("%(row)s (%(status)s by %(who)s)", row=fid, status=words, who=who or _("another reviewer"))
 
     listed = ", ".join(one(*g) for g in gone[:10])
-    more = f" and {len(gone) - 10} more" if len(gone) > 10 else ""
-    return (
-        f"Nothing was decided: {when} {len(gone)} of the {total} rows were already decided: "
-        f"{listed}{more}. They were taken out of your choice; look at the list again and confirm."
-    )
+    if len(gone) > 10:
+        listed = _("%(rows)s and %(count)s more", rows=listed, count=len(gone) - 10)
+    values = {"count": len(gone), "total": total, "rows": listed}
+    if when == "chosen":
+        return _("Nothing was decided: of the rows you chose, %(count)s of the %(total)s were already decided: "
+                 "%(rows)s. They were taken out of your choice; look at the list again and confirm.", **values)
+    if when == "shown":
+        return _("Nothing was decided: since you were shown the list, %(count)s of the %(total)s rows were "
+                 "decided: %(rows)s. They were taken out of your choice; look at the list again and confirm.",
+                 **values)
+    return _("Nothing was decided: while you confirmed, %(count)s of the %(total)s rows were decided: %(rows)s. "
+             "They were taken out of your choice; look at the list again and confirm.", **values)
 
 
 def plan_bulk(actor: Actor, region: str, flag_ids: Iterable[str], decision: str, note: str = "") -> BulkPlan:
@@ -487,16 +523,16 @@ def plan_bulk(actor: Actor, region: str, flag_ids: Iterable[str], decision: str,
     note = _check_decision(decision, note)
     ids = tuple(dict.fromkeys(str(i) for i in flag_ids))
     if not ids:
-        raise InvalidInput("Choose the rows to decide first: tick them in the table.")
+        raise InvalidInput(_("Choose the rows to decide first: tick them in the table."))
     if len(ids) > MAX_BULK:
         raise InvalidInput(
-            f"You chose {len(ids):,} rows; one decision takes at most {MAX_BULK:,}. Narrow the filters, "
-            "or reject the whole upload at once."
+            _("You chose %(count)s rows; one decision takes at most %(limit)s. Narrow the filters, or reject the "
+              "whole upload at once.", count=format(len(ids), ","), limit=format(MAX_BULK, ","))
         )
     wh = warehouse(region)
     gone = _not_pending(wh, list(ids))
     if gone:
-        raise ChoiceChanged(_changed_message(gone, len(ids), "of the rows you chose,"), tuple(g[0] for g in gone))
+        raise ChoiceChanged(_changed_message(gone, len(ids), "chosen"), tuple(g[0] for g in gone))
     shown = tuple(rows_by_id(actor, region, list(ids)))
     return BulkPlan(region, decision, ids, len(ids), note, shown, None, None,
                     _token(region, decision, ids, len(ids), note, None))
@@ -509,11 +545,11 @@ def plan_upload_rejection(actor: Actor, region: str, upload_id: str, note: str) 
     wh = warehouse(region)
     up = wh.one("SELECT file_name FROM uploads WHERE upload_id = ?", [upload_id])
     if not up:
-        raise NotFound(f"No upload {upload_id} in this region. Pick one from the Upload filter.")
+        raise NotFound(_("No upload %(upload)s in this region. Pick one from the Upload filter.", upload=upload_id))
     count = int(wh.one("SELECT count(*) FROM flagged_rows WHERE upload_id = ? AND status = 'pending'",
                        [upload_id])[0])
     if not count:
-        raise InvalidInput(f"The upload {up[0]} has no pending rows left; nothing to reject.")
+        raise InvalidInput(_("The upload %(file)s has no pending rows left; nothing to reject.", file=up[0]))
     first = list_queue(actor, region, QueueFilter(status="pending", upload_id=upload_id), limit=SHOWN_OF_UPLOAD)
     return BulkPlan(region, "reject", (), count, note, tuple(first.rows), upload_id, str(up[0]),
                     _token(region, "reject", (), count, note, upload_id))
@@ -557,13 +593,14 @@ def confirm_bulk(actor: Actor, plan: BulkPlan) -> list[Decision]:
     empty list: the count is the plan's)."""
     require_review(actor, plan.region)
     if plan.token != _token(plan.region, plan.decision, plan.flag_ids, plan.count, plan.note, plan.upload_id):
-        raise InvalidInput("This decision was changed after it was shown. Choose the rows again.")
+        raise InvalidInput(_("This decision was changed after it was shown. Choose the rows again."))
     wh = warehouse(plan.region)
     if plan.upload_id:
         def upload_changed(n: int) -> ChoiceChanged:
             return ChoiceChanged(
-                f"Nothing was decided: since you were shown it, the upload {plan.file_name} went from "
-                f"{plan.count:,} to {n:,} pending rows (someone else decided some). Look again and confirm."
+                _("Nothing was decided: since you were shown it, the upload %(file)s went from %(before)s to "
+                  "%(now)s pending rows (someone else decided some). Look again and confirm.", file=plan.file_name,
+                  before=format(plan.count, ","), now=format(n, ","))
             )
 
         _reject_all(wh, actor, "upload_id = ?", [plan.upload_id], plan.note, plan.count, upload_changed)
@@ -572,15 +609,16 @@ def confirm_bulk(actor: Actor, plan: BulkPlan) -> list[Decision]:
     ids = list(plan.flag_ids)
     gone = _not_pending(wh, ids)
     if gone:
-        raise ChoiceChanged(_changed_message(gone, len(ids), "since you were shown the list,"),
+        raise ChoiceChanged(_changed_message(gone, len(ids), "shown"),
                             tuple(g[0] for g in gone))
     if plan.decision == "approve":
         return bulk_approve(actor, plan.region, ids, plan.note)
 
     def rows_changed(n: int) -> ChoiceChanged:
         now_gone = _not_pending(wh, ids)
-        return ChoiceChanged(_changed_message(now_gone, len(ids), "while you confirmed,") if now_gone else
-                             f"Nothing was decided: only {n} of the {len(ids)} rows could be rejected. Look again.",
+        return ChoiceChanged(_changed_message(now_gone, len(ids), "confirming") if now_gone else
+                             _("Nothing was decided: only %(count)s of the %(total)s rows could be rejected. Look "
+                               "again.", count=n, total=len(ids)),
                              tuple(g[0] for g in now_gone))
 
     _reject_all(wh, actor, "flag_id IN (SELECT unnest(CAST(? AS VARCHAR[])))", [ids], plan.note, len(ids),

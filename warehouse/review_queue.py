@@ -22,6 +22,7 @@ from . import access
 from .access import Actor, require_review
 from .db import warehouse
 from .errors import InvalidInput, NotFound
+from .i18n import _
 from .ingest.sale import BY_NAME, EDITABLE, MONEY
 from .money import exponent, is_currency
 from .regions import region_codes
@@ -181,7 +182,8 @@ def _where(flt: QueueFilter, now: datetime) -> tuple[str, list[Any]]:
     params: list[Any] = []
     if flt.status is not None:
         if flt.status not in STATUSES:
-            raise InvalidInput(f"Unknown status {flt.status!r}; use one of {', '.join(STATUSES)}.")
+            raise InvalidInput(_("Unknown status %(status)s; use one of %(items)s.",
+                                 status=repr(flt.status), items=', '.join(STATUSES)))
         clauses.append("f.status = ?")
         params.append(flt.status)
     if flt.creator_id:
@@ -311,7 +313,7 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         [flag_id],
     )
     if not row:
-        raise NotFound(f"No flagged row {flag_id} in {region}.")
+        raise NotFound(_("No flagged row %(flag_id)s in %(region)s.", flag_id=flag_id, region=region))
     upload = wh.dicts(
         "SELECT upload_id, file_name, profile, source, status, rows_total, rows_loaded, rows_flagged,"
         " rows_skipped, rows_known, strftime(received_at, '%Y-%m-%d %H:%M:%S %Z') AS received_at,"

@@ -10,6 +10,7 @@ from typing import Any
 from ..access import Actor
 from ..db import owner_client, warehouse
 from ..errors import InvalidInput
+from ..i18n import N_
 from . import mappings, profiles, readers, validate
 from .entry import ingest_file
 from .pipeline import build_plan, parse_rows, prepare, validate_rows
@@ -71,7 +72,7 @@ def check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> l
         parsed_rows = cur.execute(f"SELECT _row, {select} FROM {parsed.table} ORDER BY _row").fetchall()
     out = []
     for (row_no, *vals), t in zip(parsed_rows, texts, strict=True):
-        reasons = [f"{BY_NAME[c].label.lower()} is required" for c in (*REQUIRED, "gross")
+        reasons = [N_("%(column)s is required", column=BY_NAME[c].label) for c in (*REQUIRED, "gross")
                    if not t[cols.index(c)]]
         reasons += [r for r in dict.fromkeys(r for _, r in failures.by_row.get(row_no, [])) if r not in reasons]
         out.append(RowCheck(not reasons, reasons, dict(zip(names, vals, strict=True)) if not reasons else {}))
@@ -91,5 +92,5 @@ def save_profile_from_mapping(actor: Actor, name: str, headers: list[str], mappi
     of this layout is read without asking. It belongs to that creator alone: see ``mappings``."""
     creator = creator_id or actor.creator_id
     if not creator:
-        raise InvalidInput("Choose the creator whose files these columns are for.")
+        raise InvalidInput(N_("Choose the creator whose files these columns are for."))
     return mappings.save_mapping(actor, creator, name, headers, mapping, constants)

@@ -13,6 +13,7 @@ from ..access import Actor, can_upload_for
 from ..creators import creator_region
 from ..db import owner_client
 from ..errors import FileRejected, PermissionDenied, RegionUnavailable, WarehouseBusy
+from ..i18n import N_
 from ..settings import settings
 from . import landing, validate
 from .pipeline import Progress, _Clock, _ingest_landed, _land_within_limits, _mib, _now, _Refused
@@ -31,7 +32,7 @@ def ingest_file(
     host), so it never imports Great Expectations."""
     region = creator_region(creator_id)
     if not can_upload_for(actor, creator_id, region):
-        raise PermissionDenied("You can only upload files for your own account.")
+        raise PermissionDenied(N_("You can only upload files for your own account."))
     received_at = _now()
     try:
         owner = owner_client(region)
@@ -52,7 +53,7 @@ def ingest_file(
 
 def _refused(region: str, exc: FileRejected) -> IngestResult:
     refused = IngestResult("rejected", None, region, None, str(exc))
-    refused.next_steps = [getattr(exc, "step", "Check the file and upload it again.")]
+    refused.next_steps = [getattr(exc, "step", N_("Check the file and upload it again."))]
     return refused
 
 
@@ -73,9 +74,11 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         limit = settings().max_upload_bytes
         raw = data if isinstance(data, bytes) else _read_limited(data, limit)
         if raw is None or len(raw) > limit:
-            shown = _mib(len(raw)) if raw is not None else "larger than the limit"
-            return _refused(region, _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
-                                             "Export a shorter date range and upload the parts."))
+            problem = (N_("The file is %(size)s; the limit is %(limit)s and nothing was kept.", size=_mib(len(raw)),
+                          limit=_mib(limit)) if raw is not None else
+                       N_("The file is larger than the limit (reading stopped there); the limit is %(limit)s and "
+                          "nothing was kept.", limit=_mib(limit)))
+            return _refused(region, _Refused(problem, N_("Export a shorter date range and upload the parts.")))
         result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
                            region=region, data=raw)
     if progress:
@@ -99,7 +102,7 @@ def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: 
     up in the creator directory (a region on its own host has no copy of it)."""
     region = region or creator_region(creator_id)
     if not can_upload_for(actor, creator_id, region):
-        raise PermissionDenied("You can only upload files for your own account.")
+        raise PermissionDenied(N_("You can only upload files for your own account."))
     clock = _Clock(None)
     gx_thread = validate.warm_up()
     if data is not None:
@@ -110,7 +113,7 @@ def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: 
     else:
         path = settings().landing_dir / region / str(sha256)
         if not (sha256 and landing.SHA256.fullmatch(sha256) and path.is_file()):
-            raise FileRejected("The uploaded file was not found where the region keeps files; upload it again.")
+            raise FileRejected(N_("The uploaded file was not found where the region keeps files; upload it again."))
         landed = landing.Landed(sha256, path, int(size if size is not None else path.stat().st_size))
     clock.stage("landing", 0.05)
     return _ingest_landed(actor, creator_id, region, file_name, landed, received_at, profile, mapping, clock,

@@ -36,6 +36,7 @@ from control.directory import creator_region
 from ..access import Actor, require_creator, require_save_mapping, require_share_mapping, require_upload_for
 from ..db import warehouse
 from ..errors import InvalidInput, NotFound
+from ..i18n import N_, _
 from ..money import is_currency
 from . import profiles
 from .entry import ingest_file
@@ -73,8 +74,10 @@ class SavedMapping:
 
     def describe(self) -> str:
         """What the mapping says, in words (for the administrator's list)."""
-        parts = [f"{BY_NAME[c].label} = column ‘{h}’" for c, h in self.columns.items() if c in BY_NAME]
-        parts += [f"{BY_NAME[c].label} = {v} on every row" for c, v in self.constants.items() if c in BY_NAME]
+        parts = [_("%(field)s = column ‘%(column)s’", field=_(BY_NAME[c].label), column=h)
+                 for c, h in self.columns.items() if c in BY_NAME]
+        parts += [_("%(field)s = %(value)s on every row", field=_(BY_NAME[c].label), value=v)
+                  for c, v in self.constants.items() if c in BY_NAME]
         return "; ".join(parts)
 
 
@@ -97,21 +100,23 @@ def check_constants(constants: dict[str, str]) -> dict[str, str]:
     for canon, raw in constants.items():
         value = " ".join(str(raw).split())
         if canon not in CONSTANT_COLUMNS:
-            raise InvalidInput(f"Only {', '.join(BY_NAME[c].label.lower() for c in CONSTANT_COLUMNS)} "
-                               "can be the same for every row.")
+            raise InvalidInput(_("Only these can be the same for every row: %(fields)s.",
+                                 fields=", ".join(_(BY_NAME[c].label) for c in CONSTANT_COLUMNS)))
         if not value or len(value) > _MAX_CONSTANT:
-            raise InvalidInput(f"Give the {BY_NAME[canon].label.lower()} of every row (1 to {_MAX_CONSTANT} "
-                               "characters), or choose a column.")
+            raise InvalidInput(_("Give the value of “%(field)s” for every row (1 to %(limit)s characters), or choose "
+                                 "a column.", field=_(BY_NAME[canon].label), limit=_MAX_CONSTANT))
         if canon == "currency":
             value = value.upper()
             if not is_currency(value):
-                raise InvalidInput(f"{value} is not a currency code Kasuwa knows; use a code such as NGN, KES or USD.")
+                raise InvalidInput(_("%(value)s is not a currency code Kasuwa knows; use a code such as NGN, KES or "
+                                     "USD.", value=value))
         if canon == "quantity" and not (value.isdigit() and 1 <= int(value) <= 1_000_000):
-            raise InvalidInput(f"{value} is not a number of units; give a whole number from 1 to 1,000,000.")
+            raise InvalidInput(_("%(value)s is not a number of units; give a whole number from 1 to 1,000,000.",
+                                 value=value))
         if canon == "buyer_country":
             value = value.upper()
             if not _COUNTRY.match(value):
-                raise InvalidInput(f"{value} is not a two-letter country code (NG, KE, SN …).")
+                raise InvalidInput(_("%(value)s is not a two-letter country code (NG, KE, SN …).", value=value))
         out[canon] = value
     return out
 
@@ -140,7 +145,7 @@ def complete(base: Profile, m: SavedMapping, *, name: str | None = None, title: 
             for c, hs in base.columns.items() if c not in m.constants and c not in m.columns}
     cols = {c: hs for c, hs in cols.items() if hs}
     cols.update({c: (h,) for c, h in m.columns.items()})
-    return replace(base, name=name or m.name, title=title or f"your saved columns ‘{m.name}’",
+    return replace(base, name=name or m.name, title=title or N_("your saved columns ‘%(name)s’", name=m.name),
                    detect=tuple((h,) for h in m.layout), columns=cols, priority=0,
                    defaults={**base.defaults, **m.constants}, path=None)
 
@@ -243,11 +248,11 @@ def check_name(creator_id: str, name: str) -> str:
     before anything is loaded."""
     name = name.strip()
     if not profiles.valid_name(name):
-        raise InvalidInput(f"A name for saved columns is {profiles.NAME_RULE}: for example "
-                           f"‘{propose_name(creator_id, name or 'my-columns')}’.")
+        raise InvalidInput(_("A name for saved columns is %(rule)s: for example ‘%(example)s’.",
+                             rule=_(profiles.NAME_RULE), example=propose_name(creator_id, name or "my-columns")))
     if name in _taken(creator_id):
-        raise InvalidInput(f"The name ‘{name}’ is taken; choose another, for example "
-                           f"‘{propose_name(creator_id, name)}’.")
+        raise InvalidInput(_("The name ‘%(name)s’ is taken; choose another, for example ‘%(example)s’.", name=name,
+                             example=propose_name(creator_id, name)))
     return name
 
 
@@ -266,7 +271,7 @@ def save_mapping(actor: Actor, creator_id: str, name: str, headers: list[str], c
     try:
         _check(m)
     except ValueError as exc:
-        raise InvalidInput(f"These columns cannot be saved: {exc}.") from exc
+        raise InvalidInput(_("These columns cannot be saved: %(reason)s.", reason=exc)) from exc
     complete(known[base], m)
     stored_mappings.insert(creator_id, name, base, json.dumps(list(m.layout), ensure_ascii=False),
                            json.dumps(m.columns, ensure_ascii=False), json.dumps(m.constants, ensure_ascii=False),
@@ -291,16 +296,18 @@ def promote_mapping(actor: Actor, creator_id: str, name: str, shared_name: str, 
     require_share_mapping(actor)
     found = _load(creator_id, name)
     if not found:
-        raise NotFound(f"Creator {creator_id} has no usable saved columns named ‘{name}’.")
+        raise NotFound(_("Creator %(creator)s has no usable saved columns named ‘%(name)s’.", creator=creator_id,
+                         name=name))
     m = found[0]
     shared_name = shared_name.strip()
     if not profiles.valid_name(shared_name):
-        raise InvalidInput(f"A profile name is {profiles.NAME_RULE}.")
+        raise InvalidInput(_("A profile name is %(rule)s.", rule=_(profiles.NAME_RULE)))
     known = profiles.load_profiles()
     if m.base not in known:
-        raise NotFound(f"The profile these columns complete ({m.base}) no longer exists.")
+        raise NotFound(_("The profile these columns complete (%(profile)s) no longer exists.", profile=m.base))
     p = complete(known[m.base], m, name=shared_name,
-                 title=(title or "").strip() or f"Shared layout {shared_name} (from {creator_id})")
+                 title=(title or "").strip() or N_("Shared layout %(name)s (from %(creator)s)", name=shared_name,
+                                                    creator=creator_id))
     p = replace(p, source=shared_name if m.base == "generic" else p.source)
     path = profiles.write_shared_profile(
         p, f"Shared by {actor.user_id} from the columns creator {creator_id} saved as '{name}'.\n"

@@ -24,6 +24,7 @@ import duckdb
 from ..access import Actor
 from ..db import warehouse
 from ..errors import FileRejected, KasuwaError, MappingNeeded, RegionUnavailable, WarehouseBusy
+from ..i18n import N_, translate_text
 from ..regions import get_region
 from ..settings import PROJECT_ROOT, settings
 from . import landing, parse, profiles, readers, sql, validate
@@ -157,9 +158,11 @@ def build_plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: pro
         if style == "auto":
             style, ambiguous = parse.number_style(_sample(cur, cols[canon], staged.table))
             if style == "comma":
-                assumptions.append(f"'{staged.headers[cols[canon]]}' uses a decimal comma (1.234,56).")
+                assumptions.append(N_("'%(column)s' uses a decimal comma (1.234,56).",
+                                      column=staged.headers[cols[canon]]))
             elif ambiguous:
-                assumptions.append(f"'{staged.headers[cols[canon]]}': values like 1,500 read as thousands.")
+                assumptions.append(N_("'%(column)s': values like 1,500 read as thousands.",
+                                      column=staged.headers[cols[canon]]))
         plan.comma[canon] = style == "comma"
     if "sold_at" in cols:
         values = _sample(cur, cols["sold_at"], staged.table)
@@ -211,7 +214,7 @@ def parse_rows(cur: duckdb.DuckDBPyConnection, plan: sql.ParsePlan, ncols: int) 
     try:
         cur.execute(sql.parse_sql(plan, ncols), plan.params)
     except duckdb.Error as exc:
-        raise FileRejected(f"The values could not be read: {str(exc).splitlines()[0]}") from exc
+        raise FileRejected(N_("The values could not be read: %(reason)s", reason=str(exc).splitlines()[0])) from exc
     row = cur.execute(f"SELECT count(*) FROM {plan.target}").fetchone()
     return Parsed(plan.target, int(row[0]) if row else 0)
 
@@ -223,23 +226,25 @@ def parse_notes(cur: duckdb.DuckDBPyConnection, parsed: Parsed, plan: sql.ParseP
         header = plan.headers[plan.columns["order_id"]]
         row = cur.execute(f"SELECT count(*) FROM {parsed.table} WHERE starts_with(order_id, 'row-')").fetchone()
         if row and row[0]:
-            notes.append(f"{row[0]} value(s) of '{header}' were written as rounded numbers (like 1,23E+21) by a "
-                         "spreadsheet; those rows are told apart by their own date, time and amounts instead.")
+            notes.append(N_("%(count)s value(s) of '%(column)s' were written as rounded numbers (like 1,23E+21) by a "
+                            "spreadsheet; those rows are told apart by their own date, time and amounts instead.",
+                            count=row[0], column=header))
     for canon in ("order_id", "product"):
         if canon in plan.columns:
             i = plan.columns[canon]
             row = cur.execute(f"SELECT count(*) FROM {plan.source} WHERE c{i} IS NOT NULL AND kw_clean(c{i}) <> c{i}"
                               ).fetchone()
             if row and row[0]:
-                notes.append(f"{row[0]} value(s) of '{plan.headers[i]}' held invisible or control characters "
-                             "(zero-width spaces, NUL bytes, terminal codes); they were removed before reading.")
+                notes.append(N_("%(count)s value(s) of '%(column)s' held invisible or control characters (zero-width "
+                                "spaces, NUL bytes, terminal codes); they were removed before reading.",
+                                count=row[0], column=plan.headers[i]))
     if "buyer_country" in plan.columns:
         header = plan.headers[plan.columns["buyer_country"]]
         rows = cur.execute(f"SELECT count(*) FROM {parsed.table} WHERE country_unknown AND skip_reason IS NULL"
                            ).fetchone()
         if rows and rows[0]:
-            notes.append(f"{rows[0]} row(s) name a buyer country in '{header}' that Kasuwa does not know; they were "
-                         "read with the buyer country left blank.")
+            notes.append(N_("%(count)s row(s) name a buyer country in '%(column)s' that Kasuwa does not know; they "
+                            "were read with the buyer country left blank.", count=rows[0], column=header))
     return notes
 
 
@@ -383,17 +388,17 @@ def _insert_upload(cur: duckdb.DuckDBPyConnection, up: dict[str, Any]) -> None:
 def _next_steps(res: IngestResult) -> list[str]:
     steps = []
     if res.status == "duplicate":
-        steps.append("Nothing to do: this exact file was loaded before.")
+        steps.append(N_("Nothing to do: this exact file was loaded before."))
     if res.rows_flagged:
-        steps.append(f"{res.rows_flagged} row(s) wait for a reviewer. Fix them in your platform and export again, "
-                     "or let the reviewer correct them; the rest of your sales are already in.")
+        steps.append(N_("%(count)s row(s) wait for a reviewer. Fix them in your platform and export again, or let "
+                        "the reviewer correct them; the rest of your sales are already in.", count=res.rows_flagged))
     if res.rows_known:
-        steps.append(f"{res.rows_known} order(s) were already loaded from an earlier export "
-                     "and were not counted twice.")
+        steps.append(N_("%(count)s order(s) were already loaded from an earlier export and were not counted twice.",
+                        count=res.rows_known))
     if res.missing:
-        steps.append("Tell Kasuwa which of your columns hold: " + ", ".join(res.missing) + ".")
+        steps.append(N_("Tell Kasuwa which of your columns hold: %(columns)s.", columns=", ".join(res.missing)))
     if res.status == "loaded" and not res.rows_flagged:
-        steps.append("All rows are in. Your sales pages show them now.")
+        steps.append(N_("All rows are in. Your sales pages show them now."))
     return steps
 
 
@@ -411,7 +416,8 @@ def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, l
                      " AND status = 'loaded' ORDER BY loaded_at LIMIT 1", [creator_id, landed.sha256])
         if dup:
             res.status, res.profile = "duplicate", None
-            res.message = f"Same file as upload {dup[0]} (loaded {dup[1]:%Y-%m-%d %H:%M} UTC); nothing loaded again."
+            res.message = N_("Same file as upload %(upload)s (loaded %(moment)s UTC); nothing loaded again.",
+                             upload=dup[0], moment=dup[1].strftime("%Y-%m-%d %H:%M"))
             with wh.transaction() as cur:
                 _insert_upload(cur, {**up, "status": "duplicate", "message": res.message, "loaded_at": None})
             res.next_steps = _next_steps(res)
@@ -427,7 +433,7 @@ def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, l
             with wh.transaction() as cur:
                 _insert_upload(cur, {**up, "profile": res.profile, "status": "rejected", "message": res.message,
                                      "assumptions": res.assumptions, "timings": clock.timings})
-            res.next_steps = _next_steps(res) or ["Check the file and upload it again."]
+            res.next_steps = _next_steps(res) or [N_("Check the file and upload it again.")]
             return res
         finally:
             landing.remove_scratch(scratch)
@@ -442,10 +448,11 @@ def _size(n: int) -> str:
 
 
 class _Refused(FileRejected):
-    """Refused before landing; ``step`` is what to do next."""
+    """Refused before landing; ``step`` is what to do next. Not stored (no upload record): the
+    message is made in the reader's language, the problem and the step each a sentence of its own."""
 
     def __init__(self, message: str, step: str) -> None:
-        super().__init__(f"{message} {step}")
+        super().__init__(f"{translate_text(message)} {translate_text(step)}")
         self.step = step
 
 
@@ -461,20 +468,24 @@ def _land_within_limits(region: str, creator_id: str, data: bytes | Path) -> lan
         used = sum(kept.values())
         if used + size > s.creator_quota_bytes:
             raise _Refused(
-                f"Your storage is full: your kept files take {_size(used)} of the {_size(s.creator_quota_bytes)} "
-                f"you may use, and this file ({_size(size)}) does not fit; nothing was kept.",
-                "Ask an administrator to purge old uploads or raise your quota, then upload it again.")
+                N_("Your storage is full: your kept files take %(used)s of the %(quota)s you may use, and this file "
+                   "(%(size)s) does not fit; nothing was kept.", used=_size(used), quota=_size(s.creator_quota_bytes),
+                   size=_size(size)),
+                N_("Ask an administrator to purge old uploads or raise your quota, then upload it again."))
 
     try:
         return landing.land(region, data, limit=s.max_upload_bytes, admit=admit)
     except landing.TooLarge as exc:
-        size = "The file is larger than the limit (reading stopped there)"
+        size = None
         if isinstance(data, bytes):
-            size = f"The file is {_mib(len(data))}"
+            size = _mib(len(data))
         elif isinstance(data, Path) and data.is_file():
-            size = f"The file is {_mib(data.stat().st_size)}"
-        raise _Refused(f"{size}; the limit is {_mib(exc.limit)} and nothing was kept.",
-                       "Export a shorter date range and upload the parts.") from None
+            size = _mib(data.stat().st_size)
+        problem = (N_("The file is %(size)s; the limit is %(limit)s and nothing was kept.", size=size,
+                      limit=_mib(exc.limit)) if size else
+                   N_("The file is larger than the limit (reading stopped there); the limit is %(limit)s and nothing "
+                      "was kept.", limit=_mib(exc.limit)))
+        raise _Refused(problem, N_("Export a shorter date range and upload the parts.")) from None
 
 
 def _kept_files(region: str, creator_id: str) -> dict[str, int] | None:
@@ -498,12 +509,14 @@ def _check_review_cap(total: int, by_row: dict[int, list[tuple[str, str]]]) -> N
     reasons: Counter[str] = Counter()
     for found in by_row.values():
         reasons.update({text for _, text in found})
-    common = "; ".join(f"{text} ({n:,} rows)" for text, n in reasons.most_common(3))
+    common = "; ".join(N_("%(reason)s (%(count)s rows)", reason=text, count=format(n, ","))
+                       for text, n in reasons.most_common(3))
     raise FileRejected(
-        f"This file looks wrong: {len(by_row):,} of its {total:,} rows would need a reviewer, more than the "
-        f"{cap:,} one upload may send. Most common reasons: {common}. Nothing was loaded (the file is kept). "
-        "Check that it is the sales export itself, as the platform gave it, and that the columns chosen for "
-        "it are the right ones, then upload it again.")
+        N_("This file looks wrong: %(count)s of its %(total)s rows would need a reviewer, more than the %(cap)s one "
+           "upload may send. Most common reasons: %(reasons)s. Nothing was loaded (the file is kept). Check that it "
+           "is the sales export itself, as the platform gave it, and that the columns chosen for it are the right "
+           "ones, then upload it again.", count=format(len(by_row), ","), total=format(total, ","),
+           cap=format(cap, ","), reasons=common))
 
 
 def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], landed: landing.Landed,
@@ -514,12 +527,12 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     try:
         staged = readers.stage_file(cur, landed.path, file_name, scratch, profiles.header_score(known))
     except duckdb.Error as exc:
-        raise FileRejected(f"The file cannot be read: {str(exc).splitlines()[0]}") from exc
+        raise FileRejected(N_("The file cannot be read: %(reason)s", reason=str(exc).splitlines()[0])) from exc
     res.assumptions.extend(staged.assumptions)
     res.headers = staged.headers
     clock.stage("reading", 0.3)
     if staged.rows == 0:
-        raise FileRejected("The file has a header but no rows of sales.")
+        raise FileRejected(N_("The file has a header but no rows of sales."))
     from .mappings import choose_profile, split_constants  # the creator's own saved mappings first
 
     detection = choose_profile(up["creator_id"], staged.headers, known, profile_name)
@@ -532,10 +545,11 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
         sample = _sample(cur, money, staged.table) if money is not None else []
         if not sample or sum(1 for v in sample if parse.SYMBOL_RE.search(v)) < 0.9 * len(sample):
             raise MappingNeeded(
-                f"No currency column found (profile {prof.name}) and the amounts carry no currency symbol. "
-                f"Map it, e.g. --map currency=<header>. The file's headers are: {', '.join(staged.headers[:30])}",
+                N_("No currency column found (profile %(profile)s) and the amounts carry no currency symbol. Map it, "
+                   "e.g. --map currency=<header>. The file's headers are: %(headers)s", profile=prof.name,
+                   headers=", ".join(staged.headers[:30])),
                 ["currency"], staged.headers)
-        res.assumptions.append("Currency read from the symbol in each amount.")
+        res.assumptions.append(N_("Currency read from the symbol in each amount."))
     plan = build_plan(cur, staged, prof, cols, res.region or "", res.assumptions,
                       continued_from=(up["creator_id"], prof.source))
     parsed = parse_rows(cur, plan, len(staged.headers))
@@ -579,16 +593,13 @@ def _refresh_rollups(region: str) -> None:
 
 
 def _message(total: int, flagged: int, loaded: int | None = None, skipped: int = 0, known: int = 0) -> str:
+    """The upload's one-line outcome, in English (stored; shown through ``translate_text``)."""
     if loaded is None:
-        return f"{total} rows read, {flagged} flagged"
-    parts = [f"{loaded} of {total} rows loaded"]
-    if flagged:
-        parts.append(f"{flagged} flagged for review")
-    if skipped:
-        parts.append(f"{skipped} skipped (not sales)")
-    if known:
-        parts.append(f"{known} already known")
-    return ", ".join(parts) + "."
+        return N_("%(total)s rows read, %(flagged)s flagged", total=total, flagged=flagged)
+    if not (flagged or skipped or known):
+        return N_("%(loaded)s of %(total)s rows loaded.", loaded=loaded, total=total)
+    return N_("%(loaded)s of %(total)s rows loaded, %(flagged)s flagged for review, %(skipped)s skipped (not sales), "
+              "%(known)s already known.", loaded=loaded, total=total, flagged=flagged, skipped=skipped, known=known)
 
 
 def run_safely(fn: Callable[[], IngestResult]) -> IngestResult:

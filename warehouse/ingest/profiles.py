@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InvalidInput, MappingNeeded, NotFound
+from ..i18n import N_, _
 from ..settings import settings
-from .sale import CANONICAL, REQUIRED
+from .sale import BY_NAME, CANONICAL, REQUIRED
 
 _TOP = {"name", "title", "source", "detect", "priority", "read", "columns", "defaults", "skip",
         "sales", "suite", "notes"}
@@ -32,7 +33,7 @@ _SALES = {"column", "in", "matches", "unknown", "optional"}
 DETECT_THRESHOLD = 0.75
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
 #: the rule a profile's (or a saved mapping's) name follows, in words
-NAME_RULE = "2 to 41 characters: lowercase letters, digits, '-' or '_', starting with a letter"
+NAME_RULE = N_("2 to 41 characters: lowercase letters, digits, '-' or '_', starting with a letter")
 log = logging.getLogger("kasuwa.profiles")
 
 
@@ -62,7 +63,7 @@ class SalesRule:
     column: str  # canonical (usually "kind" or "status") or a header
     in_: tuple[str, ...] = ()
     matches: str | None = None
-    unknown: str = "Kasuwa does not know whether this kind of entry ({value}) is a sale: a person decides"
+    unknown: str = N_("Kasuwa does not know whether this kind of entry ({value}) is a sale: a person decides")
     optional: bool = False  # a file without the column passes this rule (else every row is asked about)
 
 
@@ -77,13 +78,16 @@ class Detection:
 
     @property
     def sentence(self) -> str:
+        """How the file was read, in English (stored with the upload; shown through ``translate_text``)."""
         if self.forced:
-            return f"Read as {self.profile.title} (chosen for this upload)."
+            return N_("Read as %(profile)s (chosen for this upload).", profile=self.profile.title)
         if not self.expected:
-            return f"Read as a {self.profile.title.lower()}: no platform's export matched its columns."
-        sure = "sure" if self.found == self.expected else "fairly sure"
-        return (f"Read as {self.profile.title} ({sure}: {self.found} of its {self.expected} identifying "
-                "columns are in the file).")
+            return N_("Read as %(profile)s: no platform's export matched its columns.", profile=self.profile.title)
+        if self.found == self.expected:
+            return N_("Read as %(profile)s (sure: %(found)s of its %(expected)s identifying columns are in the file).",
+                      profile=self.profile.title, found=self.found, expected=self.expected)
+        return N_("Read as %(profile)s (fairly sure: %(found)s of its %(expected)s identifying columns are in the "
+                  "file).", profile=self.profile.title, found=self.found, expected=self.expected)
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,8 @@ def _read_file(path: Path) -> Profile:
 def get_profile(name: str) -> Profile:
     profiles = load_profiles()
     if name not in profiles:
-        raise NotFound(f"No profile {name!r}. Known profiles: {', '.join(sorted(profiles))}.")
+        raise NotFound(N_("No profile %(name)s. Known profiles: %(profiles)s.", name=repr(name),
+                          profiles=", ".join(sorted(profiles))))
     return profiles[name]
 
 
@@ -305,11 +310,11 @@ def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str
     out: dict[str, int] = {}
     for canon, header in mapping.items():
         if canon not in CANONICAL:
-            raise InvalidInput(f"--map {canon}=…: {canon!r} is not a canonical column "
-                               f"({', '.join(CANONICAL)}).")
+            raise InvalidInput(N_("--map %(canon)s=…: %(name)s is not a canonical column (%(columns)s).",
+                                  canon=canon, name=repr(canon), columns=", ".join(CANONICAL)))
         if _norm(header) not in idx:
-            raise MappingNeeded(f"--map {canon}={header}: the file has no column {header!r}.",
-                                [canon], headers)
+            raise MappingNeeded(N_("--map %(canon)s=%(header)s: the file has no column %(name)s.", canon=canon,
+                                   header=header, name=repr(header)), [canon], headers)
         out[canon] = idx[_norm(header)]
     for canon, candidates in profile.columns.items():
         if canon in out:
@@ -322,8 +327,9 @@ def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str
         repeated = {_norm(m.group(1)) for h in headers if (m := _DUP.match(h))}
         for canon, i in out.items():
             if _norm(headers[i]) in repeated:
-                notes.append(f"The file has more than one column named '{headers[i]}'; the first one "
-                             f"(column {i + 1}) was read as {canon.replace('_', ' ')}.")
+                notes.append(N_("The file has more than one column named '%(column)s'; the first one (column "
+                                "%(number)s) was read as %(field)s.", column=headers[i], number=i + 1,
+                                field=BY_NAME[canon].label if canon in BY_NAME else canon))
     missing = [c for c in REQUIRED if c not in out and c not in profile.defaults]
     if "gross" not in out and "unit_price" not in out:
         missing.insert(0, "gross")
@@ -331,8 +337,9 @@ def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str
         shown = ", ".join(headers[:30])
         hint = " ".join(f"--map {m}=<header>" for m in missing)
         raise MappingNeeded(
-            f"Columns not found for {', '.join(missing)} (profile {profile.name}). The file's headers are: "
-            f"{shown}. Map them, e.g. kasuwa ingest FILE --creator ID {hint}",
+            N_("Columns not found for %(columns)s (profile %(profile)s). The file's headers are: %(headers)s. Map "
+               "them, e.g. kasuwa ingest FILE --creator ID %(hint)s", columns=", ".join(missing),
+               profile=profile.name, headers=shown, hint=hint),
             missing, headers,
         )
     return out
@@ -406,9 +413,9 @@ def write_shared_profile(p: Profile, comment: str = "") -> Path:
     parsed back and compared with ``p`` before anything is written, then written to a temporary
     file and renamed over the target, so a reader sees the old file or the new one, never half."""
     if not _NAME.match(p.name):
-        raise InvalidInput(f"A profile name is {NAME_RULE}.")
+        raise InvalidInput(_("A profile name is %(rule)s.", rule=_(NAME_RULE)))
     if p.name in load_profiles():
-        raise InvalidInput(f"A profile named {p.name!r} exists already; choose another name.")
+        raise InvalidInput(_("A profile named %(name)s exists already; choose another name.", name=repr(p.name)))
     text = profile_toml(p, comment)
     d = settings().data_dir / "profiles"
     path = d / f"{p.name}.toml"

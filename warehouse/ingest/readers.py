@@ -38,6 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import FileRejected
+from ..i18n import N_
 
 HeaderScore = Callable[[list[str]], float]
 
@@ -110,7 +111,7 @@ def _pick_header(rows: list[list[str | None]], score: HeaderScore) -> int:
     for i, row in enumerate(rows[:_SCAN_ROWS]):
         if sum(1 for c in row if c) >= 2:
             return i
-    raise FileRejected("No header row found: the file needs a row of column names above the sales.")
+    raise FileRejected(N_("No header row found: the file needs a row of column names above the sales."))
 
 
 class _Stager:
@@ -118,7 +119,8 @@ class _Stager:
 
     def __init__(self, cur: duckdb.DuckDBPyConnection, ncols: int) -> None:
         if ncols > _MAX_COLUMNS:
-            raise FileRejected(f"The file has {ncols} columns; Kasuwa reads at most {_MAX_COLUMNS}.")
+            raise FileRejected(N_("The file has %(count)s columns; Kasuwa reads at most %(limit)s.", count=ncols,
+                                  limit=_MAX_COLUMNS))
         self.cur, self.ncols, self.count = cur, ncols, 0
         cols = ", ".join(f"c{i} VARCHAR" for i in range(ncols))
         cur.execute(f"CREATE OR REPLACE TEMP TABLE stg (_row BIGINT, {cols}, _cells INTEGER, _damage VARCHAR)")
@@ -193,9 +195,9 @@ def _detect_encoding(head: bytes) -> tuple[str, int]:
             return "utf-16-le", 0
         if even > len(sample) // 3:
             return "utf-16-be", 0
-        raise FileRejected("This is not a text file (it looks binary). Export the sales as CSV, XLSX or JSON.")
+        raise FileRejected(N_("This is not a text file (it looks binary). Export the sales as CSV, XLSX or JSON."))
     if b"\x00" in sample:
-        raise FileRejected("This is not a text file (it looks binary). Export the sales as CSV, XLSX or JSON.")
+        raise FileRejected(N_("This is not a text file (it looks binary). Export the sales as CSV, XLSX or JSON."))
     return "utf-8", 0
 
 
@@ -275,7 +277,7 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
     with open(path, "rb") as f:
         head = f.read(_TEXT_PREFIX)
     if not head.strip():
-        raise FileRejected("The file is empty. Export the sales again and upload the new file.")
+        raise FileRejected(N_("The file is empty. Export the sales again and upload the new file."))
     codec, bom = _detect_encoding(head)
     assumptions: list[str] = []
     replaced = False
@@ -283,37 +285,37 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
     line_feeds = _utf8_line_feeds(path, bom) if codec == "utf-8" else None
     if line_feeds is not None:
         if bom:
-            assumptions.append("Read as UTF-8 (with byte-order mark).")
+            assumptions.append(N_("Read as UTF-8 (with byte-order mark)."))
     else:
         if codec == "utf-8" and _mostly_utf8(path, bom):
             # a UTF-8 file with a few bad bytes: reading it all as Windows-1252 would turn every
             # "é" and "₦" of the good rows into mojibake and load them silently
-            assumptions.append("The file is UTF-8 with some invalid bytes.")
+            assumptions.append(N_("The file is UTF-8 with some invalid bytes."))
         elif codec == "utf-8":
             codec = "cp1252"
-            assumptions.append("The file is not UTF-8; read it as Windows-1252 (Excel's usual CSV encoding).")
+            assumptions.append(N_("The file is not UTF-8; read it as Windows-1252 (Excel's usual CSV encoding)."))
         elif codec.startswith("utf-32"):
-            assumptions.append(f"Read as {codec.upper()}.")
+            assumptions.append(N_("Read as %(encoding)s.", encoding=codec.upper()))
         else:
-            assumptions.append(f"Read as {codec.upper()} (Excel 'Unicode Text').")
+            assumptions.append(N_("Read as %(encoding)s (Excel 'Unicode Text').", encoding=codec.upper()))
         text_path = scratch / "decoded.csv"
         replaced = _transcode(path, codec, bom, text_path)
         bom = 0
         line_feeds = None
         if replaced:
-            assumptions.append("Some bytes could not be decoded; rows containing them are flagged.")
+            assumptions.append(N_("Some bytes could not be decoded; rows containing them are flagged."))
     with open(text_path, encoding="utf-8", errors="replace", newline="") as f:
         f.read(1) if bom else None  # the BOM decodes to one character
         prefix = f.read(_TEXT_PREFIX)
     if prefix.count("\x00") > len(prefix) // 100:
         # text decoded with the wrong encoding (an unmarked UTF-32 or UTF-16 the NUL pattern did
         # not settle) reads as NUL characters between the letters
-        raise FileRejected("Kasuwa could not recognise the file's text encoding. Open it in a spreadsheet, "
-                           "save it as 'CSV UTF-8' and upload that file.")
+        raise FileRejected(N_("Kasuwa could not recognise the file's text encoding. Open it in a spreadsheet, "
+                           "save it as 'CSV UTF-8' and upload that file."))
     delim = _sniff_delimiter(prefix)
     if delim != ",":
-        assumptions.append({";": "Columns separated by semicolons.", "\t": "Columns separated by tabs.",
-                            "|": "Columns separated by '|'."}[delim])
+        assumptions.append({";": N_("Columns separated by semicolons."), "\t": N_("Columns separated by tabs."),
+                            "|": N_("Columns separated by '|'.")}[delim])
     # newline="": lines end at LF, CRLF or a lone CR, as the file is read below
     reader = csv.reader(io.StringIO(prefix, newline=""), delimiter=delim)
     first: list[list[str | None]] = []
@@ -325,16 +327,16 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
             if len(first) >= _SCAN_ROWS:
                 break
     except csv.Error as exc:
-        raise FileRejected("The first lines of the file cannot be read as rows of columns; "
-                           "export the sales again as CSV and upload the new file.") from exc
+        raise FileRejected(N_("The first lines of the file cannot be read as rows of columns; "
+                           "export the sales again as CSV and upload the new file.")) from exc
     first_nonblank = [r for r in first if any(r)]
     if not first_nonblank:
-        raise FileRejected("The file is empty. Export the sales again and upload the new file.")
+        raise FileRejected(N_("The file is empty. Export the sales again and upload the new file."))
     idx = _pick_header(first, score)
     headers = unique_headers(first[idx])
     skip_lines = ends[idx]
     if idx > 0:
-        assumptions.append(f"The header is on line {skip_lines} (rows above it are titles).")
+        assumptions.append(N_("The header is on line %(line)s (rows above it are titles).", line=skip_lines))
     ncols = len(headers)
     # DuckDB's reader can return too few rows without an error (mixed CRLF/LF line ends, lone
     # CRs); the careful reader takes such files, any file where DuckDB reads fewer rows than the
@@ -352,9 +354,10 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
         damaged = _python_csv(cur, text_path, delim, skip_lines, ncols, bom)
     if damaged:
         assumptions.append(
-            f"{damaged} lines have an unmatched quote mark; they were read line by line and wait for a reviewer."
+            N_("%(count)s lines have an unmatched quote mark; they were read line by line and wait for a reviewer.",
+               count=damaged)
             if damaged > 1 else
-            "1 line has an unmatched quote mark; it was read on its own and waits for a reviewer.")
+            N_("1 line has an unmatched quote mark; it was read on its own and waits for a reviewer."))
     rows = _count(cur)
     return Staged("csv", headers, rows, skip_lines, assumptions, replaced, damaged)
 
@@ -502,9 +505,9 @@ def _python_csv(cur: duckdb.DuckDBPyConnection, path: Path, delim: str, skip_lin
                 # strict: a quote that never closes, or a closing quote followed by more text
                 if "field larger" in str(exc) and not _looks_like_rows(lines.taken[1:], delim, ncols):
                     raise FileRejected(
-                        f"A cell starting on line {lines.first} holds more than {_MAX_CELL // 1048576} MB of "
-                        "text; a sales export never does. Check that the file is the export itself and "
-                        "upload it again.") from exc
+                        N_("A cell starting on line %(line)s holds more than %(size)s MB of text; a sales export "
+                           "never does. Check that the file is the export itself and upload it again.",
+                           line=lines.first, size=_MAX_CELL // 1048576)) from exc
                 if len(lines.taken) == 1 and lines.taken[0].count('"') % 2 == 0:
                     # quotes that pair up, e.g. text after a closing quote ("b" ,): read as before
                     row = next(csv.reader(lines.taken, delimiter=delim), [])
@@ -543,23 +546,23 @@ def _check_zip(path: Path) -> None:
             packed = max(1, sum(i.compress_size for i in infos))
             if total > _MAX_XLSX_UNCOMPRESSED or total / packed > _MAX_XLSX_RATIO:
                 raise FileRejected(
-                    "The spreadsheet unpacks to far more data than it holds (a compression bomb?); "
-                    "it was not opened. Export the sheet as CSV instead."
+                        N_("The spreadsheet unpacks to far more data than it holds (a compression bomb?); "
+                       "it was not opened. Export the sheet as CSV instead.")
                 )
             if "xl/workbook.xml" not in {i.filename for i in infos}:
-                raise FileRejected("This zip file is not an Excel workbook (.xlsx).")
+                raise FileRejected(N_("This zip file is not an Excel workbook (.xlsx)."))
             for info in infos:
                 if info.filename.endswith((".xml", ".rels")):
                     with z.open(info) as member:
                         head = member.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         raise FileRejected(
-                            "The spreadsheet declares XML entities (a known attack); it was not opened."
+                            N_("The spreadsheet declares XML entities (a known attack); it was not opened.")
                         )
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
         # damaged deflate data (zlib.error), cut-off members (EOFError), unknown compression
         # methods (NotImplementedError) and encrypted members (RuntimeError) all mean the same
-        raise FileRejected("The spreadsheet is damaged or truncated; export it again.") from exc
+        raise FileRejected(N_("The spreadsheet is damaged or truncated; export it again.")) from exc
 
 
 def _iter_xlsx(path: Path) -> Iterator[list[str | None]]:
@@ -572,14 +575,14 @@ def _iter_xlsx(path: Path) -> Iterator[list[str | None]]:
         try:
             wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for damaged files
-            raise FileRejected("The spreadsheet is damaged or truncated; export it again.") from exc
+            raise FileRejected(N_("The spreadsheet is damaged or truncated; export it again.")) from exc
         try:
             ws = wb.worksheets[0]
             for row in ws.iter_rows(values_only=True):
                 yield [_cell_text(v) for v in row]
         except Exception as exc:
             raise FileRejected(
-                f"The spreadsheet cannot be read ({type(exc).__name__}); export it again."
+                N_("The spreadsheet cannot be read (%(problem)s); export it again.", problem=type(exc).__name__)
             ) from exc
         finally:
             wb.close()
@@ -595,7 +598,7 @@ def _stage_rows(cur: duckdb.DuckDBPyConnection, rows: Iterator[list[str | None]]
         if len(first) >= _SCAN_ROWS:
             break
     if not any(any(r) for r in first):
-        raise FileRejected("The file holds no rows. Export the sales again and upload the new file.")
+        raise FileRejected(N_("The file holds no rows. Export the sales again and upload the new file."))
     idx = _pick_header(first, score)
     header = first[idx]
     while header and header[-1] is None:
@@ -609,7 +612,7 @@ def _stage_rows(cur: duckdb.DuckDBPyConnection, rows: Iterator[list[str | None]]
         if any(row):
             stager.add(row)
     stager.flush()
-    assumptions = [f"The header is on row {idx + 1} (rows above it are titles)."] if idx else []
+    assumptions = [N_("The header is on row %(row)s (rows above it are titles).", row=idx + 1)] if idx else []
     return Staged(kind, headers, stager.count, idx + 1, assumptions)
 
 
@@ -643,7 +646,7 @@ def _records(doc: Any) -> list[dict[str, Any]]:
     if recs is None and isinstance(doc, dict):
         recs = [doc]  # one record: a webhook's event, a single order
     if not recs or not all(isinstance(r, dict) for r in recs):
-        raise FileRejected("The JSON holds no list of sale records (objects with fields).")
+        raise FileRejected(N_("The JSON holds no list of sale records (objects with fields)."))
     return recs
 
 
@@ -663,14 +666,15 @@ def _read_json(cur: duckdb.DuckDBPyConnection, path: Path, score: HeaderScore) -
         with open(path, "rb") as f:
             doc = json.loads(f.read().decode("utf-8-sig"))
     except RecursionError as exc:
-        raise FileRejected("The JSON is nested too deeply to be sales records.") from exc
+        raise FileRejected(N_("The JSON is nested too deeply to be sales records.")) from exc
     except (UnicodeDecodeError, ValueError) as exc:
-        raise FileRejected(f"The JSON cannot be read: {str(exc).splitlines()[0]}.") from exc
+        raise FileRejected(N_("The JSON cannot be read: %(reason)s.", reason=str(exc).splitlines()[0])) from exc
     recs = [_flatten(r) for r in _records(doc)]
     for i, r in enumerate(recs, start=1):
         if any(isinstance(v, str) and len(v) > _MAX_CELL for v in r.values()):
-            raise FileRejected(f"Record {i} of the JSON holds a text of more than {_MAX_CELL // 1048576} MB; a sales "
-                               "export never does. Check that the file is the export itself and upload it again.")
+            raise FileRejected(N_("Record %(record)s of the JSON holds a text of more than %(size)s MB; a sales export "
+                                  "never does. Check that the file is the export itself and upload it again.",
+                                  record=i, size=_MAX_CELL // 1048576))
     keys: dict[str, None] = {}
     for r in recs:
         keys.update(dict.fromkeys(r))
@@ -686,7 +690,8 @@ def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         desc = cur.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         names = [d[0] for d in desc]
         if len(names) > _MAX_COLUMNS:
-            raise FileRejected(f"The file has {len(names)} columns; Kasuwa reads at most {_MAX_COLUMNS}.")
+            raise FileRejected(N_("The file has %(count)s columns; Kasuwa reads at most %(limit)s.", count=len(names),
+                                  limit=_MAX_COLUMNS))
         cols = ", ".join(f'CAST("{n.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, n in enumerate(names))
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE stg AS SELECT (row_number() OVER ())::BIGINT AS _row, {cols},"
@@ -694,7 +699,7 @@ def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             [str(path)],
         )
     except duckdb.Error as exc:
-        raise FileRejected("The Parquet file is damaged or unreadable; export it again.") from exc
+        raise FileRejected(N_("The Parquet file is damaged or unreadable; export it again.")) from exc
     return Staged("parquet", unique_headers(names), _count(cur), 1)
 
 
@@ -704,14 +709,14 @@ def stage_file(cur: duckdb.DuckDBPyConnection, path: Path, file_name: str, scrat
     with open(path, "rb") as f:
         magic = f.read(8)
     if not magic:
-        raise FileRejected("The file is empty. Export the sales again and upload the new file.")
+        raise FileRejected(N_("The file is empty. Export the sales again and upload the new file."))
     if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
         _check_zip(path)
         return _stage_rows(cur, _iter_xlsx(path), score, "xlsx")
     if magic.startswith(b"PAR1"):
         return _read_parquet(cur, path)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRejected("Old Excel (.xls) files are not read; save the sheet as .xlsx or CSV.")
+        raise FileRejected(N_("Old Excel (.xls) files are not read; save the sheet as .xlsx or CSV."))
     stripped = magic.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"[") or file_name.lower().endswith(".json"):
         return _read_json(cur, path, score)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_
+
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    meaning: str  # what the column holds, in words (the mapping step shows it)
-    label: str  # the name a person reads (review form, tables)
+    meaning: str  # what the column holds, in words (the mapping step shows it); a catalogue msgid
+    label: str  # the name a person reads (review form, tables); a catalogue msgid, shown as _(label)
     sql_type: str | None = None  # type in ``sales``; None: read from the file, not stored as such
     required: bool = False  # from the file or the profile's [defaults]
     editable: bool = False  # a reviewer may correct it
@@ -23,31 +25,32 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("order_id", "order or transaction reference", "Order or receipt", "VARCHAR", True, True, True),
-    Field("line", "line number within the order", "Line", "INTEGER", editable=True),
-    Field("sold_at", "date (and time) of the sale", "Sold at", "TIMESTAMPTZ", True, True),
-    Field("sold_time", "time of the sale, when the export keeps it in its own column", "Time"),
-    Field("timezone", "time zone of the date and time (PST, CET, Africa/Lagos …), when the export says",
-          "Time zone"),
-    Field("product", "product or item name", "Product", "VARCHAR", True, True, True),
-    Field("quantity", "units sold (blank means 1)", "Quantity", "INTEGER", editable=True, checked=True),
-    Field("unit_price", "price of one unit (gross = unit price x quantity when there is no total)", "Unit price"),
-    Field("gross", "amount the buyer paid", "Amount", "DECIMAL(18,4)", True, True),
-    Field("fees", "fees taken by the platform or processor", "Fees", "DECIMAL(18,4)", editable=True),
-    Field("fee_currency", "currency of the fees, when the export states them in another currency",
-          "Fee currency", "VARCHAR", editable=True),
-    Field("net", "amount left after fees", "Net", "DECIMAL(18,4)", editable=True),
-    Field("refunded", "amount refunded to the buyer", "Refunded", "DECIMAL(18,4)", editable=True),
-    Field("refunded_flag", "yes/no (1/0) whether the sale was refunded in full", "Refunded in full"),
-    Field("currency", "ISO 4217 currency code or symbol", "Currency", "VARCHAR", True, True, True),
+    Field("order_id", N_("order or transaction reference"), N_("Order or receipt"), "VARCHAR", True, True, True),
+    Field("line", N_("line number within the order"), N_("Line"), "INTEGER", editable=True),
+    Field("sold_at", N_("date (and time) of the sale"), N_("Sold at"), "TIMESTAMPTZ", True, True),
+    Field("sold_time", N_("time of the sale, when the export keeps it in its own column"), N_("Time")),
+    Field("timezone", N_("time zone of the date and time (PST, CET, Africa/Lagos …), when the export says"),
+          N_("Time zone")),
+    Field("product", N_("product or item name"), N_("Product"), "VARCHAR", True, True, True),
+    Field("quantity", N_("units sold (blank means 1)"), N_("Quantity"), "INTEGER", editable=True, checked=True),
+    Field("unit_price", N_("price of one unit (gross = unit price x quantity when there is no total)"),
+          N_("Unit price")),
+    Field("gross", N_("amount the buyer paid"), N_("Amount"), "DECIMAL(18,4)", True, True),
+    Field("fees", N_("fees taken by the platform or processor"), N_("Fees"), "DECIMAL(18,4)", editable=True),
+    Field("fee_currency", N_("currency of the fees, when the export states them in another currency"),
+          N_("Fee currency"), "VARCHAR", editable=True),
+    Field("net", N_("amount left after fees"), N_("Net"), "DECIMAL(18,4)", editable=True),
+    Field("refunded", N_("amount refunded to the buyer"), N_("Refunded"), "DECIMAL(18,4)", editable=True),
+    Field("refunded_flag", N_("yes/no (1/0) whether the sale was refunded in full"), N_("Refunded in full")),
+    Field("currency", N_("ISO 4217 currency code or symbol"), N_("Currency"), "VARCHAR", True, True, True),
     # a name or code Kasuwa does not know leaves it blank (and the report says so): it describes a
     # sale, it does not decide whether there was one
-    Field("buyer_country", "buyer's country (code or name)", "Buyer country", "VARCHAR", editable=True),
-    Field("channel", "payment method or sales channel", "Channel", "VARCHAR", editable=True),
-    Field("account", "the creator's account the export belongs to, when receipts of two accounts can repeat",
-          "Account", "VARCHAR", editable=True),
-    Field("status", "payment status", "Status"),
-    Field("kind", "what kind of transaction the row is (payment received, withdrawal, …)", "Kind"),
+    Field("buyer_country", N_("buyer's country (code or name)"), N_("Buyer country"), "VARCHAR", editable=True),
+    Field("channel", N_("payment method or sales channel"), N_("Channel"), "VARCHAR", editable=True),
+    Field("account", N_("the creator's account the export belongs to, when receipts of two accounts can repeat"),
+          N_("Account"), "VARCHAR", editable=True),
+    Field("status", N_("payment status"), N_("Status")),
+    Field("kind", N_("what kind of transaction the row is (payment received, withdrawal, …)"), N_("Kind")),
 )
 
 BY_NAME = {f.name: f for f in FIELDS}

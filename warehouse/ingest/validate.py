@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..i18n import N_
 from ..settings import PROJECT_ROOT
 from . import sale
 
@@ -182,13 +183,13 @@ def _rule_reasons() -> dict[str, str]:
             continue
         for e in doc.get("expectations", []):
             rule = f"{e['type']}:{e['kwargs'].get('column')}"
-            out.setdefault(rule, e.get("meta", {}).get("reason", "a check failed"))
+            out.setdefault(rule, e.get("meta", {}).get("reason", N_("a check failed")))
     return out
 
 
 def rule_label(rule: str) -> str:
     """What a failed rule means, in the words of its suite's ``meta.reason`` (never its GX name)."""
-    return _rule_reasons().get(rule, "another check")
+    return _rule_reasons().get(rule, N_("another check"))
 
 
 def suite_path(name: str) -> Path:

@@ -19,6 +19,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from warehouse.errors import KasuwaError
+from warehouse.i18n import N_, _
 
 from .fees import round_money
 
@@ -28,12 +29,12 @@ ONE = Decimal(1)
 class FxRateMissing(KasuwaError):
     """No exchange rate on or before the day a conversion needs one."""
 
-    title = "Exchange rate missing"
+    title = N_("Exchange rate missing")
 
     def __init__(self, currency: str, on: date) -> None:
         super().__init__(
-            f"No USD rate for {currency} on or before {on.isoformat()} in fx_rates, so {currency} "
-            "cannot be converted for that day. Load rates first (kasuwa fx load FILE)."
+            _("No USD rate for %(currency)s on or before %(day)s, so %(currency)s cannot be converted for that day. "
+              "Load rates first (kasuwa fx load FILE).", currency=currency, day=on.isoformat())
         )
         self.currency = currency
         self.on = on

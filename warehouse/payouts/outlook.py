@@ -15,10 +15,20 @@ from zoneinfo import ZoneInfo
 
 from warehouse.access import Actor
 from warehouse.db import warehouse
+from warehouse.i18n import N_, _, translate_text
 
 from .fx import FxRateMissing
 from .ledger import Held, balances_of, payee
 from .runs import SCHEDULE_WORDS, money, plan_payout
+
+#: one sentence per payout schedule of rails.toml (the rail's name filled in)
+SCHEDULE_SENTENCES = {
+    "friday": N_("Schedule: %(rail)s pays every Friday."),
+    "14th-28th": N_("Schedule: %(rail)s pays on the 14th and the 28th of each month."),
+    "working-days": N_("Schedule: %(rail)s pays on working days (Monday to Friday; public holidays not counted)."),
+    "daily": N_("Schedule: %(rail)s pays every day."),
+    "instant": N_("Schedule: %(rail)s pays as soon as a sale clears."),
+}
 
 
 @dataclass
@@ -34,7 +44,7 @@ class Outlook:
     next_fee: Decimal | None = None
     minimum: Decimal | None = None
     held: list[Held] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)  # in words, most important first
+    reasons: list[str] = field(default_factory=list)  # in words (the reader's language), most important first
     #: due | nothing_due | below_minimum | no_rail | rail_unavailable | no_fx_rate
     status: str = "no_rail"
 
@@ -61,15 +71,16 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
         rail = p.rail
         if rail is None:
             out.reasons.append(
-                f"Your payout rail {p.rail_code!r} is not one Kasuwa knows (data/rails.toml); ask the "
-                "programme administrator to choose another."
+                _("Your payout rail %(rail)s is not one Kasuwa knows; ask the programme administrator to choose "
+                  "another.", rail=repr(p.rail_code))
                 if p.rail_code
-                else "No payout rail is set for you yet; the programme administrator sets it."
+                else _("No payout rail is set for you yet; the programme administrator sets it.")
             )
             return out
         if not p.rail_serves_country:
             out.status = "rail_unavailable"
-            out.reasons.append(f"{rail.name} cannot pay into {p.country}; ask the administrator to change your rail.")
+            out.reasons.append(_("%(rail)s cannot pay into %(country)s; ask the administrator to change your rail.",
+                                 rail=translate_text(rail.name), country=p.country))
             return out
         paid_today = cur.execute(
             "SELECT 1 FROM payouts WHERE creator_id = ? AND as_of = ?", [creator_id, day]
@@ -89,37 +100,47 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
     out.held = list(plan.held)
     out.minimum = plan.minimum
     cur_ = plan.currency
+    name = translate_text(rail.name)
     if plan.due <= 0:
         out.status = "nothing_due"
-        out.reasons.append(f"Nothing is due by {nxt}.")
+        out.reasons.append(_("Nothing is due by %(day)s.", day=nxt))
     elif plan.minimum is not None and plan.due < plan.minimum:
         out.status = "below_minimum"
         out.reasons.append(
-            f"Minimum: {money(plan.due, cur_)} will be payable on {nxt}, below {rail.name}'s minimum payout "
-            f"of {money(plan.minimum, cur_)}. It is not lost: it carries over until the balance "
-            "reaches the minimum."
+            _("Minimum: %(due)s will be payable on %(day)s, below the minimum payout of %(rail)s, %(minimum)s. It "
+              "is not lost: it carries over until the balance reaches the minimum.", due=money(plan.due, cur_),
+              day=nxt, rail=name, minimum=money(plan.minimum, cur_))
         )
     elif plan.fee.total >= plan.due:
         out.status = "below_minimum"
-        out.reasons.append(f"Fee: {rail.name}'s payout fee would take all of {money(plan.due, cur_)}; it carries over.")
+        out.reasons.append(_("Fee: the payout fee of %(rail)s would take all of %(due)s; it carries over.", rail=name,
+                             due=money(plan.due, cur_)))
     else:
         out.status = "due"
         out.next_amount, out.next_fee = plan.amount, plan.fee.total
-        fee_words = f" less {money(plan.fee.total, cur_)} {rail.name} payout fee" if plan.fee.total else ""
-        out.reasons.append(f"{money(plan.amount, cur_)} on {nxt}: {money(plan.due, cur_)} due{fee_words}.")
-    out.reasons.append(f"Schedule: {rail.name} pays {SCHEDULE_WORDS[rail.schedule]}.")
+        if plan.fee.total:
+            out.reasons.append(_("%(amount)s on %(day)s: %(due)s due less %(fee)s payout fee of %(rail)s.",
+                                 amount=money(plan.amount, cur_), day=nxt, due=money(plan.due, cur_),
+                                 fee=money(plan.fee.total, cur_), rail=name))
+        else:
+            out.reasons.append(_("%(amount)s on %(day)s: %(due)s due.", amount=money(plan.amount, cur_), day=nxt,
+                                 due=money(plan.due, cur_)))
+    if rail.schedule in SCHEDULE_SENTENCES:
+        out.reasons.append(_(SCHEDULE_SENTENCES[rail.schedule], rail=name))
+    else:
+        out.reasons.append(_("Schedule: %(rail)s pays %(schedule)s.", rail=name,
+                             schedule=SCHEDULE_WORDS.get(rail.schedule, rail.schedule)))
     for h in (h for h in plan.held if h.amount > 0):
         out.reasons.append(
-            f"Hold: {money(h.amount, h.currency)} from recent sales becomes payable on {h.release} "
-            f"({rail.name} holds sales in {h.currency} for {rail.hold_for(h.currency)} days)."
+            _("Hold: %(amount)s from recent sales becomes payable on %(day)s (%(rail)s holds sales in %(currency)s "
+              "for %(days)s days).", amount=money(h.amount, h.currency), day=h.release, rail=name,
+              currency=h.currency, days=rail.hold_for(h.currency))
         )
     if plan.conversions:
         out.reasons.append(
-            "Conversion: "
-            + "; ".join(
-                f"{money(c.amount_from, c.currency_from)} → {money(c.amount_to, c.currency_to)}"
-                for c in plan.conversions
-            )
-            + " at the latest rates in the warehouse (the rate of the payout day is used when it is paid)."
+            _("Conversion: %(conversions)s at the latest rates in the warehouse (the rate of the payout day is used "
+              "when it is paid).", conversions="; ".join(
+                  f"{money(c.amount_from, c.currency_from)} → {money(c.amount_to, c.currency_to)}"
+                  for c in plan.conversions))
         )
     return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.errors import ConfigError, NotFound
+from warehouse.i18n import _
 from warehouse.money import is_currency, to_minor
 from warehouse.settings import settings
 
@@ -127,7 +128,8 @@ class RailBook:
         try:
             return self.rails[code]
         except KeyError:
-            raise NotFound(f"Unknown payment rail {code!r}. Known rails: {', '.join(self.rails)}.") from None
+            raise NotFound(_("Unknown payment rail %(code)s. Known rails: %(items)s.",
+                             code=repr(code), items=', '.join(self.rails))) from None
 
     def for_country(self, country: str) -> list[Rail]:
         """Rails that can pay into ``country``, in file order."""

@@ -22,6 +22,7 @@ from typing import Any
 from warehouse.access import Actor
 from warehouse.db import warehouse
 from warehouse.errors import InvalidInput
+from warehouse.i18n import N_, _, current_language, use_language
 from warehouse.locales import money, user_locale
 from warehouse.money import quantum
 from warehouse.regions import get_region
@@ -29,16 +30,16 @@ from warehouse.regions import get_region
 from .ledger import ZERO, balances_before, entries_of, payee
 
 KIND_WORDS = {
-    "sale": "Sale",
-    "platform_fee": "Platform fee",
-    "adjustment": "Adjustment (export net)",
-    "refund": "Refund",
-    "fx_out": "Converted out",
-    "fx_in": "Converted in",
-    "payout": "Payout",
-    "rail_fee": "Rail fee",
-    "payout_return": "Payout returned",
-    "rail_fee_return": "Rail fee returned",
+    "sale": N_("Sale"),
+    "platform_fee": N_("Platform fee"),
+    "adjustment": N_("Adjustment (export net)"),
+    "refund": N_("Refund"),
+    "fx_out": N_("Converted out"),
+    "fx_in": N_("Converted in"),
+    "payout": N_("Payout"),
+    "rail_fee": N_("Rail fee"),
+    "payout_return": N_("Payout returned"),
+    "rail_fee_return": N_("Rail fee returned"),
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -75,7 +76,8 @@ class Statement:
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     """First and last day of ``year-month``; InvalidInput for a month that cannot exist."""
     if not (1 <= month <= 12 and 2000 <= year <= 2200):
-        raise InvalidInput(f"{year}-{month:02d} is not a month a statement can cover.")
+        raise InvalidInput(_("%(year)s-%(month)s is not a month a statement can cover.",
+                             year=year, month=format(month, "02d")))
     start = date(year, month, 1)
     end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
     return start, end
@@ -138,8 +140,9 @@ def statement_csv(st: Statement) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     # headers and kinds in words; the references let an accountant trace an entry to its sale,
     # upload or payout
-    w.writerow(["Date", "Currency", "Entry", "Description", "Amount", "Balance", "Sale reference",
-                "Upload reference", "Payout reference"])
+    w.writerow([_("Date"), _("Currency"), _("Entry"), _("Description"), _("Amount"), _("Balance"),
+                _("Sale reference"), _("Upload reference"), _("Payout reference")])
+    opening_words, closing_words = _("Opening balance"), _("Closing balance")
     for c in st.currencies:
         q = quantum(c)
         running = st.opening.get(c, ZERO)
@@ -147,8 +150,8 @@ def statement_csv(st: Statement) -> bytes:
             [
                 f"{st.year:04d}-{st.month:02d}-01",
                 c,
-                "Opening balance",
-                "Opening balance",
+                opening_words,
+                opening_words,
                 "",
                 running.quantize(q),
                 "",
@@ -164,7 +167,7 @@ def statement_csv(st: Statement) -> bytes:
                 [
                     e["day"].isoformat(),
                     c,
-                    KIND_WORDS.get(e["kind"], e["kind"]),
+                    _kind(e["kind"]),
                     guard(e["note"]),
                     e["amount"].quantize(q),
                     running.quantize(q),
@@ -173,8 +176,7 @@ def statement_csv(st: Statement) -> bytes:
                     guard(e["payout_id"]),
                 ]
             )
-        w.writerow(["", c, "Closing balance", "Closing balance", "", st.closing.get(c, ZERO).quantize(q), "", "",
-                    ""])
+        w.writerow(["", c, closing_words, closing_words, "", st.closing.get(c, ZERO).quantize(q), "", "", ""])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -197,8 +199,29 @@ def _text(value: Any, font: str, limit: int = 48) -> str:
     return text
 
 
+def _kind(kind: str) -> str:
+    return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+
+
+#: languages whose script the PDF fonts draw (DejaVu Sans: Latin; no Bengali, and Urdu needs
+#: Nastaliq shaping fpdf2 does without harfbuzz): a PDF in another language is written in English
+PDF_LANGUAGES = frozenset({"en", "fr"})
+
+
+def pdf_language() -> str:
+    """The language a PDF is written in: the reader's when the PDF fonts draw its script, else English."""
+    lang = current_language()
+    return lang if lang in PDF_LANGUAGES else "en"
+
+
 def statement_pdf(st: Statement) -> bytes:
-    """A printable A4 statement: per currency a summary by kind and every entry of the month."""
+    """A printable A4 statement: per currency a summary by kind and every entry of the month, in
+    the reader's language when the PDF fonts draw it (:func:`pdf_language`), else in English."""
+    with use_language(pdf_language()):
+        return _statement_pdf(st)
+
+
+def _statement_pdf(st: Statement) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -207,17 +230,19 @@ def statement_pdf(st: Statement) -> bytes:
     locale = user_locale(st.creator_id, get_region(st.region).locale)
     pdf.add_page()
     pdf.set_font(font, "B", 15)
-    pdf.cell(0, 9, _text(f"Kasuwa payout statement — {st.label}", font, 90), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, _text(_("Kasuwa payout statement — %(month)s", month=st.label), font, 90), new_x="LMARGIN",
+             new_y="NEXT")
     pdf.set_font(font, "", 10)
     pdf.cell(
         0,
         6,
-        _text(f"Creator: {st.name} ({st.creator_id}) · region {st.region}", font, 120),
+        _text(_("Creator: %(name)s (%(creator)s) · region %(region)s", name=st.name, creator=st.creator_id,
+                region=st.region), font, 120),
         new_x="LMARGIN",
         new_y="NEXT",
     )
     if not st.currencies:
-        pdf.cell(0, 8, "No money moved this month.", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 8, _text(_("No money moved this month."), font, 90), new_x="LMARGIN", new_y="NEXT")
     widths = (22, 34, 62, 36, 36)
     for c in st.currencies:
         pdf.ln(4)
@@ -225,21 +250,24 @@ def statement_pdf(st: Statement) -> bytes:
         pdf.cell(0, 8, c, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 10)
         opening = _pdf_money(st.opening.get(c, ZERO), c, locale, pdf)
-        pdf.cell(0, 6, f"Opening balance: {opening}", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, _text(_("Opening balance: %(amount)s", amount=opening), font, 90), new_x="LMARGIN",
+                 new_y="NEXT")
         for kind, total in st.totals(c).items():
             pdf.cell(
                 0,
                 6,
-                _text(f"{KIND_WORDS.get(kind, kind)}: {_pdf_money(total, c, locale, pdf)}", font, 90),
+                _text(_("%(kind)s: %(amount)s", kind=_kind(kind), amount=_pdf_money(total, c, locale, pdf)), font, 90),
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
         pdf.set_font(font, "B", 10)
         closing = _pdf_money(st.closing.get(c, ZERO), c, locale, pdf)
-        pdf.cell(0, 6, f"Closing balance: {closing}", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, _text(_("Closing balance: %(amount)s", amount=closing), font, 90), new_x="LMARGIN",
+                 new_y="NEXT")
         pdf.ln(2)
-        for head, wd in zip(("Date", "Kind", "Description", "Amount", "Reference"), widths, strict=True):
-            pdf.cell(wd, 6, head, border="B")
+        for head, wd in zip((_("Date"), _("Kind"), _("Description"), _("Amount"), _("Reference")), widths,
+                            strict=True):
+            pdf.cell(wd, 6, _text(head, font, 30), border="B")
         pdf.ln()
         pdf.set_font(font, "", 9)
         for e in st.entries:
@@ -248,7 +276,7 @@ def statement_pdf(st: Statement) -> bytes:
             ref = e["payout_id"] or e["sale_id"] or ""
             cells = (
                 e["day"].isoformat(),
-                KIND_WORDS.get(e["kind"], e["kind"]),
+                _kind(e["kind"]),
                 _text(e["note"], font, 34),
                 _pdf_money(e["amount"], c, locale, pdf),
                 _text(ref, font, 20),
@@ -262,9 +290,8 @@ def statement_pdf(st: Statement) -> bytes:
         0,
         4,
         _text(
-            "Fees are rounded half-up to the currency's minor unit on each sale or payout; conversions "
-            "use the latest rate on or before the payout day and are rounded once. "
-            "Opening + entries = closing, exactly.",
+            _("Fees are rounded half-up to the currency's minor unit on each sale or payout; conversions use the "
+              "latest rate on or before the payout day and are rounded once. Opening + entries = closing, exactly."),
             font,
             400,
         ),

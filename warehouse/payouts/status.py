@@ -19,6 +19,7 @@ from control.directory import creator_region
 from warehouse.access import Actor, require_admin
 from warehouse.db import warehouse
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import _
 
 from .ledger import payee
 
@@ -31,7 +32,8 @@ _PAYOUT_COLUMNS = "payout_id, creator_id, rail, currency, due, rail_fee, amount,
 def _locate(payout_id: str) -> tuple[str, str]:
     m = _ID.match(payout_id.strip())
     if not m:
-        raise NotFound(f"{payout_id!r} is not a payout id (they look like PO-20260306-creator).")
+        raise NotFound(_("%(payout_id)s is not a payout id (they look like PO-20260306-creator).",
+                         payout_id=repr(payout_id)))
     creator_id = m.group(2)
     return creator_id, creator_region(creator_id)
 
@@ -46,12 +48,12 @@ def mark_payout(
     """
     require_admin(actor)
     if status not in ("paid", "failed", "reversed"):
-        raise InvalidInput(f"Status must be paid, failed or reversed, not {status!r}.")
+        raise InvalidInput(_("Status must be paid, failed or reversed, not %(status)s.", status=repr(status)))
     reference = (reference or "").strip() or None
     if status == "paid" and not reference:
-        raise InvalidInput("Marking a payout paid needs the rail's transfer reference (--reference).")
+        raise InvalidInput(_("Marking a payout paid needs the rail's transfer reference (--reference)."))
     if reference and len(reference) > 200:
-        raise InvalidInput("A reference is at most 200 characters.")
+        raise InvalidInput(_("A reference is at most 200 characters."))
     creator_id, region = _locate(payout_id)
     wh = warehouse(region)
     day = on or datetime.now(ZoneInfo(wh.region.time_zone)).date()
@@ -61,7 +63,8 @@ def mark_payout(
             [payout_id],
         ).fetchone()
         if not row:
-            raise NotFound(f"No payout {payout_id} in the {region} warehouse.")
+            raise NotFound(_("No payout %(payout_id)s in the %(region)s warehouse.",
+                             payout_id=payout_id, region=region))
         current, current_ref, amount, fee, currency = row
         if current == status and (reference is None or reference == current_ref):
             return _payout(cur, payout_id)

@@ -21,6 +21,7 @@ import duckdb
 from ..access import Actor, can_see_region_activity
 from ..db import RegionWarehouse, warehouse
 from ..errors import InvalidInput, KasuwaError, PermissionDenied, RegionUnavailable
+from ..i18n import _
 from ..regions import get_region
 
 #: grain name -> DuckDB date_trunc part. Only these reach SQL.
@@ -41,9 +42,10 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InvalidInput(f"The period ends ({self.end}) before it starts ({self.start}).")
+            raise InvalidInput(_("The period ends (%(end)s) before it starts (%(start)s).",
+                                 end=self.end, start=self.start))
         if (self.end - self.start).days > 366 * 20:
-            raise InvalidInput("Choose a period of at most twenty years.")
+            raise InvalidInput(_("Choose a period of at most twenty years."))
 
     @property
     def days(self) -> int:
@@ -67,12 +69,13 @@ def grain_part(grain: str) -> str:
     try:
         return GRAINS[grain]
     except KeyError as exc:
-        raise InvalidInput(f"Unknown grain {grain!r}; choose one of {', '.join(GRAINS)}.") from exc
+        raise InvalidInput(_("Unknown grain %(grain)s; choose one of %(items)s.",
+                             grain=repr(grain), items=', '.join(GRAINS))) from exc
 
 
 def require_signed_in(actor: Actor) -> None:
     if not isinstance(actor, Actor):
-        raise InvalidInput("A signed-in user is required.")
+        raise InvalidInput(_("A signed-in user is required."))
 
 
 def run(db: RegionWarehouse, fn: Callable[[RegionWarehouse], T]) -> T:
@@ -84,11 +87,13 @@ def run(db: RegionWarehouse, fn: Callable[[RegionWarehouse], T]) -> T:
         raise
     except (duckdb.IOException, duckdb.HTTPException, duckdb.ConnectionException) as exc:
         raise RegionUnavailable(
-            f"{db.region.name} stopped answering: {str(exc).splitlines()[0]}. Other regions are unaffected."
+            _("%(name)s stopped answering: %(value)s. Other regions are unaffected.",
+              name=db.region.name, value=str(exc).splitlines()[0])
         ) from exc
     except duckdb.Error as exc:
         raise KasuwaError(
-            f"A query on the {db.region.name} warehouse failed: {str(exc).splitlines()[0]}"
+            _("A query on the %(name)s warehouse failed: %(value)s",
+              name=db.region.name, value=str(exc).splitlines()[0])
         ) from exc
 
 
@@ -142,7 +147,7 @@ def usd(column: str) -> str:
     """Fees use their own currency's rate; a net the export could not give in one currency (its
     fees in another) is gross less fees, each converted at its own rate."""
     if column not in {"gross", "fees", "net", "refunded"}:
-        raise InvalidInput(f"Not a money column: {column!r}")
+        raise InvalidInput(_("Not a money column: %(column)s", column=repr(column)))
     if column == "fees":
         return "CAST(fees AS DECIMAL(38,4)) * fee_rate"
     if column == "net":
@@ -165,7 +170,7 @@ def data_version(actor: Actor, region: str) -> str:
 
         own = creator_region(actor.creator_id)
     if not can_see_region_activity(actor, region, own):
-        raise PermissionDenied("You can only see the activity of your own region.")
+        raise PermissionDenied(_("You can only see the activity of your own region."))
     db = warehouse(region)
 
     def q(d: RegionWarehouse) -> Any:
