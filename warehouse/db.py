@@ -239,8 +239,8 @@ class RegionWarehouse(Database):
             if not answers(address):
                 _log.warning("region %s's owner at %s does not answer", self.region.code, url)
                 raise RegionUnavailable(
-                    f"Region {self.region.name} cannot be reached right now. Other regions are unaffected. "
-                    "Files uploaded for it are kept; load them again when it is back.")
+                    _("Region %(name)s cannot be reached right now. Other regions are unaffected. Files uploaded for "
+                      "it are kept; load them again when it is back.", name=self.region.name))
             return self._proxy(address)
         if self.region.is_remote:
             return _open_quack(self.region)
@@ -251,8 +251,8 @@ class RegionWarehouse(Database):
                 return self._proxy(found)
             if self.region.code in _SEEN_OWNER:
                 raise RegionUnavailable(
-                    f"The {self.label} is not answering right now (its owner process stopped). Other regions "
-                    "are unaffected; try again once it is back.")
+                    _("The %(what)s is not answering right now (its owner process stopped). Other regions are "
+                      "unaffected; try again once it is back.", what=self.label))
         return _open_file(region_path(self.region), self.label)
 
     def _proxy(self, address: OwnerAddress) -> ProxyConnection:

@@ -19,6 +19,7 @@ import duckdb
 
 from .. import errors
 from ..errors import ConfigError, KasuwaError, RegionUnavailable
+from ..i18n import _
 from . import wire
 from .registry import OwnerAddress
 
@@ -58,8 +59,8 @@ class OwnerClient:
         if self.on_lost:
             self.on_lost()  # the next use looks for the owner again
         return RegionUnavailable(
-            f"The {self.label} is not answering right now (its owner process stopped or cannot be reached). "
-            "Other regions are unaffected; try again once it is back.")
+            _("The %(what)s is not answering right now (its owner process stopped or cannot be reached). Other "
+              "regions are unaffected; try again once it is back.", what=self.label))
 
     def call(self, conn: http.client.HTTPConnection, path: str, header: dict[str, Any],
              body: bytes = b"") -> tuple[dict[str, Any], bytes]:
