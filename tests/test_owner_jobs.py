@@ -74,12 +74,11 @@ def test_commands_run_beside_the_app_and_the_owners_and_every_row_is_counted_onc
             [KASUWA, "user", "add", "new-reviewer@example.org", "--role", "reviewer", "--region", "west-africa",
              "--password-stdin"],
         ]
-        procs = [subprocess.Popen(c, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for c in commands]
-        for p in procs:  # the password for ``user add``; the other commands read nothing
-            assert p.stdin
-            p.stdin.write("a-long-enough-password\n")
-            p.stdin.close()
+        password = tmp_path / "password.txt"  # ``user add --password-stdin`` reads it; the others read nothing
+        password.write_text("a-long-enough-password\n")
+        with open(password, encoding="utf-8") as stdin:
+            procs = [subprocess.Popen(c, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for c in commands]
         answered = 0
         while any(p.poll() is None for p in procs):
             assert health(url)  # the app answers while the jobs run
