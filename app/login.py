@@ -80,7 +80,7 @@ def account_page() -> None:
 
 def language_choice(actor: Actor) -> None:
     """The language the app speaks to ``actor``: each in its own name, the current one first
-    chosen; saved with the account at once (``warehouse.accounts.set_language``)."""
+    chosen; saved with the account at once (``control.accounts.set_language``)."""
     st.subheader(_("Language"))
     current = i18n.actor_language(actor)
     codes = list(LANGUAGES)

@@ -87,7 +87,7 @@ def test_an_account_keeps_its_scope_language_and_times():
     assert accounts.set_language(OP, "awa@example.org", None).language is None  # an admin, anyone's
     with pytest.raises(PermissionDenied):
         accounts.set_language(awa, "rev@example.org", "fr")
-    with pytest.raises(InvalidInput, match="not written in"):
+    with pytest.raises(InvalidInput, match="Choose one of these languages"):
         accounts.set_language(awa, "awa@example.org", "xx")
     with pytest.raises(NotFound):
         accounts.set_language(OP, "nobody@example.org", "fr")

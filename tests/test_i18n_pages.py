@@ -19,7 +19,7 @@ from test_plain_words import _page_texts
 from app.i18n import LANG_KEY
 from app.registry import PAGES
 from app.session import ACTOR_KEY, LAST_SEEN_KEY
-from warehouse import accounts
+from control import accounts
 from warehouse.access import Actor
 from warehouse.demo import build_demo
 from warehouse.errors import InvalidInput, PermissionDenied
