@@ -78,6 +78,22 @@ LINK = "[x](javascript:window.__xss=2)"
 OP = Actor.operator()
 
 
+
+@contextmanager
+def served_demo(base: Path) -> Iterator[str]:
+    """``kasuwa demo`` in a fresh data directory under ``base``, then ``streamlit run app/serve.py``
+    on it (the first start may build the compressed static cache); yields the app's URL."""
+    data_dir = base / "kasuwa-data"
+    data_dir.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KASUWA_DATA_DIR", str(data_dir))
+        close_all()
+        built = subprocess.run([str(Path(sys.executable).parent / "kasuwa"), "demo"], cwd=ROOT, check=False,
+                               capture_output=True, text=True, timeout=300)
+        assert built.returncode == 0, built.stderr
+        with streamlit_server("app/serve.py", base / "serve.log", timeout=240) as url:
+            yield url
+
 @dataclass(frozen=True)
 class Seeded:
     users: dict[str, tuple[str, str]]  # role -> (email, password)

@@ -7,16 +7,13 @@ figures kept left to right; the French creator reads "Mes ventes" and amounts wr
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import WAIT_MS, settle, streamlit_server
+from browser_support import WAIT_MS, served_demo, settle
 from playwright.sync_api import Browser, Page
 
-from warehouse.db import close_all
 from warehouse.i18n import _, use_language
 
 pytestmark = pytest.mark.browser
@@ -33,17 +30,8 @@ XOF_AMOUNT = re.compile("\\d{1,3}(?:\u202f\\d{3})+\u00a0F\u202fCFA")
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``kasuwa demo`` in a fresh data directory, then ``streamlit run app/serve.py`` on it."""
-    base = tmp_path_factory.mktemp("i18n")
-    data_dir = base / "kasuwa-data"
-    data_dir.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KASUWA_DATA_DIR", str(data_dir))
-        close_all()
-        built = subprocess.run([str(Path(sys.executable).parent / "kasuwa"), "demo"], cwd=ROOT, check=False,
-                               capture_output=True, text=True, timeout=300)
-        assert built.returncode == 0, built.stderr
-        with streamlit_server("app/serve.py", base / "serve.log", timeout=240) as url:
-            yield url
+    with served_demo(tmp_path_factory.mktemp("i18n")) as url:
+        yield url
 
 
 def _open(chromium: Browser, locale: str = "en-US") -> Page:

@@ -13,17 +13,13 @@ without a browser, at the end.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import WAIT_MS, settle, streamlit_server
+from browser_support import WAIT_MS, served_demo, settle
 from playwright.sync_api import Browser, BrowserContext, Page
-
-from warehouse.db import close_all
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -38,18 +34,8 @@ CURRENCY_COLUMNS = ["Sales", "Gross (as sold)", "Fees", "Net", "Refunded", "Gros
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``kasuwa demo`` in a fresh data directory, then ``streamlit run app/serve.py`` on it."""
-    base = tmp_path_factory.mktemp("phone")
-    data_dir = base / "kasuwa-data"
-    data_dir.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KASUWA_DATA_DIR", str(data_dir))
-        close_all()
-        built = subprocess.run([str(Path(sys.executable).parent / "kasuwa"), "demo"], cwd=ROOT, check=False,
-                               capture_output=True, text=True, timeout=300)
-        assert built.returncode == 0, built.stderr
-        # the first start may build the compressed cache
-        with streamlit_server("app/serve.py", base / "serve.log", timeout=240) as url:
-            yield url
+    with served_demo(tmp_path_factory.mktemp("phone")) as url:
+        yield url
 
 
 @pytest.fixture
