@@ -194,6 +194,7 @@ def _lite_get(accept_language: str) -> str:
     """The body of ``GET /lite`` for a browser asking for ``accept_language`` (the ASGI endpoint
     called as a server would call it)."""
     import asyncio
+    import concurrent.futures
 
     from starlette.requests import Request
 
@@ -206,7 +207,10 @@ def _lite_get(accept_language: str) -> str:
     async def receive() -> dict:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    response = asyncio.run(lite(Request(scope, receive)))
+    # on a thread of its own: a browser test earlier in the same process (Playwright's sync API)
+    # may leave an event loop running on this one, and asyncio.run refuses to nest
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        response = pool.submit(asyncio.run, lite(Request(scope, receive))).result()
     return bytes(response.body).decode()
 
 
