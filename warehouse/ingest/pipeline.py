@@ -278,7 +278,7 @@ def _frames(cur: duckdb.DuckDBPyConnection, parsed: Parsed) -> Any:
             f"SELECT _row, {cols} FROM {parsed.checks} WHERE skip_reason IS NULL AND _row > ? AND _row <= ?"
             + (" ORDER BY _row" if parsed.joined else ""),
             [start, start + CHUNK_ROWS],
-        ).df()
+        ).to_arrow_table().to_pandas()  # through Arrow: the text columns convert without a copy per value
         df.set_index("_row", inplace=True)
         yield start + CHUNK_ROWS, df
         del df  # one chunk alive at a time: the caller drops its reference too
