@@ -199,9 +199,11 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
     # a blank quantity cell is 1; a file without the column takes the profile's default (a person
     # said "every row is 3 units") or 1
     qty_default = f"TRY_CAST({plan.bind(p.defaults['quantity'])} AS INTEGER)" if "quantity" in p.defaults else "1"
-    qty = (f"CASE WHEN t_quantity IS NULL OR trim(t_quantity) = '' THEN {qty_default} ELSE"
-           f" TRY_CAST(CASE WHEN {_num(plan, 'quantity')} = floor({_num(plan, 'quantity')})"
-           f" THEN {_num(plan, 'quantity')} END AS INTEGER) END") if "quantity" in plan.columns else qty_default
+    # the number is read once, below typed0 (n_quantity); a cell that reads as one is never blank
+    n_quantity = _num(plan, "quantity") if "quantity" in plan.columns else "NULL::DECIMAL(18,6)"
+    qty = ("CASE WHEN n_quantity IS NOT NULL THEN TRY_CAST(CASE WHEN n_quantity = floor(n_quantity)"
+           f" THEN n_quantity END AS INTEGER) WHEN t_quantity IS NULL OR trim(t_quantity) = '' THEN {qty_default}"
+           " END") if "quantity" in plan.columns else qty_default
     if "gross" in plan.columns:
         gross = _num(plan, "gross")
     else:
@@ -264,8 +266,8 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
         # identify it instead — the same row in an overlapping export gets the same identity
         mangled = ("contains(t_order_id, 'E+') AND regexp_full_match(trim(t_order_id),"
                    " '[0-9][.,][0-9]+[Ee]\\+[0-9]+')")
-        order_id = (f"CASE WHEN {mangled} THEN 'row-' || md5(concat_ws('|', {raw_cols}))"
-                    f" ELSE {order_id} END")
+        # coalesce, not CASE … ELSE: kw_text under a CASE branch costs twice as much
+        order_id = f"coalesce(CASE WHEN {mangled} THEN 'row-' || md5(concat_ws('|', {raw_cols})) END, {order_id})"
     damage = "_damage"  # every reader says why a row cannot be trusted (NULL: it can)
     fee_currency = "kw_currency(t_fee_currency)" if "fee_currency" in plan.columns else "NULL::VARCHAR"
     fill = [c for c in p.fill_down if c in plan.columns]
@@ -317,12 +319,13 @@ WITH src AS (
            {fee_currency} AS fee_currency0,
            {qty} AS quantity,
            kc.code AS buyer_country0,
-           kc.code IS NULL AND kw_text({_t(plan, 'buyer_country')}) IS NOT NULL AS country_unknown,
+           CASE WHEN kc.code IS NULL THEN kw_text({_t(plan, 'buyer_country')}) IS NOT NULL ELSE false END
+             AS country_unknown,
            kw_text({_t(plan, 'channel')}) AS channel0,
            kw_text({_t(plan, 'account')}) AS account,
            {cont_first} AS cont_first_blank,
            {', '.join(f't_{c}' for c in plan.columns)}
-    FROM {filled} f
+    FROM (SELECT *, {n_quantity} AS n_quantity FROM {filled}) f
     LEFT JOIN kw_country_keys kc ON kc.key = lower(trim({_t(plan, 'buyer_country')}))
     {zone_join}
 ), typed AS (
@@ -349,20 +352,13 @@ WITH src AS (
            {micro('gross_raw')} AS gross_micro, {micro('fees_raw')} AS fees_micro,
            {micro('net_v')} AS net_micro, {micro('refunded_v')} AS refunded_micro
     FROM final
-), dup_keys AS (
-    -- joined on the key alone: a condition on skip_reason in the ON clause turns the hash join
-    -- into a nested-loop join, quadratic in the duplicated keys (minutes for 100k of them);
-    -- skipped rows get no count from the CASE below
-    SELECT order_id, line, account, count(*) AS n FROM micro WHERE skip_reason IS NULL AND ask_reason IS NULL
-    GROUP BY ALL
-    HAVING count(*) > 1
 )
 SELECT _row, skip_reason, ask_reason, country_unknown, m.order_id, m.line, product, sold_at, currency,
        fee_currency, quantity, buyer_country, channel, m.account, text_ok, cells_ok,
        gross_raw AS gross, fees_raw AS fees, net_v AS net, refunded_v AS refunded,
-       CASE WHEN skip_reason IS NULL THEN coalesce(d.n, 1) END AS order_key_count,
        ((epoch(current_timestamp) - epoch(sold_at)) // 86400)::INTEGER AS sold_at_age_days,
-       year(sold_at AT TIME ZONE 'UTC')::INTEGER AS sold_at_year,
+       -- the year in UTC from the instant's microseconds: AT TIME ZONE costs 20x more
+       year(make_timestamp(epoch_us(sold_at)))::INTEGER AS sold_at_year,
        gross_micro // per_minor AS gross_minor,
        -- a net in another currency than the fees is not computed (NULL in net); 0 here tells the
        -- suite's "net is a number" check that there is nothing to check
@@ -371,6 +367,30 @@ SELECT _row, skip_reason, ask_reason, country_unknown, m.order_id, m.line, produ
        coalesce(gross_micro % per_minor = 0 AND fees_micro % fee_per_minor = 0
                 AND coalesce(net_micro % per_minor = 0, true) AND coalesce(refunded_micro % per_minor = 0, true),
                 true) AS amounts_fit_currency
-FROM micro m LEFT JOIN dup_keys d ON d.order_id = m.order_id AND d.line = m.line
-    AND d.account IS NOT DISTINCT FROM m.account
+FROM micro m
 """
+
+
+def dups_sql(plan: ParsePlan) -> str:
+    """``<target>_dups``: the order keys that more than one row of the file gives. Counted on the
+    parsed table, not inside the parse query: there the count read every row twice and joined
+    them all back."""
+    # joined on the key alone (checks_sql): a condition on skip_reason in the ON clause turns the
+    # hash join into a nested-loop join, quadratic in the duplicated keys (minutes for 100k of
+    # them); skipped rows get no count from the CASE in the view
+    return (f"CREATE OR REPLACE TEMP TABLE {plan.target}_dups AS SELECT order_id, line, account, count(*) AS n"
+            f" FROM {plan.target} WHERE skip_reason IS NULL AND ask_reason IS NULL GROUP BY ALL HAVING count(*) > 1")
+
+
+def checks_sql(plan: ParsePlan, any_dups: bool) -> str:
+    """The view ``<target>_checks`` the suite reads: the parsed rows with the count of their order
+    key (``order_key_count``). Without duplicated keys (``<target>_dups`` empty, nearly every file)
+    every count is 1 and the view joins nothing: the join costs as much as reading the rows."""
+    t = plan.target
+    if not any_dups:
+        return (f"CREATE OR REPLACE TEMP VIEW {t}_checks AS SELECT *,"
+                f" CASE WHEN skip_reason IS NULL THEN 1 END::BIGINT AS order_key_count FROM {t}")
+    return (f"CREATE OR REPLACE TEMP VIEW {t}_checks AS SELECT p.*,"
+            " CASE WHEN p.skip_reason IS NULL THEN coalesce(d.n, 1) END AS order_key_count"
+            f" FROM {t} p LEFT JOIN {t}_dups d ON d.order_id = p.order_id AND d.line = p.line"
+            " AND d.account IS NOT DISTINCT FROM p.account")
