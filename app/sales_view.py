@@ -168,6 +168,21 @@ def download(actor: Actor, creator_id: str, period: Period) -> None:
     )
 
 
+def waiting_uploads(actor: Actor, creator_id: str, locale: str) -> None:
+    """The creator's uploads waiting for their region to be reachable again (shown even while
+    it is not: they are kept centrally)."""
+    waiting = q.waiting_uploads(actor, creator_id)
+    if not waiting:
+        return
+    st.subheader("Waiting to load")
+    st.info(f"{fmt.number(len(waiting), locale)} of your uploads could not reach your region yet. They are kept "
+            "and load by themselves as soon as it is back; nothing needs to be uploaded again.",
+            icon=":material/schedule:")
+    st.dataframe(pd.DataFrame([{"File": w["file_name"], "Received": w["received_at"], "Status": "Waiting to load"}
+                               for w in waiting]), hide_index=True,
+                 column_config={"Received": st.column_config.DatetimeColumn("Received")})
+
+
 def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -> None:
     """The creator's uploads and what became of their flagged rows."""
     st.subheader("My uploads")

@@ -11,6 +11,10 @@ signed in across a reload (``app/session.py``): it takes the one-time token the 
 sign-in and answers with the signed HttpOnly cookie; ``/_kasuwa/session/end`` forgets the
 login and deletes the cookie. Logins are kept in the control database, so every replica of the
 app on it honours the same cookies. Everything else, the WebSocket included, is Streamlit's.
+
+The server also sends, in a background thread, the uploads kept for a region on its own host
+while it could not be reached (``warehouse/outbox.py``), every ``KASUWA_OUTBOX_RETRY_SECONDS``:
+they load once the region is back without anyone uploading them again.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from starlette.routing import Route
 from app.lite import ROUTES as LITE_ROUTES
 from app.session import COOKIE, LOGINS
 from app.static_cache import PrecompressedStatic
+from warehouse.outbox import start_sender
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 MAX_TOKEN = 256
@@ -75,5 +80,6 @@ SESSION_ROUTES = [
     Route("/_kasuwa/session/end", end_session, methods=["POST"]),
 ]
 
+start_sender()  # once per server process; pages never wait for it
 # the page script, resolved relative to this file
 app = st.App("main.py", routes=[*LITE_ROUTES, *SESSION_ROUTES], middleware=[Middleware(PrecompressedStatic)])

@@ -120,8 +120,10 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *
                 st.session_state[saved_key(file_key(creator_id, file))] = (attempt.saved_as, attempt.save_error)
         except KasuwaError as exc:
             result = str(exc)
-        ok = isinstance(result, IngestResult) and result.status in ("loaded", "duplicate")
-        status.update(label=label + (" — done" if ok else " — needs attention"),
+        ok = isinstance(result, IngestResult) and result.status in ("loaded", "duplicate", "waiting")
+        waits = isinstance(result, IngestResult) and result.status == "waiting"
+        status.update(label=label + (" — kept, loads when its region is back" if waits else
+                                     " — done" if ok else " — needs attention"),
                       state="complete" if ok else "error", expanded=False)
     if isinstance(result, IngestResult) and result.status == "loaded":
         data_changed()
@@ -173,7 +175,9 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     if isinstance(res, str):
         st.error(fmt.plain(res), icon=":material/block:")
         return
-    if res.status == "duplicate":
+    if res.status == "waiting":  # a region on its own host that cannot be reached: kept, loads later
+        st.info(fmt.plain(res.message), icon=":material/schedule:")
+    elif res.status == "duplicate":
         st.info("Already loaded: this exact file was uploaded before, so nothing was loaded again.",
                 icon=":material/content_copy:")
         st.text(res.message)

@@ -36,6 +36,9 @@ def ingest_file(
     try:
         owner = owner_client(region)
     except (RegionUnavailable, WarehouseBusy):
+        if _on_own_host(region):  # its host is down: the file waits centrally, in the outbox
+            return _keep_for_later(actor, creator_id, region, file_name, data, received_at, profile, mapping,
+                                   progress)
         owner = None  # the local path below lands the file and says why it cannot load now
     if owner is not None:
         return _ingest_in_owner(owner, actor, creator_id, file_name, data, received_at, profile, mapping, progress)
@@ -76,8 +79,41 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
             shown = _mib(len(raw)) if raw is not None else "larger than the limit"
             return _refused(region, _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
                                              "Export a shorter date range and upload the parts."))
-        result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
-                           region=region, data=raw)
+        try:
+            result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
+                               region=region, data=raw)
+        except RegionUnavailable:
+            # the host stopped while the file was on its way: whether or not it loaded there, the
+            # outbox sends it again and the host recognises a file it already loaded (sha256)
+            return _keep_for_later(actor, creator_id, region, file_name, raw, received_at, profile, mapping,
+                                   progress)
+    if progress:
+        progress("done", 1.0)
+    return result
+
+
+def _on_own_host(region: str) -> bool:
+    from ..outbox import waits_for_host
+
+    return waits_for_host(region)
+
+
+def _keep_for_later(actor: Actor, creator_id: str, region: str, file_name: str, data: bytes | Path,
+                    received_at: datetime, profile: str | None, mapping: dict[str, str] | None,
+                    progress: Progress | None) -> IngestResult:
+    """Keep an upload for a region on its own host that cannot be reached now (``outbox``);
+    the result says ``waiting``. Over the size limit it is refused as any upload is."""
+    from ..outbox import keep
+
+    limit = settings().max_upload_bytes
+    raw = data if isinstance(data, bytes) else _read_limited(data, limit)
+    if raw is None or len(raw) > limit:
+        shown = _mib(len(raw)) if raw is not None else "larger than the limit"
+        return _refused(region, _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
+                                         "Export a shorter date range and upload the parts."))
+    if progress:
+        progress("landing", 0.5)
+    result = keep(actor, creator_id, region, file_name, raw, received_at, profile, mapping)
     if progress:
         progress("done", 1.0)
     return result
