@@ -239,7 +239,7 @@ class RegionWarehouse(Database):
                 _log.warning("region %s's owner at %s does not answer", self.region.code, url)
                 raise RegionUnavailable(
                     f"Region {self.region.name} cannot be reached right now. Other regions are unaffected. "
-                    "Files uploaded for it are kept; load them again when it is back.")
+                    "Files uploaded for it are kept and load by themselves when it is back.")
             return self._proxy(address)
         if self.region.is_remote:
             return _open_quack(self.region)
