@@ -23,7 +23,7 @@ from warehouse import outbox
 from warehouse.access import Actor
 from warehouse.creators import add_creator
 from warehouse.db import close_all, init_all, warehouse
-from warehouse.ingest import ingest_file
+from warehouse.ingest import ingest_file, mappings
 
 OP = Actor.operator()
 ADA = Actor("ada@x", "creator", creator_id="ng-ada")
@@ -194,3 +194,24 @@ def test_the_upload_page_and_my_sales_say_in_words_that_the_file_waits(region_ho
     assert "Waiting to load" in shown_text(sales)
     assert list(sales.dataframe[0].value["File"]) == ["june.csv"]
     assert "cannot be reached" in " ".join(e.value for e in sales.error)  # the rest of the page says why
+
+
+ODD = "Ref,When,Item,quantity,Devise\n{p}1,2025-02-03,Pagne,3,NGN\n{p}2,2025-02-04,Perles,4,NGN\n"
+
+
+def test_the_creators_saved_columns_are_used_by_a_region_on_its_own_host_and_for_a_waiting_file(region_host):
+    server, _host_dir, restart = region_host
+    init_all()
+    add_creator(OP, "ng-ada", "NG", "Ada")
+    first = mappings.ingest_upload(ADA, "ng-ada", "odd.csv", ODD.format(p="S").encode(),
+                                   columns={"sold_at": "When", "gross": "quantity"}, save_as="my-odd")
+    assert (first.result.status, first.saved_as) == ("loaded", "my-odd"), first.result.message
+    # the mapping is kept centrally; the region's host reads the next file of that layout with it
+    second = ingest_file(ADA, "ng-ada", "odd2.csv", ODD.format(p="T").encode())
+    assert (second.status, second.profile, second.rows_loaded) == ("loaded", "my-odd", 2), second.message
+    _stop(server)
+    assert ingest_file(ADA, "ng-ada", "odd3.csv", ODD.format(p="U").encode()).status == "waiting"
+    restart()
+    close_all()
+    [sent] = outbox.send(WA)
+    assert (sent["status"], sent["profile"], sent["rows_loaded"]) == ("loaded", "my-odd", 2), sent["message"]

@@ -188,11 +188,14 @@ def _deliver(region: str, d: Path, key: str) -> dict[str, Any] | None:
     owner = owner_client(region)  # RegionUnavailable while the host is down
     if owner is None:
         raise RegionUnavailable(f"Region {_region_name(region)} is not served from its own host.")
+    from .ingest.mappings import saved_for_host
+
     actor = wire.decode(rec["actor"])
     try:
         result: IngestResult = owner.job(
             "ingest", actor, rec["creator_id"], rec["file_name"], None, None, wire.decode(rec["received_at"]),
-            rec.get("profile"), wire.decode(rec.get("mapping")) or None, region=region, data=data.read_bytes())
+            rec.get("profile"), wire.decode(rec.get("mapping")) or None, region=region, data=data.read_bytes(),
+            saved=saved_for_host(rec["creator_id"]))  # the creator's mappings as they are now
         summary = {"file": rec["file_name"], **result.summary()}
     except (RegionUnavailable, WarehouseBusy, ConfigError):
         raise  # not answered (or answered "not now"): the entry stays for the next pass

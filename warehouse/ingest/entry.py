@@ -73,15 +73,14 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         result: IngestResult = owner.job("ingest", actor, creator_id, file_name, landed.sha256, landed.size,
                                          received_at, profile, mapping, region=region)
     else:  # a region on its own host keeps the raw file there: send the bytes
-        limit = settings().max_upload_bytes
-        raw = data if isinstance(data, bytes) else _read_limited(data, limit)
-        if raw is None or len(raw) > limit:
-            shown = _mib(len(raw)) if raw is not None else "larger than the limit"
-            return _refused(region, _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
-                                             "Export a shorter date range and upload the parts."))
+        from .mappings import saved_for_host
+
+        raw = _within_limit(data)
+        if isinstance(raw, FileRejected):
+            return _refused(region, raw)
         try:
             result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
-                               region=region, data=raw)
+                               region=region, data=raw, saved=saved_for_host(creator_id))
         except RegionUnavailable:
             # the host stopped while the file was on its way: whether or not it loaded there, the
             # outbox sends it again and the host recognises a file it already loaded (sha256)
@@ -105,18 +104,27 @@ def _keep_for_later(actor: Actor, creator_id: str, region: str, file_name: str, 
     the result says ``waiting``. Over the size limit it is refused as any upload is."""
     from ..outbox import keep
 
-    limit = settings().max_upload_bytes
-    raw = data if isinstance(data, bytes) else _read_limited(data, limit)
-    if raw is None or len(raw) > limit:
-        shown = _mib(len(raw)) if raw is not None else "larger than the limit"
-        return _refused(region, _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
-                                         "Export a shorter date range and upload the parts."))
+    raw = _within_limit(data)
+    if isinstance(raw, FileRejected):
+        return _refused(region, raw)
     if progress:
         progress("landing", 0.5)
     result = keep(actor, creator_id, region, file_name, raw, received_at, profile, mapping)
     if progress:
         progress("done", 1.0)
     return result
+
+
+def _within_limit(data: bytes | Path) -> bytes | FileRejected:
+    """The file's bytes, or the refusal to give when it is over ``KASUWA_MAX_UPLOAD_MB``
+    (reading stops there)."""
+    limit = settings().max_upload_bytes
+    raw = data if isinstance(data, bytes) else _read_limited(data, limit)
+    if raw is None or len(raw) > limit:
+        shown = _mib(len(raw)) if raw is not None else "larger than the limit"
+        return _Refused(f"The file is {shown}; the limit is {_mib(limit)} and nothing was kept.",
+                        "Export a shorter date range and upload the parts.")
+    return raw
 
 
 def _read_limited(path: Path, limit: int) -> bytes | None:
@@ -129,10 +137,11 @@ def _read_limited(path: Path, limit: int) -> bytes | None:
 def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: datetime, *,
                     sha256: str | None = None, size: int | None = None, data: bytes | None = None,
                     profile: str | None = None, mapping: dict[str, str] | None = None,
-                    region: str | None = None) -> IngestResult:
+                    region: str | None = None, saved: list[dict[str, Any]] | None = None) -> IngestResult:
     """The owner's half of ``ingest_file``: a file another process landed (``sha256``) or sent
     (``data``), loaded exactly as an in-process ingest would. ``region``: the caller looked it
-    up in the creator directory (a region on its own host has no copy of it)."""
+    up in the creator directory, and ``saved`` are the creator's saved column mappings (a
+    region on its own host has no copy of the control database)."""
     region = region or creator_region(creator_id)
     if not can_upload_for(actor, creator_id, region):
         raise PermissionDenied("You can only upload files for your own account.")
@@ -150,4 +159,4 @@ def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: 
         landed = landing.Landed(sha256, path, int(size if size is not None else path.stat().st_size))
     clock.stage("landing", 0.05)
     return _ingest_landed(actor, creator_id, region, file_name, landed, received_at, profile, mapping, clock,
-                          gx_thread)
+                          gx_thread, saved)
