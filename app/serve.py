@@ -19,6 +19,8 @@ they load once the region is back without anyone uploading them again.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -80,6 +82,16 @@ SESSION_ROUTES = [
     Route("/_kasuwa/session/end", end_session, methods=["POST"]),
 ]
 
-start_sender()  # once per server process; pages never wait for it
+@asynccontextmanager
+async def _outbox_sender(_app: st.App) -> AsyncIterator[None]:
+    """While the server runs, a background thread sends the outbox (pages never wait for it)."""
+    stop = start_sender()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 # the page script, resolved relative to this file
-app = st.App("main.py", routes=[*LITE_ROUTES, *SESSION_ROUTES], middleware=[Middleware(PrecompressedStatic)])
+app = st.App("main.py", routes=[*LITE_ROUTES, *SESSION_ROUTES], middleware=[Middleware(PrecompressedStatic)],
+             lifespan=_outbox_sender)

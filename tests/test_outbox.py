@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import test_owner_remote
+from owner_support import app_server, health
 from sales_support import page, shown_text
 from test_owner_remote import WA
 
@@ -215,3 +216,21 @@ def test_the_creators_saved_columns_are_used_by_a_region_on_its_own_host_and_for
     close_all()
     [sent] = outbox.send(WA)
     assert (sent["status"], sent["profile"], sent["rows_loaded"]) == ("loaded", "my-odd", 2), sent["message"]
+
+
+def test_the_running_app_sends_the_outbox_on_its_own(region_host, data_dir, tmp_path, monkeypatch):
+    server, _host_dir, restart = region_host
+    init_all()
+    add_creator(OP, "ng-ada", "NG", "Ada")
+    _stop(server)
+    assert ingest_file(OP, "ng-ada", "july.csv", _file("Y1", "Y2")).status == "waiting"
+    monkeypatch.setenv("KASUWA_OUTBOX_RETRY_SECONDS", "0.3")
+    with app_server(tmp_path / "app.log") as url:
+        restart()
+        deadline = time.monotonic() + 120  # a bound on the wait, not a figure under test
+        while outbox.waiting() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert outbox.waiting() == [], (tmp_path / "app.log").read_text(errors="replace")
+        assert health(url)
+    close_all()
+    assert _loaded(["Y1", "Y2"]) == [("Y1", 1), ("Y2", 1)]

@@ -255,31 +255,22 @@ def send(region: str | None = None, on_result: Callable[[dict[str, Any]], None] 
     return results
 
 
-_SENDER: dict[str, threading.Thread] = {}
-_SENDER_LOCK = threading.Lock()
+def start_sender(interval: float | None = None) -> threading.Event:
+    """Start a background thread that sends the outbox every ``interval`` seconds
+    (``KASUWA_OUTBOX_RETRY_SECONDS``) until the returned event is set. It never holds up the
+    caller: a region that cannot be reached only waits for the next pass, and a failure is
+    logged, never raised."""
+    every = settings().outbox_retry_seconds if interval is None else interval
+    stop = threading.Event()
 
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                send()
+            except KasuwaError as exc:
+                log.warning("outbox: %s", exc)
+            except Exception:  # a bug must not stop the retries; logged in full for the operator
+                log.exception("outbox: unexpected error")
 
-def start_sender(interval: float | None = None) -> threading.Thread:
-    """Start (once per process) a background thread that sends the outbox every ``interval``
-    seconds (``KASUWA_OUTBOX_RETRY_SECONDS``) while the process lives. It never holds up the
-    caller: a region that cannot be reached only waits for the next pass."""
-    with _SENDER_LOCK:
-        running = _SENDER.get("thread")
-        if running is not None and running.is_alive():
-            return running
-        every = settings().outbox_retry_seconds if interval is None else interval
-
-        def loop() -> None:
-            stop = threading.Event()
-            while not stop.wait(every):
-                try:
-                    send()
-                except KasuwaError as exc:
-                    log.warning("outbox: %s", exc)
-                except Exception:  # a bug must not stop the retries; logged in full for the operator
-                    log.exception("outbox: unexpected error")
-
-        thread = threading.Thread(target=loop, name="kasuwa-outbox", daemon=True)
-        thread.start()
-        _SENDER["thread"] = thread
-        return thread
+    threading.Thread(target=loop, name="kasuwa-outbox", daemon=True).start()
+    return stop
