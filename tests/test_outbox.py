@@ -234,3 +234,22 @@ def test_the_running_app_sends_the_outbox_on_its_own(region_host, data_dir, tmp_
         assert health(url)
     close_all()
     assert _loaded(["Y1", "Y2"]) == [("Y1", 1), ("Y2", 1)]
+
+
+def test_two_senders_at_once_deliver_each_waiting_file_once(region_host, data_dir):
+    server, _host_dir, restart = region_host
+    init_all()
+    add_creator(OP, "ng-ada", "NG", "Ada")
+    _stop(server)
+    for n in range(4):
+        assert ingest_file(OP, "ng-ada", f"part{n}.csv", _file(f"T{n}a", f"T{n}b")).status == "waiting"
+    restart()
+    close_all()
+    senders = [subprocess.Popen([KASUWA, "outbox", "send", "--json"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [s.communicate(timeout=300) for s in senders]
+    assert [s.returncode for s in senders] == [0, 0], outputs
+    results = [json.loads(line) for out, _ in outputs for line in out.splitlines()]
+    assert sorted((r["file"], r["status"]) for r in results) == [(f"part{n}.csv", "loaded") for n in range(4)]
+    assert outbox.waiting() == [] and not list((data_dir / "outbox" / WA).iterdir())
+    assert warehouse(WA).one("SELECT count(*), count(DISTINCT sha256) FROM uploads") == (4, 4)  # no second try

@@ -180,8 +180,9 @@ def _deliver(region: str, d: Path, key: str) -> dict[str, Any] | None:
 
     meta, data = d / f"{key}.json", d / f"{key}.data"
     rec = _read(meta)
-    if rec is None:
-        return None  # answered and removed by another sender meanwhile
+    if rec is None:  # answered and removed by another sender meanwhile
+        _remove(d, key)  # the lock file this sender opened again
+        return None
     if not data.is_file():  # the bytes were removed once answered, then the sender stopped
         _remove(d, key)
         return None
