@@ -142,10 +142,13 @@ def waiting(creator_id: str | None = None, region: str | None = None) -> list[Wa
             rec = _read(meta)
             if rec is None or (creator_id is not None and rec.get("creator_id") != creator_id):
                 continue
-            actor = wire.decode(rec.get("actor"))
-            out.append(Waiting(code, str(rec["creator_id"]), str(rec["file_name"]), str(rec["sha256"]),
-                               int(rec.get("size") or 0), wire.decode(rec["received_at"]),
-                               getattr(actor, "user_id", None)))
+            try:
+                actor = wire.decode(rec.get("actor"))
+                out.append(Waiting(code, str(rec["creator_id"]), str(rec["file_name"]), str(rec["sha256"]),
+                                   int(rec.get("size") or 0), wire.decode(rec["received_at"]),
+                                   getattr(actor, "user_id", None)))
+            except (KeyError, TypeError, ValueError) as exc:  # a hand-edited record: the operator's log says so
+                log.warning("outbox: %s cannot be read: %s", meta.name, exc)
     return sorted(out, key=lambda w: w.received_at)
 
 
