@@ -38,6 +38,7 @@ from .access import Actor
 from .errors import ConfigError, KasuwaError, RegionUnavailable, WarehouseBusy
 from .ingest.result import IngestResult
 from .owner import wire
+from .owner.client import OwnerFailed
 from .regions import all_regions, get_region
 from .settings import settings
 
@@ -177,8 +178,9 @@ def _remove(d: Path, key: str) -> None:
 
 
 def _deliver(region: str, d: Path, key: str) -> dict[str, Any] | None:
-    """Send one entry to the region's host; the result object, or ``None`` when the host cannot
-    be reached (the entry stays). Raises RegionUnavailable when the host stopped answering."""
+    """Send one entry to the region's host and remove it once the host answered; the result
+    object, or ``None`` when another sender had answered it already. Raises RegionUnavailable
+    (the entry stays) when the host cannot be reached or stopped answering."""
     from .db import owner_client
 
     meta, data = d / f"{key}.json", d / f"{key}.data"
@@ -252,6 +254,9 @@ def send(region: str | None = None, on_result: Callable[[dict[str, Any]], None] 
                 except (RegionUnavailable, WarehouseBusy, ConfigError) as exc:
                     log.info("outbox: region %s cannot take its waiting uploads yet: %s", code, exc)
                     break  # the next pass tries this region again
+                except (OwnerFailed, KeyError, TypeError, ValueError):  # a bug there, or a record edited by hand
+                    log.exception("outbox: %s for region %s is left waiting", meta.name, code)
+                    continue  # the other uploads are not held up by this one
             if summary is not None:
                 results.append(summary)
                 if on_result is not None:
