@@ -184,6 +184,25 @@ def download(actor: Actor, creator_id: str, period: Period) -> None:
     )
 
 
+def waiting_uploads(actor: Actor, creator_id: str, locale: str) -> None:
+    """The creator's uploads waiting for their region to be reachable again (shown even while
+    it is not: they are kept centrally)."""
+    waiting = q.waiting_uploads(actor, creator_id)
+    if not waiting:
+        return
+    st.subheader(_("Waiting to load"))
+    st.info(ngettext("%(count)s of your uploads could not reach your region yet. It is kept and loads by itself as "
+                     "soon as the region is back; nothing needs to be uploaded again.",
+                     "%(count)s of your uploads could not reach your region yet. They are kept and load by "
+                     "themselves as soon as the region is back; nothing needs to be uploaded again.",
+                     len(waiting), count=fmt.number(len(waiting), locale)),
+            icon=":material/schedule:")
+    file, received, status = _("File"), _("Received"), _("Status")
+    st.dataframe(pd.DataFrame([{file: w["file_name"], received: w["received_at"], status: _("Waiting to load")}
+                               for w in waiting]), hide_index=True,
+                 column_config={received: st.column_config.DatetimeColumn(received)})
+
+
 def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -> None:
     """The creator's uploads and what became of their flagged rows."""
     st.subheader(_("My uploads"))

@@ -11,10 +11,16 @@ signed in across a reload (``app/session.py``): it takes the one-time token the 
 sign-in and answers with the signed HttpOnly cookie; ``/_kasuwa/session/end`` forgets the
 login and deletes the cookie. Logins are kept in the control database, so every replica of the
 app on it honours the same cookies. Everything else, the WebSocket included, is Streamlit's.
+
+The server also sends, in a background thread, the uploads kept for a region on its own host
+while it could not be reached (``warehouse/outbox.py``), every ``KASUWA_OUTBOX_RETRY_SECONDS``:
+they load once the region is back without anyone uploading them again.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -27,6 +33,7 @@ from starlette.routing import Route
 from app.lite import ROUTES as LITE_ROUTES
 from app.session import COOKIE, LOGINS
 from app.static_cache import PrecompressedStatic
+from warehouse.outbox import start_sender
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 MAX_TOKEN = 256
@@ -75,5 +82,16 @@ SESSION_ROUTES = [
     Route("/_kasuwa/session/end", end_session, methods=["POST"]),
 ]
 
+@asynccontextmanager
+async def _outbox_sender(_app: st.App) -> AsyncIterator[None]:
+    """While the server runs, a background thread sends the outbox (pages never wait for it)."""
+    stop = start_sender()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 # the page script, resolved relative to this file
-app = st.App("main.py", routes=[*LITE_ROUTES, *SESSION_ROUTES], middleware=[Middleware(PrecompressedStatic)])
+app = st.App("main.py", routes=[*LITE_ROUTES, *SESSION_ROUTES], middleware=[Middleware(PrecompressedStatic)],
+             lifespan=_outbox_sender)

@@ -133,8 +133,11 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *
                 st.session_state[saved_key(file_key(creator_id, file))] = (attempt.saved_as, attempt.save_error)
         except KasuwaError as exc:
             result = str(exc)
-        ok = isinstance(result, IngestResult) and result.status in ("loaded", "duplicate")
-        status.update(label=_("%(file)s — done", file=label) if ok else _("%(file)s — needs attention", file=label),
+        ok = isinstance(result, IngestResult) and result.status in ("loaded", "duplicate", "waiting")
+        waits = isinstance(result, IngestResult) and result.status == "waiting"
+        status.update(label=(_("%(file)s — kept, loads when its region is back", file=label) if waits else
+                             _("%(file)s — done", file=label) if ok else
+                             _("%(file)s — needs attention", file=label)),
                       state="complete" if ok else "error", expanded=False)
     if isinstance(result, IngestResult) and result.status == "loaded":
         data_changed()
@@ -192,7 +195,9 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     if isinstance(res, str):
         st.error(fmt.plain(translate_text(res)), icon=":material/block:")
         return
-    if res.status == "duplicate":
+    if res.status == "waiting":  # a region on its own host that cannot be reached: kept, loads later
+        st.info(fmt.plain(translate_text(res.message)), icon=":material/schedule:")
+    elif res.status == "duplicate":
         st.info(_("Already loaded: this exact file was uploaded before, so nothing was loaded again."),
                 icon=":material/content_copy:")
         st.text(translate_text(res.message))

@@ -17,6 +17,11 @@ from warehouse.queries import sales as q
 actor = require_page(__file__)
 st.title(_("My sales"))
 
+try:  # uploads waiting for the region are kept centrally: shown even while it cannot be reached
+    sales_view.waiting_uploads(actor, str(actor.creator_id), page_locale(actor, creator_region(str(actor.creator_id))))
+except KasuwaError as exc:
+    show_error(exc)
+
 try:
     creator_id = str(actor.creator_id)
     region = creator_region(creator_id)

@@ -240,7 +240,7 @@ class RegionWarehouse(Database):
                 _log.warning("region %s's owner at %s does not answer", self.region.code, url)
                 raise RegionUnavailable(
                     _("Region %(name)s cannot be reached right now. Other regions are unaffected. Files uploaded for "
-                      "it are kept; load them again when it is back.", name=self.region.name))
+                      "it are kept and load by themselves when it is back.", name=self.region.name))
             return self._proxy(address)
         if self.region.is_remote:
             return _open_quack(self.region)

@@ -413,11 +413,15 @@ def watch(stop: threading.Event, interval: float = 1.0, region: str | None = Non
     one running inside a process that serves the databases must not)."""
     from .db import close_all
 
+    next_outbox = 0.0
     while not stop.is_set():
         try:
             for result in scan_once(region, stop=stop):
                 if on_result is not None:
                     on_result(result)
+            if time.monotonic() >= next_outbox:  # uploads kept for a region on its own host that was down
+                next_outbox = time.monotonic() + settings().outbox_retry_seconds
+                _send_outbox(region, on_result)
         except KasuwaError as exc:  # inbox.toml wrong, …: said in words, tried again
             log.warning("drop folder: %s", exc)
         except Exception:  # a bug must not stop the watcher; the claim is finished at the next scan
@@ -426,6 +430,16 @@ def watch(stop: threading.Event, interval: float = 1.0, region: str | None = Non
             if release:
                 close_all()
         stop.wait(interval)
+
+
+def _send_outbox(region: str | None, on_result: Callable[[dict[str, Any]], None] | None) -> None:
+    """One pass over the outbox (``warehouse/outbox.py``): of ``region`` alone when this watcher
+    serves one region (and only if that region is on its own host), else of every region."""
+    from . import outbox
+
+    if region is not None and not outbox.waits_for_host(region):
+        return
+    outbox.send(region, on_result=on_result)
 
 
 # --- the command -------------------------------------------------------------------------------

@@ -86,6 +86,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Seconds a file in the drop folder must go unchanged before it is taken (default 1), so a file"
         " still being copied in is left alone.",
     ),
+    # --- the outbox (warehouse/outbox.py) ---
+    "KASUWA_OUTBOX_RETRY_SECONDS": (
+        "30",
+        "Seconds between tries to send the uploads kept for a region on its own host while it could not be"
+        " reached (default 30); the app and kasuwa watch try on their own, kasuwa outbox send tries once.",
+    ),
 }
 
 
@@ -112,6 +118,7 @@ class Settings:
     control_url: str = ""
     inbox_dir_setting: str = ""
     inbox_settle_seconds: float = 1.0
+    outbox_retry_seconds: float = 30.0
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -163,4 +170,5 @@ def settings() -> Settings:
         control_url=_get("KASUWA_CONTROL_URL").strip(),
         inbox_dir_setting=os.environ.get("KASUWA_INBOX_DIR", ""),
         inbox_settle_seconds=float(_get("KASUWA_INBOX_SETTLE_SECONDS")),
+        outbox_retry_seconds=float(_get("KASUWA_OUTBOX_RETRY_SECONDS")),
     )

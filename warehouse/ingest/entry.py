@@ -37,6 +37,9 @@ def ingest_file(
     try:
         owner = owner_client(region)
     except (RegionUnavailable, WarehouseBusy):
+        if _on_own_host(region):  # its host is down: the file waits centrally, in the outbox
+            return _keep_for_later(actor, creator_id, region, file_name, data, received_at, profile, mapping,
+                                   progress)
         owner = None  # the local path below lands the file and says why it cannot load now
     if owner is not None:
         return _ingest_in_owner(owner, actor, creator_id, file_name, data, received_at, profile, mapping, progress)
@@ -71,19 +74,60 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         result: IngestResult = owner.job("ingest", actor, creator_id, file_name, landed.sha256, landed.size,
                                          received_at, profile, mapping, region=region)
     else:  # a region on its own host keeps the raw file there: send the bytes
-        limit = settings().max_upload_bytes
-        raw = data if isinstance(data, bytes) else _read_limited(data, limit)
-        if raw is None or len(raw) > limit:
-            problem = (N_("The file is %(size)s; the limit is %(limit)s and nothing was kept.", size=_mib(len(raw)),
-                          limit=_mib(limit)) if raw is not None else
-                       N_("The file is larger than the limit (reading stopped there); the limit is %(limit)s and "
-                          "nothing was kept.", limit=_mib(limit)))
-            return _refused(region, _Refused(problem, N_("Export a shorter date range and upload the parts.")))
-        result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
-                           region=region, data=raw)
+        from .mappings import saved_for_host
+
+        raw = _within_limit(data)
+        if isinstance(raw, FileRejected):
+            return _refused(region, raw)
+        try:
+            result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
+                               region=region, data=raw, saved=saved_for_host(creator_id))
+        except RegionUnavailable:
+            # the host stopped while the file was on its way: whether or not it loaded there, the
+            # outbox sends it again and the host recognises a file it already loaded (sha256)
+            return _keep_for_later(actor, creator_id, region, file_name, raw, received_at, profile, mapping,
+                                   progress)
     if progress:
         progress("done", 1.0)
     return result
+
+
+def _on_own_host(region: str) -> bool:
+    from ..outbox import waits_for_host
+
+    return waits_for_host(region)
+
+
+def _keep_for_later(actor: Actor, creator_id: str, region: str, file_name: str, data: bytes | Path,
+                    received_at: datetime, profile: str | None, mapping: dict[str, str] | None,
+                    progress: Progress | None) -> IngestResult:
+    """Keep an upload for a region on its own host that cannot be reached now (``outbox``);
+    the result says ``waiting``. Over the size limit it is refused as any upload is."""
+    from ..outbox import keep
+
+    raw = _within_limit(data)
+    if isinstance(raw, FileRejected):
+        return _refused(region, raw)
+    if progress:
+        progress("landing", 0.5)
+    result = keep(actor, creator_id, region, file_name, raw, received_at, profile, mapping)
+    if progress:
+        progress("done", 1.0)
+    return result
+
+
+def _within_limit(data: bytes | Path) -> bytes | FileRejected:
+    """The file's bytes, or the refusal to give when it is over ``KASUWA_MAX_UPLOAD_MB``
+    (reading stops there)."""
+    limit = settings().max_upload_bytes
+    raw = data if isinstance(data, bytes) else _read_limited(data, limit)
+    if raw is None or len(raw) > limit:
+        problem = (N_("The file is %(size)s; the limit is %(limit)s and nothing was kept.", size=_mib(len(raw)),
+                      limit=_mib(limit)) if raw is not None else
+                   N_("The file is larger than the limit (reading stopped there); the limit is %(limit)s and "
+                      "nothing was kept.", limit=_mib(limit)))
+        return _Refused(problem, N_("Export a shorter date range and upload the parts."))
+    return raw
 
 
 def _read_limited(path: Path, limit: int) -> bytes | None:
@@ -96,10 +140,11 @@ def _read_limited(path: Path, limit: int) -> bytes | None:
 def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: datetime, *,
                     sha256: str | None = None, size: int | None = None, data: bytes | None = None,
                     profile: str | None = None, mapping: dict[str, str] | None = None,
-                    region: str | None = None) -> IngestResult:
+                    region: str | None = None, saved: list[dict[str, Any]] | None = None) -> IngestResult:
     """The owner's half of ``ingest_file``: a file another process landed (``sha256``) or sent
     (``data``), loaded exactly as an in-process ingest would. ``region``: the caller looked it
-    up in the creator directory (a region on its own host has no copy of it)."""
+    up in the creator directory, and ``saved`` are the creator's saved column mappings (a
+    region on its own host has no copy of the control database)."""
     region = region or creator_region(creator_id)
     if not can_upload_for(actor, creator_id, region):
         raise PermissionDenied(N_("You can only upload files for your own account."))
@@ -117,4 +162,4 @@ def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: 
         landed = landing.Landed(sha256, path, int(size if size is not None else path.stat().st_size))
     clock.stage("landing", 0.05)
     return _ingest_landed(actor, creator_id, region, file_name, landed, received_at, profile, mapping, clock,
-                          gx_thread)
+                          gx_thread, saved)

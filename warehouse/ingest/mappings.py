@@ -29,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from control import mappings as stored_mappings
 from control.directory import creator_region
@@ -190,10 +191,35 @@ def _load(creator_id: str | None = None, name: str | None = None) -> list[SavedM
     return out
 
 
-def creator_profiles(creator_id: str, known: dict[str, Profile]) -> list[Profile]:
-    """The profiles made from ``creator_id``'s saved mappings (broken ones skipped, logged)."""
+def saved_for_host(creator_id: str) -> list[dict[str, Any]]:
+    """``creator_id``'s usable saved mappings as plain data, sent with an upload to a region on
+    its own host: it has no copy of the control database, and reads the file with them exactly
+    as a local region would (``creator_profiles(..., sent=...)``)."""
+    return [{"name": m.name, "base": m.base, "layout": list(m.layout), "columns": dict(m.columns),
+             "constants": dict(m.constants)} for m in _load(creator_id)]
+
+
+def _from_sent(creator_id: str, sent: list[dict[str, Any]]) -> list[SavedMapping]:
+    """The mappings a central side sent (``saved_for_host``), checked as stored ones are."""
     out = []
-    for m in _load(creator_id):
+    for d in sent:
+        try:
+            m = SavedMapping(creator_id, str(d["name"]), str(d["base"]), tuple(d["layout"]), dict(d["columns"]),
+                             dict(d["constants"]))
+            _check(m)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("a saved mapping sent for creator %r skipped: %s", creator_id, exc)
+            continue
+        out.append(m)
+    return out
+
+
+def creator_profiles(creator_id: str, known: dict[str, Profile],
+                     sent: list[dict[str, Any]] | None = None) -> list[Profile]:
+    """The profiles made from ``creator_id``'s saved mappings (broken ones skipped, logged):
+    those stored here, or ``sent`` with the upload by the central side (a region on its own host)."""
+    out = []
+    for m in _load(creator_id) if sent is None else _from_sent(creator_id, sent):
         base = known.get(m.base)
         if base is None:
             log.warning("saved mapping %r of creator %r skipped: its base profile %r no longer exists",
@@ -204,11 +230,12 @@ def creator_profiles(creator_id: str, known: dict[str, Profile]) -> list[Profile
 
 
 def choose_profile(creator_id: str, headers: list[str], known: dict[str, Profile],
-                   forced: str | None = None) -> Detection:
+                   forced: str | None = None, sent: list[dict[str, Any]] | None = None) -> Detection:
     """The profile a creator's file is read with: ``forced`` (one of theirs or a shared one), else
     the creator's own saved mapping whose whole layout is in the file (the longest layout
-    first), else what ``profiles.detect`` finds among the shared profiles, else generic."""
-    own = creator_profiles(creator_id, known)
+    first), else what ``profiles.detect`` finds among the shared profiles, else generic.
+    ``sent``: the creator's mappings as the central side sent them (see ``saved_for_host``)."""
+    own = creator_profiles(creator_id, known, sent)
     if forced:
         mine = [p for p in own if p.name == forced]
         return Detection(mine[0] if mine else profiles.get_profile(forced), 0, 0, forced=True)

@@ -414,7 +414,9 @@ def _next_steps(res: IngestResult) -> list[str]:
 
 def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, landed: landing.Landed,
                    received_at: datetime, profile: str | None, mapping: dict[str, str] | None, clock: _Clock,
-                   gx_thread: threading.Thread) -> IngestResult:
+                   gx_thread: threading.Thread, saved: list[dict[str, Any]] | None = None) -> IngestResult:
+    """Load a landed file (one transaction). ``saved``: the creator's saved mappings sent by the
+    central side, for a region on its own host (else they are read from the control database)."""
     upload_id = f"up-{received_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
     up: dict[str, Any] = {"upload_id": upload_id, "creator_id": creator_id, "file_name": file_name[:255],
                           "sha256": landed.sha256, "size_bytes": landed.size, "landing_path": str(landed.path),
@@ -435,7 +437,8 @@ def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, l
         scratch = landing.scratch_dir()
         try:
             with wh.cursor() as cur:
-                return _run(cur, res, up, landed, file_name, scratch, profile, mapping or {}, clock, gx_thread)
+                return _run(cur, res, up, landed, file_name, scratch, profile, mapping or {}, clock, gx_thread,
+                            saved)
         except (FileRejected, MappingNeeded) as exc:
             res.status, res.message = "rejected", str(exc)
             if isinstance(exc, MappingNeeded):
@@ -531,7 +534,7 @@ def _check_review_cap(total: int, by_row: dict[int, list[tuple[str, str]]]) -> N
 
 def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], landed: landing.Landed,
          file_name: str, scratch: Path, profile_name: str | None, mapping: dict[str, str], clock: _Clock,
-         gx_thread: threading.Thread) -> IngestResult:
+         gx_thread: threading.Thread, saved: list[dict[str, Any]] | None = None) -> IngestResult:
     known = profiles.load_profiles()
     prepare(cur)
     try:
@@ -545,7 +548,7 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
         raise FileRejected(N_("The file has a header but no rows of sales."))
     from .mappings import choose_profile, split_constants  # the creator's own saved mappings first
 
-    detection = choose_profile(up["creator_id"], staged.headers, known, profile_name)
+    detection = choose_profile(up["creator_id"], staged.headers, known, profile_name, saved)
     prof, mapping = split_constants(detection.profile, mapping)
     res.profile = prof.name
     res.assumptions.insert(0, detection.sentence)

@@ -23,7 +23,7 @@ class ExpectationOutcome:
 
 @dataclass
 class IngestResult:
-    status: str  # loaded | duplicate | rejected
+    status: str  # loaded | duplicate | rejected | waiting (kept in the outbox for a region whose host is down)
     upload_id: str | None
     region: str | None
     profile: str | None

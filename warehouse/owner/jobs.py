@@ -4,9 +4,9 @@ embedded mode calls directly. Arguments and results cross as ``wire`` values.
 Each public function that has a job here asks ``db.owner_client(region)`` first and, when
 another process owns the region, calls the job instead of doing the work itself; inside the
 owner (and with no owner running) the work is done in-process as before. A region on its own
-host has no copy of the central creator directory, so there only ingest (given the region)
-and review checks run as jobs; payout runs and rollup refreshes run in the caller, every
-statement going through the owner.
+host has no copy of the central creator directory, so there only ingest (given the region
+and the creator's saved column mappings) and review checks run as jobs; payout runs and
+rollup refreshes run in the caller, every statement going through the owner.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from ..access import Actor
 
 def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, size: int | None,
             received_at: datetime, profile: str | None = None, mapping: dict[str, str] | None = None,
-            region: str | None = None, data: bytes | None = None) -> Any:
+            region: str | None = None, data: bytes | None = None, saved: list[dict[str, Any]] | None = None) -> Any:
     """A file another process landed in our shared landing area (``sha256``), or its bytes
-    (``data``) from a process on another host: the raw file is kept here, by the region."""
+    (``data``) from a process on another host: the raw file is kept here, by the region.
+    ``saved``: the creator's saved column mappings, sent by a central side on another host."""
     from ..ingest.entry import ingest_received
 
     return ingest_received(actor, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
-                           profile=profile, mapping=mapping, region=region)
+                           profile=profile, mapping=mapping, region=region, saved=saved)
 
 
 def _check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> Any:

@@ -235,6 +235,20 @@ def uploads(actor: Actor, creator_id: str, limit: int = 200) -> Any:
     return _df(region, sql, params)
 
 
+def waiting_uploads(actor: Actor, creator_id: str) -> list[dict[str, Any]]:
+    """The creator's uploads kept centrally because their region's host could not be reached
+    (``warehouse/outbox.py``), oldest first: file name, when it was received (local time) and
+    its size. They load by themselves once the region is back; asked without the region."""
+    from zoneinfo import ZoneInfo
+
+    from ..outbox import waiting
+
+    region = creator_scope(actor, creator_id)
+    zone = ZoneInfo(time_zone(region))
+    return [{"file_name": w.file_name, "received_at": w.received_at.astimezone(zone), "size_bytes": w.size}
+            for w in waiting(creator_id=creator_id, region=region)]
+
+
 def flagged(actor: Actor, creator_id: str, status: str | None = None, limit: int = 1000) -> Any:
     """The creator's flagged rows and what became of them (pending, approved or rejected),
     newest first: file, row, reasons, status, reviewer's note, decision time, raw values."""
