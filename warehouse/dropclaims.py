@@ -24,11 +24,12 @@ import os
 import re
 import secrets
 import socket
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .files import write_atomically
 
 WATCHERS = ".watchers"
 _WATCHER_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -206,15 +207,6 @@ def move_no_replace(src: Path, folder: Path, name: str) -> Path:
 
 
 def write_json_atomically(path: Path, obj: dict[str, Any]) -> None:
-    """``obj`` as JSON at ``path``, whole or not at all (a temporary name, synced, then renamed)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".result-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(obj, out, default=str, ensure_ascii=False, indent=2)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
+    """``obj`` as JSON at ``path``, whole or not at all (``files.write_atomically``)."""
+    text = json.dumps(obj, default=str, ensure_ascii=False, indent=2) + "\n"
+    write_atomically(path, text.encode("utf-8"))

@@ -26,7 +26,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 
 from .access import Actor
 from .errors import ConfigError, KasuwaError, RegionUnavailable, WarehouseBusy
+from .files import write_atomically
 from .i18n import N_
 from .ingest.result import IngestResult
 from .owner import wire
@@ -74,19 +74,6 @@ def waits_for_host(region: str) -> bool:
     return bool(get_region(region).owner_url)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-
-
 def _region_name(region: str) -> str:
     try:
         return get_region(region).name
@@ -116,11 +103,11 @@ def keep(actor: Actor, creator_id: str, region: str, file_name: str, raw: bytes,
     meta = d / f"{key}.json"
     again = meta.exists()
     if not again:
-        _write_atomic(d / f"{key}.data", raw)
+        write_atomically(d / f"{key}.data", raw)
         record = {"creator_id": creator_id, "file_name": file_name, "sha256": sha, "size": len(raw),
                   "received_at": wire.encode(received_at), "actor": wire.encode(actor),
                   "profile": profile, "mapping": wire.encode(mapping or {})}
-        _write_atomic(meta, json.dumps(record).encode())
+        write_atomically(meta, json.dumps(record).encode())
         log.info("region %s cannot be reached: an upload for %s is kept in the outbox", region, creator_id)
     res = IngestResult("waiting", None, region, None, waiting_message(region, again), sha256=sha)
     res.next_steps = [N_("Nothing to do: the file loads by itself when the region is back.")]

@@ -12,11 +12,11 @@ import http.client
 import json
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..files import write_atomically
 from ..settings import settings
 from .wire import unpack
 
@@ -56,16 +56,8 @@ def write(address: OwnerAddress) -> Path:
     """Publish ``address`` for other processes on this data directory (0600, atomic)."""
     d = run_dir()
     d.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{address.region}-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"region": address.region, "url": address.url, "token": address.token,
-                       "pid": address.pid}, out)
-        os.replace(tmp, run_file(address.region))
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
+    record = {"region": address.region, "url": address.url, "token": address.token, "pid": address.pid}
+    write_atomically(run_file(address.region), json.dumps(record).encode("utf-8"), mode=0o600)
     return run_file(address.region)
 
 

@@ -1,0 +1,26 @@
+"""Small file-system promises the engine keeps in several places (the outbox, the drop folder's
+results, the owners' run files): a file is written whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """``data`` at ``path``, whole or not at all: written to a temporary name in the same folder,
+    synced, then renamed over ``path``; the temporary file never stays behind. ``mode`` (e.g.
+    0o600 for a file holding a token) is set before a byte is written."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
