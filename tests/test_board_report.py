@@ -300,3 +300,19 @@ def test_the_pdf_says_which_region_is_down_and_draws_empty_charts_in_words(tmp_p
     assert "duckdb" not in flat.lower() and "Error" not in flat
     assert "Figure West Africa South Asia" in flat and "No figures in this period." in flat
     assert "No row failed a check in this period." in flat and "West Africa: no flagged row awaits review." in flat
+
+
+@pytest.mark.parametrize("language", ["bn", "ur"])
+def test_the_board_report_is_written_in_bengali_or_urdu_for_a_manager_who_reads_it(evening, clock, tmp_path,
+                                                                                   language):
+    from warehouse.i18n import use_language
+
+    period = Period(TODAY_UTC - timedelta(days=30), TOMORROW)
+    report = metrics.region_metrics(MANAGER, period, "week")
+    with use_language(language):
+        data = board.board_report_pdf(report, colours.colours_for(CODES))
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data, tmp_path)
+    letters = {"bn": range(0x0980, 0x0A00), "ur": range(0x0600, 0x0700)}[language]
+    assert sum(ord(ch) in letters for ch in text) > 200  # in the manager's script, not in English
+    assert "Pass rate" not in text and "expect_column" not in text

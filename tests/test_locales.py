@@ -172,3 +172,32 @@ def test_the_payout_statement_pdf_writes_money_in_the_creators_locale_and_the_cs
     assert "Closing balance: 1 250 000 F CFA" in text.replace(NNBSP, " ").replace(NBSP, " ")
     csv_text = statement_csv(st).decode("utf-8-sig")
     assert ",1250000," in csv_text and "CFA" not in csv_text
+
+
+@pytest.mark.skipif(which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
+@pytest.mark.parametrize(("language", "country", "closing", "amount"), [
+    ("bn", "BD", "সমাপনী ব্যালেন্স", "১২,৩৪,৫৬৭.৫০৳"),  # Bengali words, Bengali digits, lakh grouping
+    ("ur", "PK", "اختتامی بیلنس", "1,234,567.50"),  # Urdu words (shaped, right to left), Latin digits
+])
+def test_a_statement_pdf_is_written_in_bengali_or_urdu_with_the_creators_numbers(
+        tmp_path, language, country, closing, amount):
+    from warehouse.i18n import _, use_language
+    from warehouse.payouts.statements import Statement, statement_pdf
+
+    currency = {"BD": "BDT", "PK": "PKR"}[country]
+    creator(f"{country.lower()}-x", country, name="X")
+    entries = [{"day": date(2025, 2, 3), "currency": currency, "kind": "sale", "note": "Tutorial",
+                "amount": Decimal("1234567.50"), "sale_id": "s1", "upload_id": "u1", "payout_id": None}]
+    st = Statement(f"{country.lower()}-x", "X", "south-asia", 2025, 2, {currency: Decimal("0")},
+                   {currency: Decimal("1234567.50")}, entries)
+    with use_language(language):
+        (tmp_path / "s.pdf").write_bytes(statement_pdf(st))
+        title = _("Closing balance: %(amount)s", amount="")
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "s.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert closing in title  # the catalogue's words, not English ...
+    flat = "".join(ch for ch in text if not ch.isspace() and not 0x200E <= ord(ch) <= 0x202E)
+    assert amount in flat  # ... and the creator's own number style in the PDF
+    letters = {"bn": range(0x0980, 0x0A00), "ur": range(0x0600, 0x0700)}[language]
+    assert sum(ord(ch) in letters for ch in text) > 100, text[:300]  # written in the script, not in English
+    assert "Closing balance" not in text

@@ -439,7 +439,8 @@ def board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generate
     """The regions page for ``report``'s range as a printable A4 PDF: the figures per region with
     their definitions, charts over time, data quality per check and per source, and the review
     backlog. ``colours`` maps a region code to its ``#RRGGBB`` colour. Written in the reader's
-    language when the PDF fonts draw it (French), else in English (``statements.pdf_language``)."""
+    language when the PDF fonts draw it (English, French, Bengali, Urdu), else in English
+    (``statements.pdf_language``)."""
     with use_language(pdf_language()):
         return _board_report_pdf(report, colours, generated_at)
 

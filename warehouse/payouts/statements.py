@@ -6,7 +6,9 @@ amounts at the currency's minor unit (they are exact there: sales are stored in 
 and every computed figure is rounded to them). The CSV keeps plain machine-readable numbers
 (``-12.50``); the PDF writes amounts in the creator's own locale (``warehouse.locales``:
 ``1 250 000 F CFA`` for a creator in Senegal), in 0-9 where the PDF's font has no glyph for the
-locale's digits, and as ``1,234.50 BDT`` where it lacks the symbol too (DejaVu has no Bengali).
+locale's digits, and as ``1,234.50 BDT`` where it lacks the symbol too. A PDF is written in
+the reader's language: Latin scripts with DejaVu Sans, Bengali and Urdu with the Noto fonts
+shipped in ``warehouse/fonts/`` (SIL OFL), shaped by HarfBuzz (``uharfbuzz``), Urdu right to left.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from warehouse.access import Actor
 from warehouse.db import warehouse
 from warehouse.errors import InvalidInput
-from warehouse.i18n import N_, _, current_language, use_language
+from warehouse.i18n import N_, _, current_language, is_rtl, use_language
 from warehouse.locales import money, user_locale
 from warehouse.money import quantum
 from warehouse.regions import get_region
@@ -43,6 +45,12 @@ KIND_WORDS = {
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+#: the fonts Kasuwa ships for scripts DejaVu Sans lacks: language -> (family, regular, bold)
+SCRIPT_FONTS: dict[str, tuple[str, str, str]] = {
+    "bn": ("NotoSansBengali", "NotoSansBengali-Regular.ttf", "NotoSansBengali-Bold.ttf"),
+    "ur": ("NotoNastaliqUrdu", "NotoNastaliqUrdu-Regular.ttf", "NotoNastaliqUrdu-Bold.ttf"),
+}
+SCRIPT_FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 
 
 @dataclass
@@ -118,9 +126,11 @@ def fmt(amount: Decimal, currency: str) -> str:
 def _pdf_money(amount: Decimal, currency: str, locale: str, pdf: Any) -> str:
     """``amount`` in ``locale`` as the PDF's font can draw it: the locale's own text, else with
     0-9, else the locale-neutral ``1,234.50 CUR``."""
-    cmap = getattr(pdf.current_font, "cmap", None)
+    cmap = set(getattr(pdf.current_font, "cmap", None) or ())
+    for fallback in getattr(pdf, "_fallback_font_ids", None) or ():  # letters a fallback font draws
+        cmap |= set(getattr(pdf.fonts.get(fallback), "cmap", None) or ())
     for text in (money(amount, currency, locale), money(amount, currency, locale, latin_digits=True)):
-        if cmap is not None and all(ord(ch) in cmap for ch in text):
+        if cmap and all(ord(ch) in cmap for ch in text):
             return text
     return f"{fmt(amount, currency)} {currency}"
 
@@ -180,15 +190,41 @@ def statement_csv(st: Statement) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def _font(pdf: Any) -> str:
-    """DejaVu Sans when the system has it (Unicode names), else Helvetica (Latin-1 only)."""
+def _dejavu() -> tuple[Path, Path] | None:
     for d in _FONT_DIRS:
         regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
         if regular.exists() and bold.exists():
-            pdf.add_font("DejaVu", "", str(regular))
-            pdf.add_font("DejaVu", "B", str(bold))
-            return "DejaVu"
-    return "Helvetica"
+            return regular, bold
+    return None
+
+
+def _shapes_text() -> bool:
+    """Whether HarfBuzz is there to shape Bengali conjuncts and Urdu's joined letters."""
+    try:
+        import uharfbuzz  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _font(pdf: Any) -> str:
+    """The font family for a PDF in the current language (see :func:`pdf_language`): DejaVu Sans
+    when the system has it (Unicode names), else Helvetica (Latin-1 only); for Bengali and Urdu
+    the shipped Noto font, with DejaVu Sans for Latin letters and digits, and text shaping."""
+    dejavu = _dejavu()
+    if dejavu is None:
+        return "Helvetica"
+    pdf.add_font("DejaVu", "", str(dejavu[0]))
+    pdf.add_font("DejaVu", "B", str(dejavu[1]))
+    lang = current_language()
+    if lang not in SCRIPT_FONTS:
+        return "DejaVu"
+    family, regular, bold = SCRIPT_FONTS[lang]
+    pdf.add_font(family, "", str(SCRIPT_FONTS_DIR / regular))
+    pdf.add_font(family, "B", str(SCRIPT_FONTS_DIR / bold))
+    pdf.set_fallback_fonts(["DejaVu"])
+    pdf.set_text_shaping(use_shaping_engine=True, direction="rtl" if is_rtl(lang) else "ltr")
+    return family
 
 
 def _text(value: Any, font: str, limit: int = 48) -> str:
@@ -203,15 +239,20 @@ def _kind(kind: str) -> str:
     return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
 
-#: languages whose script the PDF fonts draw (DejaVu Sans: Latin; no Bengali, and Urdu needs
-#: Nastaliq shaping fpdf2 does without harfbuzz): a PDF in another language is written in English
+#: languages whose script DejaVu Sans draws (Latin); Bengali and Urdu need SCRIPT_FONTS
 PDF_LANGUAGES = frozenset({"en", "fr"})
 
 
 def pdf_language() -> str:
-    """The language a PDF is written in: the reader's when the PDF fonts draw its script, else English."""
+    """The language a PDF is written in: the reader's when the PDF fonts draw its script (Latin
+    with DejaVu Sans; Bengali and Urdu with the shipped fonts, DejaVu Sans and HarfBuzz all
+    there), else English."""
     lang = current_language()
-    return lang if lang in PDF_LANGUAGES else "en"
+    if lang in PDF_LANGUAGES:
+        return lang
+    if lang in SCRIPT_FONTS and _dejavu() is not None and _shapes_text():
+        return lang
+    return "en"
 
 
 def statement_pdf(st: Statement) -> bytes:
