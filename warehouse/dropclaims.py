@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import write_atomically
+from .files import try_lock, write_atomically
 
 WATCHERS = ".watchers"
 _WATCHER_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -97,9 +97,7 @@ def if_dead(root: Path, watcher_id: str) -> Iterator[bool]:
         yield True
         return
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_lock(fd):
             yield False
             return
         yield True

@@ -3,6 +3,7 @@ results, the owners' run files): a file is written whole or not at all."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -24,3 +25,13 @@ def write_atomically(path: Path, data: bytes, *, mode: int | None = None) -> Non
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+def try_lock(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` without waiting: True when it was free (held until
+    the descriptor is closed), False when another process holds it. Local to one host."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

@@ -21,7 +21,6 @@ watch`` and ``kasuwa outbox send`` of the central side).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -35,7 +34,7 @@ from typing import Any
 
 from .access import Actor
 from .errors import ConfigError, KasuwaError, RegionUnavailable, WarehouseBusy
-from .files import write_atomically
+from .files import try_lock, write_atomically
 from .i18n import N_
 from .ingest.result import IngestResult
 from .owner import wire
@@ -150,12 +149,7 @@ def _claimed(d: Path, key: str) -> Iterator[bool]:
     otherwise, and the entry is left to that one)."""
     fd = os.open(d / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+        yield try_lock(fd)
     finally:
         os.close(fd)  # drops the lock
 
