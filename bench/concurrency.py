@@ -1,12 +1,12 @@
 """Uploads at once into two regions while pages are served, against the same uploads one after another.
 
-    python bench/concurrency.py [--files 4] [--rows 50000] [--base-rows 500000] [--page pages/sales.py]
-                                [--idle-runs 20] [--other-region] [--keep DIR]
+    python bench/concurrency.py [--files 4] [--rounds 3] [--rows 50000] [--base-rows 500000]
+                                [--page pages/sales.py] [--idle-runs 20] [--other-region] [--keep DIR]
 
 In a temporary ``KASUWA_DATA_DIR``: builds West and East Africa with ``bench/pages.py``'s
 builder (``--base-rows`` sales each, so the page has something to read), adds one creator per
-upload (alternately in West and East Africa), writes ``2 × --files`` generic CSVs of ``--rows``
-rows (distinct orders: nothing is a duplicate), and starts one owner per region
+upload (alternately in West and East Africa), writes ``2 × --rounds × --files`` generic CSVs of
+``--rows`` rows (distinct orders: nothing is a duplicate), and starts one owner per region
 (``kasuwa serve --all``, as ``./scripts/demo`` does). Then, with the owners running:
 
   1. idle: the page loop alone — ``--page`` run for a creator with ``bench/pages.py``'s AppTest
@@ -14,9 +14,11 @@ rows (distinct orders: nothing is a duplicate), and starts one owner per region
      so each run reads the warehouse through the owner), after three runs not counted; half of
      these runs before the uploads and half after them (the shared machine's load drifts);
   2. parallel: ``--files`` ``kasuwa ingest FILE --json`` commands started together (half into
-     each region) while the same page loop runs until the last one has finished;
-  3. sequential: the other ``--files`` files, one command after another, the page loop
-     running meanwhile too.
+     each region) while the same page loop runs until the last one has finished; ``--rounds``
+     times (a round lasts a few seconds, so one round alone would time only a handful of pages
+     and its "p95" would be its slowest page);
+  3. sequential: as many other files, one command after another, the page loop running
+     meanwhile too.
 
 Prints per phase: failures, rows loaded, wall time, throughput (rows/s), each upload's
 received→queryable latency (``uploads.received_at`` → ``loaded_at``, written by the ingest)
@@ -163,6 +165,7 @@ def pct(values: list[float], q: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=4, help="uploads made at once (and then one by one)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of --files uploads at once")
     ap.add_argument("--rows", type=int, default=50_000, help="rows per uploaded file")
     ap.add_argument("--base-rows", type=int, default=500_000, help="sales already in each region")
     ap.add_argument("--page", default="pages/sales.py", help="the page timed in the loop (a creator's page)")
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         batches: dict[str, list[Upload]] = {"parallel": [], "sequential": []}
         t0 = time.perf_counter()
         for batch, ups in batches.items():
-            for i in range(args.files):
+            for i in range(args.files * args.rounds):
                 region = "east-africa" if args.other_region else list(REGIONS)[i % 2]
                 country, currency, prefix = REGIONS[region]
                 creator = f"{prefix}-conc-{batch[0]}{i}"
@@ -204,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 path = work / f"{batch}-{i}.csv"
                 write_csv(path, f"{batch[0].upper()}{i}", args.rows, currency, country)
                 ups.append(Upload(path, creator, region))
-        print(f"wrote {2 * args.files} files of {args.rows:,} rows in {time.perf_counter() - t0:.1f}s")
+        written = len(batches["parallel"]) + len(batches["sequential"])
+        print(f"wrote {written} files of {args.rows:,} rows in {time.perf_counter() - t0:.1f}s")
         close_all()  # the owners must be the processes holding the files
         owners = bp.start_owners()
 
@@ -225,7 +229,10 @@ def main(argv: list[str] | None = None) -> int:
             page()
         # idle is timed half before the uploads and half after: the shared machine's load drifts
         idle_runs = [page() for _ in range(args.idle_runs // 2)]
-        phases = [run_phase("parallel", batches["parallel"], True, page),
+        rounds = [run_phase("parallel", batches["parallel"][r * args.files:(r + 1) * args.files], True, page)
+                  for r in range(args.rounds)]
+        phases = [Phase("parallel", sum(ph.wall for ph in rounds), [u for ph in rounds for u in ph.uploads],
+                        [t for ph in rounds for t in ph.pages]),
                   run_phase("sequential", batches["sequential"], False, page)]
         idle_runs += [page() for _ in range(args.idle_runs - args.idle_runs // 2)]
         idle = Phase("idle", 0.0, [], idle_runs)
@@ -241,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                   f" p95 {p95 * 1000:6.0f} ms  (p95 {p95 / max(idle_p95, 1e-6):.2f}× idle,"
                   f" p50 {pct(ph.pages, 0.5) / max(pct(idle.pages, 0.5), 1e-6):.2f}× idle)")
         into = "all into east-africa" if args.other_region else f"half into each of {', '.join(REGIONS)}"
-        print(f"\n{args.files} uploads of {args.rows:,} rows, {into}:")
+        print(f"\n{args.files} uploads at once ({args.rounds} rounds; the same number one by one) of {args.rows:,}"
+              f" rows, {into}:")
         for ph in phases:
             lat = list(latencies(ph.uploads).values())
             loaded = sum(int(u.result.get("rows_loaded") or 0) for u in ph.uploads)

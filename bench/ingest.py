@@ -46,6 +46,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CREATOR = "bench-ng"
 MAX_UPLOAD_MB = "8192"
+#: the command of the Python running this bench (its virtualenv need not be on PATH)
+KASUWA = str(Path(sys.executable).parent / "kasuwa")
 
 
 def generate_csv(path: Path, rows: int) -> float:
@@ -154,7 +156,7 @@ def _vm_hwm_mib(pid: int) -> float:
 
 def owner_round(csv_path: Path, work: Path, template: Path, n: int) -> dict[str, Any]:
     """(b3): the file through ``kasuwa ingest`` while West Africa's owner runs, imports warm."""
-    kasuwa = shutil.which("kasuwa") or "kasuwa"
+    kasuwa = KASUWA
     d = fresh_data_dir(template, work, f"owner-{n}")
     env = child_env(d)
     owner = subprocess.Popen([kasuwa, "serve", "west-africa"], env=env, stdout=subprocess.PIPE, text=True)
@@ -191,7 +193,7 @@ def fresh_data_dir(template: Path, work: Path, name: str) -> Path:
 def make_template(work: Path) -> Path:
     template = work / "template"
     env = child_env(template)
-    kasuwa = shutil.which("kasuwa") or "kasuwa"
+    kasuwa = KASUWA
     subprocess.run([kasuwa, "init"], env=env, check=True, capture_output=True)
     subprocess.run(
         [kasuwa, "creator", "add", CREATOR, "--country", "NG", "--name", "Bench"],
@@ -203,7 +205,7 @@ def make_template(work: Path) -> Path:
 
 
 def one_round(csv_path: Path, work: Path, template: Path, n: int) -> dict[str, Any]:
-    kasuwa = shutil.which("kasuwa") or "kasuwa"
+    kasuwa = KASUWA
     me = str(Path(__file__).resolve())
     db = work / f"alone-{n}.duckdb"
     db.unlink(missing_ok=True)
@@ -315,7 +317,7 @@ def main() -> int:
             gen = generate_csv(big, args.big_rows)
             print(f"generated {args.big_rows:,} rows, {big.stat().st_size / 1e6:.1f} MB in {gen:.1f}s")
             d = fresh_data_dir(template, work, "big")
-            kasuwa = shutil.which("kasuwa") or "kasuwa"
+            kasuwa = KASUWA
             res = measured([kasuwa, "ingest", str(big), "--creator", CREATOR, "--json"], child_env(d))
             out = json.loads(res["out"])
             timings = json.loads(_one(d, "SELECT timings FROM uploads WHERE status = 'loaded'"))

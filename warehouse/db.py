@@ -118,6 +118,11 @@ def own_region(code: str) -> Any:
     return warehouse(code).connection()
 
 
+def is_owner(code: str) -> bool:
+    """Whether this process is region ``code``'s owner (``kasuwa serve``)."""
+    return code in _OWNED
+
+
 def serve_quack(con: Any, listen: str) -> None:
     """Also offer the owner's open connection over Quack on ``listen`` (read-only analysts'
     DuckDB clients, and central sides that attach by ``quack:HOST:PORT``)."""

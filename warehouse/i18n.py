@@ -28,12 +28,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from gettext import NullTranslations  # Babel's catalogues are ones too; Babel is imported when one is read
 from pathlib import Path
 from typing import Any
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -104,6 +101,10 @@ def po_path(language: str) -> Path:
 
 
 def _load(language: str) -> NullTranslations:
+    from babel.messages.mofile import write_mo  # Babel takes ~30 ms to import: only when a catalogue is read
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     path = po_path(language)
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=language, domain=DOMAIN)

@@ -234,6 +234,7 @@ def test_the_creators_three_pages_fit_a_phone(phone: BrowserContext, demo_app: s
     page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(files=[{
         "name": "boutique.csv", "mimeType": "text/csv", "buffer": UNKNOWN_LAYOUT}])
     page.get_by_role("button", name="Load with these columns").wait_for()
+    page.get_by_test_id("stCheckbox").first.wait_for()  # the form's elements arrive one by one
     settle(page)
     assert page.get_by_test_id("stCheckbox").count() >= 1 and page.get_by_test_id("stSelectbox").count() >= 2
     assert_fits_a_phone(page, "creator-upload-mapping")

@@ -10,6 +10,9 @@ folder in ``tmp/``) and exits 143 (130 for Ctrl-C).
 One module per command group, each with ``register(subparsers)``, listed in ``COMMANDS``: the
 list is explicit, so a missing module is an ImportError at start, never a command skipped in
 silence.
+
+Commands that are jobs (``set_defaults(job=True)``: ingest, watch, payouts run, fx load, outbox
+send) run at a lower CPU priority than the processes that serve pages (``owner/priority.py``).
 """
 
 from __future__ import annotations
@@ -89,6 +92,10 @@ def _stopped() -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "job", False) and argv is None:  # a job: pages people are looking at come first
+        from ..owner.priority import lower_process
+
+        lower_process()
     try:
         return int(args.fn(args) or 0)
     except KasuwaError as exc:

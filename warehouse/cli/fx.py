@@ -31,4 +31,4 @@ def register(sub: Any) -> None:
     load = fsub.add_parser("load", help="load a CSV of date,currency,usd_rate into the warehouses")
     load.add_argument("file")
     load.add_argument("--region", help="only this region (default: every region)")
-    load.set_defaults(fn=_cmd_load)
+    load.set_defaults(fn=_cmd_load, job=True)

@@ -111,4 +111,4 @@ def register(sub: Any) -> None:
     ing.add_argument("--map", action="append", metavar="canonical=Header",
                      help="map a column the profile cannot (repeatable)")
     ing.add_argument("--json", action="store_true", help="print one JSON object per file")
-    ing.set_defaults(fn=_cmd_ingest)
+    ing.set_defaults(fn=_cmd_ingest, job=True)

@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
     send = cmds.add_parser("send", help="send the waiting uploads to their regions once (those still down wait)")
     send.add_argument("--region", metavar="R")
     send.add_argument("--json", action="store_true", help="print one JSON object per delivered file")
-    send.set_defaults(fn=_cmd_send)
+    send.set_defaults(fn=_cmd_send, job=True)
     show = cmds.add_parser("list", help="show the uploads waiting")
     show.add_argument("--region", metavar="R")
     show.set_defaults(fn=_cmd_list)

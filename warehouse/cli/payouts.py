@@ -85,7 +85,7 @@ def register(sub: Any) -> None:
     run.add_argument("--region", required=True, metavar="R")
     run.add_argument("--as-of", required=True, type=_day, metavar="DATE", help="payout date, YYYY-MM-DD")
     run.add_argument("--json", action="store_true", help="one JSON object per creator, then a summary")
-    run.set_defaults(fn=_cmd_run)
+    run.set_defaults(fn=_cmd_run, job=True)
     mark = psub.add_parser("mark", help="record a payout as paid, failed or reversed")
     mark.add_argument("payout_id", metavar="PAYOUT_ID")
     mark.add_argument("status", choices=("paid", "failed", "reversed"))

@@ -12,8 +12,6 @@ import getpass
 import sys
 from typing import Any
 
-from control.accounts import add_user, deactivate_user, list_users, reset_password
-
 from ..access import ROLES, Actor
 
 
@@ -37,6 +35,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
     password = _read_password(args)
     if password is None:
         return 2
+    from control.accounts import add_user
+
     user = add_user(
         Actor.operator(), args.email, password, args.role, creator_id=args.creator, regions=args.region or ()
     )
@@ -50,18 +50,24 @@ def _cmd_password(args: argparse.Namespace) -> int:
     password = _read_password(args)
     if password is None:
         return 2
+    from control.accounts import reset_password
+
     user = reset_password(Actor.operator(), args.email, password)
     print(f"password of {user.email} reset")
     return 0
 
 
 def _cmd_deactivate(args: argparse.Namespace) -> int:
+    from control.accounts import deactivate_user
+
     user = deactivate_user(Actor.operator(), args.email)
     print(f"user {user.email} deactivated")
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from control.accounts import list_users
+
     for u in list_users(Actor.operator()):
         scope = u.creator_id or ",".join(u.regions) or "-"
         print(f"{u.email}\t{u.role}\t{scope}\t{'active' if u.active else 'inactive'}")

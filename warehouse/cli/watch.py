@@ -11,4 +11,4 @@ from .. import dropfolder
 def register(sub: Any) -> None:
     watch = sub.add_parser("watch", help="ingest the files dropped in the drop folders until stopped")
     dropfolder.add_arguments(watch)
-    watch.set_defaults(fn=dropfolder.run)
+    watch.set_defaults(fn=dropfolder.run, job=True)

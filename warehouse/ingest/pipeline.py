@@ -598,7 +598,18 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
 
 def _refresh_rollups(region: str) -> None:
     """Keep the managers' rollups current; the load is committed already, and metrics re-check
-    the rollups themselves, so a failure here only delays them."""
+    the rollups themselves, so a failure here only delays them. In the region's owner the
+    refresh runs after the ingest has answered (a thread at the job's priority): the sales are
+    queryable at the commit, and nobody waits for the managers' aggregates."""
+    from ..db import is_owner
+
+    if is_owner(region):
+        threading.Thread(target=_refresh_quietly, args=(region,), name="rollups", daemon=True).start()
+    else:
+        _refresh_quietly(region)
+
+
+def _refresh_quietly(region: str) -> None:
     from ..queries.rollups import refresh_rollups
 
     with suppress(KasuwaError, duckdb.Error):

@@ -9,7 +9,8 @@ Two things are offered, both behind a bearer token:
   connection or dies (the kernel closes its socket), the session is rolled back and closed.
   A connection idle for ``SESSION_IDLE_SECONDS`` is closed the same way.
 - ``POST /job/NAME``: a job from ``jobs.JOBS`` (ingest, review checks, payout runs, rollup
-  refresh) run here by the same Python code, Great Expectations imported once per owner.
+  refresh) run here by the same Python code, Great Expectations imported once per owner, at a
+  lower priority than the statements of pages (``priority.py``).
 
 ``GET /health`` answers ``{"region", "pid"}``. Query results go back as Arrow IPC.
 """
@@ -27,7 +28,7 @@ from typing import Any
 import duckdb
 
 from ..errors import KasuwaError
-from . import jobs, wire
+from . import jobs, priority, wire
 
 _log = logging.getLogger("kasuwa.owner")
 
@@ -130,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         kwargs = wire.decode(header.get("kwargs") or {})
         if body:
             kwargs["data"] = body  # a file's bytes sent by a process that does not share our landing
-        result = fn(*args, **kwargs)
+        result = priority.run_as_job(fn, *args, **kwargs)  # pages first: see priority.py
         self._send(200, {"result": wire.encode(result)})
 
 
