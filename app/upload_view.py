@@ -76,6 +76,7 @@ _STAGES = {
     "parsing": N_("Reading numbers and dates"),
     "validating": N_("Checking every row"),
     "loading": N_("Loading into the warehouse"),
+    "done": N_("Done"),
 }
 
 

@@ -151,3 +151,31 @@ def _try(fn: object) -> object:
         return fn()  # type: ignore[operator]
     except RegionUnavailable as exc:
         return exc
+
+
+def test_an_upload_loaded_by_the_owner_shows_the_owners_stages_as_they_happen(tmp_path, monkeypatch):
+    """The progress bar of an upload handed to the region's owner moves through the owner's
+    own stages (reading, checking, loading) in order, then ends; a progress key is secret to
+    its caller and forgotten once the job has ended."""
+    from warehouse.ingest import entry
+
+    init_all()
+    add_creator(OP, "ng-bar", "NG", "Bar")
+    big = _export(tmp_path / "big.csv", "BAR", 60_000)
+    monkeypatch.setattr(entry, "PROGRESS_POLL_SECONDS", 0.02)
+    seen: list[tuple[str, float]] = []
+    with owners("west-africa"):
+        result = entry.ingest_file(OP, "ng-bar", "big.csv", big, progress=lambda s, f: seen.append((s, f)))
+        client = OwnerClient(address("west-africa"), "West Africa")
+        conn = client.open()
+        try:
+            assert client.progress(conn, "no-such-key") is None
+        finally:
+            conn.close()
+    assert result.status == "loaded" and result.rows_loaded == 60_000
+    stages = [s for s, _ in seen]
+    assert stages[0] == "landing" and stages[-1] == "done" and seen[-1][1] == 1.0
+    from_owner = [s for s in stages if s in ("reading", "parsing", "validating", "loading")]
+    assert from_owner, f"no stage of the owner's was shown: {seen}"
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions), f"the bar went backwards: {seen}"

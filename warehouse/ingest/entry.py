@@ -5,6 +5,8 @@ load; this module decides only *where* it runs (here, or in the region's owner).
 
 from __future__ import annotations
 
+import secrets
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -70,8 +72,8 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         except FileRejected as exc:
             return _refused(region, exc)
         if progress:
-            progress("in its owner", 0.1)  # the owner reads, validates and loads it now
-        result: IngestResult = owner.job("ingest", actor, creator_id, file_name, landed.sha256, landed.size,
+            progress("landing", 0.05)  # kept; the owner reads, validates and loads it now
+        result: IngestResult = _followed(owner, progress, actor, creator_id, file_name, landed.sha256, landed.size,
                                          received_at, profile, mapping, region=region)
     else:  # a region on its own host keeps the raw file there: send the bytes
         from .mappings import saved_for_host
@@ -80,8 +82,8 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         if isinstance(raw, FileRejected):
             return _refused(region, raw)
         try:
-            result = owner.job("ingest", actor, creator_id, file_name, None, None, received_at, profile, mapping,
-                               region=region, data=raw, saved=saved_for_host(creator_id))
+            result = _followed(owner, progress, actor, creator_id, file_name, None, None, received_at, profile,
+                               mapping, region=region, data=raw, saved=saved_for_host(creator_id))
         except RegionUnavailable:
             # the host stopped while the file was on its way: whether or not it loaded there, the
             # outbox sends it again and the host recognises a file it already loaded (sha256)
@@ -90,6 +92,43 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
     if progress:
         progress("done", 1.0)
     return result
+
+
+#: how often a process that handed an ingest to the region's owner asks how far it got
+PROGRESS_POLL_SECONDS = 0.3
+
+
+def _followed(owner: Any, progress: Progress | None, *args: Any, **kwargs: Any) -> IngestResult:
+    """The ``ingest`` job in the owner; with ``progress``, the owner's stages (reading,
+    checking, loading) are relayed to it while the job runs, called from this thread (the
+    app's progress bar belongs to the page's script thread)."""
+    if progress is None:
+        return owner.job("ingest", *args, **kwargs)  # type: ignore[no-any-return]
+    key = secrets.token_urlsafe(16)
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = owner.job("ingest", *args, progress_key=key, **kwargs)
+        except BaseException as exc:  # raised again in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="ingest-in-owner", daemon=True)
+    worker.start()
+    poll = owner.open()
+    last = None
+    try:
+        while worker.is_alive():
+            worker.join(PROGRESS_POLL_SECONDS)
+            seen = owner.progress(poll, key) if worker.is_alive() else None
+            if seen and seen != last and seen[1] < 1.0:
+                progress(*seen)
+                last = seen
+    finally:
+        poll.close()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]  # type: ignore[no-any-return]
 
 
 def _on_own_host(region: str) -> bool:
@@ -140,15 +179,17 @@ def _read_limited(path: Path, limit: int) -> bytes | None:
 def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: datetime, *,
                     sha256: str | None = None, size: int | None = None, data: bytes | None = None,
                     profile: str | None = None, mapping: dict[str, str] | None = None,
-                    region: str | None = None, saved: list[dict[str, Any]] | None = None) -> IngestResult:
+                    region: str | None = None, saved: list[dict[str, Any]] | None = None,
+                    progress: Progress | None = None) -> IngestResult:
     """The owner's half of ``ingest_file``: a file another process landed (``sha256``) or sent
     (``data``), loaded exactly as an in-process ingest would. ``region``: the caller looked it
     up in the creator directory, and ``saved`` are the creator's saved column mappings (a
-    region on its own host has no copy of the control database)."""
+    region on its own host has no copy of the control database). ``progress``: called with
+    each stage, as ``ingest_file``'s is."""
     region = region or creator_region(creator_id)
     if not can_upload_for(actor, creator_id, region):
         raise PermissionDenied(N_("You can only upload files for your own account."))
-    clock = _Clock(None)
+    clock = _Clock(progress)
     gx_thread = validate.warm_up()
     if data is not None:
         try:

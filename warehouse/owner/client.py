@@ -82,6 +82,19 @@ class OwnerClient:
             _raise(reply["error"])
         return reply, payload
 
+    def progress(self, conn: http.client.HTTPConnection, key: str) -> tuple[str, float] | None:
+        """Where the ingest started with progress key ``key`` is; ``None`` when it has not
+        started, has ended, or the owner cannot say (a progress bar never fails an upload)."""
+        try:
+            conn.request("GET", f"/progress/{key}", headers={"Authorization": f"Bearer {self.address.token}"})
+            resp = conn.getresponse()
+            reply, _ = wire.unpack(resp.read())
+            seen = reply.get("progress") if resp.status == 200 else None
+            return (str(seen[0]), float(seen[1])) if seen else None
+        except (OSError, http.client.HTTPException, ValueError, TypeError, IndexError):
+            conn.close()  # reopened by the next request
+            return None
+
     def job(self, name: str, *args: Any, data: bytes = b"", **kwargs: Any) -> Any:
         """Run job ``name`` in the owner and return its result (``data``: a file's bytes)."""
         conn = self.open()

@@ -11,23 +11,54 @@ rollup refreshes run in the caller, every statement going through the owner.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from ..access import Actor
 
+#: progress key -> (stage, fraction) of the ingests running here, for ``GET /progress/KEY``: the
+#: process that asked for the job shows its own progress bar from it (the key is its secret)
+_PROGRESS: dict[str, tuple[str, float]] = {}
+_PROGRESS_LOCK = threading.Lock()
+
+
+def progress_of(key: str) -> tuple[str, float] | None:
+    """Where the ingest with progress key ``key`` is (None: not started, or finished)."""
+    with _PROGRESS_LOCK:
+        return _PROGRESS.get(key)
+
+
+def _reporter(key: str | None) -> Callable[[str, float], None] | None:
+    if not key:
+        return None
+
+    def report(stage: str, fraction: float) -> None:
+        with _PROGRESS_LOCK:
+            _PROGRESS[key] = (stage, float(fraction))
+
+    return report
+
 
 def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, size: int | None,
             received_at: datetime, profile: str | None = None, mapping: dict[str, str] | None = None,
-            region: str | None = None, data: bytes | None = None, saved: list[dict[str, Any]] | None = None) -> Any:
+            region: str | None = None, data: bytes | None = None, saved: list[dict[str, Any]] | None = None,
+            progress_key: str | None = None) -> Any:
     """A file another process landed in our shared landing area (``sha256``), or its bytes
     (``data``) from a process on another host: the raw file is kept here, by the region.
-    ``saved``: the creator's saved column mappings, sent by a central side on another host."""
+    ``saved``: the creator's saved column mappings, sent by a central side on another host.
+    ``progress_key``: the caller follows the stages under it (``progress_of``)."""
     from ..ingest.entry import ingest_received
 
-    return ingest_received(actor, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
-                           profile=profile, mapping=mapping, region=region, saved=saved)
+    try:
+        return ingest_received(actor, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
+                               profile=profile, mapping=mapping, region=region, saved=saved,
+                               progress=_reporter(progress_key))
+    finally:
+        if progress_key:
+            with _PROGRESS_LOCK:
+                _PROGRESS.pop(progress_key, None)
 
 
 def _check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> Any:

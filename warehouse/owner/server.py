@@ -12,7 +12,9 @@ Two things are offered, both behind a bearer token:
   refresh) run here by the same Python code, Great Expectations imported once per owner, at a
   lower priority than the statements of pages (``priority.py``).
 
-``GET /health`` answers ``{"region", "pid"}``. Query results go back as Arrow IPC.
+``GET /health`` answers ``{"region", "pid"}``; ``GET /progress/KEY`` where the ingest started
+with that progress key is (its stage and fraction; ``None`` before it starts and once it has
+ended). Query results go back as Arrow IPC.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/health":
             self._send(200, {"region": self.server.region, "pid": os.getpid()})
+        elif self.path.startswith("/progress/"):
+            seen = jobs.progress_of(self.path.removeprefix("/progress/"))
+            self._send(200, {"progress": list(seen) if seen else None})
         else:
             self._send(404, {"error": {"kind": "internal", "message": f"no such path {self.path}"}})
 
