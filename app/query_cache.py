@@ -5,7 +5,8 @@
 (so one user's results never serve another, and the warehouse's own permission check ran for
 exactly this actor on the miss that filled the entry), the arguments, and the *data version*
 of the regions involved: a load, a review decision, a new creator or a rates load changes the
-version (``warehouse.queries.data_version``), so the next run reads fresh figures. Errors are
+version (``warehouse.queries.data_version``, asked once per region per script run), so the next
+run reads fresh figures. Errors are
 never cached. Connections are kept open by ``warehouse.db`` itself (one per database per
 process), which is what ``st.cache_resource`` would otherwise hold.
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from warehouse.access import Actor
 from warehouse.errors import RegionUnavailable, WarehouseBusy
@@ -39,15 +41,41 @@ def data_changed() -> None:
         _STATE["generation"] += 1
 
 
+def _run_memo() -> dict[tuple[Actor, str, int], str] | None:
+    """A dict that lives as long as the current script run (None outside one): a page asks
+    for the data version once per region per run, not before each of its queries (half of a
+    creator's sales page's round trips to the owner were these checks). The run is told by
+    the object Streamlit makes afresh for each run (held here, so compared by identity)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    marker = getattr(ctx, "parallel_coordinator", None) if ctx is not None else None
+    if marker is None:
+        return None
+    held = getattr(ctx, "_kasuwa_versions", None)
+    if held is None or held[0] is not marker:
+        held = (marker, {})
+        ctx._kasuwa_versions = held  # type: ignore[union-attr]
+    return held[1]
+
+
 def versions(actor: Actor, regions: Iterable[str]) -> tuple[str, ...]:
-    """The data version of each region; an unreachable region contributes its own marker (its
-    figures are then recomputed on every run until it answers again)."""
+    """The data version of each region, asked once per script run (a write this process makes
+    bumps ``data_changed``'s generation, so it is asked again after one); an unreachable region
+    contributes its own marker (its figures are then recomputed on every run until it answers
+    again)."""
+    memo = _run_memo()
     out = []
     for code in regions:
+        key = (actor, code, _STATE["generation"])
+        if memo is not None and key in memo:
+            out.append(memo[key])
+            continue
         try:
-            out.append(data_version(actor, code))
+            version = data_version(actor, code)
         except (RegionUnavailable, WarehouseBusy):
-            out.append(f"{code}:unavailable")
+            version = f"{code}:unavailable"
+        if memo is not None:
+            memo[key] = version
+        out.append(version)
     return tuple(out)
 
 

@@ -51,6 +51,22 @@ def test_my_sales_shows_the_creators_own_figures(shop):
     assert len(at.get("download_button")) == 1
 
 
+def test_a_page_asks_for_the_data_version_once_per_run_and_sees_a_new_load_on_the_next(shop, monkeypatch):
+    import app.query_cache as qc
+
+    asked: list[str] = []
+    real = qc.data_version
+    monkeypatch.setattr(qc, "data_version", lambda actor, region: asked.append(region) or real(actor, region))
+    at = page("pages/sales.py", ADA).run()
+    assert not at.exception and metrics(at)["Orders"] == "2"
+    assert asked == ["west-africa"]  # one check for the run, however many queries the page makes
+    # another process loads a sale meanwhile: the next run asks again and shows it
+    more = ADA_FILE.replace(b"A1,", b"A9,").replace(b"A2,", b"A8,")
+    assert ingest_file(OP, "ng-ada", "more.csv", more).rows_loaded == 2
+    at.run()
+    assert asked == ["west-africa", "west-africa"] and metrics(at)["Orders"] == "4"
+
+
 def test_query_parameters_cannot_switch_to_another_creator(shop):
     at = page("pages/sales.py", ADA)
     at.query_params["creator"] = "ng-bola"

@@ -2,7 +2,8 @@
 process's normal priority; jobs (ingests, review checks, payout runs, rollups) and DuckDB's own
 worker threads run at a lower one (``JOB_NICE``), so a busy region still answers its pages.
 
-Linux schedules threads, and a thread's nice value is its own: each job runs in a thread of its
+Linux schedules threads, and a thread's nice value is its own (elsewhere only a job command's
+whole process is lowered): each job runs in a thread of its
 own that lowers itself and ends with the job (an unprivileged thread cannot raise its priority
 back). A page's statement runs on the thread that serves its HTTP connection, at normal
 priority, helped by DuckDB's workers whenever they have nothing better to do; on an idle
@@ -17,6 +18,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ JOB_NICE = 10
 def lower(tid: int, nice: int = JOB_NICE) -> bool:
     """Lower thread ``tid`` of this process to ``nice`` (never raises it); False where the
     system does not allow it."""
+    if not sys.platform.startswith("linux"):  # elsewhere a thread id is no ``setpriority`` target
+        return False
     try:
         if os.getpriority(os.PRIO_PROCESS, tid) < nice:
             os.setpriority(os.PRIO_PROCESS, tid, nice)
@@ -48,6 +52,10 @@ def lower_process() -> None:
     """Lower every thread of this process (threads started later inherit it): for a command
     that is itself a job (``kasuwa ingest``, ``watch``, ``payouts run``, ``fx load``, ``outbox
     send``), so that its start-up, landing and hashing yield to the processes serving pages."""
+    if not sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):
+            os.nice(JOB_NICE)  # one priority for the whole process there
+        return
     for tid in _threads() or [threading.get_native_id()]:
         lower(tid)
 
