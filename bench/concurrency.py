@@ -1,7 +1,7 @@
 """Uploads at once into two regions while pages are served, against the same uploads one after another.
 
-    python bench/concurrency.py [--files 4] [--rounds 3] [--rows 50000] [--base-rows 500000]
-                                [--page pages/sales.py] [--idle-runs 20] [--other-region] [--keep DIR]
+    python bench/concurrency.py [--files 4] [--rounds 4] [--rows 50000] [--base-rows 500000]
+                                [--page pages/sales.py] [--idle-runs 30] [--other-region] [--keep DIR]
 
 In a temporary ``KASUWA_DATA_DIR``: builds West and East Africa with ``bench/pages.py``'s
 builder (``--base-rows`` sales each, so the page has something to read), adds one creator per
@@ -165,11 +165,11 @@ def pct(values: list[float], q: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=4, help="uploads made at once (and then one by one)")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds of --files uploads at once")
+    ap.add_argument("--rounds", type=int, default=4, help="rounds of --files uploads at once")
     ap.add_argument("--rows", type=int, default=50_000, help="rows per uploaded file")
     ap.add_argument("--base-rows", type=int, default=500_000, help="sales already in each region")
     ap.add_argument("--page", default="pages/sales.py", help="the page timed in the loop (a creator's page)")
-    ap.add_argument("--idle-runs", type=int, default=20, help="page runs timed with nothing else running")
+    ap.add_argument("--idle-runs", type=int, default=30, help="page runs timed with nothing else running")
     ap.add_argument("--other-region", action="store_true",
                     help="every upload into East Africa (the page reads West Africa)")
     ap.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")

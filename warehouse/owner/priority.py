@@ -2,13 +2,13 @@
 process's normal priority; jobs (ingests, review checks, payout runs, rollups) and DuckDB's own
 worker threads run at a lower one (``JOB_NICE``), so a busy region still answers its pages.
 
-Linux schedules threads, and a thread's nice value is its own (elsewhere only a job command's
-whole process is lowered): each job runs in a thread of its
+Linux schedules threads, and a thread's nice value is its own: each job runs in a thread of its
 own that lowers itself and ends with the job (an unprivileged thread cannot raise its priority
 back). A page's statement runs on the thread that serves its HTTP connection, at normal
 priority, helped by DuckDB's workers whenever they have nothing better to do; on an idle
 machine the lower priority costs nothing (``bench/concurrency.py`` and ``bench/ingest.py
---owner`` measure both sides). Elsewhere (no ``/proc``, no ``setpriority``) nothing changes.
+--owner`` measure both sides). Elsewhere only a job command's whole process is lowered, and
+where the system allows none of it nothing changes.
 """
 
 from __future__ import annotations
