@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from owner_support import free_port
 
 MISSING = ("PostgreSQL's server programs (initdb, pg_ctl) are needed for the control database's "
            "PostgreSQL tests: apt-get install postgresql (scripts/setup does it as root)")
@@ -40,12 +40,6 @@ def missing() -> None:
     pytest.skip(MISSING)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def postgres() -> Iterator[str]:
     """Start a throw-away PostgreSQL server; yields the URL of its ``postgres`` database."""
@@ -58,7 +52,7 @@ def postgres() -> Iterator[str]:
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
     if as_root:
         shutil.chown(base, "postgres", "postgres")
-    data, log, port = base / "data", base / "server.log", _free_port()
+    data, log, port = base / "data", base / "server.log", free_port()
 
     def run(*args: str) -> None:
         proc = subprocess.run([*prefix, *args], capture_output=True, text=True, timeout=120, check=False)

@@ -10,13 +10,12 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import test_owner_remote
-from owner_support import app_server, health
+from owner_support import app_server, health, kill_during_ingest
 from sales_support import page, shown_text
 from test_owner_remote import WA
 
@@ -140,17 +139,7 @@ def test_a_host_killed_while_receiving_an_upload_keeps_both_sides_consistent_and
     big = tmp_path / "big.csv"
     big.write_text(HEAD + "".join(f"B-{i},2025-07-{1 + i % 28:02d},Item,1,{100 + i}.50,NGN,NG\n"
                                   for i in range(200_000)))
-    outcome: list[object] = []
-    worker = threading.Thread(target=lambda: outcome.append(ingest_file(OP, "ng-big", "big.csv", big)))
-    worker.start()
-    scratch = host_dir / "tmp"
-    while worker.is_alive() and not (scratch.is_dir() and any(scratch.iterdir())):
-        time.sleep(0.02)  # until the region's host is inside the ingest
-    time.sleep(0.5)
-    server.send_signal(signal.SIGKILL)
-    server.communicate()
-    worker.join()
-    first = outcome[0]
+    first = kill_during_ingest(server, host_dir, lambda: ingest_file(OP, "ng-big", "big.csv", big))
     assert first.status in ("waiting", "loaded"), first.message  # type: ignore[attr-defined]
     assert not (data_dir / "landing" / WA).exists()  # nothing landed centrally
 
@@ -159,16 +148,8 @@ def test_a_host_killed_while_receiving_an_upload_keeps_both_sides_consistent_and
     if first.status == "waiting":  # type: ignore[attr-defined]
         assert len(outbox.waiting(creator_id="ng-big")) == 1
         # the host is killed again, this time while the outbox is sending it: the entry stays
-        sending: list[object] = []
-        sender = threading.Thread(target=lambda: sending.append(outbox.send(WA)))
-        sender.start()
-        while sender.is_alive() and not (scratch.is_dir() and any(scratch.iterdir())):
-            time.sleep(0.02)
-        time.sleep(0.5)
-        server.send_signal(signal.SIGKILL)
-        server.communicate()
-        sender.join()
-        if sending[0] == []:  # killed before it answered: still waiting, nothing half-loaded there
+        sent = kill_during_ingest(server, host_dir, lambda: outbox.send(WA))
+        if sent == []:  # killed before it answered: still waiting, nothing half-loaded there
             assert len(outbox.waiting(creator_id="ng-big")) == 1
         restart()
         close_all()

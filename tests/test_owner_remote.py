@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import test_review
+from owner_support import free_port, kill_during_ingest
 
 from warehouse import fx, outbox, review
 from warehouse.access import Actor
@@ -38,12 +36,6 @@ TOKEN = "remote-test-token"
 REVIEWER = Actor("rev@example.org", "reviewer", regions=frozenset({WA}))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_region_host(host_dir: Path, port: int) -> subprocess.Popen[str]:
     env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": TOKEN, "PATH": str(Path(sys.executable).parent)}
     server = subprocess.Popen(["kasuwa", "serve", WA, "--listen", f"127.0.0.1:{port}"], env=env,
@@ -58,7 +50,7 @@ def _start_region_host(host_dir: Path, port: int) -> subprocess.Popen[str]:
 @pytest.fixture
 def remote_wa(tmp_path, monkeypatch):
     """West Africa's owner on its own 'host' (own data directory, own port)."""
-    port = _free_port()
+    port = free_port()
     host_dir = tmp_path / "region-host"
     servers = [_start_region_host(host_dir, port)]
     try:
@@ -137,21 +129,8 @@ def test_a_region_host_stopped_mid_ingest_leaves_both_sides_consistent_and_the_u
     big = tmp_path / "big.csv"
     big.write_text("order_id,date,product,quantity,amount,currency,buyer_country\n" + "".join(
         f"B-{i},2025-07-{1 + i % 28:02d},Item,1,{100 + i}.50,NGN,NG\n" for i in range(200_000)))
-    outcome: list[object] = []
-
-    def upload() -> None:
-        outcome.append(ingest_file(OP, "ng-big", "big.csv", big))
-
-    worker = threading.Thread(target=upload)
-    worker.start()
-    scratch = host_dir / "tmp"
-    while worker.is_alive() and not (scratch.is_dir() and any(scratch.iterdir())):
-        time.sleep(0.02)  # until the region's host is inside the ingest
-    time.sleep(0.5)
-    server.send_signal(signal.SIGKILL)
-    server.communicate()
-    worker.join()
-    first = outcome[0]  # kept in the outbox and the central side told it waits (or the load had finished)
+    # kept in the outbox and the central side told it waits (or the load had finished)
+    first = kill_during_ingest(server, host_dir, lambda: ingest_file(OP, "ng-big", "big.csv", big))
     assert first.status in ("waiting", "loaded"), first.message  # type: ignore[attr-defined]
     assert not (data_dir / "landing" / WA).exists() or not any((data_dir / "landing" / WA).iterdir())
     restart()

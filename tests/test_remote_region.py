@@ -6,13 +6,13 @@ is unavailable."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from owner_support import free_port
 
 from warehouse.access import Actor
 from warehouse.creators import add_creator
@@ -26,12 +26,6 @@ TINY = (b"order_id,date,product,quantity,amount,currency,buyer_country\n"
         b"R-3,2025-07-03,Template,1,-5.00,NGN,NG\n")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _config_with_remote_west_africa(cfg: Path, port: int) -> None:
     cfg.mkdir()
     shutil.copytree(PROJECT_ROOT / "data" / "profiles", cfg / "profiles")
@@ -43,7 +37,7 @@ def _config_with_remote_west_africa(cfg: Path, port: int) -> None:
 
 @pytest.fixture
 def remote_region(tmp_path, monkeypatch):
-    port = _free_port()
+    port = free_port()
     host_dir = tmp_path / "region-host"
     env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": "test-token",
            "PATH": str(Path(sys.executable).parent)}

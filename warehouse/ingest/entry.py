@@ -6,12 +6,12 @@ load; this module decides only *where* it runs (here, or in the region's owner).
 from __future__ import annotations
 
 import secrets
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..access import Actor, can_upload_for
+from ..background import Background
 from ..creators import creator_region
 from ..db import owner_client
 from ..errors import FileRejected, PermissionDenied, RegionUnavailable, WarehouseBusy
@@ -105,30 +105,18 @@ def _followed(owner: Any, progress: Progress | None, *args: Any, **kwargs: Any) 
     if progress is None:
         return owner.job("ingest", *args, **kwargs)  # type: ignore[no-any-return]
     key = secrets.token_urlsafe(16)
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = owner.job("ingest", *args, progress_key=key, **kwargs)
-        except BaseException as exc:  # raised again in the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="ingest-in-owner", daemon=True)
-    worker.start()
+    job = Background(lambda: owner.job("ingest", *args, progress_key=key, **kwargs), "ingest-in-owner")
     poll = owner.open()
     last = None
     try:
-        while worker.is_alive():
-            worker.join(PROGRESS_POLL_SECONDS)
-            seen = owner.progress(poll, key) if worker.is_alive() else None
+        while not job.wait(PROGRESS_POLL_SECONDS):
+            seen = owner.progress(poll, key)
             if seen and seen != last and seen[1] < 1.0:
                 progress(*seen)
                 last = seen
     finally:
         poll.close()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]  # type: ignore[no-any-return]
+    return job.result()  # type: ignore[no-any-return]
 
 
 def _on_own_host(region: str) -> bool:

@@ -22,6 +22,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from ..background import Background
+
 _log = logging.getLogger("kasuwa.owner")
 
 #: the nice value of jobs and of DuckDB's worker threads in an owner (pages run at 0)
@@ -86,18 +88,5 @@ def share_the_interpreter() -> None:
 def run_as_job(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` in a thread of its own at ``JOB_NICE``; its result, or its
     exception raised here."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        lower(threading.get_native_id())
-        try:
-            box["result"] = fn(*args, **kwargs)
-        except BaseException as exc:  # handed to the caller's thread as it is
-            box["error"] = exc
-
-    t = threading.Thread(target=target, name="owner-job", daemon=True)
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
+    return Background(lambda: fn(*args, **kwargs), "owner-job",
+                      first=lambda: lower(threading.get_native_id())).result()
