@@ -55,10 +55,12 @@ class MappingNeeded(FileRejected):
 
     title = N_("Columns need mapping")
 
-    def __init__(self, message: str, missing: list[str], headers: list[str]) -> None:
+    def __init__(self, message: str, missing: list[str], headers: list[str], confirm: bool = False) -> None:
         super().__init__(message)
         self.missing = missing
         self.headers = headers
+        #: nothing is missing, but the reading was made by meaning: the creator confirms it once
+        self.confirm = confirm
 
 
 class Conflict(KasuwaError):

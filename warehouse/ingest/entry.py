@@ -24,14 +24,16 @@ from .result import IngestResult
 
 def ingest_file(
     actor: Actor, creator_id: str, file_name: str, data: bytes | Path, *, profile: str | None = None,
-    mapping: dict[str, str] | None = None, progress: Progress | None = None,
+    mapping: dict[str, str] | None = None, progress: Progress | None = None, confirm: bool = False,
 ) -> IngestResult:
     """Validate and load one export for ``creator_id``; never raises for a bad file (the result
     says ``rejected`` with the reason), raises KasuwaError for who-may-do-what problems.
 
     When another process owns the region (``kasuwa serve``), the work runs there: this process
     only lands the file (in the shared landing area, or sends its bytes to a region on its own
-    host), so it never imports Great Expectations."""
+    host), so it never imports Great Expectations. ``confirm``: a file read by the meaning of its
+    columns (not a known layout) is not loaded until the creator confirms the reading (the app's
+    step): the result is ``rejected`` with ``confirm`` set, Kasuwa's reading and the first rows."""
     region = creator_region(creator_id)
     if not can_upload_for(actor, creator_id, region):
         raise PermissionDenied(N_("You can only upload files for your own account."))
@@ -44,7 +46,8 @@ def ingest_file(
                                    progress)
         owner = None  # the local path below lands the file and says why it cannot load now
     if owner is not None:
-        return _ingest_in_owner(owner, actor, creator_id, file_name, data, received_at, profile, mapping, progress)
+        return _ingest_in_owner(owner, actor, creator_id, file_name, data, received_at, profile, mapping, progress,
+                                confirm)
     clock = _Clock(progress)
     gx_thread = validate.warm_up()
     try:
@@ -53,7 +56,7 @@ def ingest_file(
         return _refused(region, exc)
     clock.stage("landing", 0.05)
     return _ingest_landed(actor, creator_id, region, file_name, landed, received_at, profile, mapping, clock,
-                          gx_thread)
+                          gx_thread, confirm=confirm)
 
 
 def _refused(region: str, exc: FileRejected) -> IngestResult:
@@ -64,7 +67,7 @@ def _refused(region: str, exc: FileRejected) -> IngestResult:
 
 def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, data: bytes | Path,
                      received_at: datetime, profile: str | None, mapping: dict[str, str] | None,
-                     progress: Progress | None) -> IngestResult:
+                     progress: Progress | None, confirm: bool = False) -> IngestResult:
     region = owner.address.region
     if owner.address.local:  # same data directory: land here, the owner reads the landed file
         try:
@@ -74,7 +77,7 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         if progress:
             progress("landing", 0.05)  # kept; the owner reads, validates and loads it now
         result: IngestResult = _followed(owner, progress, actor, creator_id, file_name, landed.sha256, landed.size,
-                                         received_at, profile, mapping, region=region)
+                                         received_at, profile, mapping, region=region, confirm=confirm)
     else:  # a region on its own host keeps the raw file there: send the bytes
         from .mappings import saved_for_host
 
@@ -83,7 +86,7 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
             return _refused(region, raw)
         try:
             result = _followed(owner, progress, actor, creator_id, file_name, None, None, received_at, profile,
-                               mapping, region=region, data=raw, saved=saved_for_host(creator_id))
+                               mapping, region=region, data=raw, saved=saved_for_host(creator_id), confirm=confirm)
         except RegionUnavailable:
             # the host stopped while the file was on its way: whether or not it loaded there, the
             # outbox sends it again and the host recognises a file it already loaded (sha256)
@@ -168,7 +171,7 @@ def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: 
                     sha256: str | None = None, size: int | None = None, data: bytes | None = None,
                     profile: str | None = None, mapping: dict[str, str] | None = None,
                     region: str | None = None, saved: list[dict[str, Any]] | None = None,
-                    progress: Progress | None = None) -> IngestResult:
+                    progress: Progress | None = None, confirm: bool = False) -> IngestResult:
     """The owner's half of ``ingest_file``: a file another process landed (``sha256``) or sent
     (``data``), loaded exactly as an in-process ingest would. ``region``: the caller looked it
     up in the creator directory, and ``saved`` are the creator's saved column mappings (a
@@ -191,4 +194,4 @@ def ingest_received(actor: Actor, creator_id: str, file_name: str, received_at: 
         landed = landing.Landed(sha256, path, int(size if size is not None else path.stat().st_size))
     clock.stage("landing", 0.05)
     return _ingest_landed(actor, creator_id, region, file_name, landed, received_at, profile, mapping, clock,
-                          gx_thread, saved)
+                          gx_thread, saved, confirm=confirm)

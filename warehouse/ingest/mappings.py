@@ -42,7 +42,7 @@ from ..money import is_currency
 from . import profiles
 from .entry import ingest_file
 from .pipeline import Progress
-from .profiles import Detection, Profile, _index, _norm, _resolves
+from .profiles import Detection, Profile, index, norm, resolves
 from .result import IngestResult
 from .sale import BY_NAME, CANONICAL
 
@@ -141,8 +141,8 @@ def complete(base: Profile, m: SavedMapping, *, name: str | None = None, title: 
     """The profile ``m`` reads files with: ``base`` with the person's columns first (a header
     they assigned is not read as anything else), their constants as defaults, and the layout
     as the identifying headers."""
-    mapped = {_norm(h) for h in m.columns.values()}
-    cols = {c: tuple(h for h in hs if _norm(h) not in mapped)
+    mapped = {norm(h) for h in m.columns.values()}
+    cols = {c: tuple(h for h in hs if norm(h) not in mapped)
             for c, hs in base.columns.items() if c not in m.constants and c not in m.columns}
     cols = {c: hs for c, hs in cols.items() if hs}
     cols.update({c: (h,) for c, h in m.columns.items()})
@@ -169,8 +169,8 @@ def _check(m: SavedMapping) -> None:
     bad = [c for c in [*m.columns, *m.constants] if c not in CANONICAL]
     if bad:
         raise ValueError(f"not canonical columns: {', '.join(map(str, bad))}")
-    layout = {_norm(h) for h in m.layout}
-    stray = [h for h in m.columns.values() if not isinstance(h, str) or _norm(h) not in layout]
+    layout = {norm(h) for h in m.layout}
+    stray = [h for h in m.columns.values() if not isinstance(h, str) or norm(h) not in layout]
     if stray:
         raise ValueError(f"it maps headers its layout does not have: {stray}")
     try:
@@ -239,9 +239,9 @@ def choose_profile(creator_id: str, headers: list[str], known: dict[str, Profile
     if forced:
         mine = [p for p in own if p.name == forced]
         return Detection(mine[0] if mine else profiles.get_profile(forced), 0, 0, forced=True)
-    idx = _index(headers)
+    idx = index(headers)
     fits = [p for p in own
-            if all(any(_norm(h) in idx for h in alts) for alts in p.detect) and _resolves(p, idx)]
+            if all(any(norm(h) in idx.exact for h in alts) for alts in p.detect) and resolves(p, idx)]
     if fits:
         best = max(fits, key=lambda p: len(p.detect))
         return Detection(best, len(best.detect), len(best.detect))

@@ -237,6 +237,16 @@ def date_formats(values: list[str], preferred: str = "dmy", forced: str | None =
     return DateChoice(tuple(fmts[:6]), order, assumption)
 
 
+def dates_share(values: list[str]) -> float:
+    """The share of ``values`` (blanks left out) that read as dates in the column's best format:
+    how a column chosen by its header is confirmed to hold dates."""
+    vals = [_norm_date(v) for v in dict.fromkeys(values) if v and v.strip()][:200]
+    choice = date_formats(vals) if vals else None
+    if not choice:
+        return 0.0
+    return sum(1 for v in vals if any(_parses(f, v) for f in choice.formats)) / len(vals)
+
+
 def date_sql(expr: str, choice: DateChoice, timezone: str, zone_expr: str | None = None) -> str:
     """A TIMESTAMPTZ expression reading ``expr`` with the chosen formats (NULL when none fits).
 

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from ..settings import PROJECT_ROOT, settings
 from . import landing, parse, profiles, readers, sql, validate
 from .result import ExpectationOutcome, IngestResult
 from .sale import EDITABLE, FRAME_COLUMNS, MONEY, STORED
+from .vocabulary import vocabulary
 
 Progress = Callable[[str, float], None]
 #: rows per validation chunk: GX costs ~0.3 s per call plus ~0.35 s per million rows, and a chunk's
@@ -414,7 +415,8 @@ def _next_steps(res: IngestResult) -> list[str]:
 
 def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, landed: landing.Landed,
                    received_at: datetime, profile: str | None, mapping: dict[str, str] | None, clock: _Clock,
-                   gx_thread: threading.Thread, saved: list[dict[str, Any]] | None = None) -> IngestResult:
+                   gx_thread: threading.Thread, saved: list[dict[str, Any]] | None = None, *,
+                   confirm: bool = False) -> IngestResult:
     """Load a landed file (one transaction). ``saved``: the creator's saved mappings sent by the
     central side, for a region on its own host (else they are read from the control database)."""
     upload_id = f"up-{received_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -438,11 +440,11 @@ def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, l
         try:
             with wh.cursor() as cur:
                 return _run(cur, res, up, landed, file_name, scratch, profile, mapping or {}, clock, gx_thread,
-                            saved)
+                            saved, confirm=confirm)
         except (FileRejected, MappingNeeded) as exc:
             res.status, res.message = "rejected", str(exc)
             if isinstance(exc, MappingNeeded):
-                res.missing, res.headers = exc.missing, exc.headers
+                res.missing, res.headers, res.confirm = exc.missing, exc.headers, exc.confirm
             with wh.transaction() as cur:
                 _insert_upload(cur, {**up, "profile": res.profile, "status": "rejected", "message": res.message,
                                      "assumptions": res.assumptions, "timings": clock.timings})
@@ -534,7 +536,8 @@ def _check_review_cap(total: int, by_row: dict[int, list[tuple[str, str]]]) -> N
 
 def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], landed: landing.Landed,
          file_name: str, scratch: Path, profile_name: str | None, mapping: dict[str, str], clock: _Clock,
-         gx_thread: threading.Thread, saved: list[dict[str, Any]] | None = None) -> IngestResult:
+         gx_thread: threading.Thread, saved: list[dict[str, Any]] | None = None, *,
+         confirm: bool = False) -> IngestResult:
     known = profiles.load_profiles()
     prepare(cur)
     try:
@@ -552,17 +555,29 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     prof, mapping = split_constants(detection.profile, mapping)
     res.profile = prof.name
     res.assumptions.insert(0, detection.sentence)
-    cols = profiles.resolve_columns(prof, staged.headers, mapping, res.assumptions)
+    resolution = profiles.resolve(prof, staged.headers, mapping, res.assumptions,
+                                  accept=lambda canon, i: fits_meaning(cur, staged, canon, i))
+    cols = resolution.columns
+    res.columns = {c: staged.headers[i] for c, i in cols.items()}
+    res.unsure = list(resolution.unsure)
+    if confirm and res.unsure and not mapping and not detection.forced:
+        # the app shows Kasuwa's reading of each column and loads once the creator confirms it
+        res.preview = preview_rows(cur, staged)
+        raise MappingNeeded(N_("Kasuwa read this file's columns by what they mean; confirm its reading once and "
+                               "it loads (your answer is kept for your next files like this one)."),
+                            [], staged.headers, confirm=True)
+    res.assumptions.extend(reading_notes(prof, staged.headers, cols))
     if "currency" not in cols and "currency" not in prof.defaults:
         money = cols.get("gross", cols.get("unit_price"))
         sample = _sample(cur, money, staged.table) if money is not None else []
-        if not sample or sum(1 for v in sample if parse.SYMBOL_RE.search(v)) < 0.9 * len(sample):
-            raise MappingNeeded(
-                N_("No currency column found (profile %(profile)s) and the amounts carry no currency symbol. Map it, "
-                   "e.g. --map currency=<header>. The file's headers are: %(headers)s", profile=prof.name,
-                   headers=", ".join(staged.headers[:30])),
-                ["currency"], staged.headers)
-        res.assumptions.append(N_("Currency read from the symbol in each amount."))
+        if sample and sum(1 for v in sample if parse.SYMBOL_RE.search(v)) >= 0.9 * len(sample):
+            res.assumptions.append(N_("Currency read from the symbol in each amount."))
+        else:
+            own = creator_currency(cur, up["creator_id"], res.region or "")
+            prof = replace(prof, defaults={**prof.defaults, "currency": own})
+            res.assumptions.append(N_("The file names no currency: its amounts were read as %(currency)s, your own "
+                                      "currency. If they are in another one, undo this upload and tell Kasuwa which.",
+                                      currency=own))
     plan = build_plan(cur, staged, prof, cols, res.region or "", res.assumptions,
                       continued_from=(up["creator_id"], prof.source))
     parsed = parse_rows(cur, plan, len(staged.headers))
@@ -594,6 +609,72 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     res.next_steps = _next_steps(res)
     _refresh_rollups(res.region or "")
     return res
+
+
+def fits_meaning(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, canon: str, col: int) -> bool:
+    """A column chosen for ``canon`` by its header holds values of that meaning: dates for a
+    time, numbers for an amount or a quantity, known kinds of entry for a kind (at least one of
+    its values is in one of the vocabulary's families). A column with no values at all fits."""
+    values = _sample(cur, col, staged.table)[:500]
+    values = [v for v in values if v and v.strip()]
+    if not values:
+        return True
+    if canon == "sold_at":
+        return parse.dates_share(values) >= 0.8
+    if canon in ("gross", "unit_price", "fees", "net", "refunded", "quantity"):
+        row = cur.execute(
+            "SELECT count(*) FILTER (WHERE kw_num(v, false) IS NOT NULL OR kw_num(v, true) IS NOT NULL"
+            " OR regexp_full_match(trim(v), '[-–—]*')), count(*) FROM (SELECT unnest(?::VARCHAR[]) AS v)",
+            [values]).fetchone()
+        return bool(row and row[1] and row[0] / row[1] >= 0.8)
+    if canon == "kind":
+        vocab = vocabulary()
+        return any(vocab.family_of(v) for v in values)
+    if canon == "currency":
+        row = cur.execute("SELECT count(*) FILTER (WHERE kw_currency(v) IS NOT NULL), count(*)"
+                          " FROM (SELECT unnest(?::VARCHAR[]) AS v)", [values]).fetchone()
+        return bool(row and row[1] and row[0] / row[1] >= 0.8)
+    return True
+
+
+def reading_notes(prof: profiles.Profile, headers: list[str], cols: dict[str, int]) -> list[str]:
+    """What the reader chose through the vocabulary, in words ("'Created (UTC)' read as the date of
+    the sale"), and that a paid time was preferred to a created one."""
+    notes = []
+    for canon in ("sold_at", "gross", "currency", "order_id", "product", "kind"):
+        if canon in prof.vocabulary and canon in cols:
+            notes.append(N_("‘%(column)s’ read as %(meaning)s.", column=headers[cols[canon]],
+                            meaning=profiles.MEANING_WORDS[canon]))
+    if "sold_at" in cols and "sold_at" in prof.vocabulary:
+        vocab = vocabulary().columns["sold_at"]
+        paid = vocab[:vocab.index("sale date")]
+        chosen = headers[cols["sold_at"]]
+        others = [h for h in headers if h != chosen and any(profiles.shape(w) == profiles.shape(h) for w in vocab)]
+        if any(profiles.shape(w) == profiles.shape(chosen) for w in paid) and others:
+            notes.append(N_("Sales are timed when they were paid (‘%(paid)s’), not when they were created "
+                            "(‘%(created)s’).", paid=chosen, created=others[0]))
+    if "order_id" not in cols:
+        notes.append(N_("The file gives no order number: each line is recognised by its own date, amount and "
+                        "description, so the same line in another export is not counted twice."))
+    if "product" not in cols and "product" not in prof.defaults:
+        notes.append(N_("The file names no product: its sales show as “not named in the file”."))
+    return notes
+
+
+def preview_rows(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, n: int = 5) -> list[list[str]]:
+    """The first ``n`` data rows as text, for the creator to see Kasuwa's reading of each column."""
+    cols = ", ".join(f"c{i}" for i in range(len(staged.headers)))
+    return [["" if v is None else str(v) for v in r]
+            for r in cur.execute(f"SELECT {cols} FROM {staged.table} ORDER BY _row LIMIT {int(n)}").fetchall()]
+
+
+def creator_currency(cur: duckdb.DuckDBPyConnection, creator_id: str, region: str) -> str:
+    """The creator's own currency: their country's (data/rails.toml), else their region's first."""
+    from ..payouts.rails import rail_book
+
+    row = cur.execute("SELECT country FROM main.creators WHERE creator_id = ?", [creator_id]).fetchone()
+    own = rail_book().local(str(row[0])) if row else None
+    return own or get_region(region).currencies[0]
 
 
 def _refresh_rollups(region: str) -> None:

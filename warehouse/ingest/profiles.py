@@ -22,11 +22,12 @@ from ..errors import ConfigError, InvalidInput, MappingNeeded, NotFound
 from ..i18n import N_, _
 from ..settings import settings
 from .sale import BY_NAME, CANONICAL, REQUIRED
+from .vocabulary import UNKNOWN_KIND, norm, shape, vocabulary
 
 _TOP = {"name", "title", "source", "detect", "priority", "read", "columns", "defaults", "skip",
-        "sales", "suite", "notes"}
+        "sales", "suite", "notes", "families"}
 _READ = {"number_style", "date_order", "amount_unit", "line_items", "fill_down", "timezone",
-         "date_format"}
+         "date_format", "order_pattern"}
 _SKIP = {"column", "in", "not_in", "matches", "blank", "negative", "reason"}
 _SALES = {"column", "in", "matches", "unknown", "optional"}
 #: a profile is taken for a file when at least this share of its identifying columns is there
@@ -115,11 +116,44 @@ class Profile:
     sales: tuple[SalesRule, ...] = ()
     suite: str | None = None  # extra expectation suite in expectations/
     path: Path | None = None
+    #: kinds of transaction read by the vocabulary's families (sale, refund, fee, payout, …) after
+    #: the profile's own rules: a kind in no family is asked about
+    families: bool = False
+    #: meanings whose header words come from the vocabulary, not the profile: a column found
+    #: for them is used only when its values confirm it (a date column parses as dates …)
+    vocabulary: frozenset[str] = frozenset()
+    #: a regular expression whose first group is the order id inside the order column's text
+    #: ("Payment for Order #1234" -> 1234); a cell it does not match keeps its own text
+    order_pattern: str | None = None
 
 
-def _norm(header: str) -> str:
-    # NFC: Bengali headers come with U+09DF (য়) precomposed or as U+09AF U+09BC; both must match
-    return unicodedata.normalize("NFC", " ".join(header.replace("\ufeff", "").split())).casefold()
+# NFC: Bengali headers come with U+09DF (য়) precomposed or as U+09AF U+09BC; both must match
+_norm = norm
+
+
+class HeaderIndex:
+    """A file's headers, looked up by a word as written (case, spacing and Unicode composition
+    ignored) or, failing that, by its shape (``Created (UTC)`` finds ``created``): the first
+    column of each wins."""
+
+    def __init__(self, headers: list[str]) -> None:
+        self.headers = headers
+        self.exact: dict[str, int] = {}
+        self.shaped: dict[str, int] = {}
+        for i, h in enumerate(headers):
+            self.exact.setdefault(norm(h), i)
+            self.shaped.setdefault(shape(h), i)
+
+    def find(self, word: str) -> int | None:
+        i = self.exact.get(norm(word))
+        return i if i is not None else self.shaped.get(shape(word))
+
+    def by_shape(self, word: str) -> bool:
+        """``word`` is found only by its shape, not as written."""
+        return norm(word) not in self.exact and shape(word) in self.shaped
+
+    def __contains__(self, word: str) -> bool:
+        return self.find(word) is not None
 
 
 def _as_tuple(v: Any) -> tuple[str, ...]:
@@ -157,6 +191,7 @@ def parse_profile(doc: dict[str, Any], where: str) -> Profile:
         sales.append(SalesRule(sd["column"], tuple(sd.get("in", ())), sd.get("matches"),
                                sd.get("unknown", SalesRule.unknown), bool(sd.get("optional"))))
     detect = tuple(_as_tuple(d) for d in doc.get("detect", ()))
+    _check_regex(read.get("order_pattern"), f"{where}: [read] order_pattern")
     for key, allowed in (("number_style", {"auto", "dot", "comma"}), ("date_order", {"auto", "dmy", "mdy", "ymd"}),
                          ("amount_unit", {"major", "minor"})):
         if read.get(key, "auto" if key != "amount_unit" else "major") not in allowed:
@@ -179,7 +214,36 @@ def parse_profile(doc: dict[str, Any], where: str) -> Profile:
         skip=tuple(rules),
         sales=tuple(sales),
         suite=doc.get("suite"),
+        families=bool(doc.get("families", False)),
+        order_pattern=read.get("order_pattern"),
     )
+
+
+def with_vocabulary(p: Profile) -> Profile:
+    """``p`` completed by the vocabulary: every meaning it does not list takes the vocabulary's
+    words (an empty list in the profile means "no such column"), and with ``families`` its kinds
+    are read by the vocabulary's families after its own rules."""
+    vocab = vocabulary()
+    taken = {c for c in vocab.columns if c not in p.columns}
+    cols = {**p.columns, **{c: vocab.columns[c] for c in taken}}
+    return Profile(**{**p.__dict__, "columns": cols, "vocabulary": frozenset(taken)})
+
+
+def skip_rules(p: Profile) -> tuple[SkipRule, ...]:
+    """The profile's known non-sales, then (with ``families``) the vocabulary's non-sale families."""
+    if not p.families:
+        return p.skip
+    return p.skip + tuple(SkipRule("kind", f.reason, in_=tuple(sorted(f.words)))
+                          for f in vocabulary().families if f.reason)
+
+
+def sales_rules(p: Profile) -> tuple[SalesRule, ...]:
+    """What a sale is: the profile's rules, then (with ``families``) "the kind is in the sale
+    family" — for a file with a kind column; a file without one passes it."""
+    if not p.families:
+        return p.sales
+    sale = next(f for f in vocabulary().families if f.reason is None)
+    return (*p.sales, SalesRule("kind", tuple(sorted(sale.words)), unknown=UNKNOWN_KIND, optional=True))
 
 
 def _check_regex(pattern: str | None, where: str) -> None:
@@ -231,7 +295,7 @@ def _read_file(path: Path) -> Profile:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     p = parse_profile(doc, str(path))
-    return Profile(**{**p.__dict__, "path": path})
+    return with_vocabulary(Profile(**{**p.__dict__, "path": path}))
 
 
 def get_profile(name: str) -> Profile:
@@ -242,56 +306,54 @@ def get_profile(name: str) -> Profile:
     return profiles[name]
 
 
-def _index(headers: list[str]) -> dict[str, int]:
-    idx: dict[str, int] = {}
-    for i, h in enumerate(headers):
-        idx.setdefault(_norm(h), i)
-    return idx
+def index(headers: list[str]) -> HeaderIndex:
+    return HeaderIndex(headers)
 
 
-def _found(profile: Profile, idx: dict[str, int]) -> int:
-    return sum(1 for alternatives in profile.detect if any(_norm(h) in idx for h in alternatives))
+def _found(profile: Profile, idx: HeaderIndex) -> int:
+    return sum(1 for alternatives in profile.detect if any(h in idx for h in alternatives))
 
 
 def header_score(profiles: dict[str, Profile]) -> Any:
-    """A scorer for candidate header rows: how many known header names a row contains."""
-    known = {_norm(h) for p in profiles.values() for cands in p.columns.values() for h in cands}
-    known |= {_norm(h) for p in profiles.values() for alts in p.detect for h in alts}
+    """A scorer for candidate header rows: how many known header names a row contains (by shape)."""
+    known = {shape(h) for p in profiles.values() for cands in p.columns.values() for h in cands}
+    known |= {shape(h) for p in profiles.values() for alts in p.detect for h in alts}
 
     def score(cells: list[str]) -> float:
-        return float(sum(1 for c in cells if _norm(c) in known))
+        return float(sum(1 for c in cells if shape(c) in known))
 
     return score
 
 
-def _resolves(profile: Profile, idx: dict[str, int]) -> bool:
-    """The profile finds every required column in these headers (or has a default for it)."""
+def resolves(profile: Profile, idx: HeaderIndex) -> bool:
+    """The profile finds what a sale needs in these headers (or has a default for it): an
+    amount and a time. A currency may come from the amounts' symbols or the creator's own."""
     def has(canon: str) -> bool:
-        return any(_norm(c) in idx for c in profile.columns.get(canon, ()))
+        return any(c in idx for c in profile.columns.get(canon, ()))
     if not (has("gross") or has("unit_price")):
         return False
-    return all(has(c) or c in profile.defaults for c in REQUIRED)
+    return all(has(c) or c in profile.defaults for c in REQUIRED if c != "currency")
 
 
 def candidates(headers: list[str], profiles: dict[str, Profile]) -> list[Detection]:
     """Every platform profile that could read these headers: at least ``DETECT_THRESHOLD`` of its
     identifying columns are there, and every column it needs."""
-    idx = _index(headers)
+    idx = index(headers)
     out = []
     for p in profiles.values():
         if not p.detect:
             continue
         found = _found(p, idx)
-        if found / len(p.detect) >= DETECT_THRESHOLD and _resolves(p, idx):
+        if found / len(p.detect) >= DETECT_THRESHOLD and resolves(p, idx):
             out.append(Detection(p, found, len(p.detect)))
     return out
 
 
 def detect(headers: list[str], profiles: dict[str, Profile]) -> Detection:
     """The candidate that holds the largest share of its identifying columns (then priority,
-    then the longer list), else generic. Scoring a share rather than requiring every header lets
-    a file read whose personal-data columns were deleted, or whose export had a column more or
-    less in another year."""
+    then the longer list), else generic (the vocabulary alone). Scoring a share rather than
+    requiring every header lets a file read whose personal-data columns were deleted, or whose
+    export had a column more or less in another year."""
     found = candidates(headers, profiles)
     if found:
         return max(found, key=lambda d: (d.found / d.expected, d.profile.priority, d.expected))
@@ -300,50 +362,106 @@ def detect(headers: list[str], profiles: dict[str, Profile]) -> Detection:
 
 _DUP = re.compile(r"^(.*) \((\d+)\)$")
 
+#: what each meaning is, in the creator's words (a refusal names what was found and what is missing)
+MEANING_WORDS = {
+    "order_id": N_("the order or receipt number"),
+    "sold_at": N_("the date of the sale"),
+    "product": N_("the product sold"),
+    "currency": N_("the currency"),
+    "gross": N_("the amount the buyer paid"),
+    "fees": N_("the fees"),
+    "net": N_("the amount after fees"),
+    "kind": N_("what kind of entry each row is"),
+    "status": N_("the payment status"),
+    "quantity": N_("the number of units"),
+    "buyer_country": N_("the buyer's country"),
+}
 
-def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str],
-                    notes: list[str] | None = None) -> dict[str, int]:
-    """canonical column -> index in ``headers``; raises MappingNeeded naming what is missing.
-    When a used header appears more than once in the file, ``notes`` gets a sentence saying
-    which of the columns was read."""
-    idx = _index(headers)
-    out: dict[str, int] = {}
+
+@dataclass
+class Resolution:
+    """Which column of the file holds each meaning, and how sure the reader is of it."""
+
+    columns: dict[str, int]
+    #: meanings found only by a header's shape or chosen among several candidates by their
+    #: values: the app asks the creator to confirm them once
+    unsure: list[str] = field(default_factory=list)
+    #: meanings whose only candidate columns held values that do not fit (dates that are not dates …)
+    refused: dict[str, list[str]] = field(default_factory=dict)
+
+
+def resolve(profile: Profile, headers: list[str], mapping: dict[str, str], notes: list[str] | None = None,
+            accept: Any = None) -> Resolution:
+    """canonical column -> index in ``headers``; raises MappingNeeded naming, in words, what was
+    found and what is missing. ``accept(canon, index)`` confirms a vocabulary choice by its
+    values: a column it refuses is passed over for the next candidate. When a used header
+    appears more than once in the file, ``notes`` gets a sentence saying which column was read."""
+    idx = index(headers)
+    res = Resolution({})
+    out = res.columns
     for canon, header in mapping.items():
         if canon not in CANONICAL:
             raise InvalidInput(N_("--map %(canon)s=…: %(name)s is not a canonical column (%(columns)s).",
                                   canon=canon, name=repr(canon), columns=", ".join(CANONICAL)))
-        if _norm(header) not in idx:
+        if norm(header) not in idx.exact:
             raise MappingNeeded(N_("--map %(canon)s=%(header)s: the file has no column %(name)s.", canon=canon,
                                    header=header, name=repr(header)), [canon], headers)
-        out[canon] = idx[_norm(header)]
-    for canon, candidates in profile.columns.items():
+        out[canon] = idx.exact[norm(header)]
+    for canon, cands in profile.columns.items():
         if canon in out:
             continue
-        for cand in candidates:
-            if _norm(cand) in idx:
-                out[canon] = idx[_norm(cand)]
-                break
+        checked = canon in profile.vocabulary and accept is not None
+        seen: list[int] = []
+        for cand in cands:
+            i = idx.find(cand)
+            if i is None or i in seen:
+                continue
+            seen.append(i)
+            if checked and not accept(canon, i):
+                res.refused.setdefault(canon, []).append(headers[i])
+                continue
+            out[canon] = i
+            if canon in profile.vocabulary and (idx.by_shape(cand) or len(seen) > 1):
+                res.unsure.append(canon)
+            break
     if notes is not None:
-        repeated = {_norm(m.group(1)) for h in headers if (m := _DUP.match(h))}
+        repeated = {norm(m.group(1)) for h in headers if (m := _DUP.match(h))}
         for canon, i in out.items():
-            if _norm(headers[i]) in repeated:
+            if norm(headers[i]) in repeated:
                 notes.append(N_("The file has more than one column named '%(column)s'; the first one (column "
                                 "%(number)s) was read as %(field)s.", column=headers[i], number=i + 1,
                                 field=BY_NAME[canon].label if canon in BY_NAME else canon))
-    missing = [c for c in REQUIRED if c not in out and c not in profile.defaults]
+    missing = [c for c in REQUIRED if c not in out and c not in profile.defaults and c != "currency"]
     if "gross" not in out and "unit_price" not in out:
         missing.insert(0, "gross")
     if missing:
-        shown = ", ".join(headers[:30])
-        hint = " ".join(f"--map {m}=<header>" for m in missing)
-        raise MappingNeeded(
-            N_("Columns not found for %(columns)s (profile %(profile)s). The file's headers are: %(headers)s. Map "
-               "them, e.g. kasuwa ingest FILE --creator ID %(hint)s", columns=", ".join(missing),
-               profile=profile.name, headers=shown, hint=hint),
-            missing, headers,
-        )
-    return out
+        raise MappingNeeded(refusal(profile, headers, out, missing, res.refused), missing, headers)
+    return res
 
+
+def resolve_columns(profile: Profile, headers: list[str], mapping: dict[str, str],
+                    notes: list[str] | None = None) -> dict[str, int]:
+    """``resolve`` without value checks: canonical column -> index in ``headers``."""
+    return resolve(profile, headers, mapping, notes).columns
+
+
+def refusal(profile: Profile, headers: list[str], found: dict[str, int], missing: list[str],
+            refused: dict[str, list[str]] | None = None) -> str:
+    """Why a file cannot be read, in the creator's words: what was found, what is missing, what
+    was passed over and why, and how to say which column holds it."""
+    said = [N_("%(meaning)s in ‘%(column)s’", meaning=MEANING_WORDS[c], column=headers[i])
+            for c, i in found.items() if c in MEANING_WORDS]
+    gone = [MEANING_WORDS.get(c, c) for c in missing]
+    parts = [N_("Kasuwa could not find %(missing)s in this file.", missing=", ".join(gone))]
+    if said:
+        parts.append(N_("It found %(found)s.", found=", ".join(said)))
+    for c, cols in (refused or {}).items():
+        parts.append(N_("‘%(columns)s’ looked like %(meaning)s, but its values are not that.",
+                        columns="’, ‘".join(cols), meaning=MEANING_WORDS.get(c, c)))
+    hint = " ".join(f"--map {m}=<header>" for m in missing)
+    parts.append(N_("The file's headers are: %(headers)s. Say which column holds it, e.g. kasuwa ingest FILE "
+                    "--creator ID %(hint)s", headers=", ".join(headers[:30]), hint=hint))
+    return " ".join(parts)
 
 def _toml_str(s: str) -> str:
     """A TOML basic string: quotes, backslashes and every control character escaped (a header
@@ -391,13 +509,18 @@ def profile_document(p: Profile) -> dict[str, Any]:
                      **({"matches": r.matches} if r.matches is not None else {})} for r in p.sales]
     if p.suite:
         doc["suite"] = p.suite
+    if p.families:
+        doc["families"] = True
+    if p.order_pattern:
+        read["order_pattern"] = p.order_pattern
     return doc
 
 
 def profile_toml(p: Profile, comment: str = "") -> str:
     doc = profile_document(p)
     lines = [f"# {line}".rstrip() for line in comment.splitlines()]
-    lines += [f"{k} = {_toml_value(doc[k])}" for k in ("name", "title", "source", "detect", "priority")]
+    lines += [f"{k} = {_toml_value(doc[k])}" for k in ("name", "title", "source", "detect", "priority", "families")
+              if k in doc]
     for table in ("read", "columns", "defaults"):
         lines += ["", f"[{table}]"] + [f"{_toml_str(k)} = {_toml_value(v)}" for k, v in doc[table].items()]
     for array in ("skip", "sales"):

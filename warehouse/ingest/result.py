@@ -41,6 +41,10 @@ class IngestResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     missing: list[str] = field(default_factory=list)  # canonical columns not found (mapping needed)
     headers: list[str] = field(default_factory=list)  # the file's headers, for a mapping step
+    columns: dict[str, str] = field(default_factory=dict)  # canonical -> the header it was read from
+    unsure: list[str] = field(default_factory=list)  # meanings read by shape or among several candidates
+    confirm: bool = False  # rejected only until the creator confirms the reading (the app's step)
+    preview: list[list[str]] = field(default_factory=list)  # the first rows, for that step
     next_steps: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -59,4 +63,5 @@ class IngestResult:
             "sha256": self.sha256,
             "assumptions": self.assumptions,
             "missing": self.missing,
+            "columns": self.columns,
         }

@@ -25,13 +25,13 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("order_id", N_("order or transaction reference"), N_("Order or receipt"), "VARCHAR", True, True, True),
+    Field("order_id", N_("order or transaction reference"), N_("Order or receipt"), "VARCHAR", False, True, True),
     Field("line", N_("line number within the order"), N_("Line"), "INTEGER", editable=True),
     Field("sold_at", N_("date (and time) of the sale"), N_("Sold at"), "TIMESTAMPTZ", True, True),
     Field("sold_time", N_("time of the sale, when the export keeps it in its own column"), N_("Time")),
     Field("timezone", N_("time zone of the date and time (PST, CET, Africa/Lagos …), when the export says"),
           N_("Time zone")),
-    Field("product", N_("product or item name"), N_("Product"), "VARCHAR", True, True, True),
+    Field("product", N_("product or item name"), N_("Product"), "VARCHAR", False, True, True),
     Field("quantity", N_("units sold (blank means 1)"), N_("Quantity"), "INTEGER", editable=True, checked=True),
     Field("unit_price", N_("price of one unit (gross = unit price x quantity when there is no total)"),
           N_("Unit price")),
@@ -56,7 +56,10 @@ FIELDS: tuple[Field, ...] = (
 BY_NAME = {f.name: f for f in FIELDS}
 #: canonical column -> meaning: what a profile's [columns] and ``--map`` may name
 CANONICAL: dict[str, str] = {f.name: f.meaning for f in FIELDS}
-#: from the file or the profile's [defaults]; gross may come as unit_price x quantity instead
+#: what a sale needs besides its amount (DESIGN invariant 11): a time and a currency — from the file,
+#: the profile's [defaults] or (currency) the creator's own; gross may come as unit_price x quantity.
+#: A missing product is "not named in the file"; a missing order id becomes a line key made from
+#: the row's own content (``sql.line_key``), so overlapping exports still count each line once.
 REQUIRED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required and f.name != "gross")
 #: what a reviewer may correct, in form order
 EDITABLE: tuple[str, ...] = tuple(f.name for f in FIELDS if f.editable)

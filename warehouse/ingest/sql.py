@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parse import DateChoice, date_sql
-from .profiles import CANONICAL, Profile, SalesRule, SkipRule, _norm
+from .profiles import CANONICAL, Profile, SalesRule, SkipRule, norm, sales_rules, skip_rules
 from .sale import MONEY
 
 
@@ -54,7 +54,7 @@ def _skip_column(plan: ParsePlan, rule: SkipRule | SalesRule) -> str | None:
     if rule.column in CANONICAL:
         present = rule.column in plan.columns or (rule.column in TEXT_DEFAULTS and rule.column in plan.profile.defaults)
         return _t(plan, rule.column) if present else None
-    idx = {_norm(h): i for i, h in reversed(list(enumerate(plan.headers)))}.get(_norm(rule.column))
+    idx = {norm(h): i for i, h in reversed(list(enumerate(plan.headers)))}.get(norm(rule.column))
     return None if idx is None else f"c{idx}"
 
 
@@ -104,7 +104,7 @@ def _ask_expr(plan: ParsePlan) -> str:
     """Why a row that is not a known non-sale still cannot be called a sale (NULL: it can):
     its kind is not on the profile's list of sales."""
     cases = []
-    for rule in plan.profile.sales:
+    for rule in sales_rules(plan.profile):
         col = _skip_column(plan, rule)
         if col is None:
             if rule.optional:
@@ -122,6 +122,24 @@ def _ask_expr(plan: ParsePlan) -> str:
 
 
 _YES = "'1', 'true', 'yes', 'y', 'oui', 'refunded'"
+
+
+#: the cells whose text, not a sale's own identity, may change between two exports of the same
+#: line (a later export shows a refund, a new status, a payout date): never part of a line key
+_NOT_IDENTITY = frozenset({"refunded", "refunded_flag", "status", "order_id", "line"})
+
+
+def line_key(plan: ParsePlan) -> str:
+    """The key of a line in a file that gives no order id: ``row-`` and the md5 of the cells that
+    say what the line is (time, amount, currency, product, kind …) — the same line in the same
+    export uploaded again, or in an overlapping export, gets the same key (DESIGN invariant 11)."""
+    cells = [f"coalesce(trim(t_{c}), '')" for c in sorted(plan.columns) if c not in _NOT_IDENTITY]
+    return f"'row-' || md5(concat_ws('|', {', '.join(cells) or repr('')}))"
+
+
+def _blank_amount(expr: str) -> str:
+    """An optional amount's cell says "nothing": blank, or dashes only (Etsy's ``--``)."""
+    return f"({expr} IS NULL OR regexp_full_match(trim({expr}), '[-–—]*'))"
 
 
 def _num(plan: ParsePlan, canon: str) -> str:
@@ -150,7 +168,7 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
     if plan.replaced_chars:
         text_ok = "NOT contains(concat_ws('|', " + ", ".join(f"c{i}" for i in range(ncols)) + "), '\ufffd')"
     extra = []  # headers named by skip rules (not canonical) stay available as c<i>
-    for rule in p.skip:
+    for rule in skip_rules(p):
         if rule.column not in CANONICAL:
             extra.append(rule.column)
     raw_cols = ", ".join(f"c{i}" for i in range(ncols))
@@ -165,7 +183,7 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
             filled = (f"(SELECT * REPLACE ({repl}) FROM src WINDOW w AS (PARTITION BY t_order_id ORDER BY _row"
                       " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))")
 
-    skip_cases = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in p.skip)
+    skip_cases = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in skip_rules(p))
     skip = f"CASE WHEN _blank THEN 'empty row' {skip_cases} ELSE NULL END"
     # parameters are positional: each expression is built (and binds its values) in the order it
     # appears in the query below
@@ -215,7 +233,7 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
             return "0::DECIMAL(18,6)"
         expr = _num(plan, canon)
         expr = f"abs({expr})" if absolute else expr
-        return f"(CASE WHEN t_{canon} IS NULL OR trim(t_{canon}) = '' THEN 0 ELSE {expr} END)"
+        return f"(CASE WHEN {_blank_amount(f't_{canon}')} THEN 0 ELSE {expr} END)"
 
     if "refunded" in plan.columns:
         refunded = amount("refunded", absolute=True)
@@ -223,7 +241,7 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
         refunded = f"CASE WHEN lower(trim(t_refunded_flag)) IN ({_YES}) THEN gross_raw ELSE 0 END"
     else:
         refunded = "0::DECIMAL(18,6)"
-    net = ("CASE WHEN t_net IS NULL OR trim(t_net) = '' THEN gross_raw - fees_raw ELSE net_raw END"
+    net = (f"CASE WHEN {_blank_amount('t_net')} THEN gross_raw - fees_raw ELSE net_raw END"
            if "net" in plan.columns else "gross_raw - fees_raw")
     def major(expr: str, exponent: str = "cx.exponent") -> str:
         """Minor units (kobo, cents) to major by the currency's exponent. Each branch is cast back
@@ -247,20 +265,29 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
         refunded_v = (f"CASE WHEN lower(trim(t_refunded_flag)) IN ({_YES}) THEN gross_raw"
                       f" ELSE {refunded_v} END")
     line = "1"
-    if "line" in plan.columns:
+    if "order_id" not in plan.columns:
+        # identical lines of one file (two equal sales on one day) are lines 1, 2 … of their key
+        line = "row_number() OVER (PARTITION BY skip_reason IS NULL, order_id ORDER BY _row)"
+    elif "line" in plan.columns:
         line = "coalesce(TRY_CAST(trim(t_line) AS INTEGER), 1)"
     elif p.line_items:
         line = "row_number() OVER (PARTITION BY skip_reason IS NULL, order_id ORDER BY _row)"
         if continued:
             line += " + coalesce(cont_offset, 0)"
     text_present = " AND ".join(
-        f"({_t(plan, c)} IS NULL OR trim({_t(plan, c)}) = '' OR {c}_raw IS NOT NULL)"
+        f"({_blank_amount(_t(plan, c))} OR {c}_raw IS NOT NULL)"
         for c in ("fees", "net", "refunded")
         if c in plan.columns
     ) or "true"
 
     order_id = f"kw_text({_t(plan, 'order_id')})"
-    if "order_id" in plan.columns:
+    if "order_id" in plan.columns and p.order_pattern:
+        # the order number inside a longer text ("Payment for Order #1234"); other cells keep theirs
+        order_id = (f"coalesce(nullif(regexp_extract(coalesce(t_order_id, ''), {plan.bind(p.order_pattern)}, 1), ''),"
+                    f" {order_id})")
+    if "order_id" not in plan.columns:
+        order_id = line_key(plan)
+    else:
         # a spreadsheet that opened the file wrote long numeric ids as 1,23456765432346E+021: every
         # such id is the same number, so the row's own cells (date, time, amount, balance …)
         # identify it instead — the same row in an overlapping export gets the same identity
@@ -269,6 +296,9 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
         # coalesce, not CASE … ELSE: kw_text under a CASE branch costs twice as much
         order_id = f"coalesce(CASE WHEN {mangled} THEN 'row-' || md5(concat_ws('|', {raw_cols})) END, {order_id})"
     damage = "_damage"  # every reader says why a row cannot be trusted (NULL: it can)
+    # a file that names no product: '' is "not named in the file" (shown so on every page); a
+    # blank cell in a product column is still a question for the suite
+    product = f"kw_text({_t(plan, 'product')})" if _t(plan, "product") != "NULL::VARCHAR" else "''"
     fee_currency = "kw_currency(t_fee_currency)" if "fee_currency" in plan.columns else "NULL::VARCHAR"
     fill = [c for c in p.fill_down if c in plan.columns]
     cont_first = ("(" + " AND ".join(f"(t_{c} IS NULL OR trim(t_{c}) = '')" for c in fill) + ")") \
@@ -313,7 +343,7 @@ WITH src AS (
            {skip} AS skip_reason0,
            {ask} AS ask_reason0,
            {order_id} AS order_id,
-           kw_text({_t(plan, 'product')}) AS product,
+           {product} AS product,
            {sold_at} AS sold_at0,
            {currency} AS currency0,
            {fee_currency} AS fee_currency0,

@@ -44,7 +44,7 @@ def _reporter(key: str | None) -> Callable[[str, float], None] | None:
 def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, size: int | None,
             received_at: datetime, profile: str | None = None, mapping: dict[str, str] | None = None,
             region: str | None = None, data: bytes | None = None, saved: list[dict[str, Any]] | None = None,
-            progress_key: str | None = None) -> Any:
+            progress_key: str | None = None, confirm: bool = False) -> Any:
     """A file another process landed in our shared landing area (``sha256``), or its bytes
     (``data``) from a process on another host: the raw file is kept here, by the region.
     ``saved``: the creator's saved column mappings, sent by a central side on another host.
@@ -54,7 +54,7 @@ def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, s
     try:
         return ingest_received(actor, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
                                profile=profile, mapping=mapping, region=region, saved=saved,
-                               progress=_reporter(progress_key))
+                               progress=_reporter(progress_key), confirm=confirm)
     finally:
         if progress_key:
             with _PROGRESS_LOCK:
