@@ -1,6 +1,8 @@
 """The upload page's pieces: choosing the creator, ingesting each new file once with a progress
-bar, the per-file report, and the column-mapping step for files whose headers match no
-profile. Session-state keys used here start with ``up_``.
+bar, the per-file report, and the columns step for files whose layout is no platform's: Kasuwa's
+reading of each column over the file's first rows, confirmed or corrected once by the person
+(and remembered for their next files of that layout), or the columns it could not find.
+Session-state keys used here start with ``up_``.
 
 User text (file names, headers, products, raw values, messages that quote them) is drawn with
 ``st.text``, ``st.dataframe`` or widget values, or escaped with ``format.plain``.
@@ -42,6 +44,9 @@ _ASK = {
     "gross": N_("the amount the buyer paid"),
 }
 _WORLD_CURRENCIES = ("USD", "EUR", "GBP")
+#: the meanings the columns step shows, in this order (what a sale needs first)
+_STEP_FIELDS = ("sold_at", "gross", "currency", "order_id", "product", "kind", "fees", "net", "refunded",
+                "quantity", "unit_price", "buyer_country", "status")
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *
 
         try:
             attempt = ingest_upload(actor, creator_id, file.name, file.getvalue(), columns=columns,
-                                    constants=constants, save_as=save_as, progress=progress)
+                                    constants=constants, save_as=save_as, progress=progress, confirm=True)
             result: IngestResult | str = attempt.result
             if attempt.saved_as or attempt.save_error:
                 st.session_state[saved_key(file_key(creator_id, file))] = (attempt.saved_as, attempt.save_error)
@@ -136,7 +141,9 @@ def run_ingest(actor: Actor, creator_id: str, file: Any, number: int, of: int, *
             result = str(exc)
         ok = isinstance(result, IngestResult) and result.status in ("loaded", "duplicate", "waiting")
         waits = isinstance(result, IngestResult) and result.status == "waiting"
+        asks = isinstance(result, IngestResult) and result.confirm
         status.update(label=(_("%(file)s — kept, loads when its region is back", file=label) if waits else
+                             _("%(file)s — check its columns below", file=label) if asks else
                              _("%(file)s — done", file=label) if ok else
                              _("%(file)s — needs attention", file=label)),
                       state="complete" if ok else "error", expanded=False)
@@ -202,6 +209,8 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
         st.info(_("Already loaded: this exact file was uploaded before, so nothing was loaded again."),
                 icon=":material/content_copy:")
         st.text(translate_text(res.message))
+    elif res.status == "rejected" and res.confirm:
+        return  # the columns step below says what to do
     elif res.status == "rejected" and res.missing:
         st.error(fmt.plain(needs_mapping_message(res.missing)), icon=":material/table_edit:")
         return
@@ -242,31 +251,65 @@ def _options(canon: str, headers: list[str], region: str | None) -> list[Any]:
     return options
 
 
-def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, file: Any,
+def _preset(canon: str, options: list[Any], res: IngestResult) -> int:
+    """The option Kasuwa proposes for ``canon``: the column it read, or its one value for every row."""
+    header = res.columns.get(canon)
+    if header in options:
+        return options.index(header)
+    value = res.proposed.get(canon)
+    for i, o in enumerate(options):
+        if isinstance(o, EveryRow) and o.column == canon and o.value == value:
+            return i
+    return 0
+
+
+def _preview(res: IngestResult) -> None:
+    """The file's first rows, with Kasuwa's reading of each column above it ("Date of the sale")."""
+    if not res.preview:
+        return
+    read_as = {h: _field(c) for c, h in res.columns.items()}
+    names = [f"{h} → {read_as[h]}" if h in read_as else h for h in res.headers]
+    width = len(res.headers)
+    rows = [(r + [""] * width)[:width] for r in res.preview]
+    st.caption(_("The first rows of your file, with what Kasuwa read in each column"))
+    st.dataframe(pd.DataFrame(rows, columns=pd.Index(names)), hide_index=True)
+
+
+def columns_step(actor: Actor, creator_id: str, key: str, res: IngestResult, file: Any,
                  locale: str | None = None) -> None:
-    """Let the person say which of their columns holds each missing one — or give one value for
-    every row (a currency, a product, the buyers' country) — re-run the ingest with that and,
-    unless they untick it, save it for their next files of this layout. The name is checked
-    before anything is loaded."""
-    st.warning(_("Kasuwa does not know this file's layout yet. Tell it which of your columns holds what; it "
-                 "remembers your answer for your next files with the same columns."), icon=":material/table_edit:")
+    """Kasuwa's reading of the file's columns (each preset to what it read), over the file's first
+    rows: the person confirms it or corrects it — a column, or one value for every row (a
+    currency, a product, the buyers' country) — and the file is loaded with that and, unless they
+    untick it, remembered for their next files of this layout. When columns are missing, they are
+    asked first. The name is checked before anything is loaded."""
+    if res.confirm:
+        st.info(_("Kasuwa read this file by what its columns mean. Check its reading below — the columns marked "
+                  "“check” most of all — and press ‘Load with these columns’. It remembers your answer for your "
+                  "next files with the same columns."), icon=":material/fact_check:")
+    else:
+        st.warning(_("Kasuwa does not know this file's layout yet. Tell it which of your columns holds what; it "
+                     "remembers your answer for your next files with the same columns."), icon=":material/table_edit:")
+    _preview(res)
     region = res.region
     # what earlier tries asked stays on the form with its answer, so a second try keeps the first's
     asked_key = f"up_map_{key}_asked"
     asked = list(dict.fromkeys([*st.session_state.get(asked_key, []), *res.missing]))
     st.session_state[asked_key] = asked
+    shown = [*asked, *(c for c in _STEP_FIELDS
+                       if c not in asked and (c in res.columns or c in res.unsure or c in res.proposed))]
     labels = _option_labels()
     with st.form(key=f"up_map_{key}"):
-        chosen = {
-            canon: st.selectbox(
-                _field(canon), _options(canon, res.headers, region),
-                format_func=labels, key=f"up_map_{key}_{canon}",
-                help=_("The column holding %(what)s.", what=_ask(canon)),
-            )
-            for canon in asked
-        }
+        chosen = {}
+        for canon in shown:
+            options = _options(canon, res.headers, region)
+            label = _field(canon)
+            if canon in res.unsure:
+                label = _("%(field)s (check)", field=label)
+            chosen[canon] = st.selectbox(
+                label, options, index=_preset(canon, options, res), format_func=labels,
+                key=f"up_map_{key}_{canon}", help=_("The column holding %(what)s.", what=_ask(canon)))
         product_name = ""
-        if "product" in asked:
+        if "product" in asked or ("product" in shown and "product" not in res.columns):
             product_name = st.text_input(_("Product name for every row (when your file has no product column)"),
                                          key=f"up_map_{key}_product_name", max_chars=200)
         countries = [EveryRow("buyer_country", c, _("All buyers are in %(country)s", country=country_name(c, locale)))
@@ -276,7 +319,7 @@ def mapping_step(actor: Actor, creator_id: str, key: str, res: IngestResult, fil
             format_func=labels, key=f"up_map_{key}_country",
             help=_("Used for rows whose country is blank, or every row when the file has no country column."))
         units = 1
-        if not any(c in res.headers for c in ("Quantity", "quantity", "Qty", "Quantité")):
+        if "quantity" not in res.columns:
             units = int(st.number_input(_("Units in every row (your file has no quantity column)"), min_value=1,
                                         max_value=1_000_000, value=1, step=1, key=f"up_map_{key}_units"))
         save = st.checkbox(_("Remember these columns for my next files like this one"), value=True,

@@ -1,7 +1,8 @@
 """Upload (creators for themselves; reviewers and admins on a creator's behalf): pick one or more
 exports, watch them being read, checked and loaded, then read a report per file. A file whose
-headers match no profile opens a column-mapping step (a column, or one value for every row) that is
-remembered for that creator's next files of the same layout."""
+layout is no platform's opens a columns step: Kasuwa's reading of each column over the first rows,
+confirmed or corrected once (a column, or one value for every row) and remembered for that
+creator's next files of the same layout."""
 
 import streamlit as st
 
@@ -49,7 +50,8 @@ try:
                 if not_saved:
                     st.warning(_("The file loaded, but its columns were not remembered: %(reason)s",
                                  reason=plain(not_saved)))
-                if isinstance(result, IngestResult) and result.status == "rejected" and result.missing:
-                    up.mapping_step(actor, creator_id, key, result, file, locale)
+                if isinstance(result, IngestResult) and result.status == "rejected" and (
+                        result.missing or result.confirm):
+                    up.columns_step(actor, creator_id, key, result, file, locale)
 except KasuwaError as exc:
     show_error(exc)

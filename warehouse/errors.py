@@ -61,6 +61,8 @@ class MappingNeeded(FileRejected):
         self.headers = headers
         #: nothing is missing, but the reading was made by meaning: the creator confirms it once
         self.confirm = confirm
+        #: what was found meanwhile: canonical column -> header (the app shows it beside the question)
+        self.found: dict[str, str] = {}
 
 
 class Conflict(KasuwaError):

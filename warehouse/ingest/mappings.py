@@ -146,9 +146,11 @@ def complete(base: Profile, m: SavedMapping, *, name: str | None = None, title: 
             for c, hs in base.columns.items() if c not in m.constants and c not in m.columns}
     cols = {c: hs for c, hs in cols.items() if hs}
     cols.update({c: (h,) for c, h in m.columns.items()})
+    # what the person chose is no longer the vocabulary's guess: it is neither re-checked nor asked again
     return replace(base, name=name or m.name, title=title or N_("your saved columns ‘%(name)s’", name=m.name),
                    detect=tuple((h,) for h in m.layout), columns=cols, priority=0,
-                   defaults={**base.defaults, **m.constants}, path=None)
+                   defaults={**base.defaults, **m.constants}, path=None,
+                   vocabulary=base.vocabulary - set(m.columns) - set(m.constants))
 
 
 def _from_row(row: stored_mappings.MappingRow) -> SavedMapping:
@@ -388,17 +390,19 @@ def forget_earlier_attempts(actor: Actor, creator_id: str, res: IngestResult) ->
 
 def ingest_upload(actor: Actor, creator_id: str, file_name: str, data: bytes | Path, *,
                   columns: dict[str, str] | None = None, constants: dict[str, str] | None = None,
-                  save_as: str | None = None, progress: Progress | None = None) -> Attempt:
+                  save_as: str | None = None, progress: Progress | None = None, confirm: bool = False) -> Attempt:
     """One try at a file from the upload page: the name to save under (``save_as``) and the
     constants are checked before anything is read or loaded; then the file is ingested with the
     person's columns and constants, earlier refused tries of it are forgotten, and when it loaded
-    the mapping is saved for ``creator_id``."""
+    the mapping is saved for ``creator_id``. ``confirm``: a file read by the meaning of its columns
+    waits for the person to confirm the reading (``IngestResult.confirm``) before it loads."""
     region = creator_region(creator_id)
     require_upload_for(actor, creator_id, region)
     name = check_name(creator_id, save_as) if save_as is not None else None
     consts = check_constants(constants or {})
     mapping: dict[str, str] = {**(columns or {}), **{c: Constant(v) for c, v in consts.items()}}
-    res = ingest_file(actor, creator_id, file_name, data, mapping=mapping or None, progress=progress)
+    res = ingest_file(actor, creator_id, file_name, data, mapping=mapping or None, progress=progress,
+                      confirm=confirm)
     forget_earlier_attempts(actor, creator_id, res)
     if not name or res.status != "loaded":
         return Attempt(res)

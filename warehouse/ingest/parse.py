@@ -240,7 +240,7 @@ def date_formats(values: list[str], preferred: str = "dmy", forced: str | None =
 def dates_share(values: list[str]) -> float:
     """The share of ``values`` (blanks left out) that read as dates in the column's best format:
     how a column chosen by its header is confirmed to hold dates."""
-    vals = [_norm_date(v) for v in dict.fromkeys(values) if v and v.strip()][:200]
+    vals = [_norm_date(v) for v in values if v and v.strip()][:500]
     choice = date_formats(vals) if vals else None
     if not choice:
         return 0.0

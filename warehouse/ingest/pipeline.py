@@ -555,11 +555,25 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     prof, mapping = split_constants(detection.profile, mapping)
     res.profile = prof.name
     res.assumptions.insert(0, detection.sentence)
-    resolution = profiles.resolve(prof, staged.headers, mapping, res.assumptions,
-                                  accept=lambda canon, i: fits_meaning(cur, staged, canon, i))
+    try:
+        resolution = profiles.resolve(prof, staged.headers, mapping, res.assumptions,
+                                      accept=lambda canon, i: fits_meaning(cur, staged, canon, i))
+    except MappingNeeded as exc:  # the app asks for what is missing beside what was found, over the first rows
+        res.columns, res.preview = dict(exc.found), preview_rows(cur, staged)
+        raise
     cols = resolution.columns
     res.columns = {c: staged.headers[i] for c, i in cols.items()}
     res.unsure = list(resolution.unsure)
+    symbols = own = None
+    if "currency" not in cols and "currency" not in prof.defaults:
+        money = cols.get("gross", cols.get("unit_price"))
+        sample = _sample(cur, money, staged.table) if money is not None else []
+        symbols = bool(sample) and sum(1 for v in sample if parse.SYMBOL_RE.search(v)) >= 0.9 * len(sample)
+        if not symbols:
+            own = creator_currency(cur, up["creator_id"], res.region or "")
+            res.unsure.append("currency")
+    if own:
+        res.proposed["currency"] = own
     if confirm and res.unsure and not mapping and not detection.forced:
         # the app shows Kasuwa's reading of each column and loads once the creator confirms it
         res.preview = preview_rows(cur, staged)
@@ -567,17 +581,13 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
                                "it loads (your answer is kept for your next files like this one)."),
                             [], staged.headers, confirm=True)
     res.assumptions.extend(reading_notes(prof, staged.headers, cols))
-    if "currency" not in cols and "currency" not in prof.defaults:
-        money = cols.get("gross", cols.get("unit_price"))
-        sample = _sample(cur, money, staged.table) if money is not None else []
-        if sample and sum(1 for v in sample if parse.SYMBOL_RE.search(v)) >= 0.9 * len(sample):
-            res.assumptions.append(N_("Currency read from the symbol in each amount."))
-        else:
-            own = creator_currency(cur, up["creator_id"], res.region or "")
-            prof = replace(prof, defaults={**prof.defaults, "currency": own})
-            res.assumptions.append(N_("The file names no currency: its amounts were read as %(currency)s, your own "
-                                      "currency. If they are in another one, undo this upload and tell Kasuwa which.",
-                                      currency=own))
+    if symbols:
+        res.assumptions.append(N_("Currency read from the symbol in each amount."))
+    elif own:
+        prof = replace(prof, defaults={**prof.defaults, "currency": own})
+        res.assumptions.append(N_("The file names no currency: its amounts were read as %(currency)s, your own "
+                                  "currency. If they are in another currency, ask a reviewer to correct them.",
+                                  currency=own))
     plan = build_plan(cur, staged, prof, cols, res.region or "", res.assumptions,
                       continued_from=(up["creator_id"], prof.source))
     parsed = parse_rows(cur, plan, len(staged.headers))
@@ -613,27 +623,30 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
 
 def fits_meaning(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, canon: str, col: int) -> bool:
     """A column chosen for ``canon`` by its header holds values of that meaning: dates for a
-    time, numbers for an amount or a quantity, known kinds of entry for a kind (at least one of
-    its values is in one of the vocabulary's families). A column with no values at all fits."""
-    values = _sample(cur, col, staged.table)[:500]
-    values = [v for v in values if v and v.strip()]
+    time, numbers for an amount or a quantity, currency codes or symbols for a currency (each for
+    most of its first 500 cells), known kinds of entry for a kind (at least one of its values is in
+    one of the vocabulary's families). A column with no values at all fits."""
+    # the first cells as they are (not distinct values: a few bad cells are rows to flag, not a
+    # sign that the column means something else); the column fits when most of them do
+    values = [r[0] for r in cur.execute(f"SELECT c{int(col)} FROM {staged.table} WHERE trim(c{int(col)}) <> ''"
+                                        " ORDER BY _row LIMIT 500").fetchall()]
     if not values:
         return True
     if canon == "sold_at":
-        return parse.dates_share(values) >= 0.8
+        return parse.dates_share(values) >= 0.5
     if canon in ("gross", "unit_price", "fees", "net", "refunded", "quantity"):
         row = cur.execute(
             "SELECT count(*) FILTER (WHERE kw_num(v, false) IS NOT NULL OR kw_num(v, true) IS NOT NULL"
             " OR regexp_full_match(trim(v), '[-–—]*')), count(*) FROM (SELECT unnest(?::VARCHAR[]) AS v)",
             [values]).fetchone()
-        return bool(row and row[1] and row[0] / row[1] >= 0.8)
+        return bool(row and row[1] and row[0] / row[1] >= 0.5)
     if canon == "kind":
         vocab = vocabulary()
         return any(vocab.family_of(v) for v in values)
     if canon == "currency":
         row = cur.execute("SELECT count(*) FILTER (WHERE kw_currency(v) IS NOT NULL), count(*)"
                           " FROM (SELECT unnest(?::VARCHAR[]) AS v)", [values]).fetchone()
-        return bool(row and row[1] and row[0] / row[1] >= 0.8)
+        return bool(row and row[1] and row[0] / row[1] >= 0.5)
     return True
 
 

@@ -22,7 +22,7 @@ from ..errors import ConfigError, InvalidInput, MappingNeeded, NotFound
 from ..i18n import N_, _
 from ..settings import settings
 from .sale import BY_NAME, CANONICAL, REQUIRED
-from .vocabulary import UNKNOWN_KIND, norm, shape, vocabulary
+from .vocabulary import UNKNOWN_KIND, norm, plain, shape, vocabulary
 
 _TOP = {"name", "title", "source", "detect", "priority", "read", "columns", "defaults", "skip",
         "sales", "suite", "notes", "families"}
@@ -139,9 +139,11 @@ class HeaderIndex:
     def __init__(self, headers: list[str]) -> None:
         self.headers = headers
         self.exact: dict[str, int] = {}
+        self.plain: dict[str, int] = {}
         self.shaped: dict[str, int] = {}
         for i, h in enumerate(headers):
             self.exact.setdefault(norm(h), i)
+            self.plain.setdefault(plain(h), i)
             self.shaped.setdefault(shape(h), i)
 
     def find(self, word: str) -> int | None:
@@ -149,8 +151,9 @@ class HeaderIndex:
         return i if i is not None else self.shaped.get(shape(word))
 
     def by_shape(self, word: str) -> bool:
-        """``word`` is found only by its shape, not as written."""
-        return norm(word) not in self.exact and shape(word) in self.shaped
+        """``word`` is found only by its shape (a qualifier or a zone left out: ``Created (UTC)``
+        for ``created``), not as written nor with other separators (``order_id``, ``OrderId``)."""
+        return plain(word) not in self.plain and shape(word) in self.shaped
 
     def __contains__(self, word: str) -> bool:
         return self.find(word) is not None
@@ -435,7 +438,9 @@ def resolve(profile: Profile, headers: list[str], mapping: dict[str, str], notes
     if "gross" not in out and "unit_price" not in out:
         missing.insert(0, "gross")
     if missing:
-        raise MappingNeeded(refusal(profile, headers, out, missing, res.refused), missing, headers)
+        exc = MappingNeeded(refusal(profile, headers, out, missing, res.refused), missing, headers)
+        exc.found = {c: headers[i] for c, i in out.items()}
+        raise exc
     return res
 
 

@@ -45,6 +45,7 @@ class IngestResult:
     unsure: list[str] = field(default_factory=list)  # meanings read by shape or among several candidates
     confirm: bool = False  # rejected only until the creator confirms the reading (the app's step)
     preview: list[list[str]] = field(default_factory=list)  # the first rows, for that step
+    proposed: dict[str, str] = field(default_factory=dict)  # one value for every row Kasuwa would use (currency)
     next_steps: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:

@@ -43,6 +43,12 @@ def norm(header: str) -> str:
     return unicodedata.normalize("NFC", " ".join(header.replace("\ufeff", "").split())).casefold()
 
 
+def plain(header: str) -> str:
+    """A header with its separators (``_ - . / :``) and camelCase as spaces: ``order_id``,
+    ``Order-ID`` and ``orderId`` are one header written three ways."""
+    return norm(_SEPARATORS.sub(" ", _CAMEL.sub(" ", header.replace("\ufeff", ""))))
+
+
 def shape(header: str) -> str:
     """A header reduced to its words: camelCase split, ``_ - . / :`` as spaces, a bracketed
     qualifier (``(UTC)``, ``($)``) and a leading or trailing ``UTC``/``GMT`` left out."""
