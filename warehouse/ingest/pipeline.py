@@ -407,7 +407,8 @@ def _next_steps(res: IngestResult) -> list[str]:
         steps.append(N_("%(count)s order(s) were already loaded from an earlier export and were not counted twice.",
                         count=res.rows_known))
     if res.missing:
-        steps.append(N_("Tell Kasuwa which of your columns hold: %(columns)s.", columns=", ".join(res.missing)))
+        steps.append(N_("Tell Kasuwa which of your columns hold: %(columns)s.",
+                        columns=", ".join(profiles.MEANING_WORDS.get(c, c) for c in res.missing)))
     if res.status == "loaded" and not res.rows_flagged:
         steps.append(N_("All rows are in. Your sales pages show them now."))
     return steps

@@ -236,7 +236,7 @@ def skip_rules(p: Profile) -> tuple[SkipRule, ...]:
     """The profile's known non-sales, then (with ``families``) the vocabulary's non-sale families."""
     if not p.families:
         return p.skip
-    return p.skip + tuple(SkipRule("kind", f.reason, in_=tuple(sorted(f.words)))
+    return p.skip + tuple(SkipRule("kind", f.reason, in_=f.spellings())
                           for f in vocabulary().families if f.reason)
 
 
@@ -246,7 +246,7 @@ def sales_rules(p: Profile) -> tuple[SalesRule, ...]:
     if not p.families:
         return p.sales
     sale = next(f for f in vocabulary().families if f.reason is None)
-    return (*p.sales, SalesRule("kind", tuple(sorted(sale.words)), unknown=UNKNOWN_KIND, optional=True))
+    return (*p.sales, SalesRule("kind", sale.spellings(), unknown=UNKNOWN_KIND, optional=True))
 
 
 def _check_regex(pattern: str | None, where: str) -> None:
@@ -367,11 +367,11 @@ _DUP = re.compile(r"^(.*) \((\d+)\)$")
 
 #: what each meaning is, in the creator's words (a refusal names what was found and what is missing)
 MEANING_WORDS = {
-    "order_id": N_("the order or receipt number"),
     "sold_at": N_("the date of the sale"),
-    "product": N_("the product sold"),
-    "currency": N_("the currency"),
     "gross": N_("the amount the buyer paid"),
+    "currency": N_("the currency"),
+    "order_id": N_("the order or receipt number"),
+    "product": N_("the product sold"),
     "fees": N_("the fees"),
     "net": N_("the amount after fees"),
     "kind": N_("what kind of entry each row is"),
@@ -454,8 +454,8 @@ def refusal(profile: Profile, headers: list[str], found: dict[str, int], missing
             refused: dict[str, list[str]] | None = None) -> str:
     """Why a file cannot be read, in the creator's words: what was found, what is missing, what
     was passed over and why, and how to say which column holds it."""
-    said = [N_("%(meaning)s in ‘%(column)s’", meaning=MEANING_WORDS[c], column=headers[i])
-            for c, i in found.items() if c in MEANING_WORDS]
+    said = [N_("%(meaning)s in ‘%(column)s’", meaning=words, column=headers[found[c]])
+            for c, words in MEANING_WORDS.items() if c in found]
     gone = [MEANING_WORDS.get(c, c) for c in missing]
     parts = [N_("Kasuwa could not find %(missing)s in this file.", missing=", ".join(gone))]
     if said:

@@ -67,8 +67,12 @@ def says_utc(header: str) -> bool:
 @dataclass(frozen=True)
 class Family:
     name: str
-    words: frozenset[str]
+    words: frozenset[str]  # as ``plain`` writes them: "stripe fee" stands for stripe_fee and Stripe-Fee too
     reason: str | None  # None: the sale family
+
+    def spellings(self) -> tuple[str, ...]:
+        """Every word as rules compare it (lower case, spaces or underscores): ``stripe fee``, ``stripe_fee``."""
+        return tuple(sorted({v for w in self.words for v in (w, w.replace(" ", "_"), w.replace(" ", "-"))}))
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Vocabulary:
     families: tuple[Family, ...]
 
     def family_of(self, value: str) -> Family | None:
-        v = norm(value)
+        v = plain(value)
         return next((f for f in self.families if v in f.words), None)
 
     def meaning_words(self, header: str) -> list[str]:
@@ -103,7 +107,7 @@ def parse_vocabulary(text: str, where: str) -> Vocabulary:
             raise ConfigError(f"{where}: [kinds.{name}] needs words (and a reason unless it is 'sale')")
         if name != "sale" and not fam.get("reason"):
             raise ConfigError(f"{where}: [kinds.{name}] needs a reason")
-        families.append(Family(name, frozenset(norm(w) for w in fam["words"]),
+        families.append(Family(name, frozenset(plain(w) for w in fam["words"]),
                                None if name == "sale" else str(fam["reason"])))
     if not any(f.name == "sale" for f in families):
         raise ConfigError(f"{where}: [kinds.sale] is missing")
