@@ -8,6 +8,7 @@ was or as it is after the load, and running the same ingest again finishes the j
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -179,11 +180,25 @@ def build_plan(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, prof: pro
             values = [r[0] for r in rows]
         region = get_region(region_code)
         preferred = prof.date_order if prof.date_order != "auto" else (
-            "mdy" if region.locale.endswith("_US") else "dmy")
+            "mdy" if region.locale.endswith("_US") or _us_zones(cur, staged, cols) else "dmy")
         plan.dates = parse.date_formats(values, preferred, prof.date_format)
         if plan.dates and plan.dates.assumption:
             assumptions.append(plan.dates.assumption)
     return plan
+
+
+#: time zones of the United States, where an account writes its dates month first (PayPal's
+#: download follows the account's country): they break a day-or-month tie, never override values
+_US_ZONE = re.compile(r"^(P[SD]T|M[SD]T|C[SD]T|E[SD]T|AK[SD]T|HST|US/.*|Pacific/Honolulu|America/(New_York|Chicago|"
+                      r"Denver|Los_Angeles|Phoenix|Anchorage|Detroit|Boise|Indiana/.*|Kentucky/.*))$", re.IGNORECASE)
+
+
+def _us_zones(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, cols: dict[str, int]) -> bool:
+    """Most of the file's own time-zone cells name a zone of the United States."""
+    if "timezone" not in cols:
+        return False
+    zones = [z.strip() for z in _sample(cur, cols["timezone"], staged.table)[:50] if z and z.strip()]
+    return bool(zones) and sum(1 for z in zones if _US_ZONE.match(z)) > len(zones) / 2
 
 
 def _continued_orders(cur: duckdb.DuckDBPyConnection, table: str, order_col: int, creator_id: str,

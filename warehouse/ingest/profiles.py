@@ -24,12 +24,12 @@ from ..settings import settings
 from .sale import BY_NAME, CANONICAL, REQUIRED
 from .vocabulary import UNKNOWN_KIND, norm, plain, shape, vocabulary
 
-_TOP = {"name", "title", "source", "detect", "priority", "read", "columns", "defaults", "skip",
+_TOP = {"name", "title", "source", "detect", "priority", "read", "columns", "defaults", "skip", "ask",
         "sales", "suite", "notes", "families"}
 _READ = {"number_style", "date_order", "amount_unit", "line_items", "fill_down", "timezone",
          "date_format", "order_pattern"}
-_SKIP = {"column", "in", "not_in", "matches", "blank", "negative", "reason"}
-_SALES = {"column", "in", "matches", "unknown", "optional"}
+_SKIP = {"column", "in", "not_in", "matches", "blank", "negative", "reason", "kind_in"}
+_SALES = {"column", "in", "not_in", "matches", "unknown", "optional"}
 #: a profile is taken for a file when at least this share of its identifying columns is there
 DETECT_THRESHOLD = 0.75
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
@@ -53,6 +53,7 @@ class SkipRule:
     matches: str | None = None
     blank: bool = False
     negative: bool = False  # the column (a canonical amount) is below zero: money going out
+    kind_in: tuple[str, ...] = ()  # and the row's kind is one of these (a status that means something for one kind)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class SalesRule:
     matches: str | None = None
     unknown: str = N_("Kasuwa does not know whether this kind of entry ({value}) is a sale: a person decides")
     optional: bool = False  # a file without the column passes this rule (else every row is asked about)
+    not_in: tuple[str, ...] = ()  # the value must not be one of these (a blank cell passes)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ class Profile:
     # currency, product, channel, buyer_country: used when the file has no such column or the cell is blank
     defaults: dict[str, str] = field(default_factory=dict)
     skip: tuple[SkipRule, ...] = ()  # first matching rule wins; "{value}" in a reason is the cell's text
+    #: rows a person decides whatever the skip rules say (checked before them; same keys): an
+    #: invoice marked as paid outside PayPal is a memo entry, and may still be a sale
+    ask: tuple[SkipRule, ...] = ()
     #: every rule must pass for a row to be a sale (the first that fails gives the reason to ask);
     #: none: every row no skip rule names is a sale
     sales: tuple[SalesRule, ...] = ()
@@ -176,23 +181,25 @@ def parse_profile(doc: dict[str, Any], where: str) -> Profile:
     name = doc.get("name", "")
     if not _NAME.match(name):
         raise ConfigError(f"{where}: name {name!r} must be lowercase letters, digits, '-' or '_'")
-    rules = []
-    for i, rule in enumerate(doc.get("skip", []), start=1):
-        if set(rule) - _SKIP or "column" not in rule or "reason" not in rule:
-            raise ConfigError(f"{where}: skip rule #{i} needs column and reason; allowed keys {sorted(_SKIP)}")
-        rules.append(SkipRule(rule["column"], rule["reason"], tuple(rule.get("in", ())),
-                              tuple(rule.get("not_in", ())), rule.get("matches"), bool(rule.get("blank")),
-                              bool(rule.get("negative"))))
-        _check_regex(rule.get("matches"), f"{where}: skip rule #{i}")
+    rules, asks = [], []
+    for key, out in (("skip", rules), ("ask", asks)):
+        for i, rule in enumerate(doc.get(key, []), start=1):
+            if set(rule) - _SKIP or "column" not in rule or "reason" not in rule:
+                raise ConfigError(f"{where}: {key} rule #{i} needs column and reason; allowed keys {sorted(_SKIP)}")
+            out.append(SkipRule(rule["column"], rule["reason"], tuple(rule.get("in", ())),
+                                tuple(rule.get("not_in", ())), rule.get("matches"), bool(rule.get("blank")),
+                                bool(rule.get("negative")), tuple(rule.get("kind_in", ()))))
+            _check_regex(rule.get("matches"), f"{where}: {key} rule #{i}")
     sales = []
     raw_sales = doc.get("sales", [])
     for i, sd in enumerate([raw_sales] if isinstance(raw_sales, dict) else raw_sales, start=1):
-        if set(sd) - _SALES or "column" not in sd or not (sd.get("in") or sd.get("matches")):
-            raise ConfigError(f"{where}: sales rule #{i} needs column and in or matches;"
+        if set(sd) - _SALES or "column" not in sd or not (sd.get("in") or sd.get("matches") or sd.get("not_in")):
+            raise ConfigError(f"{where}: sales rule #{i} needs column and in, not_in or matches;"
                               f" allowed keys {sorted(_SALES)}")
         _check_regex(sd.get("matches"), f"{where}: sales rule #{i}")
         sales.append(SalesRule(sd["column"], tuple(sd.get("in", ())), sd.get("matches"),
-                               sd.get("unknown", SalesRule.unknown), bool(sd.get("optional"))))
+                               sd.get("unknown", SalesRule.unknown), bool(sd.get("optional")),
+                               tuple(sd.get("not_in", ()))))
     detect = tuple(_as_tuple(d) for d in doc.get("detect", ()))
     _check_regex(read.get("order_pattern"), f"{where}: [read] order_pattern")
     for key, allowed in (("number_style", {"auto", "dot", "comma"}), ("date_order", {"auto", "dmy", "mdy", "ymd"}),
@@ -215,6 +222,7 @@ def parse_profile(doc: dict[str, Any], where: str) -> Profile:
         timezone=read.get("timezone", "UTC"),
         defaults={k: str(v) for k, v in doc.get("defaults", {}).items()},
         skip=tuple(rules),
+        ask=tuple(asks),
         sales=tuple(sales),
         suite=doc.get("suite"),
         families=bool(doc.get("families", False)),
@@ -504,13 +512,16 @@ def profile_document(p: Profile) -> dict[str, Any]:
     doc["read"] = read
     doc["columns"] = {k: list(v) for k, v in p.columns.items()}
     doc["defaults"] = dict(p.defaults)
-    doc["skip"] = [{"column": r.column, "reason": r.reason, **({"in": list(r.in_)} if r.in_ else {}),
-                    **({"not_in": list(r.not_in)} if r.not_in else {}),
-                    **({"matches": r.matches} if r.matches is not None else {}),
-                    **({"blank": True} if r.blank else {}), **({"negative": True} if r.negative else {})}
-                   for r in p.skip]
+    for key, rules in (("skip", p.skip), ("ask", p.ask)):
+        doc[key] = [{"column": r.column, "reason": r.reason, **({"in": list(r.in_)} if r.in_ else {}),
+                     **({"not_in": list(r.not_in)} if r.not_in else {}),
+                     **({"matches": r.matches} if r.matches is not None else {}),
+                     **({"blank": True} if r.blank else {}), **({"negative": True} if r.negative else {}),
+                     **({"kind_in": list(r.kind_in)} if r.kind_in else {})}
+                    for r in rules]
     doc["sales"] = [{"column": r.column, "unknown": r.unknown, "optional": r.optional,
                      **({"in": list(r.in_)} if r.in_ else {}),
+                     **({"not_in": list(r.not_in)} if r.not_in else {}),
                      **({"matches": r.matches} if r.matches is not None else {})} for r in p.sales]
     if p.suite:
         doc["suite"] = p.suite
@@ -528,7 +539,7 @@ def profile_toml(p: Profile, comment: str = "") -> str:
               if k in doc]
     for table in ("read", "columns", "defaults"):
         lines += ["", f"[{table}]"] + [f"{_toml_str(k)} = {_toml_value(v)}" for k, v in doc[table].items()]
-    for array in ("skip", "sales"):
+    for array in ("ask", "skip", "sales"):
         for rule in doc[array]:
             lines += ["", f"[[{array}]]"] + [f"{k} = {_toml_value(v)}" for k, v in rule.items()]
     if "suite" in doc:

@@ -97,6 +97,11 @@ def _skip_expr(plan: ParsePlan, rule: SkipRule) -> str:
         if rule.column not in MONEY or rule.column not in plan.columns:
             return "false"
         conds.append(f"coalesce({_num(plan, rule.column)} < 0, false)")
+    if rule.kind_in:
+        if "kind" not in plan.columns:
+            return "false"
+        kinds = ", ".join(plan.bind(v.lower()) for v in rule.kind_in)
+        conds.append(f"coalesce(lower(trim(t_kind)) IN ({kinds}), false)")
     return " AND ".join(conds) if conds else "false"
 
 
@@ -115,6 +120,9 @@ def _ask_expr(plan: ParsePlan) -> str:
             cases.append(f"WHEN true THEN {plan.bind(reason)}")
             continue
         ok = _value_conditions(plan, col, rule.in_, rule.matches)
+        if rule.not_in:
+            ok.append(f"(trim(coalesce({col}, '')) = '' OR lower(trim({col})) NOT IN"
+                      f" ({', '.join(plan.bind(v.lower()) for v in rule.not_in)}))")
         cases.append(f"WHEN NOT coalesce({' OR '.join(ok)}, false) THEN {_reason(plan, rule.unknown, col)}")
     if not cases:
         return "NULL::VARCHAR"
@@ -183,11 +191,17 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
             filled = (f"(SELECT * REPLACE ({repl}) FROM src WINDOW w AS (PARTITION BY t_order_id ORDER BY _row"
                       " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))")
 
-    skip_cases = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in skip_rules(p))
+    # an [[ask]] rule that matches stops the skip rules (the row goes to a person)
+    skip_cases = " ".join([f"WHEN {_skip_expr(plan, r)} THEN NULL" for r in p.ask]
+                          + [f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in skip_rules(p)])
     skip = f"CASE WHEN _blank THEN 'empty row' {skip_cases} ELSE NULL END"
     # parameters are positional: each expression is built (and binds its values) in the order it
     # appears in the query below
+    # [[ask]] rules first: their conditions come before the sales rules' in the query's text
+    asked = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in p.ask)
     ask = _ask_expr(plan)
+    if asked:
+        ask = f"CASE {asked} ELSE {ask} END"
 
     date_text = _t(plan, "sold_at")
     if "sold_time" in plan.columns and "sold_at" in plan.columns:
