@@ -389,6 +389,10 @@ MEANING_WORDS = {
 }
 
 
+#: meanings whose column is used only when its values fit (a "Type" of products is no kind of entry)
+MUST_FIT = frozenset({"kind", "currency"})
+
+
 @dataclass
 class Resolution:
     """Which column of the file holds each meaning, and how sure the reader is of it."""
@@ -421,20 +425,27 @@ def resolve(profile: Profile, headers: list[str], mapping: dict[str, str], notes
     for canon, cands in profile.columns.items():
         if canon in out:
             continue
-        checked = canon in profile.vocabulary and accept is not None
-        seen: list[int] = []
+        present: dict[int, bool] = {}  # column -> found only by its shape, in candidate order
         for cand in cands:
             i = idx.find(cand)
-            if i is None or i in seen:
-                continue
-            seen.append(i)
-            if checked and not accept(canon, i):
-                res.refused.setdefault(canon, []).append(headers[i])
-                continue
-            out[canon] = i
-            if canon in profile.vocabulary and (idx.by_shape(cand) or len(seen) > 1):
-                res.unsure.append(canon)
-            break
+            if i is not None and i not in present:
+                present[i] = idx.by_shape(cand)
+        if not present:
+            continue
+        first = next(iter(present))
+        chosen: int | None = first
+        if canon in profile.vocabulary and accept is not None:
+            # the first column whose values fit the meaning; when none does, the first one all the
+            # same (its rows are checked and flagged), except a kind, which must hold kinds
+            fits = [i for i in present if accept(canon, i)]
+            res.refused.update({canon: [headers[i] for i in present if i not in fits]} if len(fits) < len(present)
+                               else {})
+            chosen = fits[0] if fits else (None if canon in MUST_FIT else first)
+        if chosen is None:
+            continue
+        out[canon] = chosen
+        if canon in profile.vocabulary and (present[chosen] or chosen != first):
+            res.unsure.append(canon)
     if notes is not None:
         repeated = {norm(m.group(1)) for h in headers if (m := _DUP.match(h))}
         for canon, i in out.items():
