@@ -28,6 +28,7 @@ from babel.numbers import format_decimal
 from warehouse import locales
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
+from warehouse.i18n import N_, _
 from warehouse.locales import date_input_format, locale_for, native_digits
 
 __all__ = ["age", "date_input_format", "day", "locale_for", "moment", "money", "number", "page_locale",
@@ -124,6 +125,15 @@ def age(value: timedelta | datetime | None, locale: str | None = None, now: date
         ref = now or datetime.now(value.tzinfo)
         value = ref - value
     return native_digits(format_timedelta(value, threshold=1.0, locale=_locale(locale)), locale)
+
+
+#: a sale whose file names no product (stored as '': reading by meaning, issue 15)
+NOT_NAMED = N_("not named in the file")
+
+
+def product_name(product: Any) -> str:
+    """A sale's product for people: its name, or "not named in the file" when the export gave none."""
+    return _(NOT_NAMED) if product is None or not str(product).strip() else str(product)
 
 
 def plain(text: Any) -> str:

@@ -97,6 +97,7 @@ def charts_block(actor: Actor, creator_id: str, region: str, period: Period, gra
     with left:
         products = query(q.top_products, actor, [region], creator_id, period, 10)
         if len(products):
+            products = products.assign(product=[fmt.product_name(p) for p in products["product"]])
             st.plotly_chart(charts.ranked_bars(products, "product", "gross_usd", _("Top products"),
                                                _("Gross (USD)"), locale=locale), key="top_products",
                             config=style.CHART_CONFIG)
@@ -164,6 +165,8 @@ CSV_HEADERS = {
 def sales_csv(df: pd.DataFrame) -> bytes:
     """The sale lines as a CSV for people: readable headers, amounts at their currency's decimals."""
     shown = _in_minor_units(df)
+    if "product" in shown.columns:
+        shown = shown.assign(product=[fmt.product_name(p) for p in shown["product"]])
     shown = shown[[c for c in CSV_HEADERS if c in shown.columns]]
     return to_csv_bytes(shown.rename(columns={c: _(h) for c, h in CSV_HEADERS.items()}))
 

@@ -247,3 +247,18 @@ def test_a_refusal_names_what_was_found_and_what_is_missing_in_words():
     assert res.status == "rejected" and res.missing == ["sold_at"]
     assert "Kasuwa could not find the date of the sale in this file." in res.message
     assert "It found the amount the buyer paid in ‘Amount’, the currency in ‘Currency’." in res.message
+
+
+def test_a_flagged_row_of_a_file_without_products_is_approved_as_it_is():
+    from warehouse.review import approve
+
+    data = ("Transaction Date,Type,Order,Payout Status,Amount,Fee,Net,Currency\n"
+            "2024-02-01 10:00:00 +0100,charge,#1001,paid,30.00,1.20,28.80,EUR\n"
+            "2024-02-02 10:00:00 +0100,mystery_credit,#1002,paid,5.00,0.00,5.00,EUR\n")
+    res = ingest_file(OP, "ng-ada", "payment_transactions_export.csv", data.encode())
+    assert kinds(res.upload_id) == ["sale", "ask"]
+    reviewer = Actor("rev@x", "reviewer", regions=frozenset({"west-africa"}))
+    [(flag_id,)] = warehouse("west-africa").rows("SELECT flag_id FROM flagged_rows")
+    approve(reviewer, "west-africa", flag_id, note="a credit from a buyer")
+    assert warehouse("west-africa").rows("SELECT order_id, product, gross FROM sales ORDER BY row_number") == \
+        [("#1001", "", D("30.00")), ("#1002", "", D("5.00"))]

@@ -90,7 +90,8 @@ __all__ = [
 
 MAX_BULK = 1000
 #: a sale cannot be loaded without these (checked before the full re-validation)
-REQUIRED_FIELDS = ("order_id", "sold_at", "product", "gross", "currency")
+#: (a product is not: a file may name none, DESIGN invariant 11; its rows carry '' — "not named")
+REQUIRED_FIELDS = ("order_id", "sold_at", "gross", "currency")
 #: sales columns the loader fills itself, never taken from a checked row
 _OWN_COLUMNS = {"sale_id", "creator_id", "source", "upload_id", "row_number", "loaded_at"}
 # One decision at a time per process: the duplicate-order check and the insert must not

@@ -251,6 +251,45 @@ def test_the_creators_three_pages_fit_a_phone(phone: BrowserContext, demo_app: s
     page.keyboard.press("Escape")
 
 
+AWA = ("awa@demo.kasuwa", "demo-awa-2024")  # Senegal: reads French
+#: a layout no profile knows, whose sale time Kasuwa finds only by the shape of its header
+BY_MEANING = ("Created (UTC),Référence,Article,Montant,Devise\n"
+              "2024-05-0{d} 10:00,W-{d}1,Pagne,15000,XOF\n2024-05-0{d} 11:30,W-{d}2,Perles,25000,XOF\n")
+
+
+def _upload(page: Page, name: str, data: bytes) -> None:
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(files=[{
+        "name": name, "mimeType": "text/csv", "buffer": data}])
+
+
+@pytest.mark.browser
+def test_a_file_read_by_meaning_is_confirmed_once_on_a_phone_in_french(phone: BrowserContext, demo_app: str) -> None:
+    page = phone.new_page()
+    sign_in(page, demo_app, *AWA)
+    tap_nav(page, "Import", "Importer des exports de ventes")
+    _upload(page, "ventes-mai.csv", BY_MEANING.format(d=1).encode())
+    # Kasuwa's reading, to confirm with a tap: the sale time read from "Created (UTC)" and marked
+    # for checking, over the file's first rows, every column's meaning above it
+    button = page.get_by_role("button", name="Charger avec ces colonnes")
+    button.wait_for()
+    page.get_by_test_id("stCheckbox").first.wait_for()  # the form's elements arrive one by one
+    settle(page)
+    page.get_by_text("Kasuwa a lu ce fichier d’après le sens de ses colonnes", exact=False).wait_for()
+    when = page.get_by_test_id("stSelectbox").filter(has_text="Date de vente (à vérifier)")
+    assert when.count() == 1 and "Created (UTC)" in when.inner_text()
+    assert page.get_by_test_id("stDataFrame").count() >= 1
+    assert_fits_a_phone(page, "creator-upload-confirm-fr")
+    button.scroll_into_view_if_needed()
+    button.tap()
+    page.get_by_text("Chargé avec le profil", exact=False).first.wait_for()
+    page.get_by_text("votre prochain fichier avec ces colonnes", exact=False).first.wait_for()
+    # the next file of the same layout loads without asking
+    _upload(page, "ventes-mai-2.csv", BY_MEANING.format(d=2).encode())
+    page.get_by_text("Chargé avec le profil", exact=False).nth(1).wait_for()
+    settle(page)
+    assert page.get_by_role("button", name="Charger avec ces colonnes").count() == 0
+
+
 @pytest.mark.browser
 def test_the_reviewers_queue_fits_a_phone(phone: BrowserContext, demo_app: str) -> None:
     page = phone.new_page()

@@ -52,7 +52,7 @@ def check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> l
         return owner.job("check_rows", region, source, rows)  # type: ignore[no-any-return]
     cols = list(EDITABLE)
     prof = profiles.Profile(name="review", title="Reviewer correction", source=source, detect=(),
-                            columns={c: (c,) for c in cols}, defaults={}, number_style="auto")
+                            columns={c: (c,) for c in cols}, defaults={"product": ""}, number_style="auto")
     texts = [[None if v.get(c) in (None, "") else str(v[c]) for c in cols] for v in rows]
     i_sold = cols.index("sold_at")
     for t in texts:

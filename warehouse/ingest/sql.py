@@ -313,6 +313,8 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
     # a file that names no product: '' is "not named in the file" (shown so on every page); a
     # blank cell in a product column is still a question for the suite
     product = f"kw_text({_t(plan, 'product')})" if _t(plan, "product") != "NULL::VARCHAR" else "''"
+    if p.defaults.get("product") == "":  # "no product named" is a value (a reviewer's check of such a row)
+        product = f"coalesce({product}, '')"
     fee_currency = "kw_currency(t_fee_currency)" if "fee_currency" in plan.columns else "NULL::VARCHAR"
     fill = [c for c in p.fill_down if c in plan.columns]
     cont_first = ("(" + " AND ".join(f"(t_{c} IS NULL OR trim(t_{c}) = '')" for c in fill) + ")") \
