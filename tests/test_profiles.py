@@ -533,7 +533,18 @@ SAMPLE_OF = {
     "paystack": "paystack/transactions.csv", "flutterwave": "flutterwave/transactions.csv",
     "mpesa": "mpesa/statement.csv", "lemonsqueezy": "lemonsqueezy/orders.csv",
     "generic": "generic/ventes-fevrier.csv",
+    # the sources read by meaning since issue 15: their real exports (tests/samples/real/)
+    "stripe-balance": "real/stripe-balance/balance_history.csv", "stripe-payouts": "real/stripe-balance/payouts.csv",
+    "shopify-payments": "real/shopify-payments/payment_transactions_export_1.csv",
+    "shopify-transactions": "real/shopify-transactions/transactions_export_1.csv",
+    "etsy-statement": "real/etsy-statement/etsy_statement_2025_10.csv",
+    "buymeacoffee": "real/buymeacoffee/Supporters_list_2026-02-14.csv",
 }
+
+
+def test_every_shipped_profile_has_a_sample():
+    # bKash's statements are built by the tests (XLSX); Lemon Squeezy's API answers are JSON (tested above)
+    assert set(profiles.load_profiles()) - set(SAMPLE_OF) == {"bkash", "bkash-bn", "lemonsqueezy-api"}
 
 
 def staged_headers(path: Path, tmp_path: Path) -> list[str]:
