@@ -262,3 +262,11 @@ def test_a_flagged_row_of_a_file_without_products_is_approved_as_it_is():
     approve(reviewer, "west-africa", flag_id, note="a credit from a buyer")
     assert warehouse("west-africa").rows("SELECT order_id, product, gross FROM sales ORDER BY row_number") == \
         [("#1001", "", D("30.00")), ("#1002", "", D("5.00"))]
+
+
+def test_a_bank_like_type_column_sends_money_in_to_a_person_and_skips_money_out():
+    data = ("Date,Type,Amount,Currency,Description\n2024-03-01,Credit,5000.00,NGN,Transfer from Chidi\n"
+            "2024-03-02,Debit,1200.00,NGN,Airtime\n2024-03-03,Donation,1500.00,NGN,Coffee\n")
+    res = ingest_file(OP, "ng-ada", "bank.csv", data.encode())
+    assert res.columns["kind"] == "Type" and kinds(res.upload_id) == ["ask", "skip", "sale"]
+    assert "a person decides" in fates(res.upload_id)[0][2]

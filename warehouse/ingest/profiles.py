@@ -245,7 +245,16 @@ def skip_rules(p: Profile) -> tuple[SkipRule, ...]:
     if not p.families:
         return p.skip
     return p.skip + tuple(SkipRule("kind", f.reason, in_=f.spellings())
-                          for f in vocabulary().families if f.reason)
+                          for f in vocabulary().families if f.reason and not f.ask)
+
+
+def ask_rules(p: Profile) -> tuple[SkipRule, ...]:
+    """Rows a person decides whatever else matches: the profile's ``[[ask]]``, then (with
+    ``families``) the vocabulary's families marked ``ask`` (a bank's "credit")."""
+    if not p.families:
+        return p.ask
+    return p.ask + tuple(SkipRule("kind", f.reason, in_=f.spellings())
+                         for f in vocabulary().families if f.reason and f.ask)
 
 
 def sales_rules(p: Profile) -> tuple[SalesRule, ...]:

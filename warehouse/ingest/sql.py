@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parse import DateChoice, date_sql
-from .profiles import CANONICAL, Profile, SalesRule, SkipRule, norm, sales_rules, skip_rules
+from .profiles import CANONICAL, Profile, SalesRule, SkipRule, ask_rules, norm, sales_rules, skip_rules
 from .sale import MONEY
 
 
@@ -192,13 +192,13 @@ def parse_sql(plan: ParsePlan, ncols: int) -> str:
                       " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))")
 
     # an [[ask]] rule that matches stops the skip rules (the row goes to a person)
-    skip_cases = " ".join([f"WHEN {_skip_expr(plan, r)} THEN NULL" for r in p.ask]
+    skip_cases = " ".join([f"WHEN {_skip_expr(plan, r)} THEN NULL" for r in ask_rules(p)]
                           + [f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in skip_rules(p)])
     skip = f"CASE WHEN _blank THEN 'empty row' {skip_cases} ELSE NULL END"
     # parameters are positional: each expression is built (and binds its values) in the order it
     # appears in the query below
     # [[ask]] rules first: their conditions come before the sales rules' in the query's text
-    asked = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in p.ask)
+    asked = " ".join(f"WHEN {_skip_expr(plan, r)} THEN {_skip_reason(plan, r)}" for r in ask_rules(p))
     ask = _ask_expr(plan)
     if asked:
         ask = f"CASE {asked} ELSE {ask} END"

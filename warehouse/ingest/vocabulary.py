@@ -69,6 +69,7 @@ class Family:
     name: str
     words: frozenset[str]  # as ``plain`` writes them: "stripe fee" stands for stripe_fee and Stripe-Fee too
     reason: str | None  # None: the sale family
+    ask: bool = False  # its rows go to a person with the reason (not skipped)
 
     def spellings(self) -> tuple[str, ...]:
         """Every word as rules compare it (lower case, spaces or underscores): ``stripe fee``, ``stripe_fee``."""
@@ -103,12 +104,12 @@ def parse_vocabulary(text: str, where: str) -> Vocabulary:
     columns = {c: tuple(dict.fromkeys(str(w) for w in words)) for c, words in cols.items()}
     families = []
     for name, fam in doc.get("kinds", {}).items():
-        if set(fam) - {"words", "reason"} or not fam.get("words"):
+        if set(fam) - {"words", "reason", "ask"} or not fam.get("words"):
             raise ConfigError(f"{where}: [kinds.{name}] needs words (and a reason unless it is 'sale')")
         if name != "sale" and not fam.get("reason"):
             raise ConfigError(f"{where}: [kinds.{name}] needs a reason")
         families.append(Family(name, frozenset(plain(w) for w in fam["words"]),
-                               None if name == "sale" else str(fam["reason"])))
+                               None if name == "sale" else str(fam["reason"]), bool(fam.get("ask", False))))
     if not any(f.name == "sale" for f in families):
         raise ConfigError(f"{where}: [kinds.sale] is missing")
     return Vocabulary(columns, tuple(families))
