@@ -270,3 +270,12 @@ def test_a_bank_like_type_column_sends_money_in_to_a_person_and_skips_money_out(
     res = ingest_file(OP, "ng-ada", "bank.csv", data.encode())
     assert res.columns["kind"] == "Type" and kinds(res.upload_id) == ["ask", "skip", "sale"]
     assert "a person decides" in fates(res.upload_id)[0][2]
+
+
+def test_a_list_of_deposits_read_by_meaning_is_not_taken_for_sales():
+    data = ("Date,Amount,Currency,Status,Deposit ID\n2024-03-04,120.00,USD,Deposited,dep_1\n"
+            "2024-03-11,80.50,USD,Deposited,dep_2\n")
+    res = ingest_file(OP, "ng-ada", "deposits.csv", data.encode())
+    assert (res.rows_loaded, res.rows_flagged) == (0, 2) and "kind" in res.unsure
+    assert "may list payouts or deposits" in fates(res.upload_id)[0][2]
+    assert any("a person decides" in a for a in res.assumptions)

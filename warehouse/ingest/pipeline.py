@@ -590,6 +590,9 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
             res.unsure.append("currency")
     if own:
         res.proposed["currency"] = own
+    payouts = payout_marker(prof, staged.headers, cols) if not mapping and not detection.forced else None
+    if payouts is not None:
+        res.unsure.append("kind")
     if confirm and res.unsure and not mapping and not detection.forced:
         # the app shows Kasuwa's reading of each column and loads once the creator confirms it
         res.preview = preview_rows(cur, staged)
@@ -597,6 +600,12 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
                                "it loads (your answer is kept for your next files like this one)."),
                             [], staged.headers, confirm=True)
     res.assumptions.extend(reading_notes(prof, staged.headers, cols))
+    if payouts is not None:
+        # a list of payouts or deposits read by meaning would make every bank transfer a "sale"
+        prof = replace(prof, ask=(*prof.ask, profiles.SkipRule(staged.headers[payouts], PAYOUT_LIST, matches="(?s).*")))
+        res.assumptions.append(N_("The file has a column ‘%(column)s’ and no column saying what kind of entry each "
+                                  "row is: it may list payouts or deposits rather than sales, so a person decides.",
+                                  column=staged.headers[payouts]))
     if symbols:
         res.assumptions.append(N_("Currency read from the symbol in each amount."))
     elif own:
@@ -635,6 +644,22 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     res.next_steps = _next_steps(res)
     _refresh_rollups(res.region or "")
     return res
+
+
+#: header words of a list of payouts, deposits or withdrawals (the money moving to a bank, not sales)
+_PAYOUT_WORDS = re.compile(r"\b(payouts?|deposits?|withdrawals?|settlements?|arrival|versements?|virements?|retraits?|"
+                           r"auszahlung|abhebung|uitbetaling|retiros?|depósitos?|saques?|prelievo|bonifico)\b")
+#: why every row of such a file goes to a person ({value}: the cell of the column that says so)
+PAYOUT_LIST = N_("the file may list payouts or deposits rather than sales (‘{value}’): a person decides whether "
+                 "this row is a sale")
+
+
+def payout_marker(prof: profiles.Profile, headers: list[str], cols: dict[str, int]) -> int | None:
+    """The column that makes a file read by meaning look like a list of payouts or deposits
+    (``Payout Date``, ``Arrival Date``, ``Deposit ID``) when nothing says what kind each row is."""
+    if prof.detect or "kind" in cols or "kind" not in prof.vocabulary:
+        return None
+    return next((i for i, h in enumerate(headers) if _PAYOUT_WORDS.search(profiles.shape(h))), None)
 
 
 def fits_meaning(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, canon: str, col: int) -> bool:
