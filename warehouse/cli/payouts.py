@@ -3,7 +3,8 @@
 Both act as the machine operator (an administrator). Exit 0 on success, 1 with a one-line
 reason on stderr when the warehouse refuses (unknown payout, a move that is not allowed),
 2 for usage errors such as a malformed date. A run that finds an earlier run stopped midway
-says so first (``note: …``; with ``--json`` in the summary's ``interrupted_runs``).
+says so first (``note: …``; with ``--json`` in the summary's ``interrupted_runs``). Amounts in
+the JSON are strings with the currency's own decimals ("4825.00" NGN, "6500" XOF).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from warehouse.access import Actor
+from warehouse.money import is_currency, quantum
 
 
 def _day(text: str) -> date:
@@ -21,6 +24,15 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-13") from None
+
+
+def decimals_of(amount: Decimal, currency: str | None) -> str:
+    """``amount`` written with ``currency``'s own decimals (NGN 2, XOF 0), exactly: an amount with
+    more places than its currency has (never made by a run) keeps them rather than being rounded."""
+    if not currency or not is_currency(currency):
+        return str(amount)
+    q = amount.quantize(quantum(currency))
+    return str(q) if q == amount else str(amount)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -40,7 +52,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                         "rail": d.rail,
                         "decision": d.decision,
                         "currency": d.currency,
-                        "amount": None if d.amount is None else str(d.amount),
+                        "amount": None if d.amount is None else decimals_of(d.amount, d.currency),
                         "payout_id": d.payout_id,
                         "next_payout": d.next_payout,
                         "reason": d.reason,
