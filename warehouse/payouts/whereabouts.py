@@ -7,8 +7,9 @@ Every loaded sale is money somewhere; its source's custody (``custody.py``) says
   covered by a later export from that platform (the export that would hold the payout line);
 - **on its way**: a ``platform`` sale not yet received, with the day the platform's published
   hold and schedule say it pays (``expected``);
-- **owed by the programme**: ``programme`` sales, in the ledger (``outlook.py`` says when and
-  how they are paid); uploads the guard rails held wait for a reviewer (``held``);
+- **owed by the programme**: the ledger's balance (``programme`` sales less what payouts took;
+  ``outlook.py`` says when and how it is paid); uploads the guard rails held wait for a reviewer
+  (``held``);
 - **elsewhere**: sources whose custody Kasuwa does not know (``generic`` …): never owed by the
   programme, and the page says Kasuwa cannot tell where the money is.
 
@@ -27,9 +28,9 @@ from decimal import Decimal
 from warehouse.access import Actor
 from warehouse.db import warehouse
 
-from .custody import UNKNOWN, custody_of
+from .custody import PROGRAMME_SOURCE, UNKNOWN, custody_of
 from .fx import FxRateMissing, RateBook
-from .ledger import payee
+from .ledger import balances_of, payee
 from .outlook import today_in
 
 ZERO = Decimal(0)
@@ -56,7 +57,7 @@ class Whereabouts:
     today: date
     received: list[Pot] = field(default_factory=list)
     on_its_way: list[Pot] = field(default_factory=list)
-    owed: list[Pot] = field(default_factory=list)  # programme-held sales, in the ledger
+    owed: list[Pot] = field(default_factory=list)  # the ledger's balance: what the programme holds for them
     held: list[Pot] = field(default_factory=list)  # programme-held, waiting for a reviewer
     elsewhere: list[Pot] = field(default_factory=list)  # custody unknown
 
@@ -86,12 +87,15 @@ def where_is_my_money(actor: Actor, creator_id: str, today: date | None = None) 
             "SELECT source, max(CAST(timezone(?, sold_at) AS DATE)) FROM sales WHERE creator_id = ? GROUP BY source",
             [p.region.time_zone, creator_id],
         ).fetchall())
-        rates = RateBook.load(cur, {c for _s, c, *_rest in rows} | {local})
+        balances = balances_of(cur, creator_id)
+        rates = RateBook.load(cur, {c for _s, c, *_rest in rows} | set(balances) | {local})
     sums: dict[tuple[str, str, str, date | None], list[Decimal | int]] = defaultdict(lambda: [ZERO, 0])
     for source, currency, sold_on, amount, n, held in rows:
         c = custody_of(source)
         if c.holds == "programme":
-            kind, expected = ("held" if held else "owed"), None
+            if not held:
+                continue  # in the ledger: owed until a payout takes it (the balance below)
+            kind, expected = "held", None
         elif c.holds == "creator":
             kind, expected = "received", None
         elif c.holds == "platform":
@@ -111,6 +115,12 @@ def where_is_my_money(actor: Actor, creator_id: str, today: date | None = None) 
         getattr(out, kind).append(Pot(source, c.name if c.holds != UNKNOWN else source, currency, Decimal(amount),
                                       int(n), _convert(rates, Decimal(amount), currency, local, day),
                                       _convert(rates, Decimal(amount), currency, "USD", day), expected))
+    programme = custody_of(PROGRAMME_SOURCE)
+    for currency, amount in sorted(balances.items()):
+        if amount:
+            out.owed.append(Pot(PROGRAMME_SOURCE, programme.name, currency, amount, 0,
+                                _convert(rates, amount, currency, local, day),
+                                _convert(rates, amount, currency, "USD", day)))
     return out
 
 
