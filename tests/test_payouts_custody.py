@@ -29,9 +29,10 @@ TODAY = date(2026, 12, 7)  # a Monday
 #: the sources the readers use or will use, by name (the reader's branch adds the same names)
 SOURCES = {
     "programme-store": "programme",
-    "paypal": "creator", "mpesa": "creator", "bkash": "creator", "wave": "creator", "stripe": "creator",
-    "payhip": "creator", "kofi": "creator", "buymeacoffee": "creator", "paystack": "creator",
-    "flutterwave": "creator",
+    "paypal": "own_account", "mpesa": "own_account", "bkash": "own_account", "wave": "own_account",
+    "stripe": "own_account",
+    "payhip": "own_account", "kofi": "own_account", "buymeacoffee": "own_account", "paystack": "own_account",
+    "flutterwave": "own_account",
     "gumroad": "platform", "lemonsqueezy": "platform", "selar": "platform", "etsy": "platform",
     "etsy-items": "platform", "shopify-payments": "platform",
     "shopify": "unknown", "generic": "unknown",
@@ -59,12 +60,11 @@ def test_custody_table_rejects_unknown_keys_and_holders(tmp_path):
     bad.write_text(text.replace('[custody.kofi]\nname = "Ko-fi"', '[custody.kofi]\nname = "Ko-fi"\npays = "x"'))
     with pytest.raises(ConfigError, match="custody kofi: unknown key 'pays'"):
         parse_rails(bad)
-    bad.write_text(text.replace('holds = "creator"                     # formats.md custody: straight to the '
-                                "creator's PayPal/Stripe, at once\nbasis = \"formats.md custody: Ko-fi",
-                                'holds = "nobody"\nbasis = "formats.md custody: Ko-fi'))
+    kofi = text.index("[custody.kofi]")
+    bad.write_text(text[:kofi] + text[kofi:].replace('holds = "own_account"', 'holds = "nobody"', 1))
     with pytest.raises(ConfigError, match="holds must be one of"):
         parse_rails(bad)
-    assert set(HOLDERS) == {"creator", "platform", "programme"}
+    assert set(HOLDERS) == {"own_account", "platform", "programme"}
 
 
 @pytest.fixture
@@ -151,3 +151,77 @@ def test_payouts_page_shows_the_three_kinds_in_naira_first_and_dollars_second():
     assert "Received: ₦13,000.00 (US$8.45) in your own PayPal account." in text
     assert "On its way: ₦46,153.85 (US$30.00) held by Gumroad, expected on" in text
     assert "Owed by the programme: ₦4,500.00 (US$2.93) from sales in the programme's store" in text
+
+
+# --- guard rails on money -------------------------------------------------------------------
+
+
+def _store_export(tmp_path, rows: list[tuple[str, date, str]]) -> Path:
+    """The programme store's orders export (Shopify's layout): (order, day, naira amount)."""
+    lines = ["Name,Financial Status,Paid at,Created at,Currency,Lineitem quantity,Lineitem name,Lineitem price"]
+    for order, day, amount in rows:
+        stamp = f"{day.isoformat()} 10:00:00 +0100"
+        lines.append(f"#{order},paid,{stamp},{stamp},NGN,1,Brand Kit,{amount}")
+    path = tmp_path / "store.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def usual():
+    """Ada with three ordinary months through the programme's store (₦20,000 a month)."""
+    today = date.today()
+    region = creator("ng-ada", "NG", "paystack", "Ada Okafor Designs")
+    for m in (20, 50, 80):
+        sale(region, "ng-ada", f"h{m}", today - timedelta(days=m), "20000.00", "NGN", upload_id="up-h")
+    return region
+
+
+def _owed(region: str) -> Decimal:
+    return Decimal(warehouse(region).one("SELECT coalesce(sum(amount), 0) FROM ledger WHERE creator_id = 'ng-ada'")[0])
+
+
+def test_an_ordinary_store_upload_counts_at_once(usual, tmp_path):
+    res = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [("1", date.today(), "15000.00")]),
+                      profile="programme-store")
+    assert res.status == "loaded" and "Held" not in res.message
+    assert _owed(usual) == Decimal("75000.00")
+
+
+def test_an_unusual_amount_waits_for_a_reviewer_then_counts_once_released(usual, tmp_path, capsys):
+    path = _store_export(tmp_path, [("2", date.today() - timedelta(days=1), "5000000.00")])
+    res = ingest_file(OP, "ng-ada", "store.csv", path, profile="programme-store")
+    assert res.status == "loaded" and res.rows_loaded == 1
+    assert "Held for a reviewer" in res.message
+    assert any(s.startswith("Unusual amount: this file adds 5,000,000.00 NGN") and "(20,000.00 NGN)" in s
+               for s in res.next_steps)
+    assert _owed(usual) == Decimal("60000.00")  # nothing of it is owed yet
+    w = where_is_my_money(OP, "ng-ada")
+    assert [p.amount for p in w.held] == [Decimal("5000000.0000")]
+    assert main(["payouts", "holds", "--region", usual, "--json"]) == 0
+    held = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(h["upload_id"], h["amount"], h["currency"]) for h in held] == [(res.upload_id, "5000000.00", "NGN")]
+    assert main(["payouts", "release", res.upload_id, "--region", usual, "--note", "checked with Ada"]) == 0
+    assert f"{res.upload_id}: released" in capsys.readouterr().out
+    assert _owed(usual) == Decimal("5060000.00")
+    assert main(["payouts", "release", res.upload_id, "--region", usual, "--refuse"]) == 1  # decided already
+
+
+def test_sales_months_older_than_the_hold_wait_and_a_refused_upload_never_counts(usual, tmp_path, capsys):
+    old = date.today() - timedelta(days=200)
+    res = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [("3", old, "10000.00")]),
+                      profile="programme-store")
+    assert "Held for a reviewer" in res.message
+    assert any(s.startswith("Old sales: 1 sale(s) in this file are older than the payout hold by more than 60 days")
+               for s in res.next_steps)
+    assert main(["payouts", "release", res.upload_id, "--region", usual, "--refuse", "--note", "wrong file"]) == 0
+    assert _owed(usual) == Decimal("60000.00")
+    run = run_payouts(OP, usual, date.today())
+    d = next(d for d in run.decisions if d.creator_id == "ng-ada")
+    assert d.amount is None or d.amount <= Decimal("60000.00")
+
+
+def test_money_the_programme_does_not_hold_is_never_held_for_review(usual):
+    res = ingest_file(OP, "ng-ada", PAYPAL.name, PAYPAL)  # 2015-16 sales, far above Ada's usual
+    assert res.status == "loaded" and "Held" not in res.message
+    assert main(["payouts", "holds", "--region", usual, "--all"]) == 0

@@ -7,7 +7,7 @@
 
 CREATE TABLE source_custody (
     source  VARCHAR PRIMARY KEY,     -- sales.source
-    holds   VARCHAR NOT NULL         -- creator | platform | programme
+    holds   VARCHAR NOT NULL         -- own_account | platform | programme
 );
 
 -- Uploads whose money the guard rails held for a reviewer (warehouse/payouts/guard.py).

@@ -2,7 +2,7 @@
 
 A sale is money somewhere (DESIGN.md invariant 10):
 
-- ``creator``: already in the creator's own account (PayPal, M-Pesa, bKash, Stripe …): *received*;
+- ``own_account``: already in the creator's own account (PayPal, M-Pesa, bKash, Stripe …): *received*;
 - ``platform``: a platform holds it and pays the creator on its own hold and schedule (Gumroad,
   Lemon Squeezy, Etsy …): *on its way* until its payout day has passed and a later export from
   that platform covers that day, then *received*;
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .rails import Rail, _Reader
 
-HOLDERS = ("creator", "platform", "programme")
+HOLDERS = ("own_account", "platform", "programme")
 UNKNOWN = "unknown"
 PROGRAMME_SOURCE = "programme-store"  # the demo's and the default programme store's source name
 _CUSTODY_KEYS = {"name", "holds", "basis", "rail", "hold_days", "schedule", "note"}
@@ -37,7 +37,7 @@ class Custody:
 
     source: str
     name: str
-    holds: str  # creator | platform | programme | unknown
+    holds: str  # own_account | platform | programme | unknown
     basis: str = ""
     rail: Rail | None = None  # hold, schedule, minimum and published sale fees
     hold_days: int | None = None  # overrides the rail's

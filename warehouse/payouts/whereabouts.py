@@ -2,7 +2,7 @@
 
 Every loaded sale is money somewhere; its source's custody (``custody.py``) says where:
 
-- **received**: in the creator's own account (``creator`` sources: PayPal, M-Pesa, Stripe …), or
+- **received**: in the creator's own account (``own_account`` sources: PayPal, M-Pesa, Stripe …), or
   paid on by a platform — a ``platform`` sale whose expected payout day has passed *and* is
   covered by a later export from that platform (the export that would hold the payout line);
 - **on its way**: a ``platform`` sale not yet received, with the day the platform's published
@@ -96,7 +96,7 @@ def where_is_my_money(actor: Actor, creator_id: str, today: date | None = None) 
             if not held:
                 continue  # in the ledger: owed until a payout takes it (the balance below)
             kind, expected = "held", None
-        elif c.holds == "creator":
+        elif c.holds == "own_account":
             kind, expected = "received", None
         elif c.holds == "platform":
             expected = c.expected_on(sold_on, currency)
