@@ -225,3 +225,33 @@ def test_money_the_programme_does_not_hold_is_never_held_for_review(usual):
     res = ingest_file(OP, "ng-ada", PAYPAL.name, PAYPAL)  # 2015-16 sales, far above Ada's usual
     assert res.status == "loaded" and "Held" not in res.message
     assert main(["payouts", "holds", "--region", usual, "--all"]) == 0
+
+
+def test_demo_ada_paypal_upload_pays_her_what_it_paid_without_it_and_her_page_says_received_in_paypal(capsys):
+    """Issue 16 as filed: the demo, Ada's PayPal activity of 2015–16 uploaded, a run for today."""
+    from payouts_support import page, shown_text
+
+    from warehouse.access import Actor
+    from warehouse.demo import build_demo
+    from warehouse.payouts.outlook import today_in
+
+    build_demo()
+    capsys.readouterr()
+    region = "west-africa"
+    today = today_in(warehouse(region).region.time_zone)
+    before = payout_outlook(OP, "ng-ada", today)
+    assert before.status == "due" and before.next_amount and before.next_amount < Decimal("1000000")
+    ada = Actor("creator@demo.kasuwa", "creator", creator_id="ng-ada")
+    res = ingest_file(ada, "ng-ada", PAYPAL.name, PAYPAL)
+    assert res.status == "loaded" and res.profile == "paypal" and "Held" not in res.message
+    after = payout_outlook(OP, "ng-ada", today)
+    assert (after.next_date, after.next_amount, after.balances) == (before.next_date, before.next_amount,
+                                                                   before.balances)
+    assert main(["payouts", "run", "--region", region, "--as-of", today.isoformat(), "--json"]) == 0
+    mine = next(json.loads(x) for x in capsys.readouterr().out.splitlines() if '"ng-ada"' in x)
+    assert Decimal(mine["amount"]) == before.next_amount and mine["amount"].count(".") == 1
+    assert len(mine["amount"].split(".")[1]) == 2  # naira: two decimals
+    at = page("pages/payouts.py", ada).run()
+    assert not at.exception and not at.error
+    text = shown_text(at)
+    assert "in your own PayPal account." in text and "Received: ₦" in text
