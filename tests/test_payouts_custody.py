@@ -255,3 +255,27 @@ def test_demo_ada_paypal_upload_pays_her_what_it_paid_without_it_and_her_page_sa
     assert not at.exception and not at.error
     text = shown_text(at)
     assert "in your own PayPal account." in text and "Received: ₦" in text
+
+
+def test_statements_keep_money_the_programme_does_not_hold_out_of_the_balance(ada):
+    from warehouse.payouts.statements import monthly_statement, statement_csv, statement_months, statement_pdf
+
+    sale(ada, "ng-ada", "g1", TODAY - timedelta(days=2), "30.00", "USD", source="gumroad", upload_id="up-g")
+    sale(ada, "ng-ada", "p1", TODAY - timedelta(days=2), "13000.00", "NGN", source="paypal", upload_id="up-p")
+    sale(ada, "ng-ada", "x1", TODAY - timedelta(days=2), "700.00", "NGN", source="generic", upload_id="up-x")
+    st = monthly_statement(OP, "ng-ada", TODAY.year, TODAY.month)
+    assert st.closing == {"NGN": Decimal("4500.0000")}  # the programme's store only
+    assert {(o["where"], o["name"], o["currency"], o["amount"]) for o in st.elsewhere} == {
+        ("platform", "Gumroad", "USD", Decimal("30.0000")),
+        ("own_account", "PayPal", "NGN", Decimal("13000.0000")),
+        ("unknown", "Other files", "NGN", Decimal("700.0000")),
+    }
+    text = statement_csv(st).decode("utf-8-sig")
+    main_part, _blank, other = text.partition("\r\n\r\n")
+    assert "13000" not in main_part and "Closing balance" in main_part
+    assert other.splitlines()[0] == "Not held by the programme,Currency,Where the money is,Source,Amount,Sales"
+    assert f"{st.label},NGN,In your own account,PayPal,13000.00,1" in other
+    assert statement_pdf(st).startswith(b"%PDF")
+    only_paypal = creator("ng-bola", "NG", "paystack")
+    sale(only_paypal, "ng-bola", "bp1", TODAY - timedelta(days=2), "100.00", "USD", source="paypal", upload_id="up-b")
+    assert statement_months(OP, "ng-bola") == [(TODAY.year, TODAY.month)]
