@@ -339,6 +339,11 @@ COLUMN_NAMES = {
     "waiting": N_("Waiting"),
     "minimum": N_("Minimum"),
     "last_run": N_("Latest run"),
+    "own_account": N_("In creators' own accounts"),
+    "platform": N_("Held by platforms"),
+    "owed": N_("Owed by the programme"),
+    "held": N_("Waiting for a reviewer"),
+    "unknown": N_("Not placed"),
 }
 
 
@@ -368,6 +373,13 @@ def overview_tables(ov: Any) -> None:
     """Managers: payouts per region and month, fees per rail, creators waiting on a minimum."""
     for code, why in ov.unavailable.items():
         st.warning(fmt.plain(f"{region_name(code)}: {why}"), icon=":material/cloud_off:")
+    st.subheader(_("Where creators' money is"))
+    st.caption(_("Net of refunds, in each currency sold. Only what the programme owes is paid by payout runs; "
+                 "money in creators' own accounts or held by platforms reaches them without the programme."))
+    if ov.by_custody:
+        _table(ov.by_custody, ["own_account", "platform", "owed", "held", "unknown"])
+    else:
+        st.caption(_("No sales yet."))
     st.subheader(_("Payouts per region and month"))
     if ov.by_month:
         usd = [r for r in ov.by_month if r["amount_usd"] is not None]

@@ -279,3 +279,23 @@ def test_statements_keep_money_the_programme_does_not_hold_out_of_the_balance(ad
     only_paypal = creator("ng-bola", "NG", "paystack")
     sale(only_paypal, "ng-bola", "bp1", TODAY - timedelta(days=2), "100.00", "USD", source="paypal", upload_id="up-b")
     assert statement_months(OP, "ng-bola") == [(TODAY.year, TODAY.month)]
+
+
+def test_managers_see_where_creators_money_is_and_only_owed_money_is_the_programmes(ada):
+    from payouts_support import page, shown_text
+
+    from warehouse.access import Actor
+    from warehouse.payouts.overview import export_rows, payouts_overview
+
+    sale(ada, "ng-ada", "g1", TODAY - timedelta(days=2), "30.00", "USD", source="gumroad", upload_id="up-g")
+    sale(ada, "ng-ada", "p1", TODAY - timedelta(days=2), "13000.00", "NGN", source="paypal", upload_id="up-p")
+    manager = Actor("m@example.org", "manager")
+    ov = payouts_overview(manager)
+    rows = {(r["currency"]): r for r in export_rows(ov, "by_custody")}
+    assert rows["NGN"]["own_account"] == Decimal("13000.00") and rows["NGN"]["owed"] == Decimal("4500.00")
+    assert rows["USD"]["platform"] == Decimal("30.00") and rows["USD"]["owed"] == Decimal("0.00")
+    at = page("pages/payouts_overview.py", manager).run()
+    assert not at.exception and not at.error
+    assert "Where creators' money is" in shown_text(at)
+    table = at.dataframe[0].value
+    assert {"In creators' own accounts", "Held by platforms", "Owed by the programme"} <= set(table.columns)
