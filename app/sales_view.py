@@ -19,6 +19,7 @@ from warehouse.i18n import N_, _, current_language, ngettext, translate_text, us
 from warehouse.money import quantum
 from warehouse.queries import Period
 from warehouse.queries import sales as q
+from warehouse.queries.local_figures import LocalFigures
 
 from . import charts, style
 from . import format as fmt
@@ -36,6 +37,26 @@ def _delta(change: Decimal | None, locale: str) -> str | None:
 #: words for the codes the warehouse stores (an upload's status, a flagged row's status)
 UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected": N_("Rejected")}
 FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
+
+
+def local_kpi_row(figs: LocalFigures, locale: str) -> None:
+    """The period's gross, net after fees and refunds in the creator's own currency (first, before
+    the USD figures); a net whose fees are partly the rails' published prices says "estimated"."""
+    c = figs.currency
+    net_label = (_("Net after fees (%(currency)s, estimated)", currency=c) if figs.fees_estimated
+                 else _("Net after fees (%(currency)s)", currency=c))
+    group = style.kpi_group("sales-local")
+    group.metric(_("Gross sales (%(currency)s)", currency=c), fmt.money(figs.gross, c, locale), border=True)
+    group.metric(net_label, fmt.money(figs.net, c, locale), border=True,
+                 help=_("Fees from your exports: %(known)s. Estimated from the published prices of the payment "
+                        "service, where the export gives no fee: %(estimated)s.",
+                        known=fmt.money(figs.fees_known, c, locale),
+                        estimated=fmt.money(figs.fees_estimated, c, locale)))
+    group.metric(_("Refunded (%(currency)s)", currency=c), fmt.money(figs.refunded, c, locale), border=True)
+    if figs.fees_estimated:
+        st.caption(fmt.plain(_("Fees marked estimated: %(amount)s of fees the exports did not give, taken from the "
+                               "payment service's published prices.",
+                               amount=fmt.money(figs.fees_estimated, c, locale))))
 
 
 def kpi_row(kpis: q.Kpis, locale: str) -> None:

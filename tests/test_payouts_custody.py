@@ -299,3 +299,33 @@ def test_managers_see_where_creators_money_is_and_only_owed_money_is_the_program
     assert "Where creators' money is" in shown_text(at)
     table = at.dataframe[0].value
     assert {"In creators' own accounts", "Held by platforms", "Owed by the programme"} <= set(table.columns)
+
+
+def test_sales_headline_is_in_the_creators_own_currency_first_with_estimated_fees_marked():
+    from payouts_support import page, shown_text
+
+    from warehouse.access import Actor
+    from warehouse.queries.common import Period
+    from warehouse.queries.local_figures import local_figures
+
+    today = date.today()
+    region = creator("ke-wanjiku", "KE", "mpesa", "Wanjiku Learns")
+    for i in range(10):
+        rate(region, today - timedelta(days=i), "KES", "0.0077")
+    # an M-Pesa statement gives no fee: M-Pesa's published 0.5% over KES 200 is estimated
+    sale(region, "ke-wanjiku", "m1", today - timedelta(days=1), "1200.00", "KES", source="mpesa", upload_id="up-m")
+    sale(region, "ke-wanjiku", "m2", today - timedelta(days=1), "150.00", "KES", source="mpesa", upload_id="up-m")
+    # a Gumroad export gives its fee: known, converted from dollars
+    sale(region, "ke-wanjiku", "g1", today - timedelta(days=2), "10.00", "USD", fees="1.50", source="gumroad",
+         upload_id="up-g")
+    w = Actor("w@example.org", "creator", creator_id="ke-wanjiku")
+    f = local_figures(w, "ke-wanjiku", Period(today - timedelta(days=6), today))
+    assert f.currency == "KES" and f.fees_estimated == Decimal("6.00") and f.fees_known == Decimal("194.81")
+    assert f.gross == Decimal("1350.00") + Decimal("1298.70")
+    assert f.net == f.gross - f.fees_known - f.fees_estimated
+    at = page("pages/sales.py", w).run()
+    assert not at.exception and not at.error
+    labels = [m.label for m in at.metric]
+    assert labels[:3] == ["Gross sales (KES)", "Net after fees (KES, estimated)", "Refunded (KES)"]
+    assert labels.index("Gross sales (USD)") > 2  # US dollars second
+    assert "taken from the payment service's published prices" in shown_text(at)
