@@ -45,12 +45,15 @@ class DemoCreator:
     products: tuple[tuple[str, Decimal], ...]
     per_month: int
     profile: str | None = None  # named at ingest (the programme's store is never detected)
+    #: other platforms the creator also sells on: (writer, products, sales a month)
+    also: tuple[tuple[str, tuple[tuple[str, Decimal], ...], int], ...] = ()
 
 
 CREATORS = (
     DemoCreator("ng-ada", "Ada Okafor Designs", "NG", 200, "paystack", "shopify",
                 (("Lagos Wedding Planner Template", Decimal("15000")), ("Naija Recipe eBook", Decimal("4500")),
-                 ("Brand Kit for Small Shops", Decimal("25000"))), 45, profile="programme-store"),
+                 ("Brand Kit for Small Shops", Decimal("25000"))), 45, profile="programme-store",
+                also=(("gumroad", (("Lagos Wedding Planner (digital)", Decimal("12")),), 6),)),
     DemoCreator("ng-tunde", "Tunde Beats", "NG", 185, "gumroad", "gumroad",
                 (("Afrobeats Drum Kit", Decimal("19.99")), ("Mixing Masterclass", Decimal("49")),
                  ("Sample Pack Vol. 2", Decimal("9.5"))), 40),
@@ -58,7 +61,8 @@ CREATORS = (
                 (("Python for Accra Startups", Decimal("350")), ("Excel Budget Sheet", Decimal("80"))), 25),
     DemoCreator("sn-awa", "Awa Ndiaye Studio", "SN", 160, "wave", "french",
                 (("Guide du e-commerce", Decimal("10000")), ("Pack Canva Boutique", Decimal("6500")),
-                 ("Formation Photo Mobile", Decimal("25000"))), 30),
+                 ("Formation Photo Mobile", Decimal("25000"))), 30,
+                also=(("gumroad", (("Pack Canva Boutique (digital)", Decimal("15")),), 8),)),
     DemoCreator("ke-wanjiku", "Wanjiku Learns", "KE", 190, "mpesa", "mpesa",
                 (("KCSE Revision Notes", Decimal("500")), ("Chama Accounts Template", Decimal("1200"))), 50),
     DemoCreator("ke-otieno", "Otieno Photo", "KE", 0.2, "payoneer", "stripe",
@@ -312,6 +316,17 @@ def write_demo_exports(folder: Path, today: date | None = None) -> list[tuple[De
             path = folder / f"{c.creator_id}-{kind}-{part}.{ext}"
             path.write_bytes(writer(c, chunk))
             files.append((c, path))
+        for other, products, per_month in c.also:  # one export of a second platform, no profile named
+            side = DemoCreator(c.creator_id, c.name, c.country, c.joined_days_ago, c.rail, other, products,
+                               per_month)
+            extra = [s for s in _sales(side, random.Random(f"{c.creator_id}-{other}"), start,
+                                       today - timedelta(days=1)) if s.status in ("ok", "failed")]
+            for i, s in enumerate(extra, start=1):
+                s.ref = f"{c.creator_id[:2].upper()}G{i:04d}"
+            write, ext2 = WRITERS[other]
+            path = folder / f"{c.creator_id}-{other}.{ext2}"
+            path.write_bytes(write(side, extra))
+            files.append((side, path))
     return files
 
 
