@@ -101,7 +101,7 @@ def whereabouts_block(w: Whereabouts, locale: str) -> None:
     """Where the creator's money is: received, on its way, owed by the programme — each in the
     creator's own currency first and USD second — then, source by source, in words."""
     group = style.kpi_group("whereabouts")
-    for kind, label in (("received", _("Received")), ("on_its_way", _("On its way")),
+    for kind, label in (("received", _("Already received")), ("on_its_way", _("On its way")),
                         ("owed", _("Owed by the programme"))):
         value, usd = _total(w, kind, locale)
         group.metric(label, value, delta=usd, delta_color="off", delta_arrow="off")

@@ -144,7 +144,7 @@ def test_payouts_page_shows_the_three_kinds_in_naira_first_and_dollars_second():
     at = page("pages/payouts.py", Actor("ada@example.org", "creator", creator_id="ng-ada")).run()
     assert not at.exception and not at.error
     metrics = {m.label: (m.value, m.delta) for m in at.metric}
-    assert metrics["Received"] == ("₦13,000.00", "US$8.45")
+    assert metrics["Already received"] == ("₦13,000.00", "US$8.45")
     assert metrics["On its way"] == ("₦46,153.85", "US$30.00")
     assert metrics["Owed by the programme"] == ("₦4,500.00", "US$2.93")
     text = shown_text(at)
