@@ -329,3 +329,23 @@ def test_sales_headline_is_in_the_creators_own_currency_first_with_estimated_fee
     assert labels[:3] == ["Gross sales (KES)", "Net after fees (KES, estimated)", "Refunded (KES)"]
     assert labels.index("Gross sales (USD)") > 2  # US dollars second
     assert "taken from the payment service's published prices" in shown_text(at)
+
+
+def test_a_reviewer_sees_why_an_upload_waits_and_releases_it_on_the_review_page(usual, tmp_path):
+    from payouts_support import page, shown_text
+
+    from warehouse.access import Actor
+
+    path = _store_export(tmp_path, [("9", date.today() - timedelta(days=1), "5000000.00")])
+    res = ingest_file(OP, "ng-ada", "store.csv", path, profile="programme-store")
+    assert "Held for a reviewer" in res.message
+    reviewer = Actor("r@example.org", "reviewer", regions=(usual,))
+    at = page("pages/review.py", reviewer).run()
+    assert not at.exception and not at.error
+    assert "Unusual amount: this file adds 5,000,000.00 NGN" in shown_text(at)
+    assert "1 upload waits before any payout" in shown_text(at)
+    at.text_input(key=f"hold_note_{res.upload_id}").input("checked with Ada")
+    at.button(key=f"hold_release_{res.upload_id}").click().run()
+    assert not at.exception and not at.error
+    assert "waits before any payout" not in shown_text(at)
+    assert _owed(usual) == Decimal("5060000.00")
