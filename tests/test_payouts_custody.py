@@ -244,6 +244,8 @@ def test_demo_ada_paypal_upload_pays_her_what_it_paid_without_it_and_her_page_sa
     ada = Actor("creator@demo.kasuwa", "creator", creator_id="ng-ada")
     res = ingest_file(ada, "ng-ada", PAYPAL.name, PAYPAL)
     assert res.status == "loaded" and res.profile == "paypal" and "Held" not in res.message
+    assert "The money of these sales is in your own PayPal account: My payouts shows it as received, and the " \
+        "programme does not pay it." in res.next_steps
     after = payout_outlook(OP, "ng-ada", today)
     assert (after.next_date, after.next_amount, after.balances) == (before.next_date, before.next_amount,
                                                                    before.balances)

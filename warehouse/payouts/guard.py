@@ -106,11 +106,31 @@ def unusual_reasons(cur: Any, upload_id: str) -> tuple[list[str], str | None, De
     return reasons, biggest[0], biggest[1]
 
 
+def where_sentence(cur: Any, upload_id: str) -> str | None:
+    """For the upload report: where the money of an upload's sales is, when the programme does
+    not hold it (None when it does)."""
+    row = cur.execute("SELECT source FROM uploads WHERE upload_id = ?", [upload_id]).fetchone()
+    custody = custody_of((row[0] if row else None) or "")
+    if custody.holds == "own_account":
+        return N_("The money of these sales is in your own %(platform)s account: My payouts shows it as received, "
+                  "and the programme does not pay it.", platform=custody.name)
+    if custody.holds == "platform":
+        return N_("%(platform)s holds the money of these sales and pays you on its own schedule: My payouts shows "
+                  "it as on its way, and the programme does not pay it.", platform=custody.name)
+    if custody.holds == "programme":
+        return None
+    return N_("Kasuwa cannot tell who holds the money of these sales, so the programme does not pay it.")
+
+
 def hold_if_unusual(cur: Any, res: Any) -> None:
-    """After a load: hold the upload of ``res`` (an IngestResult) for a reviewer when its money is
-    unusual, and say why in the upload report (its message and first next step)."""
+    """After a load: say in the upload report where its money is when the programme does not hold
+    it; hold the upload of ``res`` (an IngestResult) for a reviewer when its money is unusual, and
+    say why (its message and first next steps)."""
     if getattr(res, "status", None) != "loaded" or not getattr(res, "rows_loaded", 0) or not res.upload_id:
         return
+    said_where = where_sentence(cur, res.upload_id)
+    if said_where:
+        res.next_steps = [*res.next_steps, said_where]
     reasons, currency, amount = unusual_reasons(cur, res.upload_id)
     if not reasons:
         return
