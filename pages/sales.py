@@ -40,10 +40,10 @@ try:
         with right:
             grain = grain_picker("sales_grain", period)
         st.caption(_("USD amounts use the exchange rate of each sale's date (the latest known on or before it)."))
-        figs = query(local_figures, actor, [region], creator_id, period)
-        if figs.currency != "USD":  # the creator's own currency first, US dollars second
-            sales_view.local_kpi_row(figs, locale)
-        sales_view.kpi_row(query(q.kpis, actor, [region], creator_id, period), locale)
+        # the creator's own currency first, US dollars second
+        local = query(local_figures, actor, [region], creator_id, period)
+        local_before = query(local_figures, actor, [region], creator_id, period.previous())
+        sales_view.kpi_row(query(q.kpis, actor, [region], creator_id, period), locale, local, local_before)
         sales_view.charts_block(actor, creator_id, region, period, grain, locale)
         st.subheader(_("As sold, per currency"))
         sales_view.currency_table(actor, creator_id, region, period, locale)

@@ -329,8 +329,11 @@ def test_sales_headline_is_in_the_creators_own_currency_first_with_estimated_fee
     assert not at.exception and not at.error
     labels = [m.label for m in at.metric]
     assert labels[:3] == ["Gross sales (KES)", "Net after fees (KES, estimated)", "Refunded (KES)"]
-    assert labels.index("Gross sales (USD)") > 2  # US dollars second
-    assert "taken from the payment service's published prices" in shown_text(at)
+    text = shown_text(at)
+    assert "In US dollars: gross US$" in text  # US dollars second
+    from app.format import money as shown_money
+
+    assert f"Fees marked estimated: {shown_money(Decimal('6.00'), 'KES', 'en_KE')} of fees" in text
 
 
 def test_a_reviewer_sees_why_an_upload_waits_and_releases_it_on_the_review_page(usual, tmp_path):
