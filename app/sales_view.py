@@ -46,8 +46,8 @@ def _change(now: Decimal, before: Decimal) -> Decimal | None:
 def kpi_row(kpis: q.Kpis, locale: str, local: LocalFigures | None = None,
             local_before: LocalFigures | None = None) -> None:
     """Gross, net after fees and refunds — in the creator's own currency when ``local`` is given
-    (their figures for the period and the one before), the US dollars then on a line below —
-    orders and units, each with its change against the previous period of the same length. A net
+    (their figures for the period and the one before), then gross in US dollars (net and refunds
+    in its help) — orders and units, each with its change against the previous period of the same length. A net
     whose fees are partly the rails' published prices says "estimated"."""
     now, before, prev = kpis.current, kpis.previous, kpis.previous_period
     items: list[tuple[str, str, Decimal | None, str, str, str | None]] = []
@@ -67,13 +67,15 @@ def kpi_row(kpis: q.Kpis, locale: str, local: LocalFigures | None = None,
             (_("Refunded (%(currency)s)", currency=c), fmt.money(local.refunded, c, locale),
              _change(local.refunded, lb.refunded), fmt.money(lb.refunded, c, locale), "inverse", None),
         ]
-        usd_line = _("In US dollars: gross %(gross)s, net after the exports' fees %(net)s, refunded %(refunded)s.",
-                     gross=fmt.money(now.gross_usd, "USD", locale), net=fmt.money(now.net_usd, "USD", locale),
-                     refunded=fmt.money(now.refunded_usd, "USD", locale))
+        # US dollars second: a fourth money card (beside Units on a phone, so no extra height)
+        items.append((_("Gross sales (USD)"), fmt.money(now.gross_usd, "USD", locale), kpis.change("gross_usd"),
+                      fmt.money(before.gross_usd, "USD", locale), "normal",
+                      _("In US dollars: net after the exports' fees %(net)s, refunded %(refunded)s.",
+                        net=fmt.money(now.net_usd, "USD", locale),
+                        refunded=fmt.money(now.refunded_usd, "USD", locale))))
         if local.fees_estimated:
-            usd_line += " " + _("Fees marked estimated: %(amount)s of fees the exports did not give, taken from "
-                                "the payment service's published prices.",
-                                amount=fmt.money(local.fees_estimated, c, locale))
+            usd_line = _("Fees marked estimated: %(amount)s of fees the exports did not give, taken from the payment "
+                         "service's published prices.", amount=fmt.money(local.fees_estimated, c, locale))
     else:
         items += [
             (_("Gross sales (USD)"), fmt.money(now.gross_usd, "USD", locale), kpis.change("gross_usd"),

@@ -330,7 +330,7 @@ def test_sales_headline_is_in_the_creators_own_currency_first_with_estimated_fee
     labels = [m.label for m in at.metric]
     assert labels[:3] == ["Gross sales (KES)", "Net after fees (KES, estimated)", "Refunded (KES)"]
     text = shown_text(at)
-    assert "In US dollars: gross US$" in text  # US dollars second
+    assert labels[3] == "Gross sales (USD)"  # US dollars second
     from app.format import money as shown_money
 
     assert f"Fees marked estimated: {shown_money(Decimal('6.00'), 'KES', 'en_KE')} of fees" in text
