@@ -354,3 +354,18 @@ def test_a_reviewer_sees_why_an_upload_waits_and_releases_it_on_the_review_page(
     assert not at.exception and not at.error
     assert "waits before any payout" not in shown_text(at)
     assert _owed(usual) == Decimal("5060000.00")
+
+
+def test_an_upload_left_unchecked_by_a_stopped_process_is_checked_before_a_run_pays_it(usual, tmp_path):
+    path = _store_export(tmp_path, [("7", date.today() - timedelta(days=1), "5000000.00")])
+    res = ingest_file(OP, "ng-ada", "store.csv", path, profile="programme-store")
+    ordinary = ingest_file(OP, "ng-ada", "small.csv", _store_export(tmp_path, [("8", date.today(), "1000.00")]),
+                           profile="programme-store")
+    assert warehouse(usual).one("SELECT status FROM payout_holds WHERE upload_id = ?", [ordinary.upload_id]) == (
+        "clear",)
+    # the process died after the load committed and before the check: no decision recorded
+    warehouse(usual).execute("DELETE FROM payout_holds WHERE upload_id = ?", [res.upload_id])
+    run = run_payouts(OP, usual, date.today())
+    assert warehouse(usual).one("SELECT status FROM payout_holds WHERE upload_id = ?", [res.upload_id]) == ("held",)
+    d = next(d for d in run.decisions if d.creator_id == "ng-ada")
+    assert d.amount is None or d.amount < Decimal("1000000")

@@ -10,14 +10,16 @@ CREATE TABLE source_custody (
     holds   VARCHAR NOT NULL         -- own_account | platform | programme
 );
 
--- Uploads whose money the guard rails held for a reviewer (warehouse/payouts/guard.py).
+-- The guard rails' decision on each upload of programme-held money (warehouse/payouts/guard.py):
+-- held for a reviewer, then released or refused; or clear. An upload without a decision (the
+-- process died between its load and the check) is checked by the next payout run before it pays.
 CREATE TABLE payout_holds (
     upload_id    VARCHAR PRIMARY KEY,
     creator_id   VARCHAR NOT NULL,
     reasons      VARCHAR[] NOT NULL,   -- in words (English; translated where shown)
     currency     VARCHAR,              -- the currency of the largest amount it adds
     amount       DECIMAL(18,4),        -- what it would add to what the programme owes, in that currency
-    status       VARCHAR NOT NULL,     -- held | released | refused
+    status       VARCHAR NOT NULL,     -- held | released | refused | clear (checked, nothing unusual)
     held_at      TIMESTAMPTZ NOT NULL,
     reviewed_by  VARCHAR,
     reviewed_at  TIMESTAMPTZ,
@@ -27,7 +29,7 @@ CREATE TABLE payout_holds (
 CREATE VIEW programme_sales AS
 SELECT s.* FROM sales s
 WHERE s.source IN (SELECT source FROM source_custody WHERE holds = 'programme')
-  AND s.upload_id NOT IN (SELECT upload_id FROM payout_holds WHERE status <> 'released');
+  AND s.upload_id NOT IN (SELECT upload_id FROM payout_holds WHERE status IN ('held', 'refused'));
 
 CREATE OR REPLACE VIEW ledger AS
 SELECT sale_id || ':sale' AS entry_id, creator_id, currency, 'sale' AS kind, gross AS amount,

@@ -12,7 +12,10 @@ never held. An upload of the programme's money is held when
 
 The thresholds are ``rails.toml``'s ``[guard]``. A held upload's sales stay out of the ledger
 (``programme_sales``) until a reviewer of the region releases it (then they count as any other)
-or refuses it (they never do). The upload report says why, in words.
+or refuses it (they never do). The upload report says why, in words. Every checked upload of
+programme money gets a decision row (``clear`` when nothing is unusual); the check runs after the
+load commits, so a payout run first decides any upload left without one (``check_undecided``):
+no money is paid unchecked.
 """
 
 from __future__ import annotations
@@ -122,6 +125,36 @@ def where_sentence(cur: Any, upload_id: str) -> str | None:
     return N_("Kasuwa cannot tell who holds the money of these sales, so the programme does not pay it.")
 
 
+def decide_upload(cur: Any, upload_id: str) -> list[str]:
+    """Record the guard rails' decision on an upload of programme-held money — ``held`` (its
+    reasons returned) or ``clear`` — once; other uploads get none (they cannot change what the
+    programme owes)."""
+    row = cur.execute("SELECT source FROM uploads WHERE upload_id = ?", [upload_id]).fetchone()
+    if not row or custody_of(row[0] or "").holds != "programme":
+        return []
+    if cur.execute("SELECT 1 FROM payout_holds WHERE upload_id = ?", [upload_id]).fetchone():
+        return []
+    reasons, currency, amount = unusual_reasons(cur, upload_id)
+    cur.execute(
+        "INSERT INTO payout_holds (upload_id, creator_id, reasons, currency, amount, status, held_at)"
+        " SELECT upload_id, creator_id, ?, ?, ?, ?, ? FROM uploads WHERE upload_id = ?",
+        [reasons, currency, amount, "held" if reasons else "clear", datetime.now(UTC), upload_id],
+    )
+    return reasons
+
+
+def check_undecided(cur: Any) -> int:
+    """Decide every loaded upload of programme-held money that has no decision yet (a process
+    stopped between a load and its check): called by each payout run before it pays. Returns how
+    many were held."""
+    rows = cur.execute(
+        "SELECT u.upload_id FROM uploads u JOIN source_custody c ON c.source = u.source AND c.holds = 'programme'"
+        " WHERE u.status = 'loaded' AND u.upload_id NOT IN (SELECT upload_id FROM payout_holds)"
+        " ORDER BY u.received_at"
+    ).fetchall()
+    return sum(1 for (upload_id,) in rows if decide_upload(cur, upload_id))
+
+
 def hold_if_unusual(cur: Any, res: Any) -> None:
     """After a load: say in the upload report where its money is when the programme does not hold
     it; hold the upload of ``res`` (an IngestResult) for a reviewer when its money is unusual, and
@@ -131,14 +164,9 @@ def hold_if_unusual(cur: Any, res: Any) -> None:
     said_where = where_sentence(cur, res.upload_id)
     if said_where:
         res.next_steps = [*res.next_steps, said_where]
-    reasons, currency, amount = unusual_reasons(cur, res.upload_id)
+    reasons = decide_upload(cur, res.upload_id)
     if not reasons:
         return
-    cur.execute(
-        "INSERT INTO payout_holds (upload_id, creator_id, reasons, currency, amount, status, held_at)"
-        " SELECT upload_id, creator_id, ?, ?, ?, 'held', ? FROM uploads WHERE upload_id = ?",
-        [reasons, currency, amount, datetime.now(UTC), res.upload_id],
-    )
     said = N_("Held for a reviewer: no payout includes the money of this file until a reviewer releases it.")
     res.message = f"{res.message} {said}".strip()
     res.next_steps = [said, *reasons, *res.next_steps]
@@ -149,7 +177,8 @@ def held_uploads(actor: Actor, region: str, status: str | None = "held") -> list
     require_review(actor, region)
     rows = warehouse(region).rows(
         "SELECT h.upload_id, h.creator_id, u.file_name, h.reasons, h.currency, h.amount, h.status, h.held_at"
-        " FROM payout_holds h JOIN uploads u USING (upload_id) WHERE (? IS NULL OR h.status = ?)"
+        " FROM payout_holds h JOIN uploads u USING (upload_id)"
+        " WHERE h.status <> 'clear' AND (? IS NULL OR h.status = ?)"
         " ORDER BY h.held_at, h.upload_id",
         [status, status],
     )

@@ -115,7 +115,7 @@ def monthly_statement(actor: Actor, creator_id: str, year: int, month: int) -> S
         others = cur.execute(
             "SELECT s.source, s.currency, sum(coalesce(s.net, s.gross) - s.refunded), count(*),"
             " bool_or(h.status IS NOT NULL) FROM sales s LEFT JOIN payout_holds h"
-            " ON h.upload_id = s.upload_id AND h.status <> 'released'"
+            " ON h.upload_id = s.upload_id AND h.status = 'held'"
             " WHERE s.creator_id = ? AND CAST(timezone(?, s.sold_at) AS DATE) BETWEEN ? AND ?"
             " AND s.sale_id NOT IN (SELECT sale_id FROM programme_sales WHERE creator_id = ?)"
             " GROUP BY ALL ORDER BY 1, 2",

@@ -78,7 +78,7 @@ def where_is_my_money(actor: Actor, creator_id: str, today: date | None = None) 
         rows = cur.execute(
             "SELECT s.source, s.currency, CAST(timezone(?, s.sold_at) AS DATE) AS day,"
             " sum(coalesce(s.net, s.gross) - s.refunded), count(*),"
-            " coalesce(h.status <> 'released', false) AS held"
+            " coalesce(h.status = 'held', false) AS held"
             " FROM sales s LEFT JOIN payout_holds h ON h.upload_id = s.upload_id"
             " WHERE s.creator_id = ? GROUP BY s.source, s.currency, day, held ORDER BY day",
             [p.region.time_zone, creator_id],
