@@ -21,10 +21,12 @@ from warehouse.access import Actor
 from warehouse.errors import KasuwaError
 from warehouse.i18n import N_, _, current_language, headers, ngettext, translate_text, use_language
 from warehouse.payouts.compare import RailCost, compare_rails
+from warehouse.payouts.custody import custody_of
 from warehouse.payouts.outlook import Outlook
 from warehouse.payouts.rails import rail_book
 from warehouse.payouts.statements import monthly_statement, statement_csv, statement_months, statement_pdf
 from warehouse.payouts.status import mark_payout, payout_history
+from warehouse.payouts.whereabouts import Pot, Whereabouts
 from warehouse.regions import get_region
 
 from . import charts, style
@@ -71,6 +73,65 @@ def outlook_block(o: Outlook, locale: str) -> None:
     st.markdown("\n".join(f"- {fmt.plain(translate_text(r))}" for r in o.reasons))
     if not o.balances:
         st.info(_("No money in your ledger yet: it starts with your first loaded sale."), icon=":material/info:")
+
+
+def _amounts(p: Pot, local: str, locale: str) -> str:
+    """A pot in the creator's own currency first, then in USD (its own currency when no rate)."""
+    first = fmt.money(p.local, local, locale) if p.local is not None else fmt.money(p.amount, p.currency, locale)
+    shown = [first]
+    if p.currency not in (local, "USD") and p.local is not None:
+        shown.append(fmt.money(p.amount, p.currency, locale))
+    if p.usd is not None and local != "USD":
+        shown.append(fmt.money(p.usd, "USD", locale))
+    return shown[0] + (f" ({' · '.join(shown[1:])})" if shown[1:] else "")
+
+
+def _total(w: Whereabouts, kind: str, locale: str) -> tuple[str, str | None]:
+    local, usd = w.total(kind), w.total(kind, in_usd=True)
+    if local is None:  # a rate is missing: say it in each currency
+        sums: dict[str, Decimal] = {}
+        for p in getattr(w, kind):
+            sums[p.currency] = sums.get(p.currency, Decimal(0)) + p.amount
+        return " + ".join(fmt.money(v, c, locale) for c, v in sorted(sums.items())) or "—", None
+    return fmt.money(local, w.local_currency, locale), (fmt.money(usd, "USD", locale) if usd is not None
+                                                        and w.local_currency != "USD" else None)
+
+
+def whereabouts_block(w: Whereabouts, locale: str) -> None:
+    """Where the creator's money is: received, on its way, owed by the programme — each in the
+    creator's own currency first and USD second — then, source by source, in words."""
+    group = style.kpi_group("whereabouts")
+    for kind, label in (("received", _("Already received")), ("on_its_way", _("On its way")),
+                        ("owed", _("Owed by the programme"))):
+        value, usd = _total(w, kind, locale)
+        group.metric(label, value, delta=usd, delta_color="off", delta_arrow="off")
+    lines = []
+    for p in w.received:
+        name = translate_text(p.name)
+        if custody_of(p.source).holds == "platform":
+            lines.append(_("Received: %(amount)s from %(platform)s, paid out to you by %(platform)s.",
+                           amount=_amounts(p, w.local_currency, locale), platform=name))
+        else:
+            lines.append(_("Received: %(amount)s in your own %(platform)s account.",
+                           amount=_amounts(p, w.local_currency, locale), platform=name))
+    for p in w.on_its_way:
+        lines.append(_("On its way: %(amount)s held by %(platform)s, expected on %(day)s (its published hold "
+                       "and payout schedule).", amount=_amounts(p, w.local_currency, locale),
+                       platform=translate_text(p.name), day=fmt.day(p.expected, locale)))
+    for p in w.owed:
+        lines.append(_("Owed by the programme: %(amount)s from sales in %(store)s; the next payout below says "
+                       "when.", amount=_amounts(p, w.local_currency, locale), store=translate_text(p.name)))
+    for p in w.held:
+        lines.append(_("Waiting for a reviewer: %(amount)s from an upload that changed what the programme owes you "
+                       "by an unusual amount; no payout includes it until a reviewer releases it.",
+                       amount=_amounts(p, w.local_currency, locale)))
+    for p in w.elsewhere:
+        lines.append(_("Not placed: %(amount)s from files Kasuwa cannot place; it cannot tell who holds this "
+                       "money, and the programme does not pay it.", amount=_amounts(p, w.local_currency, locale)))
+    if lines:
+        st.markdown("\n".join(f"- {fmt.plain(x)}" for x in lines))
+    else:
+        st.caption(_("No sales loaded yet."))
 
 
 def rail_name(code: str) -> str:
@@ -278,6 +339,11 @@ COLUMN_NAMES = {
     "waiting": N_("Waiting"),
     "minimum": N_("Minimum"),
     "last_run": N_("Latest run"),
+    "own_account": N_("In creators' own accounts"),
+    "platform": N_("Held by platforms"),
+    "owed": N_("Owed by the programme"),
+    "held": N_("Waiting for a reviewer"),
+    "unknown": N_("Not placed"),
 }
 
 
@@ -307,6 +373,13 @@ def overview_tables(ov: Any) -> None:
     """Managers: payouts per region and month, fees per rail, creators waiting on a minimum."""
     for code, why in ov.unavailable.items():
         st.warning(fmt.plain(f"{region_name(code)}: {why}"), icon=":material/cloud_off:")
+    st.subheader(_("Where creators' money is"))
+    st.caption(_("Net of refunds, in each currency sold. Only what the programme owes is paid by payout runs; "
+                 "money in creators' own accounts or held by platforms reaches them without the programme."))
+    if ov.by_custody:
+        _table(ov.by_custody, ["own_account", "platform", "owed", "held", "unknown"])
+    else:
+        st.caption(_("No sales yet."))
     st.subheader(_("Payouts per region and month"))
     if ov.by_month:
         usd = [r for r in ov.by_month if r["amount_usd"] is not None]

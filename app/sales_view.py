@@ -19,6 +19,7 @@ from warehouse.i18n import N_, _, current_language, ngettext, translate_text, us
 from warehouse.money import quantum
 from warehouse.queries import Period
 from warehouse.queries import sales as q
+from warehouse.queries.local_figures import LocalFigures
 
 from . import charts, style
 from . import format as fmt
@@ -38,29 +39,70 @@ UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected
 FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
 
 
-def kpi_row(kpis: q.Kpis, locale: str) -> None:
-    """Gross, net, refunds in USD, orders and units, each with its change against the previous
-    period of the same length."""
+def _change(now: Decimal, before: Decimal) -> Decimal | None:
+    return None if before == 0 else (now - before) / before
+
+
+def kpi_row(kpis: q.Kpis, locale: str, local: LocalFigures | None = None,
+            local_before: LocalFigures | None = None) -> None:
+    """Gross, net after fees and refunds — in the creator's own currency when ``local`` is given
+    (their figures for the period and the one before), then gross in US dollars (net and refunds
+    in its help) — orders and units, each with its change against the previous period of the same length. A net
+    whose fees are partly the rails' published prices says "estimated"."""
     now, before, prev = kpis.current, kpis.previous, kpis.previous_period
-    items: list[tuple[str, str, str, str, str]] = [
-        (_("Gross sales (USD)"), fmt.money(now.gross_usd, "USD", locale), "gross_usd",
-         fmt.money(before.gross_usd, "USD", locale), "normal"),
-        (_("Net after fees (USD)"), fmt.money(now.net_usd, "USD", locale), "net_usd",
-         fmt.money(before.net_usd, "USD", locale), "normal"),
-        (_("Refunded (USD)"), fmt.money(now.refunded_usd, "USD", locale), "refunded_usd",
-         fmt.money(before.refunded_usd, "USD", locale), "inverse"),
-        (_("Orders"), fmt.number(now.orders, locale), "orders", fmt.number(before.orders, locale), "normal"),
-        (_("Units"), fmt.number(now.units, locale), "units", fmt.number(before.units, locale), "normal"),
+    items: list[tuple[str, str, Decimal | None, str, str, str | None]] = []
+    usd_line = None
+    if local is not None and local_before is not None and local.currency != "USD":
+        c, lb = local.currency, local_before
+        net_label = (_("Net after fees (%(currency)s, estimated)", currency=c) if local.fees_estimated
+                     else _("Net after fees (%(currency)s)", currency=c))
+        items += [
+            (_("Gross sales (%(currency)s)", currency=c), fmt.money(local.gross, c, locale),
+             _change(local.gross, lb.gross), fmt.money(lb.gross, c, locale), "normal", None),
+            (net_label, fmt.money(local.net, c, locale), _change(local.net, lb.net), fmt.money(lb.net, c, locale),
+             "normal", _("Fees from your exports: %(known)s. Estimated from the published prices of the payment "
+                         "service, where the export gives no fee: %(estimated)s.",
+                         known=fmt.money(local.fees_known, c, locale),
+                         estimated=fmt.money(local.fees_estimated, c, locale))),
+            (_("Refunded (%(currency)s)", currency=c), fmt.money(local.refunded, c, locale),
+             _change(local.refunded, lb.refunded), fmt.money(lb.refunded, c, locale), "inverse", None),
+        ]
+        # US dollars second: a fourth money card (beside Units on a phone, so no extra height)
+        items.append((_("Gross sales (USD)"), fmt.money(now.gross_usd, "USD", locale), kpis.change("gross_usd"),
+                      fmt.money(before.gross_usd, "USD", locale), "normal",
+                      _("In US dollars: net after the exports' fees %(net)s, refunded %(refunded)s.",
+                        net=fmt.money(now.net_usd, "USD", locale),
+                        refunded=fmt.money(now.refunded_usd, "USD", locale))))
+        if local.fees_estimated:
+            usd_line = _("Fees marked estimated: %(amount)s of fees the exports did not give, taken from the payment "
+                         "service's published prices.", amount=fmt.money(local.fees_estimated, c, locale))
+    else:
+        items += [
+            (_("Gross sales (USD)"), fmt.money(now.gross_usd, "USD", locale), kpis.change("gross_usd"),
+             fmt.money(before.gross_usd, "USD", locale), "normal", None),
+            (_("Net after fees (USD)"), fmt.money(now.net_usd, "USD", locale), kpis.change("net_usd"),
+             fmt.money(before.net_usd, "USD", locale), "normal", None),
+            (_("Refunded (USD)"), fmt.money(now.refunded_usd, "USD", locale), kpis.change("refunded_usd"),
+             fmt.money(before.refunded_usd, "USD", locale), "inverse", None),
+        ]
+    items += [
+        (_("Orders"), fmt.number(now.orders, locale), kpis.change("orders"), fmt.number(before.orders, locale),
+         "normal", None),
+        (_("Units"), fmt.number(now.units, locale), kpis.change("units"), fmt.number(before.units, locale),
+         "normal", None),
     ]
     span = f"{fmt.day(prev.start, locale)} – {fmt.day(prev.end, locale)}"
     # three to a row: money figures need the width (five in a row cut "US$1,097.53" to "US$1,0…");
     # two to a row on a phone, where stacked cards took a screen and a half before the first chart
     group = style.kpi_group("sales")
-    for label, value, name, earlier, colour in items:
+    for label, value, change, earlier, colour, more in items:
+        words = _("Previous period (%(span)s): %(amount)s", span=span, amount=earlier)
         group.metric(
-            label, value, delta=_delta(kpis.change(name), locale), delta_color=colour,  # type: ignore[arg-type]
-            help=_("Previous period (%(span)s): %(amount)s", span=span, amount=earlier), border=True,
+            label, value, delta=_delta(change, locale), delta_color=colour,  # type: ignore[arg-type]
+            help=f"{words} {more}" if more else words, border=True,
         )
+    if usd_line:
+        st.caption(fmt.plain(usd_line))
     if now.unconverted:
         st.info(
             ngettext("%(count)s sale has no USD rate for its date and is left out of the USD figures; its "

@@ -1,4 +1,5 @@
-"""My payouts (creators): balance now, the next payout and why, payout history with statuses
+"""My payouts (creators): where the money is (received, on its way, owed by the programme),
+balance now, the next payout and why, payout history with statuses
 and references, monthly statements (CSV and PDF), and what each rail available in the
 creator's country would have cost on their last 90 days of sales. Own data only."""
 
@@ -12,6 +13,7 @@ from app.session import require_page
 from warehouse.errors import KasuwaError
 from warehouse.i18n import _
 from warehouse.payouts.outlook import payout_outlook
+from warehouse.payouts.whereabouts import where_is_my_money
 
 actor = require_page(__file__)
 st.title(_("My payouts"))
@@ -19,6 +21,9 @@ st.title(_("My payouts"))
 try:
     creator_id = str(actor.creator_id)
     locale = page_locale(actor, creator_region(creator_id))
+    st.subheader(_("Where your money is"))
+    view.whereabouts_block(where_is_my_money(actor, creator_id), locale)
+    st.subheader(_("Owed by the programme"))
     view.outlook_block(payout_outlook(actor, creator_id), locale)
     st.subheader(_("Payout history"))
     view.history_table(actor, creator_id, locale)

@@ -1,4 +1,5 @@
-"""Payouts by region (managers and admins): payouts per region and month, rail fees per rail,
+"""Payouts by region (managers and admins): where creators' money is (own accounts, platforms,
+owed by the programme), payouts per region and month, rail fees per rail,
 creators waiting on a minimum — aggregates only, each table also as a CSV download (readable
 headers, amounts at their currency's minor unit). Administrators also record payouts as paid
 (with the rail's reference), failed or reversed."""
@@ -20,6 +21,7 @@ DOWNLOADS = (
     ("by_month", N_("Payouts per month (CSV)"), "kasuwa-payouts-per-month.csv"),
     ("fees_by_rail", N_("Fees per rail (CSV)"), "kasuwa-payouts-fees-per-rail.csv"),
     ("waiting", N_("Waiting on a minimum (CSV)"), "kasuwa-payouts-waiting.csv"),
+    ("by_custody", N_("Where creators' money is (CSV)"), "kasuwa-money-by-custody.csv"),
 )
 
 

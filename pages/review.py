@@ -1,5 +1,6 @@
-"""Review queue (reviewers, admins): flagged rows of the reviewer's regions — fix and approve,
-reject with a note, or decide many at once (shown, then confirmed). Every decision is checked
+"""Review queue (reviewers, admins): uploads the guard rails on money held (release or refuse),
+then flagged rows of the reviewer's regions — fix and approve, reject with a note, or decide many
+at once (shown, then confirmed). Every decision is checked
 and recorded by ``warehouse.review``; this page only draws."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import streamlit as st
 
 from app import review_widgets as rw
 from app.errors import shown_errors
+from app.holds_view import held_uploads_panel
 from app.session import require_page
 from warehouse import review
 from warehouse.i18n import _, translate_text
@@ -24,6 +26,7 @@ with shown_errors():
         st.stop()
     names = {c: translate_text(get_region(c).name) for c in regions}  # in this run's language
     region = st.selectbox(_("Region"), regions, format_func=names.__getitem__, key="rq_region")
+    held_uploads_panel(actor, region)  # uploads whose money waits for a reviewer (guard rails on money)
     flt = rw.queue_filters(actor, region)
     matching = review.count_queue(actor, region, flt)
     page_no = rw.page_picker(matching)

@@ -1,6 +1,8 @@
-"""My sales (creators): KPIs against the previous period, sales over time, top products, buyer
-countries, sources and channels, amounts as sold and in USD, a guarded CSV download, and the
-creator's uploads with the fate of their flagged rows. Only the signed-in creator's own data."""
+"""My sales (creators): gross, net after fees (the exports' fees, else the rail's published
+tariff, marked estimated) and refunds in the creator's own currency; then KPIs in USD against the
+previous period, sales over time, top products, buyer countries, sources and channels, amounts as
+sold and in USD, a guarded CSV download, and the creator's uploads with the fate of their flagged
+rows. Only the signed-in creator's own data."""
 
 import streamlit as st
 
@@ -13,6 +15,7 @@ from app.session import require_page
 from warehouse.errors import KasuwaError
 from warehouse.i18n import _
 from warehouse.queries import sales as q
+from warehouse.queries.local_figures import local_figures
 
 actor = require_page(__file__)
 st.title(_("My sales"))
@@ -37,7 +40,10 @@ try:
         with right:
             grain = grain_picker("sales_grain", period)
         st.caption(_("USD amounts use the exchange rate of each sale's date (the latest known on or before it)."))
-        sales_view.kpi_row(query(q.kpis, actor, [region], creator_id, period), locale)
+        # the creator's own currency first, US dollars second
+        local = query(local_figures, actor, [region], creator_id, period)
+        local_before = query(local_figures, actor, [region], creator_id, period.previous())
+        sales_view.kpi_row(query(q.kpis, actor, [region], creator_id, period), locale, local, local_before)
         sales_view.charts_block(actor, creator_id, region, period, grain, locale)
         st.subheader(_("As sold, per currency"))
         sales_view.currency_table(actor, creator_id, region, period, locale)

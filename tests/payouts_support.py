@@ -33,8 +33,10 @@ def sale(
     upload_id: str = "up-1",
     product: str = "Ebook",
     hour: int = 12,
+    source: str = "programme-store",
 ) -> None:
-    """Insert one sales row sold at ``hour``:00 local time on ``day`` (region time zone)."""
+    """Insert one sales row sold at ``hour``:00 local time on ``day`` (region time zone), from
+    ``source`` (by default the programme's own store: money the programme holds and pays)."""
     wh = warehouse(region)
     tz = ZoneInfo(wh.region.time_zone)
     sold_at = datetime.combine(day, time(hour), tzinfo=tz)
@@ -44,10 +46,11 @@ def sale(
         cur.execute(
             "INSERT INTO sales (sale_id, creator_id, source, order_id, product, quantity, sold_at, currency,"
             " gross, fees, net, refunded, buyer_country, channel, upload_id, row_number, loaded_at)"
-            " VALUES (?, ?, 'generic', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, current_timestamp)",
+            " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, current_timestamp)",
             [
                 sale_id,
                 creator_id,
+                source,
                 sale_id,
                 product,
                 sold_at,

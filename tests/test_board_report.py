@@ -263,7 +263,10 @@ def test_the_payouts_overview_offers_its_tables_as_csv(media):
     at = page("pages/payouts_overview.py", MANAGER).run()
     assert not at.exception and not at.error
     files = downloaded(at, media)
-    assert set(files) == {"Payouts per month (CSV)", "Fees per rail (CSV)", "Waiting on a minimum (CSV)"}
+    assert set(files) == {"Payouts per month (CSV)", "Fees per rail (CSV)", "Waiting on a minimum (CSV)",
+                          "Where creators' money is (CSV)"}
+    head, *body = rows(files["Where creators' money is (CSV)"])
+    assert readable(head) and {"In creators' own accounts", "Held by platforms", "Owed by the programme"} <= set(head)
     head, *body = rows(files["Payouts per month (CSV)"])
     assert readable(head) and head[:3] == ["Region", "Month", "Currency"]
     assert "Paid or scheduled (USD)" in head and {r[0] for r in body} == {"West Africa"}

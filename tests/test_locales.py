@@ -145,6 +145,7 @@ def test_a_senegalese_creators_sales_page_writes_amounts_the_french_way(awa):
     assert row["gross"] == f"1{NNBSP}323{NNBSP}500{NBSP}F{NNBSP}CFA"
     assert "F CFA1" not in "".join(str(v) for v in grid.to_numpy().ravel())
     shown = {m.label: m.value for m in at.metric}
+    assert shown["Gross sales (XOF)"].endswith(f"{NBSP}F{NNBSP}CFA")  # the creator's own currency first
     assert shown["Gross sales (USD)"].endswith(f"{NBSP}$US") and "," in shown["Gross sales (USD)"]  # 2 183,78 $US
     assert at.date_input[0].proto.format == "DD/MM/YYYY"
 

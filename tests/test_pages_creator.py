@@ -45,7 +45,9 @@ def test_my_sales_shows_the_creators_own_figures(shop):
     assert not at.exception
     shown = metrics(at)
     assert shown["Orders"] == "2" and shown["Units"] == "3"
-    assert shown["Gross sales (USD)"] == "US$13.48"  # 1500 NGN at 0.00065 + 12.50 USD
+    # in the creator's own currency first: 1500 NGN + 12.50 USD at 0.00065 USD per naira
+    assert shown["Gross sales (NGN)"] == "₦20,730.77"
+    assert shown["Gross sales (USD)"] == "US$13.48"  # US dollars second
     assert shown["Awaiting review"] == "1"
     assert len(at.get("plotly_chart")) >= 3
     assert len(at.get("download_button")) == 1
@@ -72,7 +74,7 @@ def test_query_parameters_cannot_switch_to_another_creator(shop):
     at.query_params["creator"] = "ng-bola"
     at.query_params["creator_id"] = "ng-bola"
     at.run()
-    assert metrics(at)["Orders"] == "2" and "999" not in metrics(at)["Gross sales (USD)"]
+    assert metrics(at)["Orders"] == "2" and "999" not in metrics(at)["Gross sales (NGN)"]
 
 
 @pytest.mark.parametrize("path", ["pages/sales.py", "pages/upload.py"])

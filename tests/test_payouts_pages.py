@@ -73,7 +73,7 @@ def test_manager_sees_aggregates_only_and_no_mark_form():
     scenario()
     at = page("pages/payouts_overview.py", MANAGER).run()
     assert not at.exception and not at.error
-    by_month, by_rail, waiting = frames(at)
+    _by_custody, by_month, by_rail, waiting = frames(at)
     assert set(by_month["Region"]) == {"West Africa"} and "creator_id" not in by_month.columns
     assert {"Gumroad", "Paystack"} <= set(by_rail["Rail"]) and "Fees on sales (exports)" in by_rail.columns
     assert list(waiting["Creators"]) == [1] and "creator_id" not in waiting.columns

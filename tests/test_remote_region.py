@@ -29,6 +29,7 @@ TINY = (b"order_id,date,product,quantity,amount,currency,buyer_country\n"
 def _config_with_remote_west_africa(cfg: Path, port: int) -> None:
     cfg.mkdir()
     shutil.copytree(PROJECT_ROOT / "data" / "profiles", cfg / "profiles")
+    shutil.copy(PROJECT_ROOT / "data" / "rails.toml", cfg / "rails.toml")  # who holds each source's money
     text = (PROJECT_ROOT / "data" / "regions.toml").read_text(encoding="utf-8")
     head, first, rest = text.partition('code = "west-africa"')
     rest = rest.replace('location = "file"', f'location = "quack:localhost:{port}"', 1)

@@ -1,8 +1,14 @@
 """``kasuwa demo``: a believable programme to look at — three regions, creators from seven
 countries, six months of sales written as the real platforms' exports (Gumroad, Paystack,
-Stripe, M-Pesa, bKash, a French spreadsheet, a generic sheet in rupees), ingested through the
-same pipeline as any upload (so some rows are flagged for review), plus FX rates, one user per
-role and a payout run when those parts are installed.
+Stripe, M-Pesa, bKash, a French spreadsheet, a generic sheet in rupees, and the programme's own
+store), ingested through the same pipeline as any upload (so some rows are flagged for review),
+plus FX rates, one user per role and a payout run when those parts are installed.
+
+The money is in all three places a sale's money can be (rails.toml ``[custody.*]``): Ada sells
+through the programme's own store (the programme owes it and pays it: her history was held by
+the guard rails and released by the reviewer); Tunde sells on Gumroad (on its way, then
+received); Wanjiku (M-Pesa), Rahim (bKash), Kwame (his own Paystack) and Otieno (his own Stripe)
+have it in their own accounts (received); Awa's and Sana's spreadsheets say nothing of who holds it.
 
 Exports are generated into ``KASUWA_DATA_DIR/demo`` (``data/demo`` by default) with a fixed
 seed and dates relative to today, so the demo always shows the last six months.
@@ -38,12 +44,16 @@ class DemoCreator:
     writer: str  # which export format their files use
     products: tuple[tuple[str, Decimal], ...]
     per_month: int
+    profile: str | None = None  # named at ingest (the programme's store is never detected)
+    #: other platforms the creator also sells on: (writer, products, sales a month)
+    also: tuple[tuple[str, tuple[tuple[str, Decimal], ...], int], ...] = ()
 
 
 CREATORS = (
     DemoCreator("ng-ada", "Ada Okafor Designs", "NG", 200, "paystack", "shopify",
                 (("Lagos Wedding Planner Template", Decimal("15000")), ("Naija Recipe eBook", Decimal("4500")),
-                 ("Brand Kit for Small Shops", Decimal("25000"))), 45),
+                 ("Brand Kit for Small Shops", Decimal("25000"))), 45, profile="programme-store",
+                also=(("gumroad", (("Lagos Wedding Planner (digital)", Decimal("12")),), 6),)),
     DemoCreator("ng-tunde", "Tunde Beats", "NG", 185, "gumroad", "gumroad",
                 (("Afrobeats Drum Kit", Decimal("19.99")), ("Mixing Masterclass", Decimal("49")),
                  ("Sample Pack Vol. 2", Decimal("9.5"))), 40),
@@ -51,7 +61,8 @@ CREATORS = (
                 (("Python for Accra Startups", Decimal("350")), ("Excel Budget Sheet", Decimal("80"))), 25),
     DemoCreator("sn-awa", "Awa Ndiaye Studio", "SN", 160, "wave", "french",
                 (("Guide du e-commerce", Decimal("10000")), ("Pack Canva Boutique", Decimal("6500")),
-                 ("Formation Photo Mobile", Decimal("25000"))), 30),
+                 ("Formation Photo Mobile", Decimal("25000"))), 30,
+                also=(("gumroad", (("Pack Canva Boutique (digital)", Decimal("15")),), 8),)),
     DemoCreator("ke-wanjiku", "Wanjiku Learns", "KE", 190, "mpesa", "mpesa",
                 (("KCSE Revision Notes", Decimal("500")), ("Chama Accounts Template", Decimal("1200"))), 50),
     DemoCreator("ke-otieno", "Otieno Photo", "KE", 0.2, "payoneer", "stripe",
@@ -301,9 +312,21 @@ def write_demo_exports(folder: Path, today: date | None = None) -> list[tuple[De
         cut_b = len(sales) // 2
         writer, ext = WRITERS[c.writer]
         for part, chunk in (("early", sales[:cut_a]), ("recent", sales[cut_b:])):
-            path = folder / f"{c.creator_id}-{c.writer}-{part}.{ext}"
+            kind = "store" if c.profile == "programme-store" else c.writer
+            path = folder / f"{c.creator_id}-{kind}-{part}.{ext}"
             path.write_bytes(writer(c, chunk))
             files.append((c, path))
+        for other, products, per_month in c.also:  # one export of a second platform, no profile named
+            side = DemoCreator(c.creator_id, c.name, c.country, c.joined_days_ago, c.rail, other, products,
+                               per_month)
+            extra = [s for s in _sales(side, random.Random(f"{c.creator_id}-{other}"), start,
+                                       today - timedelta(days=1)) if s.status in ("ok", "failed")]
+            for i, s in enumerate(extra, start=1):
+                s.ref = f"{c.creator_id[:2].upper()}G{i:04d}"
+            write, ext2 = WRITERS[other]
+            path = folder / f"{c.creator_id}-{other}.{ext2}"
+            path.write_bytes(write(side, extra))
+            files.append((side, path))
     return files
 
 
@@ -336,9 +359,12 @@ def build_demo(progress: bool = False) -> dict[str, Any]:
 
     files = write_demo_exports(settings().data_dir / "demo")
     for i, (c, path) in enumerate(files, start=1):
-        res = ingest_file(op, c.creator_id, path.name, path)
+        res = ingest_file(op, c.creator_id, path.name, path, profile=c.profile)
         summary["uploads"].append(res.summary())
         say(f"[{i}/{len(files)}] {path.name}: {res.status} — {res.message}")
+    release = _optional("warehouse.payouts.guard", "release_demo_holds")
+    if release:
+        release()
     from control.accounts import create_demo_users
 
     summary["users"] = create_demo_users(with_languages=True)

@@ -6,7 +6,7 @@ puts them into ``locales/messages.pot`` beside the code's messages:
 - expectation suites (``expectations/*.json``): each expectation's ``meta.reason``;
 - profiles (``data/profiles/*.toml``): ``title``, every ``reason`` (known non-sales) and
   ``unknown`` (why a row is asked about); ``{value}`` in them stays as it is in translations;
-- rails (``data/rails.toml``): each rail's ``name`` and each fee's ``note``;
+- rails (``data/rails.toml``): each rail's and each custody source's ``name`` and each fee's ``note``;
 - regions (``data/regions.toml``): each region's ``name``.
 
 They are translated where they are shown, with :func:`warehouse.i18n.translate_text`.
@@ -21,7 +21,7 @@ from typing import Any
 
 #: keys whose string values are read by people, per kind of file
 TOML_KEYS = frozenset({"title", "reason", "unknown", "note", "description"})
-RAIL_KEYS = frozenset({"name"})  # in rails.toml's [rail.*] and regions.toml's [[region]]
+RAIL_KEYS = frozenset({"name"})  # in rails.toml's [rail.*] and [custody.*], and regions.toml's [[region]]
 
 Extracted = tuple[int, str | None, str, list[str]]
 
@@ -50,7 +50,7 @@ def texts_of_toml(data: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for path, value in _walk(data, ()):
         key = path[-1] if path else ""
-        wanted = key in TOML_KEYS or (key in RAIL_KEYS and path[:1] in (("rail",), ("region",)))
+        wanted = key in TOML_KEYS or (key in RAIL_KEYS and path[:1] in (("rail",), ("custody",), ("region",)))
         if wanted and value.strip() and value not in out:
             out.append(value)
     return out

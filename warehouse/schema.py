@@ -52,7 +52,32 @@ def migrate(con: duckdb.DuckDBPyConnection, kind: str) -> list[int]:
         applied.append(version)
     if kind == "region":
         _refresh_currencies(con)
+        _refresh_custody(con)
     return applied
+
+
+def _refresh_custody(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep ``source_custody`` in step with rails.toml's ``[custody.*]`` (who holds each source's
+    money; the ledger counts only the programme's). Without a rails file the table stays as it is."""
+    from .errors import ConfigError
+    from .payouts.custody import custody_rows
+
+    try:
+        want = custody_rows()
+    except ConfigError:
+        return
+    have = sorted((s, h) for s, h in con.execute("SELECT source, holds FROM source_custody").fetchall())
+    if have == want:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM source_custody")
+        if want:
+            con.executemany("INSERT INTO source_custody VALUES (?, ?)", want)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _refresh_currencies(con: duckdb.DuckDBPyConnection) -> None:

@@ -297,6 +297,50 @@ def test_a_file_read_by_meaning_is_confirmed_once_on_a_phone_in_french(phone: Br
     assert page.get_by_role("button", name="Charger avec ces colonnes").count() == 0
 
 
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("account", "words"), [
+    (CREATOR, {"home": "My sales", "nav": "My payouts",
+               "kinds": ("Already received", "On its way", "Owed by the programme"),
+               "lines": ("paid out to you by Gumroad", "held by Gumroad, expected on",
+                         "Owed by the programme: ₦")}),
+    (AWA, {"home": "Mes ventes", "nav": "Mes versements", "kinds": ("Déjà reçu", "En route", "Dû par le programme"),
+           "lines": ("versés par Gumroad", "détenus par Gumroad, attendus le", "Non situé")}),
+], ids=["english", "french"])
+def test_where_the_money_is_shows_the_three_kinds_on_a_phone(phone: BrowserContext, demo_app: str, account,
+                                                             words) -> None:
+    """Issue 16: received, on its way and owed by the programme, first on My payouts, on a 390-px
+    phone, in English (Ada: the programme's store and Gumroad) and in French (Awa: Gumroad and a
+    spreadsheet whose money Kasuwa cannot place)."""
+    page = phone.new_page()
+    page.goto(demo_app)
+    page.get_by_label("Email", exact=True).fill(account[0])
+    page.get_by_label("Password", exact=True).fill(account[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=words["home"]).wait_for()  # in the account's language
+    settle(page)
+    tap_nav(page, words["nav"], words["nav"])
+    labels = page.get_by_test_id("stMetricLabel")
+    for kind in words["kinds"]:
+        labels.filter(has_text=kind).first.wait_for()
+    settle(page)
+    first = [t.strip() for t in labels.all_inner_texts()[:3]]
+    assert first == list(words["kinds"]), first  # the three kinds come first
+    text = page.get_by_test_id("stMain").inner_text()
+    for line in words["lines"]:
+        assert line in text, line
+    if account is CREATOR:
+        assert_fits_a_phone(page, "money-english")
+    else:  # in French the rail comparison chart further down cuts its legend (known, issue 16's
+        # closing note): everything else on the page must fit
+        settle(page)
+        m = measure(page)
+        screenshot(page, "money-french")
+        assert m["pageWidth"] <= PHONE["width"] and m["mainWidth"] <= PHONE["width"], m
+        assert not [c for c in m["cut"] if c != "chart title or legend"], m["cut"]
+        assert not m["small"], m["small"]
+
+
 @pytest.mark.browser
 def test_the_reviewers_queue_fits_a_phone(phone: BrowserContext, demo_app: str) -> None:
     page = phone.new_page()

@@ -132,7 +132,9 @@ def test_lite_page_shows_a_creator_balance_payout_and_last_30_days_without_javas
         page.get_by_role("heading", name="Last 30 days").wait_for(timeout=WAIT_MS)
         text = page.inner_text("body")
         assert f"Signed in as {email}" in text
-        assert "Balance (NGN)" in text and "Next payout" in text and "Net after fees (USD)" in text
+        # ng-ada's sales came in a generic spreadsheet: the programme holds none of that money, so
+        # there is no balance (issue 16)
+        assert "Balance" in text and "Next payout" in text and "Net after fees (USD)" in text
         assert page.locator("script").count() == 0
         assert sum(sizes) < 10_000, sizes  # the form and the answer together, a few kB
         page.get_by_role("link", name="Sign out").click()  # nothing remembered: the form again

@@ -642,6 +642,8 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
                              " ORDER BY row_number LIMIT 50", [res.upload_id]).fetchall()
     ]
     res.next_steps = _next_steps(res)
+    from ..payouts.guard import hold_if_unusual  # guard rails on money (issue 16): unusual programme money
+    hold_if_unusual(cur, res)  # waits for a reviewer before any payout includes it
     _refresh_rollups(res.region or "")
     return res
 

@@ -137,7 +137,7 @@ def daily_sale_nets(cur: Any, p: Payee) -> list[tuple[str, date, Decimal]]:
     """(currency, sale day, Σ net − refunded) of the creator's sales: what each day adds."""
     rows = cur.execute(
         "SELECT currency, CAST(timezone(?, sold_at) AS DATE) AS day, sum(net - refunded)"
-        " FROM sales WHERE creator_id = ? GROUP BY ALL ORDER BY day, currency",
+        " FROM programme_sales WHERE creator_id = ? GROUP BY ALL ORDER BY day, currency",
         [p.region.time_zone, p.creator_id],
     ).fetchall()
     return [(c, d, Decimal(a)) for c, d, a in rows]
@@ -180,7 +180,7 @@ def unsettled_sales(cur: Any, p: Payee, rail: Rail, on: date) -> list[tuple[str,
     """(sale_id, upload_id, currency, net − refunded) of payable sales no live payout settled yet."""
     rows = cur.execute(
         "SELECT s.sale_id, s.upload_id, s.currency, s.net - s.refunded, CAST(timezone(?, s.sold_at) AS DATE)"
-        " FROM sales s WHERE s.creator_id = ? AND NOT EXISTS ("
+        " FROM programme_sales s WHERE s.creator_id = ? AND NOT EXISTS ("
         "   SELECT 1 FROM payout_items i JOIN payouts o ON o.payout_id = i.payout_id"
         "   WHERE i.sale_id = s.sale_id AND list_contains(?, o.status))"
         " ORDER BY s.sold_at, s.sale_id",

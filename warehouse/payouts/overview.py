@@ -30,6 +30,10 @@ class Overview:
     by_month: list[dict[str, Any]] = field(default_factory=list)  # region, month, currency, payouts, ...
     fees_by_rail: list[dict[str, Any]] = field(default_factory=list)
     waiting: list[dict[str, Any]] = field(default_factory=list)  # creators waiting on a minimum
+    #: per region and currency, where the creators' money is (DESIGN.md invariant 10): in their own
+    #: accounts, held by platforms, owed by the programme (the ledger's balance), waiting for a
+    #: reviewer, not placed (custody unknown) — only "owed" is the programme's to pay
+    by_custody: list[dict[str, Any]] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
 
 
@@ -58,7 +62,8 @@ def _region_overview(code: str, out: Overview) -> None:
             "WITH p AS (SELECT rail, currency, count(*) AS n, sum(rail_fee) AS rail_fees, sum(amount) AS amount"
             "   FROM payouts WHERE status IN ('scheduled', 'paid') GROUP BY ALL),"
             " s AS (SELECT c.rail, s.currency, count(*) AS sales, sum(s.fees) AS sale_fees"
-            "   FROM sales s JOIN creators c ON c.creator_id = s.creator_id WHERE c.rail IS NOT NULL GROUP BY ALL)"
+            "   FROM programme_sales s JOIN creators c ON c.creator_id = s.creator_id"
+            "   WHERE c.rail IS NOT NULL GROUP BY ALL)"
             " SELECT coalesce(p.rail, s.rail) AS rail, coalesce(p.currency, s.currency) AS currency,"
             " coalesce(p.n, 0), p.rail_fees, p.amount, coalesce(s.sales, 0), s.sale_fees"
             " FROM p FULL OUTER JOIN s ON p.rail = s.rail AND p.currency = s.currency ORDER BY 1, 2"
@@ -71,6 +76,29 @@ def _region_overview(code: str, out: Overview) -> None:
             "  FROM payout_decisions d JOIN payout_runs r USING (run_id)) last"
             " WHERE rn = 1 AND decision = 'below_minimum' GROUP BY ALL ORDER BY rail, currency"
         ).fetchall()
+        custody = cur.execute(
+            "SELECT s.currency,"
+            " sum(coalesce(s.net, s.gross) - s.refunded) FILTER (WHERE c.holds = 'own_account'),"
+            " sum(coalesce(s.net, s.gross) - s.refunded) FILTER (WHERE c.holds = 'platform'),"
+            " sum(coalesce(s.net, s.gross) - s.refunded) FILTER (WHERE c.holds = 'programme' AND h.status = 'held'),"
+            " sum(coalesce(s.net, s.gross) - s.refunded) FILTER (WHERE c.holds IS NULL),"
+            " count(DISTINCT s.creator_id)"
+            " FROM sales s LEFT JOIN source_custody c ON c.source = s.source"
+            " LEFT JOIN payout_holds h ON h.upload_id = s.upload_id GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+        owed = dict(cur.execute("SELECT currency, sum(amount) FROM ledger GROUP BY ALL").fetchall())
+    kinds = ("own_account", "platform", "held", "unknown")
+    seen = set()
+    for currency, *amounts, creators in custody:
+        seen.add(currency)
+        row: dict[str, Any] = {"region": code, "currency": currency, "creators": creators}
+        row.update({k: Decimal(a or 0) for k, a in zip(kinds, amounts, strict=True)})
+        row["owed"] = Decimal(owed.get(currency) or 0)
+        out.by_custody.append(row)
+    for currency in sorted(set(owed) - seen):
+        out.by_custody.append({"region": code, "currency": currency, "creators": 0, "own_account": Decimal(0),
+                               "platform": Decimal(0), "held": Decimal(0), "unknown": Decimal(0),
+                               "owed": Decimal(owed[currency] or 0)})
     for month, currency, n, paid, scheduled, bad, creators, raw_amount, rail_fees in months:
         amount = Decimal(raw_amount or 0)
         year, mon = (int(x) for x in month.split("-"))
@@ -136,6 +164,7 @@ MONEY_COLUMNS = {
     "by_month": ("amount", "rail_fees"),
     "fees_by_rail": ("sale_fees", "rail_fees", "amount"),
     "waiting": ("waiting", "minimum"),
+    "by_custody": ("own_account", "platform", "owed", "held", "unknown"),
 }
 
 
@@ -147,7 +176,7 @@ def _region_name(code: str) -> str:
 
 
 def export_rows(ov: Overview, part: str) -> list[dict[str, Any]]:
-    """The rows of ``part`` (``by_month``, ``fees_by_rail`` or ``waiting``) as a download holds
+    """The rows of ``part`` (``by_month``, ``fees_by_rail``, ``waiting`` or ``by_custody``) as a download holds
     them: the region's name, amounts rounded half-up to their currency's minor unit, USD to
     the cent; the keys stay those of the Overview (the page gives them their words)."""
     out = []

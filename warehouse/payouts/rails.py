@@ -1,5 +1,7 @@
 """Payment rails as data: ``rails.toml`` read, validated (unknown keys rejected with the file,
-the key and its line) and turned into ``Rail`` objects. No prices live in code.
+the key and its line) and turned into ``Rail`` objects. No prices live in code. The same file
+says who holds each source's money (``[custody.*]``, read by ``custody.py``) and the guard
+rails' thresholds (``[guard]``).
 
 A rail answers: may it pay into this country, in which currency, after how long (hold and
 schedule), above which minimum, and what it charges on a sale and on a payout.
@@ -21,9 +23,10 @@ from warehouse.i18n import _
 from warehouse.money import is_currency, to_minor
 from warehouse.settings import settings
 
+from .custody import Custody, GuardRules, parse_custody, parse_guard
 from .fees import ZERO, Tariff
 
-SCHEDULES = ("friday", "14th-28th", "working-days", "daily", "instant")
+SCHEDULES = ("friday", "14th-28th", "1st-15th", "working-days", "daily", "instant")
 _RAIL_KEYS = {
     "name",
     "custodial",
@@ -54,8 +57,21 @@ _TARIFF_KEYS = {
     "note",
 }
 _AMOUNT_KEYS = ("fixed", "fixed_waived_below", "cap", "free_up_to", "stamp_duty", "stamp_duty_over")
-_TOP_KEYS = {"rail", "local_currency"}
+_TOP_KEYS = {"rail", "local_currency", "custody", "guard"}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def is_schedule_day(schedule: str, day: date) -> bool:
+    """Whether a payout ``schedule`` of ``SCHEDULES`` pays on ``day`` (no public holidays)."""
+    if schedule == "friday":
+        return day.weekday() == 4
+    if schedule == "14th-28th":
+        return day.day in (14, 28)
+    if schedule == "1st-15th":
+        return day.day in (1, 15)
+    if schedule == "working-days":
+        return day.weekday() < 5
+    return True  # daily, instant
 
 
 @dataclass(frozen=True)
@@ -92,13 +108,7 @@ class Rail:
 
     def is_payout_day(self, day: date) -> bool:
         """Whether the rail's schedule pays on ``day`` (public holidays are not modelled)."""
-        if self.schedule == "friday":
-            return day.weekday() == 4
-        if self.schedule == "14th-28th":
-            return day.day in (14, 28)
-        if self.schedule == "working-days":
-            return day.weekday() < 5
-        return True  # daily, instant
+        return is_schedule_day(self.schedule, day)
 
     def next_payout_day(self, earliest: date) -> date:
         """The first payout day on or after ``earliest`` (public holidays are not modelled)."""
@@ -123,6 +133,8 @@ class Rail:
 class RailBook:
     rails: dict[str, Rail]
     local_currency: dict[str, str] = field(default_factory=dict)
+    custody: dict[str, Custody] = field(default_factory=dict)  # source -> who holds its money
+    guard: GuardRules = field(default_factory=GuardRules)
 
     def get(self, code: str) -> Rail:
         try:
@@ -296,7 +308,8 @@ def parse_rails(path: Path) -> RailBook:
     reader = _Reader(path, text)
     for key in doc:
         if key not in _TOP_KEYS:
-            raise reader.fail("top level", f"unknown table or key {key!r}; allowed: rail, local_currency", key)
+            raise reader.fail("top level", f"unknown table or key {key!r}; allowed: {', '.join(sorted(_TOP_KEYS))}",
+                              key)
     local = {}
     for cc, cur in doc.get("local_currency", {}).items():
         if not _COUNTRY.match(cc):
@@ -305,7 +318,7 @@ def parse_rails(path: Path) -> RailBook:
     rails = {code: reader.rail(code, r) for code, r in doc.get("rail", {}).items()}
     if not rails:
         raise ConfigError(f"{path}: no [rail.<code>] tables")
-    return RailBook(rails, local)
+    return RailBook(rails, local, parse_custody(reader, doc, rails), parse_guard(reader, doc))
 
 
 @lru_cache(maxsize=8)

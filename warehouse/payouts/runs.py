@@ -327,6 +327,10 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
     reg = get_region(region)
     wh = warehouse(reg)
     book = rail_book()
+    from .guard import check_undecided
+
+    with wh.transaction() as cur:  # an upload a stopped process loaded but never checked: checked now
+        check_undecided(cur)
     with _ACTIVE_GUARD, wh.transaction() as cur:
         n = cur.execute("SELECT count(*) FROM payout_runs WHERE as_of = ?", [as_of]).fetchone()
         run_id = f"{reg.code}:{as_of.isoformat()}:{int(n[0] if n else 0) + 1}"

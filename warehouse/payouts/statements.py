@@ -1,5 +1,8 @@
 """Monthly statements: opening balance, every ledger entry of the month, closing balance, per
-currency — as CSV (spreadsheet-safe) and as PDF (fpdf2).
+currency — as CSV (spreadsheet-safe) and as PDF (fpdf2). The ledger holds only money the
+programme holds (DESIGN.md invariant 10); the month's other sales follow in a part of their own,
+"Not held by the programme", by where their money is (the creator's own account, a platform, a
+reviewer's hold, or not known) — never in the balance.
 
 For each currency ``opening + Σ entries of the month = closing`` exactly; the statement shows
 amounts at the currency's minor unit (they are exact there: sales are stored in minor units
@@ -29,7 +32,16 @@ from warehouse.locales import money, user_locale
 from warehouse.money import quantum
 from warehouse.regions import get_region
 
+from .custody import UNKNOWN, custody_of
 from .ledger import ZERO, balances_before, entries_of, payee
+
+#: where the money of a sale the programme does not hold is (custody, or a reviewer's hold)
+WHERE_WORDS = {
+    "own_account": N_("In your own account"),
+    "platform": N_("Held by the platform, paid on its schedule"),
+    "held": N_("Waiting for a reviewer"),
+    UNKNOWN: N_("Not placed: Kasuwa cannot tell who holds it"),
+}
 
 KIND_WORDS = {
     "sale": N_("Sale"),
@@ -63,6 +75,8 @@ class Statement:
     opening: dict[str, Decimal]
     closing: dict[str, Decimal]
     entries: list[dict[str, Any]] = field(default_factory=list)
+    #: the month's sales the programme does not hold: where, name, currency, amount, sales
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -98,22 +112,39 @@ def monthly_statement(actor: Actor, creator_id: str, year: int, month: int) -> S
     with warehouse(p.region).cursor() as cur:
         opening = balances_before(cur, p, start)
         rows = entries_of(cur, p, start, end)
+        others = cur.execute(
+            "SELECT s.source, s.currency, sum(coalesce(s.net, s.gross) - s.refunded), count(*),"
+            " bool_or(h.status IS NOT NULL) FROM sales s LEFT JOIN payout_holds h"
+            " ON h.upload_id = s.upload_id AND h.status = 'held'"
+            " WHERE s.creator_id = ? AND CAST(timezone(?, s.sold_at) AS DATE) BETWEEN ? AND ?"
+            " AND s.sale_id NOT IN (SELECT sale_id FROM programme_sales WHERE creator_id = ?)"
+            " GROUP BY ALL ORDER BY 1, 2",
+            [creator_id, p.region.time_zone, start, end, creator_id],
+        ).fetchall()
     closing = dict(opening)
     for e in rows:
         e["amount"] = Decimal(e["amount"])
         closing[e["currency"]] = closing.get(e["currency"], ZERO) + e["amount"]
     for c in closing:
         opening.setdefault(c, ZERO)
-    return Statement(creator_id, p.name, p.region.code, year, month, opening, closing, rows)
+    elsewhere = []
+    for source, currency, amount, n, held in others:
+        c = custody_of(source)
+        where = "held" if held else (c.holds if c.holds != "programme" else UNKNOWN)
+        elsewhere.append({"where": where, "name": c.name if c.holds != UNKNOWN else N_("Other files"),
+                          "currency": currency, "amount": Decimal(amount), "sales": int(n)})
+    return Statement(creator_id, p.name, p.region.code, year, month, opening, closing, rows, elsewhere)
 
 
 def statement_months(actor: Actor, creator_id: str) -> list[tuple[int, int]]:
-    """Months (newest first) in which the creator's ledger has entries."""
+    """Months (newest first) in which the creator's ledger has entries or they sold anything."""
     p = payee(actor, creator_id)
     rows = warehouse(p.region).rows(
         "SELECT DISTINCT year(day), month(day) FROM (SELECT coalesce(value_date,"
-        " CAST(timezone(?, sold_at) AS DATE)) AS day FROM ledger WHERE creator_id = ?) e ORDER BY 1 DESC, 2 DESC",
-        [p.region.time_zone, creator_id],
+        " CAST(timezone(?, sold_at) AS DATE)) AS day FROM ledger WHERE creator_id = ?"
+        " UNION ALL SELECT CAST(timezone(?, sold_at) AS DATE) FROM sales WHERE creator_id = ?) e"
+        " ORDER BY 1 DESC, 2 DESC",
+        [p.region.time_zone, creator_id, p.region.time_zone, creator_id],
     )
     return [(int(y), int(m)) for y, m in rows]
 
@@ -187,7 +218,24 @@ def statement_csv(st: Statement) -> bytes:
                 ]
             )
         w.writerow(["", c, closing_words, closing_words, "", st.closing.get(c, ZERO).quantize(q), "", "", ""])
+    if st.elsewhere:  # a part of its own, after a blank line: never in the balance
+        w.writerow([])
+        w.writerow([_("Not held by the programme"), _("Currency"), _("Where the money is"), _("Source"),
+                    _("Amount"), _("Sales")])
+        for o in st.elsewhere:
+            w.writerow([st.label, o["currency"], _where(o["where"]), guard(_name(o["name"])),
+                        o["amount"].quantize(quantum(o["currency"])), o["sales"]])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _where(where: str) -> str:
+    return _(WHERE_WORDS[where]) if where in WHERE_WORDS else where
+
+
+def _name(name: str) -> str:
+    from warehouse.i18n import translate_text
+
+    return translate_text(name)
 
 
 def _dejavu() -> tuple[Path, Path] | None:
@@ -325,6 +373,17 @@ def _statement_pdf(st: Statement) -> bytes:
             for i, (value, wd) in enumerate(zip(cells, widths, strict=True)):
                 pdf.cell(wd, 5.5, _text(value, font), align="R" if i == 3 else "L")
             pdf.ln()
+    if st.elsewhere:
+        pdf.ln(4)
+        pdf.set_font(font, "B", 12)
+        pdf.cell(0, 8, _text(_("Not held by the programme (not part of the balance)"), font, 90), new_x="LMARGIN",
+                 new_y="NEXT")
+        pdf.set_font(font, "", 10)
+        for o in st.elsewhere:
+            line = _("%(source)s — %(where)s: %(amount)s (%(count)s sales)", source=_name(o["name"]),
+                     where=_where(o["where"]), amount=_pdf_money(o["amount"], o["currency"], locale, pdf),
+                     count=o["sales"])
+            pdf.cell(0, 6, _text(line, font, 110), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(font, "", 8)
     pdf.multi_cell(
