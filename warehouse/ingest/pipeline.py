@@ -320,13 +320,14 @@ def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], sta
         import pyarrow as pa
 
         rows = sorted(failures)
-        fails_arrow = pa.table({  # noqa: F841 - read by DuckDB below
+        cur.register("fails_arrow", pa.table({  # by name: the sandbox turns replacement scans off
             "_row": pa.array(rows, pa.int64()),
             "rules": pa.array([sorted({r for r, _ in failures[k]}) for k in rows], pa.list_(pa.string())),
             "reasons": pa.array([list(dict.fromkeys(t for _, t in failures[k])) for k in rows],
                                 pa.list_(pa.string())),
-        })
+        }))
         cur.execute("INSERT INTO fails SELECT * FROM fails_arrow")
+        cur.unregister("fails_arrow")
     # rows that pass but whose order (creator + source + order + line) is already loaded
     cur.execute(
         # SEMI JOIN on the creator's own sales, not a correlated EXISTS: that one hashed every

@@ -146,8 +146,12 @@ class _Stager:
             arrays[f"c{i}"] = pa.array(self._buf[i], pa.string())
         arrays["_cells"] = pa.array(self._cells, pa.int32())
         arrays["_damage"] = pa.array(self._damage, pa.string())
-        batch = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan below
-        self.cur.execute("INSERT INTO stg SELECT * FROM batch")
+        # registered by name: the sandbox (warehouse/sandbox.py) turns replacement scans off
+        self.cur.register("kw_batch", pa.table(arrays))
+        try:
+            self.cur.execute("INSERT INTO stg SELECT * FROM kw_batch")
+        finally:
+            self.cur.unregister("kw_batch")
         self.count += len(self._cells)
         self._buf = [[] for _ in range(self.ncols)]
         self._cells = []
