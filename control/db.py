@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.errors import Conflict, KasuwaError, WarehouseBusy
+from warehouse.files import make_private
 from warehouse.i18n import N_
 from warehouse.settings import settings
 
@@ -184,6 +185,7 @@ class _SQLite(_Backend):
 
     def connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(self.path)  # every password hash is in here (invariant 12)
         # autocommit (isolation_level=None): transactions are the explicit BEGIN … COMMIT below
         con = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
         try:

@@ -31,6 +31,7 @@ from control.db import init as init_control
 
 from . import sandbox, schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
+from .files import make_private
 from .i18n import _
 from .owner.client import OwnerClient, ProxyConnection
 from .owner.registry import OwnerAddress, answers, live_owner
@@ -64,6 +65,7 @@ def _extension_path(package: str, name: str) -> str:
 
 def _open_file(path: Path, what: str) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
+    make_private(path)
     try:
         # a bounded buffer pool: large uploads spill to disk instead of growing with the file
         return duckdb.connect(str(path), config={"memory_limit": f"{settings().duckdb_memory_mb}MB"})
