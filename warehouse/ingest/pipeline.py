@@ -27,7 +27,7 @@ from ..errors import FileRejected, KasuwaError, MappingNeeded, RegionUnavailable
 from ..i18n import N_, translate_text
 from ..regions import get_region
 from ..settings import PROJECT_ROOT, settings
-from . import landing, parse, profiles, readers, sql, validate
+from . import guard, landing, parse, profiles, readers, sql, validate
 from .result import ExpectationOutcome, IngestResult
 from .sale import EDITABLE, FRAME_COLUMNS, MONEY, STORED
 
@@ -256,15 +256,18 @@ def parse_notes(cur: duckdb.DuckDBPyConnection, parsed: Parsed, plan: sql.ParseP
 
 
 def validate_rows(cur: duckdb.DuckDBPyConnection, parsed: Parsed, validator: validate.Validator,
-                  progress: Callable[[int], None] | None = None) -> Failures:
+                  progress: Callable[[int], None] | None = None, cap: int | None = None) -> Failures:
     """The suite on every row that is not a known non-sale, chunk by chunk; rows whose kind the
-    profile cannot call a sale join the failures with their reason."""
+    profile cannot call a sale join the failures with their reason. Past ``cap`` failing rows
+    it stops (the review cap refuses the file anyway: invariant 13, ``guard.py``)."""
     by_row: dict[int, list[tuple[str, str]]] = {}
     for done, frame in _frames(cur, parsed):
         by_row.update(validator.validate(frame))
         del frame
         if progress:
             progress(done)
+        if cap is not None and len(by_row) > cap:
+            break
     for row_no, reason in cur.execute(
         f"SELECT _row, ask_reason FROM {parsed.table} WHERE ask_reason IS NOT NULL ORDER BY _row"
     ).fetchall():
@@ -569,10 +572,11 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     parsed = parse_rows(cur, plan, len(staged.headers))
     res.assumptions.extend(parse_notes(cur, parsed, plan))
     clock.stage("parsing", 0.45)
+    guard.check_before_validation(cur, parsed.checks, parsed.rows, landed.size)  # invariant 13
     gx_thread.join()
     validator = validate.Validator(res.region or "", prof.suite)
     failures = validate_rows(cur, parsed, validator, lambda done: clock.stage(
-        "validating", 0.45 + 0.4 * min(1.0, done / max(staged.rows, 1))))
+        "validating", 0.45 + 0.4 * min(1.0, done / max(staged.rows, 1))), cap=settings().review_cap(parsed.rows))
     res.validation = failures.outcomes
     _check_review_cap(parsed.rows, failures.by_row)
     up.update(profile=prof.name, source=prof.source, status="loaded", assumptions=res.assumptions,
