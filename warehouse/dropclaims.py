@@ -274,7 +274,7 @@ def snapshot(fd: int, before: os.stat_result, dest_dir: Path) -> Path:
     descriptor (never the name, which the creator may have swapped meanwhile); raises
     ``Changed`` (and keeps no copy) when the file's size or times moved while it was read."""
     dest_dir.mkdir(parents=True, exist_ok=True)
-    out_fd, name = tempfile.mkstemp(dir=dest_dir, prefix="drop-")
+    out_fd, name = tempfile.mkstemp(dir=dest_dir, prefix=f"drop-{os.getpid()}-")  # see landing.remove_stale_scratch
     kept = False
     try:
         os.fchmod(out_fd, 0o600)

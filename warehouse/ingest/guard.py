@@ -24,7 +24,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ..errors import FileRejected
+from ..errors import FileRejected, RegionUnavailable
 from ..i18n import N_
 from ..settings import settings
 from .sale import FRAME_COLUMNS
@@ -99,3 +99,12 @@ def check_before_validation(cur: Any, checks: str, rows: int, size: int) -> None
     failing = int(found[0]) if found and found[0] else 0
     if failing > cap:
         raise _refuse(failing, rows, cap, [(t, int(n or 0)) for t, n in zip(texts, found[1:], strict=True)])
+
+
+def raise_if_disk_full(exc: BaseException) -> None:
+    """Raise ``RegionUnavailable`` in words, from ``exc``, when it says the disk is full (DuckDB
+    or the operating system): the cause people must hear, not the library's rollback error."""
+    text = str(exc).lower()
+    if getattr(exc, "errno", None) == 28 or "no space left" in text or "disk is full" in text:
+        raise RegionUnavailable(N_("The server's disk is full, so nothing was loaded. Tell the operator; once there "
+                                   "is room again, upload the file again.")) from exc

@@ -376,8 +376,12 @@ def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], sta
                              "rows_flagged": counts.flagged, "rows_skipped": counts.skipped,
                              "rows_known": counts.known, "message": message})
         cur.execute("COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
+    except BaseException as exc:
+        # a COMMIT that failed (a full disk) has ended the transaction already: its ROLLBACK's
+        # "no transaction is active" must not hide the real cause
+        with suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+        guard.raise_if_disk_full(exc)
         raise
     return counts
 

@@ -97,6 +97,7 @@ class OwnerClient:
 
     def job(self, name: str, *args: Any, data: bytes = b"", **kwargs: Any) -> Any:
         """Run job ``name`` in the owner and return its result (``data``: a file's bytes)."""
+        JOBS_HANDED_OVER.add(name)  # a caller stopped meanwhile must not say the work stopped too
         conn = self.open()
         try:
             reply, _ = self.call(conn, f"/job/{name}", {"args": wire.encode(list(args)),
@@ -104,6 +105,10 @@ class OwnerClient:
         finally:
             conn.close()
         return wire.decode(reply.get("result"))
+
+
+#: jobs this process has handed to an owner: they run on there even if this process stops
+JOBS_HANDED_OVER: set[str] = set()
 
 
 class ProxyCursor:
