@@ -94,3 +94,17 @@ def test_a_body_larger_than_any_upload_is_refused_before_it_is_read(wa_owner):
     answer = _raw(b"POST /job/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
                   b"\r\nContent-Length: 99999999999\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_job_runs_as_the_account_is_not_as_the_request_claims(wa_owner):
+    from control import accounts
+
+    add_creator(Actor.operator(), "gh-kwame", "GH", "Kwame")
+    accounts.add_user(Actor.operator(), "ada@example.org", "a long passphrase", "creator", creator_id="ng-ada")
+    claimed = Actor("ada@example.org", "admin")  # what the body says; the account is ng-ada's creator
+    with pytest.raises(PermissionDenied, match="only upload files for your own account"):
+        ingest_file(claimed, "gh-kwame", "kwame.csv", CSV.encode())
+    accounts.deactivate_user(Actor.operator(), "ada@example.org")
+    with pytest.raises(PermissionDenied, match="no longer active"):
+        ingest_file(Actor("ada@example.org", "creator", creator_id="ng-ada"), "ng-ada", "ada.csv", CSV.encode())
+    assert warehouse(WA).one("SELECT count(*) FROM sales") == (0,)
