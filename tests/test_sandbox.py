@@ -108,3 +108,41 @@ def test_a_job_runs_as_the_account_is_not_as_the_request_claims(wa_owner):
     with pytest.raises(PermissionDenied, match="no longer active"):
         ingest_file(Actor("ada@example.org", "creator", creator_id="ng-ada"), "ng-ada", "ada.csv", CSV.encode())
     assert warehouse(WA).one("SELECT count(*) FROM sales") == (0,)
+
+
+def test_a_process_on_a_dead_owners_port_never_receives_the_token_nor_a_statement():
+    """An impostor listening where the run file points (the owner died, another process took its
+    port): the owner is asked to prove the token first, so nothing is sent to it."""
+    import http.server
+    import os
+    import threading
+
+    from warehouse.owner import registry
+
+    seen: list[str] = []
+
+    class Impostor(http.server.BaseHTTPRequestHandler):
+        def _any(self) -> None:
+            seen.append(f"{self.command} {self.path} {self.headers.get('Authorization')}")
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _any
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    init_all()
+    close_all()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        registry.write(registry.OwnerAddress(WA, f"http://127.0.0.1:{server.server_address[1]}", "the-token",
+                                             os.getpid()))
+        assert warehouse(WA).one("SELECT count(*) FROM sales") == (0,)  # opened here instead
+    finally:
+        server.shutdown()
+        server.server_close()
+        close_all()
+    assert seen and all(s.startswith("GET /hello/") and s.endswith("None") for s in seen), seen

@@ -32,7 +32,7 @@ import duckdb
 from .. import sandbox
 from ..errors import KasuwaError
 from ..settings import settings
-from . import jobs, priority, wire
+from . import jobs, priority, registry, wire
 
 _log = logging.getLogger("kasuwa.owner")
 
@@ -91,6 +91,10 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def do_GET(self) -> None:
+        if self.path.startswith("/hello/"):  # the caller asks us to prove the token before it sends it
+            nonce = self.path.removeprefix("/hello/")[:64]
+            self._send(200, {"region": self.server.region, "proof": registry.proof(self.server.token, nonce)})
+            return
         if not self._authorized():
             return
         if self.path == "/health":
