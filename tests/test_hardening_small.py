@@ -116,3 +116,16 @@ def test_a_full_disk_is_named_not_hidden_behind_a_rollback_error(tmp_path, monke
 
         close_all()
         subprocess.run(["umount", "-l", str(small)], check=False)
+
+
+def test_a_cli_stopped_after_handing_its_file_to_the_owner_does_not_promise_nothing_was_loaded(capsys, monkeypatch):
+    from warehouse import cli
+    from warehouse.owner import client
+
+    monkeypatch.setattr(client, "JOBS_HANDED_OVER", set())
+    assert cli._stopped() == 130
+    assert "nothing half-loaded was kept" in capsys.readouterr().err
+    client.JOBS_HANDED_OVER.add("ingest")  # what OwnerClient.job records before it sends the job
+    assert cli._stopped() == 130
+    said = capsys.readouterr().err
+    assert "may still finish" in said and "nothing half-loaded" not in said

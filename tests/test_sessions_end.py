@@ -92,3 +92,24 @@ def test_a_reset_ends_an_open_session_on_its_next_page_run(users):
     tab.run()
     assert ACTOR_KEY not in tab.session_state
     assert not sessions.alive("no-such-login")
+
+
+def test_signing_out_on_another_replica_ends_this_session_on_its_next_request(control_backend):
+    """Another app process (a replica on the same control database, SQLite or PostgreSQL) ends
+    the sign-in, as its sign-out route does (``LOGINS.forget_cookie``); this one notices at once."""
+    import subprocess
+    import sys
+
+    add_creator(OP, "ng-ada", "NG", "Ada")
+    add_creator(OP, "ke-wanjiru", "KE", "Wanjiru")
+    accounts.create_demo_users()
+    tab = signed_in_tab("reviewer")
+    cookie = Logins()._sign(tab.session_state[LOGIN_KEY], int(sessions.read(
+        tab.session_state[LOGIN_KEY], now=0, idle=1e12, touch=False).expires))  # type: ignore[union-attr]
+    other = subprocess.run([sys.executable, "-c", "import sys; from app.session import LOGINS; "
+                            "LOGINS.forget_cookie(sys.argv[1])", cookie], cwd=ROOT, capture_output=True, text=True,
+                           check=False)
+    assert other.returncode == 0, other.stderr
+    tab.run()
+    assert ACTOR_KEY not in tab.session_state
+    assert [t.label for t in tab.text_input] == ["Email", "Password"]
