@@ -512,6 +512,20 @@ def scan_once(region: str | None = None, *, stop: threading.Event | None = None)
     return results
 
 
+def _look_first(stop: threading.Event) -> None:
+    """For a single scan (``--once``): note every dropped file's size and times, then wait the
+    settle period, so the scan can tell which files have stayed unchanged by this watcher's own
+    clock (a watcher that keeps running learns it from one scan to the next)."""
+    settle = settings().inbox_settle_seconds
+    if settle <= 0:
+        return
+    with _SCAN:
+        me = _me()
+        for inbox in inboxes():
+            _ready_files(inbox.folder, settle, me.seen)
+    stop.wait(settle)
+
+
 def watch(stop: threading.Event, interval: float = 1.0, region: str | None = None, *,
           on_result: Callable[[dict[str, Any]], None] | None = None, release: bool = False) -> None:
     """Scan every ``interval`` seconds until ``stop`` is set. ``on_result`` is called with each
@@ -604,6 +618,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if args.once:
+            _look_first(stop)
             for result in scan_once(args.region, stop=stop):
                 _print_result(result)
         else:
