@@ -143,14 +143,14 @@ def adopt_dead_claims(root: Path, processing: Path, me: Identity, mine: Path) ->
                 continue
             for entry in entries:
                 if entry.name.startswith("."):
-                    with contextlib.suppress(FileNotFoundError):
+                    with contextlib.suppress(OSError):  # a folder planted there stays; nothing reads it
                         entry.unlink()
                     continue
                 target = mine / entry.name
                 if os.path.lexists(target):
                     continue  # a claim of ours has this name; adopt it at a later scan
                 mine.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):  # another adopter won
+                with contextlib.suppress(OSError):  # another adopter won (or it cannot move: left alone)
                     os.rename(entry, target)
             with contextlib.suppress(OSError):
                 other.rmdir()
