@@ -21,6 +21,7 @@ per-row reasons kept in memory never exceed the cap by more than one chunk.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -35,16 +36,19 @@ MIN_ROW_BYTES = 12
 
 
 @lru_cache(maxsize=1)
-def _sure_failures() -> tuple[tuple[str, str], ...]:
-    """(reason, SQL condition) under which a row surely fails the base suite (never a row it
-    passes), with the suite's own words for it: a not-null expectation on a NULL, an in-set on
-    a value outside the set, a between on a value past it."""
-    doc = json.loads((SUITES_DIR / "base.json").read_text(encoding="utf-8"))
+def _base_suite() -> tuple[dict[str, Any], ...]:
+    return (json.loads((SUITES_DIR / "base.json").read_text(encoding="utf-8")),)
+
+
+def _sure_failures(docs: Sequence[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """(reason, SQL condition) under which a row surely fails the suites ``docs`` (never a row
+    they pass), with the suites' own words for it: a not-null expectation on a NULL, an in-set
+    on a value outside the set, a between on a value past it."""
     out: list[tuple[str, str]] = []
-    for e in doc.get("expectations", []):
+    for e in (e for doc in docs for e in doc.get("expectations", [])):
         kind, kw = e.get("type"), e.get("kwargs", {})
         col = kw.get("column")
-        if col not in FRAME_COLUMNS:
+        if col not in FRAME_COLUMNS or kw.get("row_condition"):  # a condition of its own: not sure
             continue
         reason = e.get("meta", {}).get("reason", kind)
         values = kw.get("value_set")
@@ -75,10 +79,12 @@ def _refuse(count: int, total: int, cap: int, reasons: list[tuple[str, int]]) ->
            cap=format(cap, ","), reasons=common))
 
 
-def check_before_validation(cur: Any, checks: str, rows: int, size: int) -> None:
+def check_before_validation(cur: Any, checks: str, rows: int, size: int,
+                            suites: Sequence[dict[str, Any]] | None = None) -> None:
     """Raise ``FileRejected`` when the parsed rows in ``checks`` (the view the suite reads, of
     ``rows`` rows, from a file of ``size`` bytes) would cost more than one upload may: rows too
-    short to be sales, or more rows surely failing than the review cap allows."""
+    short to be sales, or more rows surely failing the ``suites`` (GX JSON documents; default:
+    the base suite) than the review cap allows."""
     cap = settings().review_cap(rows)
     if rows > cap and size / rows < MIN_ROW_BYTES:
         raise FileRejected(
@@ -86,7 +92,7 @@ def check_before_validation(cur: Any, checks: str, rows: int, size: int) -> None
                "(an order id, a date and an amount take more). Nothing was loaded (the file is kept). Check that it "
                "is the sales export itself, as the platform gave it, then upload it again.",
                rows=format(rows, ","), bytes=format(round(size / rows, 1))))
-    conditions = _sure_failures()
+    conditions = _sure_failures(suites if suites is not None else _base_suite())
     if not conditions or rows <= cap:
         return
     by_reason: dict[str, list[str]] = {}

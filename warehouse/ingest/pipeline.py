@@ -576,7 +576,8 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     parsed = parse_rows(cur, plan, len(staged.headers))
     res.assumptions.extend(parse_notes(cur, parsed, plan))
     clock.stage("parsing", 0.45)
-    guard.check_before_validation(cur, parsed.checks, parsed.rows, landed.size)  # invariant 13
+    guard.check_before_validation(cur, parsed.checks, parsed.rows, landed.size,  # invariant 13
+                                  validate.suite_documents(res.region or "", prof.suite))
     gx_thread.join()
     validator = validate.Validator(res.region or "", prof.suite)
     failures = validate_rows(cur, parsed, validator, lambda done: clock.stage(
