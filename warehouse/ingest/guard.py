@@ -6,13 +6,14 @@ one row at a time (a 4 MB file of 2M one-character lines took 187 s and 4.6 GB b
 review cap refused it). So, once the rows are parsed and before they are validated
 (``check_before_validation``, called once by the pipeline):
 
-- **rows per MiB**: a sale needs an order id, a date, an amount, separators — at least
-  ``MIN_ROW_BYTES`` bytes. A file whose rows are shorter on average, past the review cap's own
-  row count, is no sales export and is refused at once.
-- **the review cap, counted in SQL**: rows that surely fail the base suite (a required value
-  missing, an order id repeated, a check column false) are counted by DuckDB (bounded by its
-  own memory limit); more than the review cap allows and the file is refused without being
-  validated, with the same words the cap uses after validation.
+- **rows per MiB** (text files; xlsx and parquet are compressed): a sale needs an order id,
+  a date, an amount, separators — at least ``MIN_ROW_BYTES`` bytes. A file whose rows are
+  shorter on average, past the review cap's own row count, is no sales export and is refused
+  at once.
+- **the review cap, counted in SQL**: rows that surely fail the suites that apply (a required
+  value missing, outside its set or range, an order id repeated, a check column false) are
+  counted by DuckDB (bounded by its own memory limit); more than the review cap allows and the
+  file is refused without being validated, with the words the cap uses after validation.
 
 Validation itself stops at the first chunk past the cap (``pipeline.validate_rows``), so the
 per-row reasons kept in memory never exceed the cap by more than one chunk.
@@ -80,13 +81,14 @@ def _refuse(count: int, total: int, cap: int, reasons: list[tuple[str, int]]) ->
 
 
 def check_before_validation(cur: Any, checks: str, rows: int, size: int,
-                            suites: Sequence[dict[str, Any]] | None = None) -> None:
+                            suites: Sequence[dict[str, Any]] | None = None, kind: str = "csv") -> None:
     """Raise ``FileRejected`` when the parsed rows in ``checks`` (the view the suite reads, of
-    ``rows`` rows, from a file of ``size`` bytes) would cost more than one upload may: rows too
-    short to be sales, or more rows surely failing the ``suites`` (GX JSON documents; default:
-    the base suite) than the review cap allows."""
+    ``rows`` rows, from a file of ``size`` bytes, of reader ``kind``) would cost more than one
+    upload may: rows too short to be sales (text files only: xlsx and parquet are compressed),
+    or more rows surely failing the ``suites`` (GX JSON documents; default: the base suite)
+    than the review cap allows."""
     cap = settings().review_cap(rows)
-    if rows > cap and size / rows < MIN_ROW_BYTES:
+    if kind in ("csv", "json") and rows > cap and size / rows < MIN_ROW_BYTES:
         raise FileRejected(
             N_("This file looks wrong: its %(rows)s rows are %(bytes)s bytes long on average, too short to be sales "
                "(an order id, a date and an amount take more). Nothing was loaded (the file is kept). Check that it "

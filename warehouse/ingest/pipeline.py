@@ -577,7 +577,7 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     res.assumptions.extend(parse_notes(cur, parsed, plan))
     clock.stage("parsing", 0.45)
     guard.check_before_validation(cur, parsed.checks, parsed.rows, landed.size,  # invariant 13
-                                  validate.suite_documents(res.region or "", prof.suite))
+                                  validate.suite_documents(res.region or "", prof.suite), staged.kind)
     gx_thread.join()
     validator = validate.Validator(res.region or "", prof.suite)
     failures = validate_rows(cur, parsed, validator, lambda done: clock.stage(
