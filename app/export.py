@@ -19,13 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+from warehouse.cells import TRIGGERS, formula_risk
+
+__all__ = ["TRIGGERS", "guard_cell", "rows_to_csv"]
 
 
 def guard_cell(value: Any) -> Any:
-    """``value`` made safe for a spreadsheet: text starting with a trigger gets a leading ``'``;
-    anything that is not text is returned unchanged."""
-    if isinstance(value, str) and value.startswith(TRIGGERS):
+    """``value`` made safe for a spreadsheet: text that could start a formula (``warehouse/cells.py``:
+    full-width signs and bidi controls included) gets a leading ``'``; anything that is not
+    text is returned unchanged."""
+    if isinstance(value, str) and formula_risk(value):
         return "'" + value
     return value
 

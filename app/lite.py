@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from app.bodies import bounded_body
 from control import accounts, throttle
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
@@ -145,8 +146,8 @@ async def lite(request: Request) -> HTMLResponse:
     with use_language(lang):
         if request.method != "POST":
             return _page(_form(), lang=lang)
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await bounded_body(request, MAX_BODY)  # never read whole: invariant 13
+        if body is None:
             return _page(_form(_("That was too long for a sign-in. Enter your email and password.")), 413, lang)
         fields = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=4)
         email = (fields.get("email") or [""])[0]

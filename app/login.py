@@ -74,7 +74,8 @@ def account_page() -> None:
             st.error(_("The two new passwords differ; nothing was changed."))
             return
         with shown_errors():  # a wrong current password is throttled like a failed sign-in
-            accounts.change_own_password(actor, old, new, client=session.client_address())
+            accounts.change_own_password(actor, old, new, client=session.client_address(),
+                                         keep_login=session.current_login())
             st.success(_("Password changed."))
 
 

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.bodies import bounded_body
 from app.lite import ROUTES as LITE_ROUTES
 from app.session import COOKIE, LOGINS
 from app.static_cache import PrecompressedStatic
@@ -53,9 +54,11 @@ def _secure(request: Request) -> bool:
 
 async def start_session(request: Request) -> Response:
     """POST the one-time token of a sign-in; 204 with the cookie, or 403."""
-    body = await request.body()
-    if not _same_origin(request) or len(body) > MAX_TOKEN:
+    if not _same_origin(request):
         return Response(status_code=403, headers=NO_STORE)
+    body = await bounded_body(request, MAX_TOKEN)  # never read whole: invariant 13
+    if body is None:
+        return Response(status_code=413, headers=NO_STORE)
     # the control database is asked off the event loop (on PostgreSQL it is a network round trip)
     issued = await run_in_threadpool(LOGINS.redeem, body.decode("ascii", errors="replace").strip())
     if issued is None:

@@ -102,11 +102,24 @@ def touch() -> None:
         LOGINS.seen(login, now)
 
 
+def current_login() -> str | None:
+    """The id of the stored sign-in this session belongs to (None without one)."""
+    login = st.session_state.get(LOGIN_KEY)
+    return login if isinstance(login, str) else None
+
+
 def active_actor() -> Actor | None:
-    """Once per run, in ``app/main.py``: expire idle logins, re-read the account (a deactivated
-    account is signed out, a changed role applies at once) and restart the idle clock."""
+    """Once per run, in ``app/main.py``: expire idle logins, check the stored sign-in still
+    exists (signed out in another tab or on another replica, ended by a password change or
+    reset: this session ends too, on this request), re-read the account (a deactivated account
+    is signed out, a changed role applies at once) and restart the idle clock."""
     actor = current_actor()
     if actor is None:
+        return None
+    login = current_login()
+    if login is not None and not sessions.alive(login):
+        sign_out(notice=_("You were signed out: this sign-in was ended (signed out elsewhere, or the password "
+                          "was changed). Sign in again."))
         return None
     from control.accounts import current_actor as account_now
 

@@ -31,7 +31,7 @@ from warehouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from warehouse.i18n import N_, _
 from warehouse.regions import get_region
 
-from . import throttle
+from . import sessions, throttle
 from .db import DuplicateKey, control
 from .directory import creator_region
 
@@ -239,6 +239,7 @@ def reset_password(actor: Actor, email: str, new_password: str) -> User:
         [hash_password(new_password), time.time(), user.email],
     )
     throttle.clear_account(user.email)
+    sessions.forget_user(user.email)  # a copied cookie of the old password's sign-ins signs in no more
     return user
 
 
@@ -254,8 +255,10 @@ def change_own_password(
     *,
     client: str = "unknown",
     now: datetime | None = None,
+    keep_login: str | None = None,
 ) -> None:
-    """A signed-in user replaces their own password, proving they know the current one.
+    """A signed-in user replaces their own password, proving they know the current one; every
+    other sign-in of theirs ends (``keep_login``: the one making the change stays).
 
     Throttled like :func:`authenticate` (same keys: a wrong current password is a failed
     proof of the password): raises :class:`~control.throttle.LoginThrottled` while blocked,
@@ -274,6 +277,7 @@ def change_own_password(
         "UPDATE users SET password_hash = ?, updated_at = ? WHERE email = ?",
         [new_hash, time.time(), actor.user_id],
     )
+    sessions.forget_user(actor.user_id, keep=keep_login)
 
 
 def set_language(actor: Actor, email: str, language: str | None) -> User:

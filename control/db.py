@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.errors import Conflict, KasuwaError, WarehouseBusy
+from warehouse.files import make_private
 from warehouse.i18n import N_
 from warehouse.settings import settings
 
@@ -50,6 +51,12 @@ BUSY_SECONDS = 10
 POOL_SIZE = 4
 #: a PostgreSQL connection idle longer than this (seconds) is checked before it is used again
 PING_AFTER = 30.0
+#: PostgreSQL: seconds to open a connection, and the server's statement_timeout; a server that
+#: answers nothing at all (stopped, hung) is given up by the client ``WATCHDOG_SECONDS`` after a
+#: statement was sent, so a sign-in says in words that accounts cannot be read within 10 s
+CONNECT_SECONDS = 4
+STATEMENT_SECONDS = 5
+WATCHDOG_SECONDS = 6.0
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 #: the advisory lock key PostgreSQL migrations take ("kasuwa" in ASCII)
@@ -184,6 +191,7 @@ class _SQLite(_Backend):
 
     def connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(self.path)  # every password hash is in here (invariant 12)
         # autocommit (isolation_level=None): transactions are the explicit BEGIN … COMMIT below
         con = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
         try:
@@ -214,6 +222,63 @@ class _SQLite(_Backend):
         return None
 
 
+class _Watchdog:
+    """Cuts the socket of a PostgreSQL connection whose statement has had no answer for
+    ``WATCHDOG_SECONDS``: a server that is stopped (SIGSTOP) or hung still has its kernel accept
+    and acknowledge bytes, so neither TCP keepalives nor the server's statement_timeout end the
+    wait; the cut makes psycopg raise at once (an OperationalError: ``ControlUnavailable``).
+    One thread per process, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watched: dict[int, tuple[Any, float]] = {}
+        self._thread: threading.Thread | None = None
+
+    def watch(self, con: Any) -> int:
+        key = id(con)
+        with self._lock:
+            self._watched[key] = (con, time.monotonic() + WATCHDOG_SECONDS)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="control-watchdog", daemon=True)
+                self._thread.start()
+        return key
+
+    def done(self, key: int) -> None:
+        with self._lock:
+            self._watched.pop(key, None)
+
+    def _run(self) -> None:
+        import socket
+
+        while True:
+            time.sleep(0.25)
+            now = time.monotonic()
+            with self._lock:
+                late = [k for k, (_c, until) in self._watched.items() if until < now]
+                cons = [self._watched.pop(k)[0] for k in late]
+            for con in cons:
+                _log.warning("control database: no answer in %ss; connection dropped", WATCHDOG_SECONDS)
+                with suppress(Exception):
+                    fd = con.pgconn.socket
+                    sock = socket.socket(fileno=os.dup(fd))
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    finally:
+                        sock.close()
+
+
+_WATCHDOG = _Watchdog()
+
+
+@contextmanager
+def _watched(con: Any) -> Iterator[None]:
+    key = _WATCHDOG.watch(con)
+    try:
+        yield
+    finally:
+        _WATCHDOG.done(key)
+
+
 class _Postgres(_Backend):
     dialect = "postgresql"
 
@@ -226,9 +291,13 @@ class _Postgres(_Backend):
 
         try:
             return psycopg.connect(
-                self.url, autocommit=True, connect_timeout=BUSY_SECONDS,
-                # a lock not had in time is an error we turn into words, not a hang
-                options=f"-c lock_timeout={BUSY_SECONDS}s -c idle_in_transaction_session_timeout=60s",
+                self.url, autocommit=True, connect_timeout=CONNECT_SECONDS,
+                # a lock or a statement not done in time is an error we turn into words, not a hang
+                options=(f"-c lock_timeout={STATEMENT_SECONDS}s -c statement_timeout={STATEMENT_SECONDS}s"
+                         " -c idle_in_transaction_session_timeout=60s"),
+                # a peer gone without a word (host down, network cut) is noticed by the kernel
+                keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+                tcp_user_timeout=int(WATCHDOG_SECONDS * 1000),
             )
         except psycopg.Error as exc:
             _log.warning("control database %s cannot be reached: %s", self.label, (str(exc).splitlines() or [""])[0])
@@ -239,7 +308,11 @@ class _Postgres(_Backend):
 
     def run(self, con: Any, sql: str, values: list[Any]) -> Any:
         # without values psycopg reads the text as it is (no placeholders, a lone % allowed)
-        return con.execute(_pg_sql(sql), values) if values else con.execute(sql)
+        with _watched(con):
+            return con.execute(_pg_sql(sql), values) if values else con.execute(sql)
+
+    def begin(self, con: Any) -> None:
+        self.run(con, "BEGIN", [])
 
     def lock_migrations(self, con: Any) -> None:
         self.run(con, "SELECT pg_advisory_xact_lock(?)", [_PG_MIGRATION_LOCK])
@@ -249,7 +322,7 @@ class _Postgres(_Backend):
             return False
         if idle_for > PING_AFTER:  # the server may have restarted or dropped it meanwhile
             try:
-                con.execute("SELECT 1")
+                self.run(con, "SELECT 1", [])
             except Exception:
                 return False
         return True
@@ -386,10 +459,10 @@ class ControlDB:
                     yield cur
                 finally:
                     cur.close()
-                con.execute("COMMIT")
+                self._backend.run(con, "COMMIT", [])
             except BaseException as exc:
                 with suppress(Exception):
-                    con.execute("ROLLBACK")
+                    self._backend.run(con, "ROLLBACK", [])
                 mine = self._translate(exc) if isinstance(exc, Exception) else exc
                 if mine is exc:
                     raise
@@ -452,10 +525,10 @@ class ControlDB:
                         self._backend.run(con, "INSERT INTO schema_version VALUES (?, ?, ?)",
                                           [version, name, time.time()])
                         applied.append(version)
-                    con.execute("COMMIT")
+                    self._backend.run(con, "COMMIT", [])
                 except BaseException:
                     with suppress(Exception):
-                        con.execute("ROLLBACK")
+                        self._backend.run(con, "ROLLBACK", [])
                     raise
         except Exception as exc:
             self._backend.close(con)

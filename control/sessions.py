@@ -90,6 +90,16 @@ def forget(login_id: str) -> None:
     control().execute("DELETE FROM login_sessions WHERE login_id = ?", [login_id])
 
 
-def forget_user(email: str) -> int:
-    """End every sign-in of ``email``; returns how many there were."""
-    return control().execute("DELETE FROM login_sessions WHERE email = ?", [email])
+def forget_user(email: str, *, keep: str | None = None) -> int:
+    """End every sign-in of ``email`` but ``keep`` (the sign-in that changed its own password);
+    returns how many there were. Each ended sign-in is refused on its next request, on every
+    replica (``app/session.py`` checks the stored sign-in at every page run)."""
+    if keep is None:
+        return control().execute("DELETE FROM login_sessions WHERE email = ?", [email])
+    return control().execute("DELETE FROM login_sessions WHERE email = ? AND login_id <> ?", [email, keep])
+
+
+def alive(login_id: str) -> bool:
+    """Whether the sign-in ``login_id`` is still stored (not signed out, not ended by a password
+    change or reset, not swept)."""
+    return control().one("SELECT 1 FROM login_sessions WHERE login_id = ?", [login_id]) is not None

@@ -106,7 +106,7 @@ def test_a_transaction_is_rolled_back_when_its_client_dies(wa_owner):
 def test_a_wrong_token_is_refused_in_words(wa_owner):
     good = address(WA)
     forged = registry.OwnerAddress(WA, good.url, "not-the-token", good.pid)
-    with pytest.raises(ConfigError, match="refused this process's token"):
+    with pytest.raises(ConfigError, match="could not prove it holds this process's token"):
         OwnerClient(forged, "West Africa warehouse").job("refresh_rollups", WA)
     assert not registry.answers(forged)
     assert registry.answers(good)

@@ -29,8 +29,9 @@ import duckdb
 from control.db import close_all as close_control
 from control.db import init as init_control
 
-from . import schema
+from . import sandbox, schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
+from .files import make_private
 from .i18n import _
 from .owner.client import OwnerClient, ProxyConnection
 from .owner.registry import OwnerAddress, answers, live_owner
@@ -46,6 +47,8 @@ _OWNED: set[str] = set()
 #: regions this process has reached through an owner: if it stops, wait for it (opening the file
 #: here would keep a restarted owner out until this process ends)
 _SEEN_OWNER: set[str] = set()
+#: regions this process owns and also serves over Quack (``kasuwa serve --quack``)
+_QUACK_SERVED: set[str] = set()
 _PID = re.compile(r"PID (\d+)")
 
 
@@ -62,6 +65,7 @@ def _extension_path(package: str, name: str) -> str:
 
 def _open_file(path: Path, what: str) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
+    make_private(path)
     try:
         # a bounded buffer pool: large uploads spill to disk instead of growing with the file
         return duckdb.connect(str(path), config={"memory_limit": f"{settings().duckdb_memory_mb}MB"})
@@ -111,10 +115,14 @@ def _load_quack(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"LOAD '{_extension_path('duckdb_extension_quack', 'quack')}'")
 
 
-def own_region(code: str) -> Any:
+def own_region(code: str, quack: bool = False) -> Any:
     """Make this process the owner of region ``code``: open its file here (never through an
-    owner) and return the shared connection. Refused with words when another process holds it."""
+    owner) and return the shared connection. Refused with words when another process holds it.
+    ``quack``: the region is also served over Quack (its extensions are loaded before the
+    sandbox closes extension loading)."""
     _OWNED.add(code)
+    if quack:
+        _QUACK_SERVED.add(code)
     return warehouse(code).connection()
 
 
@@ -129,7 +137,6 @@ def serve_quack(con: Any, listen: str) -> None:
     token = settings().quack_token
     if not token:
         raise ConfigError(_("Set KASUWA_QUACK_TOKEN before serving a region over Quack."))
-    _load_quack(con)
     safe = token.replace("'", "")
     con.execute(f"CALL quack_serve('quack:{listen.replace(chr(39), '')}', token = '{safe}')")
 
@@ -258,7 +265,15 @@ class RegionWarehouse(Database):
                 raise RegionUnavailable(
                     _("The %(what)s is not answering right now (its owner process stopped). Other regions are "
                       "unaffected; try again once it is back.", what=self.label))
-        return _open_file(region_path(self.region), self.label)
+        con = _open_file(region_path(self.region), self.label)
+        try:
+            if self.region.code in _QUACK_SERVED:
+                _load_quack(con)
+            sandbox.lock_down(con)  # invariant 12: nothing outside landing/ and tmp/, no setting changed
+        except Exception:
+            con.close()
+            raise
+        return con
 
     def _proxy(self, address: OwnerAddress) -> ProxyConnection:
         def lost() -> None:
@@ -311,3 +326,4 @@ def close_all() -> None:
         _OPEN.clear()
         _OWNED.clear()
         _SEEN_OWNER.clear()
+        _QUACK_SERVED.clear()

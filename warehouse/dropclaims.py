@@ -24,6 +24,8 @@ import os
 import re
 import secrets
 import socket
+import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +129,8 @@ def adopt_dead_claims(root: Path, processing: Path, me: Identity, mine: Path) ->
     """Rename every claim of a watcher that has died into ``mine`` (one adopter wins each);
     half-written results (names starting with ``.``) are dropped: they are written again."""
     try:
-        others = [d for d in processing.iterdir() if d.is_dir() and d.name != me.id]
+        # a link here (to another creator's done/, say) is no watcher's claim folder: never followed
+        others = [d for d in processing.iterdir() if is_plain_dir(d) and d.name != me.id]
     except FileNotFoundError:
         return
     for other in others:
@@ -140,14 +143,14 @@ def adopt_dead_claims(root: Path, processing: Path, me: Identity, mine: Path) ->
                 continue
             for entry in entries:
                 if entry.name.startswith("."):
-                    with contextlib.suppress(FileNotFoundError):
+                    with contextlib.suppress(OSError):  # a folder planted there stays; nothing reads it
                         entry.unlink()
                     continue
                 target = mine / entry.name
-                if target.exists():
+                if os.path.lexists(target):
                     continue  # a claim of ours has this name; adopt it at a later scan
                 mine.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):  # another adopter won
+                with contextlib.suppress(OSError):  # another adopter won (or it cannot move: left alone)
                     os.rename(entry, target)
             with contextlib.suppress(OSError):
                 other.rmdir()
@@ -156,6 +159,8 @@ def adopt_dead_claims(root: Path, processing: Path, me: Identity, mine: Path) ->
 def give_back(claimed: Path, folder: Path) -> None:
     """Return a claimed file to ``folder`` (where it was dropped), never over a file dropped
     meanwhile under the same name: then the claim stays, to be tried again."""
+    if not is_plain_dir(folder):
+        return
     try:
         os.link(claimed, folder / claimed.name)
     except OSError:
@@ -208,3 +213,119 @@ def write_json_atomically(path: Path, obj: dict[str, Any]) -> None:
     """``obj`` as JSON at ``path``, whole or not at all (``files.write_atomically``)."""
     text = json.dumps(obj, default=str, ensure_ascii=False, indent=2) + "\n"
     write_atomically(path, text.encode("utf-8"))
+
+
+# --- opening what a creator may have planted ---------------------------------------------------
+
+
+class NotAFile(Exception):
+    """A claimed entry is not a regular file (a link, a FIFO, a folder, a device): never read."""
+
+
+class Changed(Exception):
+    """A claimed file changed while it was read (still being written): nothing of it is used."""
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What must stay the same for a file to count as unchanged: inode, size, mtime, ctime."""
+    return _signature(st)
+
+
+def open_regular(path: Path) -> tuple[int, os.stat_result]:
+    """``path`` opened for reading without following a link and without blocking (a FIFO), with
+    its ``fstat``; raises ``NotAFile`` unless it is a regular file (the descriptor is then
+    closed). Everything read from a creator's folder goes through here."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EACCES, errno.EPERM, errno.ENOTDIR):
+            raise NotAFile(str(path)) from exc
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise NotAFile(str(path))
+    os.set_blocking(fd, True)
+    return fd, st
+
+
+def read_small(path: Path, limit: int = 1 << 20) -> bytes | None:
+    """A small regular file's bytes (a result object), or None when it is missing, not a regular
+    file (a link, a FIFO: never followed, never waited on) or larger than ``limit``."""
+    try:
+        fd, st = open_regular(path)
+    except (NotAFile, FileNotFoundError):
+        return None
+    try:
+        if st.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(limit + 1)[:limit]
+    finally:
+        os.close(fd)
+
+
+def snapshot(fd: int, before: os.stat_result, dest_dir: Path) -> Path:
+    """A private copy (0600, in ``dest_dir``) of the open regular file ``fd``, made from the
+    descriptor (never the name, which the creator may have swapped meanwhile); raises
+    ``Changed`` (and keeps no copy) when the file's size or times moved while it was read."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    out_fd, name = tempfile.mkstemp(dir=dest_dir, prefix=f"drop-{os.getpid()}-")  # see landing.remove_stale_scratch
+    kept = False
+    try:
+        os.fchmod(out_fd, 0o600)
+        with os.fdopen(out_fd, "wb") as out:
+            offset = 0
+            while True:
+                chunk = os.pread(fd, 1 << 20, offset)
+                if not chunk:
+                    break
+                out.write(chunk)
+                offset += len(chunk)
+        if _signature(os.fstat(fd)) != _signature(before) or offset != before.st_size:
+            raise Changed(name)
+        kept = True
+        return Path(name)
+    finally:
+        if not kept:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+
+def is_plain_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder itself, not a link to one (``lstat``)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def own_dir(parent: Path, name: str) -> Path:
+    """``parent/name`` as a real folder (made when missing); raises ``NotAFile`` when something
+    else — a link above all — stands there, so nothing is ever moved through it."""
+    path = parent / name
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    if not is_plain_dir(path):
+        raise NotAFile(str(path))
+    return path
+
+
+def set_aside(entry: Path, folder: Path) -> Path | None:
+    """Move ``entry`` (a link, a FIFO, a folder: whatever it is, renamed, never opened or
+    followed) into ``folder`` under a free name; None when it is gone or cannot be moved."""
+    for target in candidates(folder, entry.name):
+        if os.path.lexists(target):
+            continue
+        try:
+            os.rename(entry, target)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return None
+        return target
+    return None  # pragma: no cover - candidates never ends

@@ -65,6 +65,7 @@ from typing import Any
 from . import dropclaims
 from .access import Actor
 from .errors import ConfigError, KasuwaError, NotFound, RegionUnavailable, WarehouseBusy
+from .i18n import N_
 from .settings import settings
 
 log = logging.getLogger("kasuwa.dropfolder")
@@ -123,25 +124,33 @@ def inboxes() -> list[Inbox]:
     found: list[Inbox] = []
     with contextlib.suppress(FileNotFoundError):
         for entry in sorted(root.iterdir()):
-            if entry.name.startswith(".") or not entry.is_dir() or entry.is_symlink():
+            # a link is refused: a creator's folder is that folder itself, never somewhere else
+            if entry.name.startswith(".") or not dropclaims.is_plain_dir(entry):
                 continue
             found.append(Inbox(entry.name, entry))
     seen = {i.folder.resolve() for i in found}
     for creator, folder in sorted(_mapped_folders().items()):
-        if folder.is_dir() and folder.resolve() not in seen:
+        if dropclaims.is_plain_dir(folder) and folder.resolve() not in seen:
             found.append(Inbox(creator, folder))
     return found
 
 
-def _ready_files(folder: Path, settle: float) -> list[Path]:
+def _ready_files(folder: Path, settle: float, seen: dict[Path, tuple[tuple[int, ...], float]] | None = None
+                 ) -> list[Path]:
     """Dropped files in ``folder`` that are complete: not hidden, not named as partial, and
-    unchanged (content and metadata: ``ctime`` moves on every write) for ``settle`` seconds."""
+    unchanged (content and metadata: ``ctime`` moves on every write) for ``settle`` seconds —
+    by their own times and, when ``seen`` (path -> (size/times signature, first seen on this
+    process's clock)) is given, by this watcher's clock too: a file is taken only once it has
+    shown the same size and times at scans ``settle`` seconds apart (times set back, a clock
+    of another host, cannot make a file still being written look settled)."""
     now = time.time()
+    mono = time.monotonic()
     out = []
     try:
         entries = sorted(folder.iterdir())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
+    present = set()
     for p in entries:
         name = p.name
         if name.startswith(".") or name in _OWN or name.lower().endswith(PARTIAL_SUFFIXES):
@@ -153,8 +162,21 @@ def _ready_files(folder: Path, settle: float) -> list[Path]:
         # regular files only: a symbolic link could point anywhere on this machine
         if not stat.S_ISREG(st.st_mode):
             continue
+        if seen is not None:
+            present.add(p)
+            sig = dropclaims.signature(st)
+            before = seen.get(p)
+            if before is None or before[0] != sig:
+                seen[p] = (sig, mono)
+                if settle > 0:
+                    continue
+            elif mono - before[1] < settle:
+                continue
         if now - max(st.st_mtime, st.st_ctime) >= settle:
             out.append(p)
+    if seen is not None:
+        for p in [p for p in seen if p.parent == folder and p not in present]:
+            del seen[p]
     return out
 
 
@@ -168,6 +190,8 @@ class _Watcher:
     identity: dropclaims.Identity
     regions: dict[str, str] = field(default_factory=dict)  # creator -> region, once known
     waiting: set[str] = field(default_factory=set)  # creators whose files wait (said once in the log)
+    seen: dict[Path, tuple[tuple[int, ...], float]] = field(default_factory=dict)  # dropped file -> (signature, since)
+    refused: set[Path] = field(default_factory=set)  # folders refused (a link where a folder belongs), said once
 
 
 _WATCHERS: dict[Path, _Watcher] = {}
@@ -243,9 +267,9 @@ def _reachable(region: str) -> None:
         raise _Later(str(exc)) from exc
 
 
-def _ingest(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any]:
-    """The result object for one claimed file (ingesting it, through the CLI's own entry point)."""
-    name = claimed.name
+def _ingest(inbox: Inbox, name: str, claimed: Path, known: bool) -> dict[str, Any]:
+    """The result object for one claimed file ``name`` (ingesting ``claimed``, its private copy,
+    through the CLI's own entry point)."""
     if not known:
         return refused(name, _unknown_creator(inbox))
     from .ingest import ingest_file
@@ -271,7 +295,7 @@ def _ingest(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any]:
 
 def _put_away(inbox: Inbox, claimed: Path, result: dict[str, Any]) -> Path:
     """Move a claimed file and its result (already written beside it) to done/ or rejected/."""
-    folder = inbox.folder / (REJECTED if result.get("status") == "rejected" else DONE)
+    folder = dropclaims.own_dir(inbox.folder, REJECTED if result.get("status") == "rejected" else DONE)
     beside = claimed.with_name(claimed.name + RESULT_SUFFIX)
     final = dropclaims.move_no_replace(claimed, folder, claimed.name)
     os.replace(beside, folder / (final.name + RESULT_SUFFIX))
@@ -281,31 +305,68 @@ def _put_away(inbox: Inbox, claimed: Path, result: dict[str, Any]) -> Path:
 def _put_away_orphan_result(inbox: Inbox, beside: Path) -> None:
     """A result whose file was already moved when its watcher died: put it beside that file (the
     first of ``name``, ``name (2)``, … that has no result yet)."""
+    raw = dropclaims.read_small(beside)
     try:
-        result = json.loads(beside.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        result = json.loads(raw) if raw is not None else {}
+    except ValueError:
         result = {}
-    folder = inbox.folder / (REJECTED if result.get("status") == "rejected" else DONE)
-    folder.mkdir(parents=True, exist_ok=True)
+    if not isinstance(result, dict):
+        result = {}
+    folder = dropclaims.own_dir(inbox.folder, REJECTED if result.get("status") == "rejected" else DONE)
     name = beside.name[: -len(RESULT_SUFFIX)]
     for target in dropclaims.candidates(folder, name):
-        if not (folder / (target.name + RESULT_SUFFIX)).exists():
+        if not os.path.lexists(folder / (target.name + RESULT_SUFFIX)):
             os.replace(beside, folder / (target.name + RESULT_SUFFIX))
             return
 
 
-def _finish(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any]:
-    """Ingest a claimed file unless its result is already written, then put both away."""
+def _not_a_file(inbox: Inbox, claimed: Path) -> dict[str, Any]:
+    """A claimed entry that is no regular file (a link, a FIFO, a folder): never opened or
+    followed, only renamed into rejected/ with a result saying why."""
+    result = refused(claimed.name, N_("This is not a plain file (a link, a folder or a pipe), so Kasuwa did not "
+                                      "read it and nothing was loaded. Drop the export file itself."))
+    rejected = dropclaims.own_dir(inbox.folder, REJECTED)
+    final = dropclaims.set_aside(claimed, rejected)
+    if final is not None:
+        dropclaims.write_json_atomically(rejected / (final.name + RESULT_SUFFIX), result)
+    log.warning("%s: %s is not a plain file: set aside in %s, never read", _shown(inbox.creator_id),
+                _shown(claimed.name), REJECTED)
+    return result
+
+
+def _finish(inbox: Inbox, claimed: Path, known: bool) -> dict[str, Any] | None:
+    """Ingest a claimed file unless its result is already written, then put both away. The file
+    is opened without following a link and read from that descriptor into a private copy, which
+    is what gets ingested; a file that changed while it was read goes back where it was dropped
+    (None: nothing loaded, it is taken again once it has settled)."""
     beside = claimed.with_name(claimed.name + RESULT_SUFFIX)
-    if beside.exists():  # its watcher died after writing the result: only the move is left
+    try:
+        fd, before = dropclaims.open_regular(claimed)
+    except dropclaims.NotAFile:
+        return _not_a_file(inbox, claimed)
+    try:
+        raw = dropclaims.read_small(beside)
+        if raw is not None:  # its watcher died after writing the result: only the move is left
+            try:
+                result = json.loads(raw)
+            except ValueError:  # cannot happen with the atomic write; redo rather than guess
+                result = None
+            if isinstance(result, dict):
+                _put_away(inbox, claimed, result)
+                return result
         try:
-            result = json.loads(beside.read_text(encoding="utf-8"))
-        except ValueError:  # cannot happen with the atomic write; redo rather than guess
-            result = None
-        if isinstance(result, dict):
-            _put_away(inbox, claimed, result)
-            return result
-    result = _ingest(inbox, claimed, known)
+            copy = dropclaims.snapshot(fd, before, settings().data_dir / "tmp")
+        except dropclaims.Changed:
+            log.warning("%s: %s changed while it was read (still being written?): nothing loaded; it is taken "
+                        "again once it has settled", _shown(inbox.creator_id), _shown(claimed.name))
+            dropclaims.give_back(claimed, inbox.folder)
+            return None
+    finally:
+        os.close(fd)
+    try:
+        result = _ingest(inbox, claimed.name, copy, known)
+    finally:
+        copy.unlink(missing_ok=True)
     dropclaims.write_json_atomically(beside, result)
     final = _put_away(inbox, claimed, result)
     rows = (f"{result.get('rows_loaded', 0)} rows loaded, {result.get('rows_flagged', 0)} for review"
@@ -322,8 +383,17 @@ def _scan_inbox(inbox: Inbox, me: _Watcher, region: str | None, stop: threading.
                 settle: float) -> list[dict[str, Any]]:
     processing = inbox.folder / PROCESSING
     mine = processing / me.identity.id
+    unsafe = [n for n in (PROCESSING, DONE, REJECTED)
+              if os.path.lexists(inbox.folder / n) and not dropclaims.is_plain_dir(inbox.folder / n)]
+    if unsafe:  # a link where Kasuwa's own folder belongs: nothing is read or moved through it
+        if inbox.folder not in me.refused:
+            me.refused.add(inbox.folder)
+            log.warning("%s: %s is not a plain folder (a link?): this drop folder is left alone until it is "
+                        "removed", _shown(inbox.creator_id), ", ".join(unsafe))
+        return []
+    me.refused.discard(inbox.folder)
     has_claims = dropclaims.has_claims(processing)
-    ready = _ready_files(inbox.folder, settle)
+    ready = _ready_files(inbox.folder, settle, me.seen)
     if not ready and not has_claims:
         return []  # nothing to do: the databases are not touched
     owner = _region_of(me, inbox.creator_id)
@@ -334,43 +404,73 @@ def _scan_inbox(inbox: Inbox, me: _Watcher, region: str | None, stop: threading.
         _reachable(owner)
     results: list[dict[str, Any]] = []
     if has_claims:
+        for junk in _not_claim_folders(processing, me):  # links, pipes, files: no watcher's claims
+            _not_a_file(inbox, junk)
         dropclaims.adopt_dead_claims(settings().inbox_dir, processing, me.identity, mine)
-    if mine.is_dir():
+    if dropclaims.is_plain_dir(mine):
         entries = sorted(mine.iterdir())
         names = {e.name for e in entries}
         for entry in entries:
             if stop is not None and stop.is_set():
                 return results
-            if entry.name.startswith("."):
-                entry.unlink(missing_ok=True)
-            elif entry.name.endswith(RESULT_SUFFIX):
-                if entry.name[: -len(RESULT_SUFFIX)] not in names:
-                    _put_away_orphan_result(inbox, entry)
-            else:
-                try:
-                    results.append(_finish(inbox, entry, known))
-                except _Later:
-                    dropclaims.give_back(entry, inbox.folder)
-                    raise
+            try:
+                if entry.name.startswith("."):
+                    if dropclaims.is_plain_dir(entry):
+                        _not_a_file(inbox, entry)
+                    else:
+                        entry.unlink(missing_ok=True)
+                elif entry.name.endswith(RESULT_SUFFIX):
+                    if entry.name[: -len(RESULT_SUFFIX)] not in names:
+                        _put_away_orphan_result(inbox, entry)
+                else:
+                    try:
+                        done = _finish(inbox, entry, known)
+                    except _Later:
+                        dropclaims.give_back(entry, inbox.folder)
+                        raise
+                    if done is not None:
+                        results.append(done)
+            except (_Later, KeyboardInterrupt):
+                raise
+            except Exception:  # one entry never stops the others (nor another creator's folder)
+                log.exception("%s: %s could not be handled; left for the next scan", _shown(inbox.creator_id),
+                              _shown(entry.name))
     for path in ready:
         if stop is not None and stop.is_set():
             break
         claimed = mine / path.name
-        if claimed.exists():
+        if os.path.lexists(claimed):
             continue  # one of ours still waits under this name; this one comes after it
-        mine.mkdir(parents=True, exist_ok=True)
+        dropclaims.own_dir(dropclaims.own_dir(inbox.folder, PROCESSING), me.identity.id)
         try:
             os.rename(path, claimed)
         except FileNotFoundError:  # another watcher claimed it first
             continue
+        me.seen.pop(path, None)
         try:
-            results.append(_finish(inbox, claimed, known))
+            done = _finish(inbox, claimed, known)
         except _Later:
             dropclaims.give_back(claimed, inbox.folder)
             raise
+        except KeyboardInterrupt:
+            raise
+        except Exception:  # one file never stops the others; its claim is finished at a later scan
+            log.exception("%s: %s could not be handled; left for the next scan", _shown(inbox.creator_id),
+                          _shown(path.name))
+            continue
+        if done is not None:
+            results.append(done)
     with contextlib.suppress(OSError):
         mine.rmdir()  # only when empty
     return results
+
+
+def _not_claim_folders(processing: Path, me: _Watcher) -> list[Path]:
+    """Entries of ``.processing/`` that are not a real folder (a link, a FIFO, a file)."""
+    try:
+        return [d for d in sorted(processing.iterdir()) if not dropclaims.is_plain_dir(d)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def scan_once(region: str | None = None, *, stop: threading.Event | None = None) -> list[dict[str, Any]]:
@@ -400,9 +500,30 @@ def scan_once(region: str | None = None, *, stop: threading.Event | None = None)
                 if inbox.creator_id not in me.waiting:  # once, not at every scan
                     log.info("%s: files wait: %s", _shown(inbox.creator_id), exc)
                     me.waiting.add(inbox.creator_id)
+                continue
+            except (KasuwaError, KeyboardInterrupt):
+                raise
+            except Exception:  # one creator's folder never stops the scan of the others
+                log.exception("%s: this drop folder could not be scanned; tried again at the next scan",
+                              _shown(inbox.creator_id))
+                continue
             else:
                 me.waiting.discard(inbox.creator_id)
     return results
+
+
+def _look_first(stop: threading.Event) -> None:
+    """For a single scan (``--once``): note every dropped file's size and times, then wait the
+    settle period, so the scan can tell which files have stayed unchanged by this watcher's own
+    clock (a watcher that keeps running learns it from one scan to the next)."""
+    settle = settings().inbox_settle_seconds
+    if settle <= 0:
+        return
+    with _SCAN:
+        me = _me()
+        for inbox in inboxes():
+            _ready_files(inbox.folder, settle, me.seen)
+    stop.wait(settle)
 
 
 def watch(stop: threading.Event, interval: float = 1.0, region: str | None = None, *,
@@ -497,6 +618,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if args.once:
+            _look_first(stop)
             for result in scan_once(args.region, stop=stop):
                 _print_result(result)
         else:

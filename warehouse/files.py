@@ -3,6 +3,7 @@ results, the owners' run files): a file is written whole or not at all."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import tempfile
@@ -35,3 +36,21 @@ def try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def make_private(db_file: Path) -> None:
+    """Tighten a database file Kasuwa opens, with its journals (``-wal``, ``-shm``, ``.wal``) and
+    the data directory holding it, to this user alone (0600 / 0700): files made before the 077
+    umask (``warehouse/__init__.py``) may still be readable by others. Files of another user are
+    left as they are."""
+    from .settings import settings
+
+    data_dir = settings().data_dir
+    for folder in {data_dir, db_file.parent}:
+        with contextlib.suppress(OSError):
+            if folder.stat().st_uid == os.getuid():
+                os.chmod(folder, 0o700)
+    for path in (db_file, Path(f"{db_file}.wal"), Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
+        with contextlib.suppress(OSError):
+            if path.stat().st_uid == os.getuid():
+                os.chmod(path, 0o600)

@@ -102,6 +102,9 @@ def keep(actor: Actor, creator_id: str, region: str, file_name: str, raw: bytes,
     meta = d / f"{key}.json"
     again = meta.exists()
     if not again:
+        over = _over_quota(creator_id, len(raw))
+        if over is not None:
+            return over
         write_atomically(d / f"{key}.data", raw)
         record = {"creator_id": creator_id, "file_name": file_name, "sha256": sha, "size": len(raw),
                   "received_at": wire.encode(received_at), "actor": wire.encode(actor),
@@ -110,6 +113,25 @@ def keep(actor: Actor, creator_id: str, region: str, file_name: str, raw: bytes,
         log.info("region %s cannot be reached: an upload for %s is kept in the outbox", region, creator_id)
     res = IngestResult("waiting", None, region, None, waiting_message(region, again), sha256=sha)
     res.next_steps = [N_("Nothing to do: the file loads by itself when the region is back.")]
+    return res
+
+
+def _size(n: int) -> str:
+    """A size as the landing's quota refusal words it (MB, or KB under one)."""
+    return f"{round(n / 1048576, 2):g} MB" if n >= 1048576 else f"{max(1, round(n / 1024))} KB"
+
+
+def _over_quota(creator_id: str, size: int) -> IngestResult | None:
+    """The refusal of a file that would take ``creator_id``'s uploads waiting in the outbox past
+    their storage quota (the region's own count cannot be asked while it is down), else None."""
+    quota = settings().creator_quota_bytes
+    used = sum(w.size for w in waiting(creator_id))
+    if used + size <= quota:
+        return None
+    res = IngestResult("rejected", None, None, None, N_(
+        "Your storage is full: your kept files take %(used)s of the %(quota)s you may use, and this file "
+        "(%(size)s) does not fit; nothing was kept.", used=_size(used), quota=_size(quota), size=_size(size)))
+    res.next_steps = [N_("Ask an administrator to purge old uploads or raise your quota, then upload it again.")]
     return res
 
 

@@ -21,7 +21,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from ..errors import KasuwaError
 from . import creator, fx, ingest, outbox, payouts, serve, setup, user, watch
@@ -75,18 +75,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with safe_output(), _stop_signals_as_exceptions():
-        return _main(argv)
+    try:
+        with safe_output(), _stop_signals_as_exceptions():
+            return _main(argv)
+    except BrokenPipeError:
+        return _pipe_closed()
+
+
+def _pipe_closed() -> int:
+    """The reader of our output went away (``kasuwa … | head``): not an error of ours. Output
+    from here on goes nowhere (Python's own flush at exit would fail again); exit 141, as a
+    shell tool killed by SIGPIPE does. Work already done (a load committed) stays done."""
+    import os
+
+    with suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 def _stopped() -> int:
-    """One line and the shell's exit status for the stop: 130 for Ctrl-C, 143 for SIGTERM."""
-    if _STOPPED_BY and _STOPPED_BY[0] == signal.SIGTERM:
-        print("kasuwa: stopped (SIGTERM); nothing half-loaded was kept (run the same command again)",
-              file=sys.stderr)
-        return 143
-    print("kasuwa: interrupted; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
-    return 130
+    """One line and the shell's exit status for the stop: 130 for Ctrl-C, 143 for SIGTERM. When
+    the work was handed to the region's owner (a time limit ran out while it loaded), the owner
+    goes on: the line says so instead of promising that nothing was loaded."""
+    from ..owner.client import JOBS_HANDED_OVER
+
+    how, code = ("stopped (SIGTERM)", 143) if _STOPPED_BY and _STOPPED_BY[0] == signal.SIGTERM else \
+        ("interrupted", 130)
+    if JOBS_HANDED_OVER:
+        print(f"kasuwa: {how}; the region's owner was already working on it and may still finish (look at the "
+              "uploads later, or run the same command again: a file already loaded is recognised and loads "
+              "nothing)", file=sys.stderr)
+    else:
+        print(f"kasuwa: {how}; nothing half-loaded was kept (run the same command again)", file=sys.stderr)
+    return code
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -98,6 +120,8 @@ def _main(argv: Sequence[str] | None) -> int:
         lower_process()
     try:
         return int(args.fn(args) or 0)
+    except BrokenPipeError:
+        return _pipe_closed()
     except KasuwaError as exc:
         if _STOPPED_BY:  # the stop surfaced as a read or load error
             return _stopped()

@@ -10,6 +10,7 @@ admin's act.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -147,11 +148,55 @@ def is_landed(region: str, sha256: str) -> bool:
 
 
 def scratch_dir() -> Path:
-    """A folder for temporary files of one ingest (transcoded text, staging); the caller removes
-    it with ``remove_scratch`` in a ``finally``."""
+    """A folder for temporary files of one ingest (transcoded text, staging), named after this
+    process (``ingest-<pid>-…``); the caller removes it with ``remove_scratch`` in a ``finally``.
+    Folders of processes that ended without removing theirs (SIGKILL) are removed on the way."""
     d = settings().data_dir / "tmp"
     d.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=d, prefix="ingest-"))
+    remove_stale_scratch(d)
+    return Path(tempfile.mkdtemp(dir=d, prefix=f"ingest-{os.getpid()}-"))
+
+
+_SCRATCH = re.compile(r"^(?:ingest|drop)-(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_scratch(tmp: Path | None = None) -> int:
+    """Remove the scratch folders and drop-folder copies in ``tmp/`` left by processes that no
+    longer run (a SIGKILL skips every ``finally``); returns how many were removed. Names
+    without a process id (older versions) are removed when empty."""
+    d = tmp or settings().data_dir / "tmp"
+    removed = 0
+    try:
+        entries = list(d.iterdir())
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        m = _SCRATCH.match(entry.name)
+        if m is None:
+            if entry.name.startswith("ingest-") and entry.is_dir() and not entry.is_symlink():
+                with contextlib.suppress(OSError):
+                    entry.rmdir()  # only when empty
+                    removed += 1
+            continue
+        if int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        removed += 1
+    return removed
 
 
 def remove_scratch(path: Path) -> None:

@@ -28,7 +28,7 @@ from ..errors import FileRejected, KasuwaError, MappingNeeded, RegionUnavailable
 from ..i18n import N_, translate_text
 from ..regions import get_region
 from ..settings import PROJECT_ROOT, settings
-from . import landing, parse, profiles, readers, sql, validate
+from . import guard, landing, parse, profiles, readers, sql, validate
 from .result import ExpectationOutcome, IngestResult
 from .sale import EDITABLE, FRAME_COLUMNS, MONEY, STORED
 from .vocabulary import vocabulary
@@ -272,15 +272,18 @@ def parse_notes(cur: duckdb.DuckDBPyConnection, parsed: Parsed, plan: sql.ParseP
 
 
 def validate_rows(cur: duckdb.DuckDBPyConnection, parsed: Parsed, validator: validate.Validator,
-                  progress: Callable[[int], None] | None = None) -> Failures:
+                  progress: Callable[[int], None] | None = None, cap: int | None = None) -> Failures:
     """The suite on every row that is not a known non-sale, chunk by chunk; rows whose kind the
-    profile cannot call a sale join the failures with their reason."""
+    profile cannot call a sale join the failures with their reason. Past ``cap`` failing rows
+    it stops (the review cap refuses the file anyway: invariant 13, ``guard.py``)."""
     by_row: dict[int, list[tuple[str, str]]] = {}
     for done, frame in _frames(cur, parsed):
         by_row.update(validator.validate(frame))
         del frame
         if progress:
             progress(done)
+        if cap is not None and len(by_row) > cap:
+            break
     for row_no, reason in cur.execute(
         f"SELECT _row, ask_reason FROM {parsed.table} WHERE ask_reason IS NOT NULL ORDER BY _row"
     ).fetchall():
@@ -336,13 +339,14 @@ def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], sta
         import pyarrow as pa
 
         rows = sorted(failures)
-        fails_arrow = pa.table({  # noqa: F841 - read by DuckDB below
+        cur.register("fails_arrow", pa.table({  # by name: the sandbox turns replacement scans off
             "_row": pa.array(rows, pa.int64()),
             "rules": pa.array([sorted({r for r, _ in failures[k]}) for k in rows], pa.list_(pa.string())),
             "reasons": pa.array([list(dict.fromkeys(t for _, t in failures[k])) for k in rows],
                                 pa.list_(pa.string())),
-        })
+        }))
         cur.execute("INSERT INTO fails SELECT * FROM fails_arrow")
+        cur.unregister("fails_arrow")
     # rows that pass but whose order (creator + source + order + line) is already loaded
     cur.execute(
         # SEMI JOIN on the creator's own sales, not a correlated EXISTS: that one hashed every
@@ -388,8 +392,12 @@ def _load(cur: duckdb.DuckDBPyConnection, clock: _Clock, up: dict[str, Any], sta
                              "rows_flagged": counts.flagged, "rows_skipped": counts.skipped,
                              "rows_known": counts.known, "message": message})
         cur.execute("COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
+    except BaseException as exc:
+        # a COMMIT that failed (a full disk) has ended the transaction already: its ROLLBACK's
+        # "no transaction is active" must not hide the real cause
+        with suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+        guard.raise_if_disk_full(exc)
         raise
     return counts
 
@@ -618,10 +626,12 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
     parsed = parse_rows(cur, plan, len(staged.headers))
     res.assumptions.extend(parse_notes(cur, parsed, plan))
     clock.stage("parsing", 0.45)
+    guard.check_before_validation(cur, parsed.checks, parsed.rows, landed.size,  # invariant 13
+                                  validate.suite_documents(res.region or "", prof.suite), staged.kind)
     gx_thread.join()
     validator = validate.Validator(res.region or "", prof.suite)
     failures = validate_rows(cur, parsed, validator, lambda done: clock.stage(
-        "validating", 0.45 + 0.4 * min(1.0, done / max(staged.rows, 1))))
+        "validating", 0.45 + 0.4 * min(1.0, done / max(staged.rows, 1))), cap=settings().review_cap(parsed.rows))
     res.validation = failures.outcomes
     _check_review_cap(parsed.rows, failures.by_row)
     up.update(profile=prof.name, source=prof.source, status="loaded", assumptions=res.assumptions,

@@ -146,8 +146,12 @@ class _Stager:
             arrays[f"c{i}"] = pa.array(self._buf[i], pa.string())
         arrays["_cells"] = pa.array(self._cells, pa.int32())
         arrays["_damage"] = pa.array(self._damage, pa.string())
-        batch = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan below
-        self.cur.execute("INSERT INTO stg SELECT * FROM batch")
+        # registered by name: the sandbox (warehouse/sandbox.py) turns replacement scans off
+        self.cur.register("kw_batch", pa.table(arrays))
+        try:
+            self.cur.execute("INSERT INTO stg SELECT * FROM kw_batch")
+        finally:
+            self.cur.unregister("kw_batch")
         self.count += len(self._cells)
         self._buf = [[] for _ in range(self.ncols)]
         self._cells = []
@@ -338,6 +342,9 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
     if idx > 0:
         assumptions.append(N_("The header is on line %(line)s (rows above it are titles).", line=skip_lines))
     ncols = len(headers)
+    if ncols > _MAX_COLUMNS:  # the prefix may end inside the header: count it in the file itself
+        raise FileRejected(N_("The file has %(count)s columns; Kasuwa reads at most %(limit)s.",
+                              count=_fields_on_line(text_path, delim, skip_lines), limit=_MAX_COLUMNS))
     # DuckDB's reader can return too few rows without an error (mixed CRLF/LF line ends, lone
     # CRs); the careful reader takes such files, any file where DuckDB reads fewer rows than the
     # first 256 KiB alone hold, and any whose quoted cells swallowed lines that look like rows.
@@ -360,6 +367,27 @@ def _read_text(cur: duckdb.DuckDBPyConnection, path: Path, scratch: Path, score:
             N_("1 line has an unmatched quote mark; it was read on its own and waits for a reviewer."))
     rows = _count(cur)
     return Staged("csv", headers, rows, skip_lines, assumptions, replaced, damaged)
+
+
+def _fields_on_line(path: Path, delim: str, line: int) -> int:
+    """How many fields the ``line``-th line (1-based, counted as the csv module counts them: a
+    quoted cell may span lines) of a UTF-8 text file has, read 1 MiB at a time (a header of
+    100,000 columns is longer than the prefix the header was found in)."""
+    fields, quoted, at_line = 1, False, 1
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        while chunk := f.read(1 << 20):
+            for ch in chunk:
+                if ch == '"':
+                    quoted = not quoted
+                elif quoted:
+                    continue
+                elif ch == "\n":
+                    if at_line == line:
+                        return fields
+                    at_line, fields = at_line + 1, 1
+                elif ch == delim and at_line == line:
+                    fields += 1
+    return fields
 
 
 def _duckdb_csv(cur: duckdb.DuckDBPyConnection, path: Path, delim: str, skip: int, ncols: int) -> bool:

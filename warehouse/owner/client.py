@@ -12,6 +12,8 @@ process closes the cursor or dies before committing.
 from __future__ import annotations
 
 import http.client
+import logging
+import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,7 +23,9 @@ from .. import errors
 from ..errors import ConfigError, KasuwaError, RegionUnavailable
 from ..i18n import _
 from . import wire
-from .registry import OwnerAddress
+from .registry import OwnerAddress, proves_token
+
+_log = logging.getLogger("kasuwa.owner.client")
 
 
 class OwnerFailed(Exception):
@@ -52,8 +56,26 @@ class OwnerClient:
         self.address, self.label, self.on_lost = address, label, on_lost
 
     def open(self) -> http.client.HTTPConnection:
+        """A connection to the owner that has proved it holds the token (before the token or a
+        statement is sent on it: a process that took a dead owner's port learns neither)."""
         host, port = self.address.host_port
-        return http.client.HTTPConnection(host, port)
+        conn = http.client.HTTPConnection(host, port)
+        try:
+            proved = proves_token(conn, self.address)
+        except (OSError, ValueError, struct.error, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._unreachable(exc) from exc
+        if not proved:
+            conn.close()
+            _log.warning("the process at %s is not the owner of %s (it cannot prove the token)", self.address.url,
+                         self.address.region)
+            if self.on_lost:
+                self.on_lost()  # the next use looks for the owner again
+            raise ConfigError(
+                f"The owner of the {self.label} could not prove it holds this process's token, so nothing was sent "
+                "to it: both sides must use the same KASUWA_QUACK_TOKEN (a region on its own host), or another "
+                "process has taken the owner's port (restart the owner on this machine).")
+        return conn
 
     def _unreachable(self, exc: BaseException) -> RegionUnavailable:
         if self.on_lost:
@@ -97,6 +119,7 @@ class OwnerClient:
 
     def job(self, name: str, *args: Any, data: bytes = b"", **kwargs: Any) -> Any:
         """Run job ``name`` in the owner and return its result (``data``: a file's bytes)."""
+        JOBS_HANDED_OVER.add(name)  # a caller stopped meanwhile must not say the work stopped too
         conn = self.open()
         try:
             reply, _ = self.call(conn, f"/job/{name}", {"args": wire.encode(list(args)),
@@ -104,6 +127,10 @@ class OwnerClient:
         finally:
             conn.close()
         return wire.decode(reply.get("result"))
+
+
+#: jobs this process has handed to an owner: they run on there even if this process stops
+JOBS_HANDED_OVER: set[str] = set()
 
 
 class ProxyCursor:

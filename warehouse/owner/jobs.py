@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from ..access import Actor
+from ..errors import PermissionDenied
+from ..i18n import N_
 
 #: progress key -> (stage, fraction) of the ingests running here, for ``GET /progress/KEY``: the
 #: process that asked for the job shows its own progress bar from it (the key is its secret)
@@ -41,6 +43,22 @@ def _reporter(key: str | None) -> Callable[[str, float], None] | None:
     return report
 
 
+def acting(actor: Actor) -> Actor:
+    """The Actor a job runs as: rebuilt from the account in the control database (its role,
+    creator and regions now), never the role or scope the request's body claims; the operator
+    (the token's holder: whoever can read the data directory) stays the operator. An account
+    gone or deactivated is refused in words. (Which user the caller acts for is still the
+    caller's word: the token authenticates processes, not people; see README.)"""
+    if actor == Actor.operator():
+        return actor
+    from control.accounts import current_actor
+
+    fresh = current_actor(actor.user_id)
+    if fresh is None:
+        raise PermissionDenied(N_("This account cannot do this any more (it is gone or no longer active)."))
+    return fresh
+
+
 def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, size: int | None,
             received_at: datetime, profile: str | None = None, mapping: dict[str, str] | None = None,
             region: str | None = None, data: bytes | None = None, saved: list[dict[str, Any]] | None = None,
@@ -51,6 +69,8 @@ def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, s
     ``progress_key``: the caller follows the stages under it (``progress_of``)."""
     from ..ingest.entry import ingest_received
 
+    if data is None:  # a caller sharing our data directory shares the accounts too
+        actor = acting(actor)
     try:
         return ingest_received(actor, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
                                profile=profile, mapping=mapping, region=region, saved=saved,
@@ -70,7 +90,7 @@ def _check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> 
 def _payouts_run(actor: Actor, region: str, as_of: Any) -> Any:
     from ..payouts.runs import run_payouts
 
-    return run_payouts(actor, region, as_of)
+    return run_payouts(acting(actor), region, as_of)
 
 
 def _refresh_rollups(region: str, full: bool = False) -> int:

@@ -8,9 +8,12 @@ answers at its URL.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
 import json
 import os
+import secrets
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,15 +84,32 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def proof(token: str, nonce: str) -> str:
+    """What only a holder of ``token`` can answer to ``nonce`` (HMAC-SHA256)."""
+    return hmac.new(token.encode(), f"kasuwa-owner|{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def proves_token(conn: http.client.HTTPConnection, address: OwnerAddress) -> bool:
+    """Whether the process at the other end of ``conn`` knows ``address``'s token, asked without
+    sending it (``GET /hello/<nonce>``): a process that took a dead owner's port never learns the
+    token nor receives a statement."""
+    nonce = secrets.token_hex(16)
+    conn.request("GET", f"/hello/{nonce}")
+    resp = conn.getresponse()
+    body = resp.read()
+    if resp.status != 200:
+        return False
+    reply = unpack(body)[0]
+    return reply.get("region") == address.region and hmac.compare_digest(
+        str(reply.get("proof", "")), proof(address.token, nonce))
+
+
 def answers(address: OwnerAddress, timeout: float = PROBE_SECONDS) -> bool:
-    """Whether an owner answers its health check at ``address`` with this region's name."""
+    """Whether the owner of this region answers at ``address`` (and proves it holds the token)."""
     host, port = address.host_port
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request("GET", "/health", headers={"Authorization": f"Bearer {address.token}"})
-        resp = conn.getresponse()
-        body = resp.read()
-        return resp.status == 200 and unpack(body)[0].get("region") == address.region
+        return proves_token(conn, address)
     except (OSError, ValueError, struct.error, http.client.HTTPException):
         return False
     finally:

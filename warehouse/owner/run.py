@@ -39,7 +39,10 @@ def run_owner(code: str, listen: str = "127.0.0.1:0", quack: str | None = None,
     if region.is_remote or region.owner_url:
         raise ConfigError(f"Region {region.name} is served from another host ({region.location}); "
                           "run kasuwa serve on that host.")
-    con = db.own_region(region.code)
+    con = db.own_region(region.code, quack=bool(quack))
+    from ..ingest.landing import remove_stale_scratch
+
+    remove_stale_scratch()  # what ingests killed with SIGKILL left in tmp/
     priority.lower_engine_threads()  # DuckDB's workers: pages' statements come first (priority.py)
     priority.share_the_interpreter()
     try:

@@ -29,13 +29,22 @@ from typing import Any
 
 import duckdb
 
+from .. import sandbox
 from ..errors import KasuwaError
-from . import jobs, priority, wire
+from ..settings import settings
+from . import jobs, priority, registry, wire
 
 _log = logging.getLogger("kasuwa.owner")
 
 #: a client connection silent this long is closed and its open transaction rolled back
 SESSION_IDLE_SECONDS = 600
+#: a connection that has not yet shown the token gets this long for its first request
+FIRST_REQUEST_SECONDS = 10
+#: connections served at once; past it a new one is closed at once (a flood of half-open
+#: connections cannot hold the owner's threads and memory)
+MAX_CONNECTIONS = 256
+#: largest request body beyond the upload limit (a job's arguments, a statement's parameters)
+BODY_MARGIN_BYTES = 16 * 1024 * 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,6 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.session: Any = None
+        self.request.settimeout(FIRST_REQUEST_SECONDS)  # until the token has been shown once
 
     def finish(self) -> None:
         # the client closed the connection or vanished: nothing it left open may stay open
@@ -70,13 +80,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _authorized(self) -> bool:
+        """Checked from the headers alone, before a byte of the body is read; a caller without
+        the token is answered and disconnected (its body is never read)."""
         given = self.headers.get("Authorization", "")
         if hmac.compare_digest(given.encode(), f"Bearer {self.server.token}".encode()):
+            self.request.settimeout(SESSION_IDLE_SECONDS)
             return True
+        self.close_connection = True
         self._send(401, {"error": {"kind": "auth", "message": "wrong token"}})
         return False
 
     def do_GET(self) -> None:
+        if self.path.startswith("/hello/"):  # the caller asks us to prove the token before it sends it
+            nonce = self.path.removeprefix("/hello/")[:64]
+            self._send(200, {"region": self.server.region, "proof": registry.proof(self.server.token, nonce)})
+            return
         if not self._authorized():
             return
         if self.path == "/health":
@@ -88,10 +106,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"kind": "internal", "message": f"no such path {self.path}"}})
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(length)
         if not self._authorized():
             return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= settings().max_upload_bytes + BODY_MARGIN_BYTES:
+            self.close_connection = True
+            self._send(413, {"error": {"kind": "internal", "message": "request body too large"}})
+            return
+        data = self.rfile.read(length)
         try:
             header, body = wire.unpack(data)
             if self.path == "/sql":
@@ -115,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.session is None:
             self.session = self.server.connection.cursor()
         cur = self.session
+        sandbox.screen(cur, header["sql"])  # invariant 12: no COPY, ATTACH, INSTALL, SET … from callers
         params = wire.decode(header.get("params"))
         if header.get("many"):
             cur.executemany(header["sql"], params or [])
@@ -148,6 +174,23 @@ class OwnerHTTPServer(ThreadingHTTPServer):
     def __init__(self, listen: tuple[str, int], region: str, token: str, connection: Any) -> None:
         super().__init__(listen, _Handler)
         self.region, self.token, self.connection = region, token, connection
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):  # full: this connection is closed at once
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:

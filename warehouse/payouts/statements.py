@@ -32,6 +32,7 @@ from warehouse.locales import money, user_locale
 from warehouse.money import quantum
 from warehouse.regions import get_region
 
+from ..cells import guard_text
 from .custody import UNKNOWN, custody_of
 from .ledger import ZERO, balances_before, entries_of, payee
 
@@ -55,7 +56,7 @@ KIND_WORDS = {
     "payout_return": N_("Payout returned"),
     "rail_fee_return": N_("Rail fee returned"),
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 #: the fonts Kasuwa ships for scripts DejaVu Sans lacks: language -> (family, regular, bold)
 SCRIPT_FONTS: dict[str, tuple[str, str, str]] = {
@@ -169,7 +170,7 @@ def _pdf_money(amount: Decimal, currency: str, locale: str, pdf: Any) -> str:
 def guard(cell: Any) -> str:
     """Text safe in a spreadsheet: a cell starting with = + - @ tab CR LF gets a leading quote."""
     text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return guard_text(text)
 
 
 def statement_csv(st: Statement) -> bytes:
