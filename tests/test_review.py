@@ -554,3 +554,15 @@ def test_the_page_rejects_a_whole_upload_after_confirmation(big_queue):
     assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=second)) == 0
     assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=first)) == 120
     assert at.selectbox(key="rq_upload").value == second  # kept, though it has no pending rows left
+
+
+def test_the_fix_form_puts_the_flagged_fields_first_and_suggests_what_the_row_itself_says():
+    rules = ("expect_column_values_to_be_in_set:amounts_fit_currency", "expect_column_values_to_not_be_null:currency")
+    assert review_queue.flagged_fields(rules)[:2] == ["gross", "fees"]
+    assert "currency" in review_queue.flagged_fields(rules)
+    fixes = review.suggest_fixes(("x:amounts_fit_currency",), {"gross": "1500.125", "currency": "NGN"}, {})
+    assert fixes["gross"][0] == "1500.12"  # to the currency's two decimals, shown to the reviewer
+    assert review.suggest_fixes(("x:currency",), {"currency": "ngn"}, {})["currency"][0] == "NGN"
+    assert review.suggest_fixes(("x:currency",), {"currency": None}, {"a": "12", "cur": "kes"})["currency"][0] == "KES"
+    assert review.suggest_fixes(("x:quantity",), {"quantity": "2.0"}, {})["quantity"][0] == "2"
+    assert review.suggest_fixes(("x:product",), {"product": None}, {}) == {}
