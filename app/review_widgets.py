@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,7 +33,7 @@ from warehouse.i18n import N_, _, headers, ngettext, translate_text
 from warehouse.review import MAX_BULK, BulkPlan, ChoiceChanged, Decision, FlagDetail, QueueFilter, QueuePage, QueueRow
 
 from .errors import show_error
-from .format import age, money, number, plain
+from .format import age, for_people, money, number, plain, source_name, when
 from .query_cache import data_changed
 
 PAGE_SIZE = 50
@@ -470,8 +471,10 @@ def _summary(decisions: list[Decision]) -> str:
 def _kv(mapping: dict[str, Any], key: str | None = None, words: bool = False) -> pd.DataFrame:
     """Name/value pairs as a table; ``words`` shows stored codes (statuses) in words, never a
     file's own values."""
+    loc = st.session_state.get(_LOCALE)
     return pd.DataFrame({key or _("Column"): list(mapping),
-                         _("Value"): ["" if v is None else str(_word(v) if words else v) for v in mapping.values()]})
+                         _("Value"): ["" if v is None else when(v, loc) if isinstance(v, datetime)
+                                      else str(_word(v) if words else v) for v in mapping.values()]})
 
 
 def _next_row(page: QueuePage, flag_id: str) -> str | None:
@@ -517,14 +520,16 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail, page: QueuePage) -
     with st.expander(_("As in the file, and where it came from")):
         st.dataframe(_kv(detail.raw), hide_index=True, key="rq_raw")
         shown = [k for k in _UPLOAD_FIELDS if k in detail.upload and k != "upload_id"]
-        upload = dict(zip(headers(_UPLOAD_FIELDS[k] for k in shown), (detail.upload[k] for k in shown), strict=True))
+        values = (source_name(detail.upload[k]) if k in ("source", "profile") else detail.upload[k] for k in shown)
+        upload = dict(zip(headers(_UPLOAD_FIELDS[k] for k in shown), values, strict=True))
         st.dataframe(_kv(upload, _("Field"), words=True), hide_index=True, key="rq_upload_info")
     st.markdown(f"**{_('Decisions')}**")
     if detail.history:
         history = pd.DataFrame(detail.history).drop(columns=["audit_id", "sale_id"], errors="ignore")
         if "decision" in history:
             history["decision"] = [_word(v) for v in history["decision"]]
-        history = history.fillna("").set_axis(headers(_HISTORY_COLUMNS.get(c, c) for c in history.columns), axis=1)
+        history = for_people(history, st.session_state.get(_LOCALE))
+        history = history.set_axis(headers(_HISTORY_COLUMNS.get(c, c) for c in history.columns), axis=1)
         st.dataframe(history, hide_index=True, key="rq_history")
     else:
         st.text(_("No decision yet."))

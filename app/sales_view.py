@@ -113,7 +113,8 @@ def charts_block(actor: Actor, creator_id: str, region: str, period: Period, gra
             st.caption(_("No buyer countries in this period."))
     chans = query(q.channels, actor, [region], creator_id, period)
     if len(chans):
-        chans = chans.assign(label=[f"{s} · {c}" for s, c in zip(chans["source"], chans["channel"], strict=True)])
+        chans = chans.assign(label=[fmt.source_name(s, c) for s, c in zip(chans["source"], chans["channel"],
+                                                                          strict=True)])
         st.plotly_chart(charts.ranked_bars(chans, "label", "gross_usd", _("Sources and channels"), _("Gross (USD)"),
                                            locale=locale), key="channels", config=style.CHART_CONFIG)
 
@@ -198,9 +199,9 @@ def waiting_uploads(actor: Actor, creator_id: str, locale: str) -> None:
                      len(waiting), count=fmt.number(len(waiting), locale)),
             icon=":material/schedule:")
     file, received, status = _("File"), _("Received"), _("Status")
-    st.dataframe(pd.DataFrame([{file: w["file_name"], received: w["received_at"], status: _("Waiting to load")}
-                               for w in waiting]), hide_index=True,
-                 column_config={received: st.column_config.DatetimeColumn(received)})
+    st.dataframe(fmt.for_people(pd.DataFrame([{file: w["file_name"], received: w["received_at"],
+                                                status: _("Waiting to load")} for w in waiting]), locale),
+                 hide_index=True)
 
 
 def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -> None:
@@ -218,10 +219,10 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
         for col, words in (("status", UPLOAD_STATUS), ("profile", None), ("message", None)):
             if col in shown:
                 shown[col] = [_(words[v]) if words and v in words else translate_text(v) for v in shown[col]]
-        style.table(shown, "uploads", labels, title="file_name", column_config={
-            "received_at": st.column_config.DatetimeColumn(_("Received")),
-            "loaded_at": st.column_config.DatetimeColumn(_("Queryable")),
-        }, first_cards=3, more=lambda n: ngettext("%(count)s older upload", "%(count)s older uploads", n))
+        if "source" in shown:
+            shown["source"] = [fmt.source_name(v) for v in shown["source"]]
+        style.table(fmt.for_people(shown, locale), "uploads", labels, title="file_name", first_cards=3,
+                    more=lambda n: ngettext("%(count)s older upload", "%(count)s older uploads", n))
     else:
         st.caption(_("No uploads yet."))
     st.subheader(_("Flagged rows"))
@@ -242,7 +243,5 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
             shown["reasons"] = [translate_text(v) if isinstance(v, str) else v for v in shown["reasons"]]
         if "status" in shown:
             shown["status"] = [_(FLAG_STATUS[v]) if v in FLAG_STATUS else v for v in shown["status"]]
-        style.table(shown, "flags", labels, column_config={
-            "reviewed_at": st.column_config.DatetimeColumn(_("Decided")),
-            "flagged_at": st.column_config.DatetimeColumn(_("Flagged")),
-        }, first_cards=3, more=lambda n: ngettext("%(count)s more flagged row", "%(count)s more flagged rows", n))
+        style.table(fmt.for_people(shown, locale), "flags", labels, first_cards=3,
+                    more=lambda n: ngettext("%(count)s more flagged row", "%(count)s more flagged rows", n))

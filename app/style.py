@@ -185,7 +185,9 @@ def _text(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        from .format import when  # format imports nothing of style; a late import keeps style light
+
+        return when(value)
     return str(value)
 
 

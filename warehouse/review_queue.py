@@ -433,12 +433,12 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         raise NotFound(_("No flagged row %(flag_id)s in %(region)s.", flag_id=flag_id, region=region))
     upload = wh.dicts(
         "SELECT upload_id, file_name, profile, source, status, rows_total, rows_loaded, rows_flagged,"
-        " rows_skipped, rows_known, strftime(received_at, '%Y-%m-%d %H:%M:%S %Z') AS received_at,"
+        " rows_skipped, rows_known, received_at,"
         " uploaded_by FROM uploads WHERE upload_id = ?",
         [row[2]],
     )
     history = wh.dicts(
-        "SELECT audit_id, strftime(decided_at, '%Y-%m-%d %H:%M:%S %Z') AS decided_at, decided_by,"
+        "SELECT audit_id, decided_at, decided_by,"
         " decision, note, fixes, sale_id FROM review_audit WHERE flag_id = ? ORDER BY audit_id",
         [flag_id],
     )
