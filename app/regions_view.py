@@ -149,7 +149,9 @@ def _chart(df: pd.DataFrame, y: str, title: str, y_title: str, key: str, by_name
     _so_far(fig, df, y, by_name)
     if y in _COUNT_CHARTS:
         _whole_numbers(fig, df, y)
-    st.plotly_chart(fig, key=key)
+    charts.show(fig, key, charts.data_table(df, {"period": _("Period"), "region": _("Region"), y: _(title)},
+                                            reader_locale(), dates=["period"], percent=[y] if percent else [],
+                                            usd=[y] if y.endswith("_usd") else []))
 
 
 def growth_tab(series: pd.DataFrame, by_name: dict[str, str]) -> None:
@@ -179,7 +181,7 @@ def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame
         fig = charts.grouped_bars(rules.assign(share=rules[rate] / 100), _("Check"), "share", region,
                                   title=_("Pass rate per check"), y_title=_("share"), percent=True,
                                   locale=reader_locale())
-        st.plotly_chart(colours.paint(fig, by_name), key="rg_rules")
+        st.plotly_chart(colours.paint(fig, by_name), key="rg_rules")  # its data: the table below
         st.dataframe(rules, hide_index=True, column_config=_pass_rate_config(), key="rg_rules_table")
     else:
         st.caption(_("No row failed a check in this period."))
@@ -187,7 +189,7 @@ def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame
         fig = charts.grouped_bars(sources.assign(share=sources[rate] / 100), _("Source"), "share", region,
                                   title=_("Pass rate per source"), y_title=_("share"), percent=True,
                                   locale=reader_locale())
-        st.plotly_chart(colours.paint(fig, by_name), key="rg_sources")
+        st.plotly_chart(colours.paint(fig, by_name), key="rg_sources")  # its data: the table below
         st.dataframe(sources, hide_index=True, column_config=_pass_rate_config(), key="rg_sources_table")
 
 

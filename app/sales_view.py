@@ -88,35 +88,42 @@ def _money_text(df: pd.DataFrame, columns: list[str], currency_col: str | None, 
 def charts_block(actor: Actor, creator_id: str, region: str, period: Period, grain: str, locale: str) -> None:
     """Sales over time, top products, buyer countries and channels."""
     series = query(q.series, actor, [region], creator_id, period, grain)
-    st.plotly_chart(
+    charts.show(
         charts.over_time(series, "period", ["gross_usd", "net_usd"], [_("Gross (USD)"), _("Net (USD)")],
                          title=_("Sales over time"), y_title="USD", locale=locale),
-        key="sales_over_time", config=style.CHART_CONFIG,
+        "sales_over_time",
+        charts.data_table(series, {"period": _("Period"), "gross_usd": _("Gross (USD)"), "net_usd": _("Net (USD)")},
+                          locale, dates=["period"], usd=["gross_usd", "net_usd"]),
+        config=style.CHART_CONFIG,
     )
     left, right = st.columns(2)
     with left:
         products = query(q.top_products, actor, [region], creator_id, period, 10)
         if len(products):
-            st.plotly_chart(charts.ranked_bars(products, "product", "gross_usd", _("Top products"),
-                                               _("Gross (USD)"), locale=locale), key="top_products",
-                            config=style.CHART_CONFIG)
+            charts.show(charts.ranked_bars(products, "product", "gross_usd", _("Top products"),
+                                           _("Gross (USD)"), locale=locale), "top_products",
+                        charts.data_table(products, {"product": _("Product"), "gross_usd": _("Gross (USD)")}, locale,
+                                          usd=["gross_usd"]), config=style.CHART_CONFIG)
         else:
             st.caption(_("No products sold in this period."))
     with right:
         countries = query(q.buyer_countries, actor, [region], creator_id, period)
         if len(countries):
             named = countries.assign(country=[charts.country_name(c, locale) for c in countries["buyer_country"]])
-            st.plotly_chart(charts.ranked_bars(named, "country", "gross_usd", _("Buyer countries"),
-                                               _("Gross (USD)"), locale=locale), key="buyer_countries",
-                            config=style.CHART_CONFIG)
+            charts.show(charts.ranked_bars(named, "country", "gross_usd", _("Buyer countries"),
+                                           _("Gross (USD)"), locale=locale), "buyer_countries",
+                        charts.data_table(named, {"country": _("Buyer country"), "gross_usd": _("Gross (USD)")},
+                                          locale, usd=["gross_usd"]), config=style.CHART_CONFIG)
         else:
             st.caption(_("No buyer countries in this period."))
     chans = query(q.channels, actor, [region], creator_id, period)
     if len(chans):
         chans = chans.assign(label=[fmt.source_name(s, c) for s, c in zip(chans["source"], chans["channel"],
                                                                           strict=True)])
-        st.plotly_chart(charts.ranked_bars(chans, "label", "gross_usd", _("Sources and channels"), _("Gross (USD)"),
-                                           locale=locale), key="channels", config=style.CHART_CONFIG)
+        charts.show(charts.ranked_bars(chans, "label", "gross_usd", _("Sources and channels"), _("Gross (USD)"),
+                                       locale=locale), "channels",
+                    charts.data_table(chans, {"label": _("Source"), "gross_usd": _("Gross (USD)")}, locale,
+                                      usd=["gross_usd"]), config=style.CHART_CONFIG)
 
 
 def currency_table(actor: Actor, creator_id: str, region: str, period: Period, locale: str) -> None:

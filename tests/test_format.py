@@ -71,3 +71,24 @@ def test_sources_are_named_as_their_makers_name_them():
     assert source_name("generic", "unknown") == "own sales file"
     assert source_name("lemonsqueezy") == "Lemon Squeezy"
     assert "unknown" not in source_name("stripe", "unknown")
+
+
+def test_chart_axes_and_hover_are_written_in_the_readers_locale():
+    from datetime import date
+
+    import pandas as pd
+
+    from app import charts
+
+    df = pd.DataFrame({"period": [date(2026, 9, 6), date(2026, 9, 20), date(2026, 11, 29)],
+                       "gross_usd": [1200.5, 15000.0, 30000.25]})
+    bn = charts.over_time(df, "period", ["gross_usd"], ["Gross"], locale="bn_BD")
+    labels = [*bn.layout.xaxis.ticktext, *bn.layout.yaxis.ticktext, *(c for row in bn.data[0].customdata for c in row)]
+    assert labels and not any(ch in "0123456789" for text in labels for ch in text)  # Bengali digits only
+    assert not any("Sep" in t for t in labels)
+    fr = charts.over_time(df, "period", ["gross_usd"], ["Gross"], locale="fr_SN")
+    assert fr.layout.xaxis.ticktext[0] == "6 sept. 2026"
+    table = charts.data_table(df, {"period": "Période", "gross_usd": "Brut (USD)"}, "fr_SN", dates=["period"],
+                              usd=["gross_usd"])
+    assert list(table.columns) == ["Période", "Brut (USD)"] and table.iloc[0, 0] == "6 sept. 2026"
+    assert "1\u202f200,50" in table.iloc[0, 1]
