@@ -497,7 +497,7 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail, page: QueuePage) -
     row = next(r for r in page.rows if r.flag_id == detail.flag_id)
     following = _next_row(page, detail.flag_id)
     with st.container(border=True, key="rq_row_box"):
-        st.subheader(_("The open row"), anchor=False)
+        st.header(_("The open row"), anchor=False)
         where = _("line %(line)s of %(file)s", line=number(row.row_number, st.session_state.get(_LOCALE)),
                   file=row.file_name or "?")
         parts = [row_words(row), *([where] if row.order_id else []), _amount(row) or _("no amount"),

@@ -198,7 +198,7 @@ def waiting_uploads(actor: Actor, creator_id: str, locale: str) -> None:
     waiting = q.waiting_uploads(actor, creator_id)
     if not waiting:
         return
-    st.subheader(_("Waiting to load"))
+    style.section(_("Waiting to load"))
     st.info(ngettext("%(count)s of your uploads could not reach your region yet. It is kept and loads by itself as "
                      "soon as the region is back; nothing needs to be uploaded again.",
                      "%(count)s of your uploads could not reach your region yet. They are kept and load by "
@@ -213,7 +213,7 @@ def waiting_uploads(actor: Actor, creator_id: str, locale: str) -> None:
 
 def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -> None:
     """The creator's uploads and what became of their flagged rows."""
-    st.subheader(_("My uploads"))
+    style.section(_("My uploads"))
     ups: Any = query(q.uploads, actor, [region], creator_id)
     if len(ups):
         labels = {
@@ -232,7 +232,7 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
                     more=lambda n: ngettext("%(count)s older upload", "%(count)s older uploads", n))
     else:
         st.caption(_("No uploads yet."))
-    st.subheader(_("Flagged rows"))
+    style.section(_("Flagged rows"))
     counts = query(q.flagged_summary, actor, [region], creator_id)
     group = style.kpi_group("flags")
     for status, label in [("pending", _("Awaiting review")), ("approved", _("Approved and loaded")),

@@ -4,7 +4,7 @@ creator's uploads with the fate of their flagged rows. Only the signed-in creato
 
 import streamlit as st
 
-from app import sales_view
+from app import sales_view, style
 from app.errors import show_error
 from app.format import page_locale
 from app.pickers import grain_picker, period_picker
@@ -39,7 +39,7 @@ try:
         st.caption(_("USD amounts use the exchange rate of each sale's date (the latest known on or before it)."))
         sales_view.kpi_row(query(q.kpis, actor, [region], creator_id, period), locale)
         sales_view.charts_block(actor, creator_id, region, period, grain, locale)
-        st.subheader(_("As sold, per currency"))
+        style.section(_("As sold, per currency"))
         sales_view.currency_table(actor, creator_id, region, period, locale)
         sales_view.download(actor, creator_id, period)
     sales_view.uploads_and_flags(actor, creator_id, region, locale)
