@@ -233,5 +233,5 @@ def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, s
         (_("Pass rate per source (CSV)"), sources, f"kasuwa-regions-sources-{stamp}.csv"),
     ]
     for col, (label, df, name) in zip(cols, items, strict=True):
-        col.download_button(label, data=to_csv_bytes(df), file_name=name, mime="text/csv",
+        col.download_button(label, data=to_csv_bytes(df, reader_locale()), file_name=name, mime="text/csv",
                             icon=":material/download:", on_click="ignore", disabled=df.empty)

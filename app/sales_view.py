@@ -169,21 +169,24 @@ CSV_HEADERS = {
 }
 
 
-def sales_csv(df: pd.DataFrame) -> bytes:
-    """The sale lines as a CSV for people: readable headers, amounts at their currency's decimals."""
+def sales_csv(df: pd.DataFrame, locale: str | None = None) -> bytes:
+    """The sale lines as a CSV for people: readable headers, amounts at their currency's decimals,
+    in the reader's spreadsheet conventions (``;`` and decimal commas for a French reader)."""
     shown = _in_minor_units(df)
     shown = shown[[c for c in CSV_HEADERS if c in shown.columns]]
-    return to_csv_bytes(shown.rename(columns={c: _(h) for c, h in CSV_HEADERS.items()}))
+    if "source" in shown:
+        shown = shown.assign(source=[fmt.source_name(v) for v in shown["source"]])
+    return to_csv_bytes(shown.rename(columns={c: _(h) for c, h in CSV_HEADERS.items()}), locale)
 
 
-def download(actor: Actor, creator_id: str, period: Period) -> None:
+def download(actor: Actor, creator_id: str, period: Period, locale: str | None = None) -> None:
     """A CSV of the period's sale lines, guarded against formula injection, built on click."""
 
     lang = current_language()
 
     def build() -> bytes:  # run when clicked, maybe on another thread: in the page's language
         with use_language(lang):
-            return sales_csv(q.sales_rows(actor, creator_id, period))
+            return sales_csv(q.sales_rows(actor, creator_id, period), locale)
 
     st.download_button(
         _("Download these sales (CSV)"), data=build, mime="text/csv", icon=":material/download:",

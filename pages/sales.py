@@ -41,7 +41,7 @@ try:
         sales_view.charts_block(actor, creator_id, region, period, grain, locale)
         style.section(_("As sold, per currency"))
         sales_view.currency_table(actor, creator_id, region, period, locale)
-        sales_view.download(actor, creator_id, period)
+        sales_view.download(actor, creator_id, period, locale)
     sales_view.uploads_and_flags(actor, creator_id, region, locale)
 except KasuwaError as exc:
     show_error(exc)
