@@ -30,11 +30,14 @@ try:
     with right:
         grain = grain_picker("regions_grain", period)
     report = query(metrics.region_metrics, actor, codes, period, grain)
+    previous = query(metrics.region_metrics, actor, codes, metrics.previous_period(period), grain)
     view.notices(report)
+    view.totals_row(report, previous)
     by_name = colours_by_name(report.regions)
     summary = view.summary_frame(report)
     series = view.series_frame(report)
     rules, sources = view.quality_frames(report)
+    st.header(_("Region by region"), anchor=False)
     view.summary_table(summary)
     with st.expander(_("What the figures mean"), expanded=True):
         view.definitions()
