@@ -23,6 +23,7 @@ from warehouse.i18n import _, use_language
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"  # screenshots, git-ignored
 ACCOUNTS = [  # email, password, role, language
     ("creator@demo.kasuwa", "demo-creator-2024", "creator", "en"),
     ("awa@demo.kasuwa", "demo-awa-2024", "creator", "fr"),
@@ -120,5 +121,12 @@ def test_every_page_reads_as_finished(chromium: Browser, demo_app: str, email: s
                 assert captions.first.evaluate("e => getComputedStyle(e).color") == CAPTION_GREY, where
             if lang == "ur":
                 _check_rtl(page, where)
+            if spec.path == "pages/regions.py" and width == 390:  # the phone keeps GMV and pass rate
+                card = page.locator(".st-key-kasuwa-narrow-rg_summary .kasuwa-card").first
+                assert card.is_visible(), where
+                assert "GMV (USD)" in card.inner_text() and "Pass rate (%)" in card.inner_text(), where
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"people-{role}-{lang}-{width}-{Path(spec.path).stem}.png"),
+                            full_page=True)
     finally:
         page.context.close()
