@@ -49,6 +49,11 @@ RTL_CSS = """
   margin-right: 0 !important; list-style-position: outside;
 }
 [data-testid="stMarkdownContainer"] li { margin-left: 0 !important; }
+/* Urdu in a Nastaliq face where the reader's system has one (none is shipped: page weight) */
+[data-testid="stMain"], [data-testid="stSidebarContent"] {
+  font-family: "Noto Nastaliq Urdu", "Jameel Noto Nastaliq", "Urdu Typesetting", "Noto Naskh Arabic",
+    "Noto Sans Arabic", "Source Sans Pro", sans-serif;
+}
 /* Nastaliq stacks letters high and deep: room for it, so no line is cut or overlaps the next */
 [data-testid="stMain"], [data-testid="stSidebarContent"], [data-testid="stMarkdownContainer"] p,
 [data-testid="stCaptionContainer"] p, [data-testid="stWidgetLabel"] p, [data-testid="stText"] {
