@@ -265,7 +265,7 @@ def row_words(r: QueueRow) -> str:
 
 
 _FRAME_COLUMNS = (
-    N_("Creator"), N_("Order"), N_("Product"), N_("Amount"), N_("What is wrong"), N_("Waiting"), N_("Status"),
+    N_("Creator"), N_("Order"), N_("Amount"), N_("What is wrong"), N_("Product"), N_("Waiting"), N_("Status"),
     N_("File"), N_("Line"), N_("Decided by"), N_("Note"),
 )
 
@@ -280,8 +280,8 @@ def _frame(rows: list[QueueRow] | tuple[QueueRow, ...], decided: bool = True) ->
     loc = st.session_state.get(_LOCALE)
     frame = pd.DataFrame(
         [
-            (r.creator, _text(r.order_id), _text(r.product), _amount(r),
-             "; ".join(translate_text(x) for x in r.reasons), age(r.flagged_at, loc), _word(r.status),
+            (r.creator, _text(r.order_id), _amount(r), "; ".join(translate_text(x) for x in r.reasons),
+             _text(r.product), age(r.flagged_at, loc), _word(r.status),
              _text(r.file_name), number(r.row_number, loc), _text(r.reviewed_by), _text(r.note))
             for r in rows
         ],
