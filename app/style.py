@@ -55,10 +55,12 @@ _CSS = f"""
 .kasuwa-card dd {{ margin: 0; padding: 0; overflow-wrap: anywhere; font-size: .95rem; }}
 .kasuwa-card .kasuwa-card-title {{ font-weight: 600; margin-bottom: .25rem; overflow-wrap: anywhere; }}
 
-/* contrast: captions (Streamlit's #797f87 is 4.0:1 on white, 3.7:1 on the sidebar) in #5b6270:
-   6.1:1 on white, 5.6:1 on the sidebar's #F1F5F4 (WCAG AA asks 4.5:1) */
+/* contrast: captions (Streamlit draws them faded: 4.0:1 on white, 3.7:1 on the sidebar) in #5b6270,
+   not faded: 6.1:1 on white, 5.6:1 on the sidebar's #F1F5F4 (WCAG AA asks 4.5:1) */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stWidgetLabel"] [data-testid="stTooltipHoverTarget"] {{ color: #5b6270 !important; }}
+[data-testid="stWidgetLabel"] [data-testid="stTooltipHoverTarget"] {{
+  color: #5b6270 !important; opacity: 1 !important;
+}}
 /* section headings are h2 under the page's h1 (no skipped level): drawn at h3's size */
 [data-testid="stMain"] [data-testid="stHeading"] h2 {{ font-size: 1.5rem; padding: .75rem 0 .5rem 0; }}
 

@@ -10,6 +10,8 @@ see the issue's closing note."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,5 +141,67 @@ def test_every_page_reads_as_finished(chromium: Browser, demo_app: str, email: s
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"people-{role}-{lang}-{width}-{Path(spec.path).stem}.png"),
                             full_page=True)
+    finally:
+        page.context.close()
+
+
+# --- axe-core (from the npm registry) on the sign-in page and one page per role -----------------
+
+AXE_DIR = ROOT / ".cache" / "axe"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PAGES = [  # email, password, page (None: the sign-in page)
+    (None, None, None),
+    ("creator@demo.kasuwa", "demo-creator-2024", "pages/sales.py"),
+    ("reviewer@demo.kasuwa", "demo-reviewer-2024", "pages/review.py"),
+    ("manager@demo.kasuwa", "demo-manager-2024", "pages/regions.py"),
+    ("admin@demo.kasuwa", "demo-admin-2024", "pages/admin.py"),
+]
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core's script, installed once with npm into .cache/axe (git-ignored)."""
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: axe-core cannot be fetched")
+        subprocess.run([npm, "install", "axe-core@4", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund"],
+                       check=True, capture_output=True, timeout=300)
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def _axe(page: Page, source: str) -> list[dict]:
+    page.add_script_tag(content=source)
+    return page.evaluate(
+        """async () => (await axe.run(document,
+                                      {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice']}}))
+              .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                          nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 120) + ' '
+                            + JSON.stringify((n.any[0] || {}).data))}))"""
+    )
+
+
+@pytest.mark.parametrize(("email", "password", "path"), AXE_PAGES, ids=["sign-in", "creator", "reviewer", "manager",
+                                                                         "admin"])
+def test_axe_finds_no_serious_violation(chromium: Browser, demo_app: str, axe_source: str, email: str | None,
+                                        password: str | None, path: str | None) -> None:
+    page = _open(chromium, 1400)
+    try:
+        if email is None:
+            page.goto(demo_app)
+            page.get_by_role("button", name="Sign in").wait_for(timeout=WAIT_MS)
+        else:
+            _sign_in(page, demo_app, email, password or "")
+            navigate_in_session(page, Path(str(path)).stem)
+            last = DRAWN_LAST.get(Path(str(path)).stem)
+            if last:
+                page.locator(f'[data-testid="stMain"] {last}').first.wait_for(state="attached", timeout=WAIT_MS)
+        settle(page)
+        # colours are measured once Streamlit's fade-in transitions are over
+        page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')",
+                               timeout=WAIT_MS)
+        violations = _axe(page, axe_source)
+        assert not violations, violations
     finally:
         page.context.close()
