@@ -88,9 +88,12 @@ def _money_text(df: pd.DataFrame, columns: list[str], currency_col: str | None, 
 def charts_block(actor: Actor, creator_id: str, region: str, period: Period, grain: str, locale: str) -> None:
     """Sales over time, top products, buyer countries and channels."""
     series = query(q.series, actor, [region], creator_id, period, grain)
+    # no fees in the period: gross and net are one line, named so (two lines would hide each other)
+    same = len(series) > 0 and all(g == n for g, n in zip(series["gross_usd"], series["net_usd"], strict=True))
+    ys, names = ((["gross_usd"], [_("Gross = net (USD, no fees)")]) if same else
+                 (["gross_usd", "net_usd"], [_("Gross (USD)"), _("Net (USD)")]))
     charts.show(
-        charts.over_time(series, "period", ["gross_usd", "net_usd"], [_("Gross (USD)"), _("Net (USD)")],
-                         title=_("Sales over time"), y_title="USD", locale=locale),
+        charts.over_time(series, "period", ys, names, title=_("Sales over time"), y_title="USD", locale=locale),
         "sales_over_time",
         charts.data_table(series, {"period": _("Period"), "gross_usd": _("Gross (USD)"), "net_usd": _("Net (USD)")},
                           locale, dates=["period"], usd=["gross_usd", "net_usd"]),
