@@ -38,6 +38,13 @@ UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected
 FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
 
 
+#: what the counts count, said beside them (orders and units side by side read alike)
+KPI_MEANING = {
+    "orders": N_("Orders: each order counted once, however many lines (products) it has."),
+    "units": N_("Units: the quantities of every line added up (two of one product count 2)."),
+}
+
+
 def kpi_row(kpis: q.Kpis, locale: str) -> None:
     """Gross, net, refunds in USD, orders and units, each with its change against the previous
     period of the same length."""
@@ -57,9 +64,11 @@ def kpi_row(kpis: q.Kpis, locale: str) -> None:
     # two to a row on a phone, where stacked cards took a screen and a half before the first chart
     group = style.kpi_group("sales")
     for label, value, name, earlier, colour in items:
+        was = _("Previous period (%(span)s): %(amount)s", span=span, amount=earlier)
+        what = KPI_MEANING.get(name)
         group.metric(
             label, value, delta=_delta(kpis.change(name), locale), delta_color=colour,  # type: ignore[arg-type]
-            help=_("Previous period (%(span)s): %(amount)s", span=span, amount=earlier), border=True,
+            help=f"{_(what)}\n\n{was}" if what else was, border=True,
         )
     if now.unconverted:
         st.info(
