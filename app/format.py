@@ -21,8 +21,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_decimal
 
 from warehouse import locales
@@ -31,8 +32,8 @@ from warehouse.errors import KasuwaError
 from warehouse.i18n import N_, _
 from warehouse.locales import date_input_format, locale_for, native_digits
 
-__all__ = ["age", "date_input_format", "day", "locale_for", "moment", "money", "number", "page_locale",
-           "percent", "plain", "region_locale"]
+__all__ = ["age", "date_input_format", "day", "for_people", "locale_for", "moment", "money", "month", "number",
+           "page_locale", "percent", "plain", "region_locale", "source_name", "when"]
 
 DEFAULT_LOCALE = locales.FALLBACK_LOCALE
 _WJ = "\u2060"
@@ -115,6 +116,89 @@ def moment(value: datetime | None, locale: str | None = None, tz: tzinfo | None 
     if value is None:
         return ""
     return native_digits(format_datetime(value, format="medium", tzinfo=tz, locale=_locale(locale)), locale)
+
+
+def when(value: date | datetime | None, locale: str | None = None, tz: tzinfo | None = None) -> str:
+    """The one way a page writes a date or a moment: a date as :func:`day`; a date and time as
+    the locale's medium date and short time (``7 Dec 2026, 18:17``, ``7 déc. 2026, 18:17``), in
+    ``tz`` when given. Never ISO, never "None" (``None``, ``NaT`` → "")."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, datetime):
+        return day(value, locale)
+    loc = _locale(locale)
+    if tz is not None and value.tzinfo is not None:
+        value = value.astimezone(tz)
+    on = format_date(value, format="medium", locale=loc)
+    at = format_time(value, format="short", locale=loc)
+    pattern = str(loc.datetime_formats.get("medium", "{1} {0}"))
+    return native_digits(pattern.replace("{1}", on).replace("{0}", at), locale)
+
+
+def month(value: date | datetime | None, locale: str | None = None) -> str:
+    """A month and year in the locale's words (``Dec 2026``, ``déc. 2026``, ``ডিসে ২০২৬``)."""
+    if value is None:
+        return ""
+    return native_digits(format_skeleton("yMMM", value, locale=_locale(locale)), locale)
+
+
+#: payment sources by the names their makers give them (the warehouse stores lower-case codes)
+SOURCE_NAMES = {
+    "shopify": "Shopify", "stripe": "Stripe", "paypal": "PayPal", "etsy": "Etsy", "etsy-items": "Etsy",
+    "gumroad": "Gumroad", "lemonsqueezy": "Lemon Squeezy", "mpesa": "M-Pesa", "bkash": "bKash",
+    "flutterwave": "Flutterwave", "paystack": "Paystack", "wave": "Wave", "jazzcash": "JazzCash",
+    "easypaisa": "Easypaisa",
+}
+#: codes that mean "no named source or channel", in words
+_SOURCE_WORDS = {"generic": N_("own sales file"), "unknown": "", "": "", "none": ""}
+
+
+def source_name(code: Any, channel: Any = None) -> str:
+    """A sales source (and its channel) as people name it: ``Shopify``, ``Shopify · Flutterwave``,
+    "own sales file" for the generic reader; an unknown channel is left out, never "unknown"."""
+    def one(value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        key = text.lower()
+        if key in SOURCE_NAMES:
+            return SOURCE_NAMES[key]
+        if key in _SOURCE_WORDS:
+            return _(_SOURCE_WORDS[key]) if _SOURCE_WORDS[key] else ""
+        return text[:1].upper() + text[1:] if text.islower() else text
+
+    parts = [p for p in (one(code), one(channel)) if p]
+    if len(parts) == 2 and parts[0] == parts[1]:
+        parts = parts[:1]
+    return " · ".join(parts) or _("source not given")
+
+
+def for_people(df: pd.DataFrame, locale: str | None = None, tz: tzinfo | None = None) -> pd.DataFrame:
+    """A copy of ``df`` ready to be read: dates and moments through :func:`when` (the reader's
+    locale, never ISO) and empty cells empty (never "None", "nan" or "NaT")."""
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        if pd.api.types.is_datetime64_any_dtype(series) or any(
+            isinstance(v, (date, datetime, pd.Timestamp)) for v in series.head(50)
+        ):
+            out[col] = [when(v, locale, tz) for v in series]
+        elif pd.api.types.is_float_dtype(series) and series.isna().any():
+            out[col] = pd.Series(["" if pd.isna(v) else v for v in series], dtype=object, index=out.index)
+        elif series.dtype == object or pd.api.types.is_string_dtype(series):
+            out[col] = ["" if v is None or (not isinstance(v, (list, tuple, dict)) and pd.isna(v)) else v
+                        for v in series]
+    return out
 
 
 def age(value: timedelta | datetime | None, locale: str | None = None, now: datetime | None = None) -> str:

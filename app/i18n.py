@@ -36,6 +36,37 @@ RTL_CSS = """
   direction: ltr; unicode-bidi: isolate;
 }
 [data-testid="stMetricValue"], [data-testid="stMetricDelta"] { text-align: right; justify-content: flex-end; }
+/* titles, headings, labels and text on the right, with the labels */
+[data-testid="stHeading"], [data-testid="stHeading"] h1, [data-testid="stHeading"] h2,
+[data-testid="stHeading"] h3, [data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"],
+[data-testid="stWidgetLabel"], [data-testid="stText"], [data-testid="stExpander"] summary {
+  text-align: right; direction: rtl;
+}
+[data-testid="stHeading"] > div { justify-content: flex-start; }
+/* bullets beside their text: the list's indent on the right */
+[data-testid="stMarkdownContainer"] ul, [data-testid="stMarkdownContainer"] ol {
+  padding-left: 0 !important; margin-left: 0 !important; padding-right: 1.25em !important;
+  margin-right: 0 !important; list-style-position: outside;
+}
+[data-testid="stMarkdownContainer"] li { margin-left: 0 !important; }
+/* Urdu in a Nastaliq face where the reader's system has one (none is shipped: page weight) */
+[data-testid="stMain"], [data-testid="stSidebarContent"] {
+  font-family: "Noto Nastaliq Urdu", "Jameel Noto Nastaliq", "Urdu Typesetting", "Noto Naskh Arabic",
+    "Noto Sans Arabic", "Source Sans Pro", sans-serif;
+}
+/* Nastaliq stacks letters high and deep: room for it, so no line is cut or overlaps the next */
+[data-testid="stMain"], [data-testid="stSidebarContent"], [data-testid="stMarkdownContainer"] p,
+[data-testid="stCaptionContainer"] p, [data-testid="stWidgetLabel"] p, [data-testid="stText"] {
+  line-height: 2.1 !important;
+}
+button [data-testid="stMarkdownContainer"] p, button p {
+  line-height: 2 !important; overflow: visible !important; padding-block: .2em !important;
+}
+button { height: auto !important; min-height: 2.75rem; overflow: visible !important; }
+[data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"],
+[data-testid="stBaseButton-secondaryFormSubmit"], [data-testid="stBaseButton-primaryFormSubmit"] {
+  padding-top: .35rem !important; padding-bottom: .35rem !important;
+}
 </style>
 """
 

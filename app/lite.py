@@ -36,7 +36,10 @@ from .format import day, money, number, page_locale
 MAX_BODY = 4096  # an email and a password; anything longer is not a sign-in
 STYLE = ("body{font-family:sans-serif;max-width:30em;margin:1em auto;padding:0 .6em;line-height:1.4}"
          "input,button{font-size:1em;padding:.5em;margin:.2em 0;width:100%;box-sizing:border-box}"
-         "td{padding:.2em .6em .2em 0}.err{color:#a00}")
+         "td{padding:.2em .6em .2em 0}.err{color:#a00}"
+         # Nastaliq: room above and below each line, so lines and captions never overlap
+         "html[dir=rtl] body{line-height:2.2}html[dir=rtl] td{padding:.2em 0 .2em .6em}"
+         "html[dir=rtl] button,html[dir=rtl] input{line-height:2}")
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
 

@@ -9,7 +9,7 @@ from warehouse.access import Actor
 from warehouse.errors import KasuwaError
 from warehouse.i18n import LANGUAGES, N_, _
 
-from . import i18n, session
+from . import i18n, session, style
 from .errors import show_error, shown_errors
 from .format import plain
 
@@ -59,7 +59,7 @@ def account_page() -> None:
     elif actor.role == "manager":
         st.text(_("Regions: all"))
     language_choice(actor)
-    st.subheader(_("Change password"))
+    style.section(_("Change password"))
     with st.form("change_password", clear_on_submit=True):
         old = st.text_input(_("Current password"), type="password", autocomplete="current-password")
         new = st.text_input(
@@ -82,7 +82,7 @@ def account_page() -> None:
 def language_choice(actor: Actor) -> None:
     """The language the app speaks to ``actor``: each in its own name, the current one first
     chosen; saved with the account at once (``control.accounts.set_language``)."""
-    st.subheader(_("Language"))
+    style.section(_("Language"))
     current = i18n.actor_language(actor)
     codes = list(LANGUAGES)
     picked = st.segmented_control(

@@ -11,16 +11,18 @@ Every chart gives a region its colour from ``app.colours``; a period that is not
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from warehouse import report as board
-from warehouse.i18n import N_, _, current_language, translate_text, use_language
+from warehouse.i18n import N_, _, current_language, ngettext, translate_text, use_language
+from warehouse.queries import metrics
 from warehouse.queries.metrics import MetricsReport
 
-from . import charts, colours
+from . import charts, colours, style
 from . import format as fmt
 from .export import to_csv_bytes
 from .i18n import reader_locale
@@ -76,19 +78,93 @@ _HELP = {  # headers and sentences in English (msgids); shown translated
 }
 
 
+def _change(now: Any, before: Any) -> Decimal | None:
+    """The relative change from ``before`` to ``now`` (None when there is nothing to compare)."""
+    if now is None or before in (None, 0):
+        return None
+    return (Decimal(str(now)) - Decimal(str(before))) / Decimal(str(before))
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith(("-", "−")) else "+" + text
+
+
+def totals_row(report: MetricsReport, previous: MetricsReport) -> None:
+    """Every region together, each figure beside its change against the period of the same
+    length just before (the manager's first two questions: how much, and is it growing)."""
+    loc = reader_locale()
+    now, before = metrics.totals(report), metrics.totals(previous)
+    if not now["regions"]:
+        return
+    span = f"{fmt.day(previous.period.start, loc)} – {fmt.day(previous.period.end, loc)}"
+    st.header(ngettext("All %(count)s region together", "All %(count)s regions together", now["regions"],
+                       count=fmt.number(now["regions"], loc)), anchor=False)
+    st.caption(_("Each change compares with %(span)s, the period of the same length just before.", span=span))
+
+    def was(text: str) -> str:
+        return _("Previous period (%(span)s): %(amount)s", span=span, amount=text or "—")
+
+    usd = lambda v: fmt.money(Decimal(str(v)), "USD", loc) if v is not None else ""  # noqa: E731
+    count = lambda v: fmt.number(v, loc) if v is not None else ""  # noqa: E731
+    rate = lambda v: fmt.percent(v, loc) if v is not None else ""  # noqa: E731
+    group = style.kpi_group("regions")
+    for label, key, show in ((_("GMV (USD)"), "gmv_usd", usd), (_("Active creators"), "active_creators", count),
+                             (_("Joined in the period"), "onboarded", count), (_("Sales"), "sales", count)):
+        change = _change(now.get(key), before.get(key))
+        group.metric(label, show(now.get(key)) or "—", delta=_signed(fmt.percent(change, loc)) if change is not None
+                     else None, help=was(show(before.get(key))), border=True)
+    pr_now, pr_before = now.get("pass_rate"), before.get("pass_rate")
+    points = None
+    if pr_now is not None and pr_before is not None:
+        points = _signed(_("%(points)s pts", points=fmt.number(Decimal(str(round((pr_now - pr_before) * 100, 1))),
+                                                                loc, 1)))
+    group.metric(_("Pass rate (%)"), rate(pr_now) or "—", delta=points, help=was(rate(pr_before)), border=True)
+    group.metric(_("Awaiting review now"), count(now.get("backlog_pending")) or "—", border=True,
+                 delta_color="off")
+
+
+#: the columns a phone keeps beside the region: what a manager asks first
+_FIRST = (N_("Region"), N_("GMV (USD)"), N_("Pass rate (%)"), N_("Active creators"))
+
+
 def summary_table(summary: pd.DataFrame) -> None:
+    """The regions side by side: a grid on wide screens (GMV and pass rate right after the
+    region), a card per region on a phone, so no figure is cut off at 390 px."""
     if summary.empty:
         st.info(_("No region could be read for this period."))
         return
-    shown = summary.copy()
+    first = [_(h) for h in _FIRST if _(h) in summary.columns]
+    shown = summary[[*first, *(c for c in summary.columns if c not in first)]].copy()
     gmv = _("GMV (USD)")
-    shown[gmv] = [fmt.money(v, "USD", reader_locale()) for v in shown[gmv]]
+    shown[gmv] = [fmt.money(v, "USD", reader_locale()) if v is not None and not pd.isna(v) else "" for v in shown[gmv]]
     config: dict[str, Any] = {
         _(f.header): st.column_config.NumberColumn(_(f.header), format=_FORMATS[f.kind], help=_help(f.header))
         for f in board.SUMMARY if f.kind != "usd"
     }
     config[gmv] = st.column_config.TextColumn(gmv, help=_help("GMV (USD)"))
-    st.dataframe(shown, hide_index=True, column_config=config, key="rg_summary")
+    labels = {c: c for c in shown.columns}
+    narrow = shown.copy()
+    for f in board.SUMMARY:  # the cards are text: numbers written in the reader's locale
+        col = _(f.header)
+        if col in narrow and f.kind != "usd":
+            narrow[col] = [_card_value(v, f.kind) for v in narrow[col]]
+    with st.container(key="kasuwa-wide-rg_summary"):
+        st.dataframe(shown, hide_index=True, column_config=config, key="rg_summary")
+    with st.container(key="kasuwa-narrow-rg_summary"):
+        st.html(style.cards_html(narrow, labels, title=_("Region")))
+
+
+def _card_value(value: Any, kind: str) -> str:
+    if value is None or (isinstance(value, float) and value != value):  # noqa: PLR0124
+        return ""
+    loc = reader_locale()
+    if kind == "rate":
+        return fmt.percent(float(value) / 100, loc)
+    if kind == "seconds":
+        return _("%(seconds)s s", seconds=fmt.number(value, loc, 1))
+    if kind == "hours":
+        return _("%(hours)s h", hours=fmt.number(value, loc))
+    return fmt.number(value, loc)
 
 
 def _help(header: str) -> str | None:
@@ -149,7 +225,9 @@ def _chart(df: pd.DataFrame, y: str, title: str, y_title: str, key: str, by_name
     _so_far(fig, df, y, by_name)
     if y in _COUNT_CHARTS:
         _whole_numbers(fig, df, y)
-    st.plotly_chart(fig, key=key)
+    charts.show(fig, key, charts.data_table(df, {"period": _("Period"), "region": _("Region"), y: _(title)},
+                                            reader_locale(), dates=["period"], percent=[y] if percent else [],
+                                            usd=[y] if y.endswith("_usd") else []))
 
 
 def growth_tab(series: pd.DataFrame, by_name: dict[str, str]) -> None:
@@ -179,7 +257,7 @@ def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame
         fig = charts.grouped_bars(rules.assign(share=rules[rate] / 100), _("Check"), "share", region,
                                   title=_("Pass rate per check"), y_title=_("share"), percent=True,
                                   locale=reader_locale())
-        st.plotly_chart(colours.paint(fig, by_name), key="rg_rules")
+        st.plotly_chart(colours.paint(fig, by_name), key="rg_rules")  # its data: the table below
         st.dataframe(rules, hide_index=True, column_config=_pass_rate_config(), key="rg_rules_table")
     else:
         st.caption(_("No row failed a check in this period."))
@@ -187,7 +265,7 @@ def quality_tab(series: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame
         fig = charts.grouped_bars(sources.assign(share=sources[rate] / 100), _("Source"), "share", region,
                                   title=_("Pass rate per source"), y_title=_("share"), percent=True,
                                   locale=reader_locale())
-        st.plotly_chart(colours.paint(fig, by_name), key="rg_sources")
+        st.plotly_chart(colours.paint(fig, by_name), key="rg_sources")  # its data: the table below
         st.dataframe(sources, hide_index=True, column_config=_pass_rate_config(), key="rg_sources_table")
 
 
@@ -231,5 +309,5 @@ def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, s
         (_("Pass rate per source (CSV)"), sources, f"kasuwa-regions-sources-{stamp}.csv"),
     ]
     for col, (label, df, name) in zip(cols, items, strict=True):
-        col.download_button(label, data=to_csv_bytes(df), file_name=name, mime="text/csv",
+        col.download_button(label, data=to_csv_bytes(df, reader_locale()), file_name=name, mime="text/csv",
                             icon=":material/download:", on_click="ignore", disabled=df.empty)

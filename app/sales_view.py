@@ -39,6 +39,13 @@ UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected
 FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
 
 
+#: what the counts count, said beside them (orders and units side by side read alike)
+KPI_MEANING = {
+    "orders": N_("Orders: each order counted once, however many lines (products) it has."),
+    "units": N_("Units: the quantities of every line added up (two of one product count 2)."),
+}
+
+
 def _change(now: Decimal, before: Decimal) -> Decimal | None:
     return None if before == 0 else (now - before) / before
 
@@ -87,19 +94,19 @@ def kpi_row(kpis: q.Kpis, locale: str, local: LocalFigures | None = None,
         ]
     items += [
         (_("Orders"), fmt.number(now.orders, locale), kpis.change("orders"), fmt.number(before.orders, locale),
-         "normal", None),
+         "normal", _(KPI_MEANING["orders"])),
         (_("Units"), fmt.number(now.units, locale), kpis.change("units"), fmt.number(before.units, locale),
-         "normal", None),
+         "normal", _(KPI_MEANING["units"])),
     ]
     span = f"{fmt.day(prev.start, locale)} – {fmt.day(prev.end, locale)}"
     # three to a row: money figures need the width (five in a row cut "US$1,097.53" to "US$1,0…");
     # two to a row on a phone, where stacked cards took a screen and a half before the first chart
     group = style.kpi_group("sales")
-    for label, value, change, earlier, colour, more in items:
+    for label, value, change, earlier, colour, more in items:  # more: what the figure counts, or its detail
         words = _("Previous period (%(span)s): %(amount)s", span=span, amount=earlier)
         group.metric(
             label, value, delta=_delta(change, locale), delta_color=colour,  # type: ignore[arg-type]
-            help=f"{words} {more}" if more else words, border=True,
+            help=f"{more}\n\n{words}" if more else words, border=True,
         )
     if usd_line:
         st.caption(fmt.plain(usd_line))
@@ -130,35 +137,46 @@ def _money_text(df: pd.DataFrame, columns: list[str], currency_col: str | None, 
 def charts_block(actor: Actor, creator_id: str, region: str, period: Period, grain: str, locale: str) -> None:
     """Sales over time, top products, buyer countries and channels."""
     series = query(q.series, actor, [region], creator_id, period, grain)
-    st.plotly_chart(
-        charts.over_time(series, "period", ["gross_usd", "net_usd"], [_("Gross (USD)"), _("Net (USD)")],
-                         title=_("Sales over time"), y_title="USD", locale=locale),
-        key="sales_over_time", config=style.CHART_CONFIG,
+    # no fees in the period: gross and net are one line, named so (two lines would hide each other)
+    same = len(series) > 0 and all(g == n for g, n in zip(series["gross_usd"], series["net_usd"], strict=True))
+    ys, names = ((["gross_usd"], [_("Gross = net (USD, no fees)")]) if same else
+                 (["gross_usd", "net_usd"], [_("Gross (USD)"), _("Net (USD)")]))
+    charts.show(
+        charts.over_time(series, "period", ys, names, title=_("Sales over time"), y_title="USD", locale=locale),
+        "sales_over_time",
+        charts.data_table(series, {"period": _("Period"), "gross_usd": _("Gross (USD)"), "net_usd": _("Net (USD)")},
+                          locale, dates=["period"], usd=["gross_usd", "net_usd"]),
+        config=style.CHART_CONFIG,
     )
     left, right = st.columns(2)
     with left:
         products = query(q.top_products, actor, [region], creator_id, period, 10)
         if len(products):
             products = products.assign(product=[fmt.product_name(p) for p in products["product"]])
-            st.plotly_chart(charts.ranked_bars(products, "product", "gross_usd", _("Top products"),
-                                               _("Gross (USD)"), locale=locale), key="top_products",
-                            config=style.CHART_CONFIG)
+            charts.show(charts.ranked_bars(products, "product", "gross_usd", _("Top products"),
+                                           _("Gross (USD)"), locale=locale), "top_products",
+                        charts.data_table(products, {"product": _("Product"), "gross_usd": _("Gross (USD)")}, locale,
+                                          usd=["gross_usd"]), config=style.CHART_CONFIG)
         else:
             st.caption(_("No products sold in this period."))
     with right:
         countries = query(q.buyer_countries, actor, [region], creator_id, period)
         if len(countries):
             named = countries.assign(country=[charts.country_name(c, locale) for c in countries["buyer_country"]])
-            st.plotly_chart(charts.ranked_bars(named, "country", "gross_usd", _("Buyer countries"),
-                                               _("Gross (USD)"), locale=locale), key="buyer_countries",
-                            config=style.CHART_CONFIG)
+            charts.show(charts.ranked_bars(named, "country", "gross_usd", _("Buyer countries"),
+                                           _("Gross (USD)"), locale=locale), "buyer_countries",
+                        charts.data_table(named, {"country": _("Buyer country"), "gross_usd": _("Gross (USD)")},
+                                          locale, usd=["gross_usd"]), config=style.CHART_CONFIG)
         else:
             st.caption(_("No buyer countries in this period."))
     chans = query(q.channels, actor, [region], creator_id, period)
     if len(chans):
-        chans = chans.assign(label=[f"{s} · {c}" for s, c in zip(chans["source"], chans["channel"], strict=True)])
-        st.plotly_chart(charts.ranked_bars(chans, "label", "gross_usd", _("Sources and channels"), _("Gross (USD)"),
-                                           locale=locale), key="channels", config=style.CHART_CONFIG)
+        chans = chans.assign(label=[fmt.source_name(s, c) for s, c in zip(chans["source"], chans["channel"],
+                                                                          strict=True)])
+        charts.show(charts.ranked_bars(chans, "label", "gross_usd", _("Sources and channels"), _("Gross (USD)"),
+                                       locale=locale), "channels",
+                    charts.data_table(chans, {"label": _("Source"), "gross_usd": _("Gross (USD)")}, locale,
+                                      usd=["gross_usd"]), config=style.CHART_CONFIG)
 
 
 def currency_table(actor: Actor, creator_id: str, region: str, period: Period, locale: str) -> None:
@@ -204,23 +222,26 @@ CSV_HEADERS = {
 }
 
 
-def sales_csv(df: pd.DataFrame) -> bytes:
-    """The sale lines as a CSV for people: readable headers, amounts at their currency's decimals."""
+def sales_csv(df: pd.DataFrame, locale: str | None = None) -> bytes:
+    """The sale lines as a CSV for people: readable headers, amounts at their currency's decimals,
+    in the reader's spreadsheet conventions (``;`` and decimal commas for a French reader)."""
     shown = _in_minor_units(df)
     if "product" in shown.columns:
         shown = shown.assign(product=[fmt.product_name(p) for p in shown["product"]])
     shown = shown[[c for c in CSV_HEADERS if c in shown.columns]]
-    return to_csv_bytes(shown.rename(columns={c: _(h) for c, h in CSV_HEADERS.items()}))
+    if "source" in shown:
+        shown = shown.assign(source=[fmt.source_name(v) for v in shown["source"]])
+    return to_csv_bytes(shown.rename(columns={c: _(h) for c, h in CSV_HEADERS.items()}), locale)
 
 
-def download(actor: Actor, creator_id: str, period: Period) -> None:
+def download(actor: Actor, creator_id: str, period: Period, locale: str | None = None) -> None:
     """A CSV of the period's sale lines, guarded against formula injection, built on click."""
 
     lang = current_language()
 
     def build() -> bytes:  # run when clicked, maybe on another thread: in the page's language
         with use_language(lang):
-            return sales_csv(q.sales_rows(actor, creator_id, period))
+            return sales_csv(q.sales_rows(actor, creator_id, period), locale)
 
     st.download_button(
         _("Download these sales (CSV)"), data=build, mime="text/csv", icon=":material/download:",
@@ -235,7 +256,7 @@ def waiting_uploads(actor: Actor, creator_id: str, locale: str) -> None:
     waiting = q.waiting_uploads(actor, creator_id)
     if not waiting:
         return
-    st.subheader(_("Waiting to load"))
+    style.section(_("Waiting to load"))
     st.info(ngettext("%(count)s of your uploads could not reach your region yet. It is kept and loads by itself as "
                      "soon as the region is back; nothing needs to be uploaded again.",
                      "%(count)s of your uploads could not reach your region yet. They are kept and load by "
@@ -243,14 +264,14 @@ def waiting_uploads(actor: Actor, creator_id: str, locale: str) -> None:
                      len(waiting), count=fmt.number(len(waiting), locale)),
             icon=":material/schedule:")
     file, received, status = _("File"), _("Received"), _("Status")
-    st.dataframe(pd.DataFrame([{file: w["file_name"], received: w["received_at"], status: _("Waiting to load")}
-                               for w in waiting]), hide_index=True,
-                 column_config={received: st.column_config.DatetimeColumn(received)})
+    st.dataframe(fmt.for_people(pd.DataFrame([{file: w["file_name"], received: w["received_at"],
+                                                status: _("Waiting to load")} for w in waiting]), locale),
+                 hide_index=True)
 
 
 def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -> None:
     """The creator's uploads and what became of their flagged rows."""
-    st.subheader(_("My uploads"))
+    style.section(_("My uploads"))
     ups: Any = query(q.uploads, actor, [region], creator_id)
     if len(ups):
         labels = {
@@ -263,13 +284,13 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
         for col, words in (("status", UPLOAD_STATUS), ("profile", None), ("message", None)):
             if col in shown:
                 shown[col] = [_(words[v]) if words and v in words else translate_text(v) for v in shown[col]]
-        style.table(shown, "uploads", labels, title="file_name", column_config={
-            "received_at": st.column_config.DatetimeColumn(_("Received")),
-            "loaded_at": st.column_config.DatetimeColumn(_("Queryable")),
-        }, first_cards=3, more=lambda n: ngettext("%(count)s older upload", "%(count)s older uploads", n))
+        if "source" in shown:
+            shown["source"] = [fmt.source_name(v) for v in shown["source"]]
+        style.table(fmt.for_people(shown, locale), "uploads", labels, title="file_name", first_cards=3,
+                    more=lambda n: ngettext("%(count)s older upload", "%(count)s older uploads", n))
     else:
         st.caption(_("No uploads yet."))
-    st.subheader(_("Flagged rows"))
+    style.section(_("Flagged rows"))
     counts = query(q.flagged_summary, actor, [region], creator_id)
     group = style.kpi_group("flags")
     for status, label in [("pending", _("Awaiting review")), ("approved", _("Approved and loaded")),
@@ -287,7 +308,5 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
             shown["reasons"] = [translate_text(v) if isinstance(v, str) else v for v in shown["reasons"]]
         if "status" in shown:
             shown["status"] = [_(FLAG_STATUS[v]) if v in FLAG_STATUS else v for v in shown["status"]]
-        style.table(shown, "flags", labels, column_config={
-            "reviewed_at": st.column_config.DatetimeColumn(_("Decided")),
-            "flagged_at": st.column_config.DatetimeColumn(_("Flagged")),
-        }, first_cards=3, more=lambda n: ngettext("%(count)s more flagged row", "%(count)s more flagged rows", n))
+        style.table(fmt.for_people(shown, locale), "flags", labels, first_cards=3,
+                    more=lambda n: ngettext("%(count)s more flagged row", "%(count)s more flagged rows", n))

@@ -9,18 +9,20 @@ import pandas as pd
 import streamlit as st
 
 from app.errors import shown_errors
-from app.format import plain
+from app.format import for_people, plain
 from app.login import ROLE_NAMES
 from app.query_cache import data_changed
 from app.session import require_page
 from control import accounts
 from warehouse.access import ROLES
 from warehouse.creators import add_creator, list_creators
-from warehouse.i18n import N_, _, headers
+from warehouse.i18n import N_, _, current_language, headers
 from warehouse.ingest import mappings
+from warehouse.locales import locale_for
 from warehouse.regions import all_regions
 
 actor = require_page(__file__)
+LOCALE = locale_for(current_language(), None, "en")  # dates in the admin's language
 st.title(_("Administration"))
 _FLASH = "adm_flash"
 if _FLASH in st.session_state:
@@ -39,7 +41,7 @@ users_tab, creators_tab, mappings_tab = st.tabs([_("Users"), _("Creators"), _("S
 with users_tab, shown_errors():
     users = accounts.list_users(actor)
     st.dataframe(
-        pd.DataFrame(
+        for_people(pd.DataFrame(
             [
                 (
                     u.email,
@@ -54,7 +56,7 @@ with users_tab, shown_errors():
             ],
             columns=headers([N_("Email"), N_("Role"), N_("Creator"), N_("Regions"), N_("Active"), N_("Created"),
                              N_("Last sign-in")]),
-        ),
+        ), LOCALE),
         hide_index=True,
         key="adm_users",
     )
@@ -108,10 +110,10 @@ with users_tab, shown_errors():
 
 with creators_tab, shown_errors():
     st.dataframe(
-        pd.DataFrame(
+        for_people(pd.DataFrame(
             [(c.creator_id, c.name, c.country, c.region, c.joined_at) for c in list_creators(actor)],
             columns=headers([N_("Creator"), N_("Name"), N_("Country"), N_("Region"), N_("Joined")]),
-        ),
+        ), LOCALE),
         hide_index=True,
         key="adm_creators",
     )
@@ -131,12 +133,12 @@ with mappings_tab, shown_errors():
                  "files only; sharing one makes it a profile that reads every creator's files of that layout."))
     saved = mappings.list_mappings(actor)
     st.dataframe(
-        pd.DataFrame(
+        for_people(pd.DataFrame(
             [(m.creator_id, m.name, m.describe(), ", ".join(m.layout), m.saved_at, m.shared_as or "")
              for m in saved],
             columns=headers([N_("Creator"), N_("Name"), N_("What it says"), N_("Columns of the file"), N_("Saved"),
                              N_("Shared as")]),
-        ),
+        ), LOCALE),
         hide_index=True,
         key="adm_mappings",
     )

@@ -9,6 +9,7 @@ import streamlit as st
 from app import regions_view as view
 from app.colours import colours_by_name
 from app.errors import show_error
+from app.i18n import reader_locale
 from app.pickers import grain_picker, period_picker
 from app.query_cache import query
 from app.session import require_page
@@ -26,15 +27,19 @@ try:
     left, right = st.columns([3, 2])
     with left:
         # up to the latest local today: at 19:30 UTC it is already tomorrow in Karachi
-        period = period_picker("regions_period", latest=metrics.latest_today(codes), default_days=182)
+        period = period_picker("regions_period", latest=metrics.latest_today(codes), default_days=182,
+                               locale=reader_locale())
     with right:
         grain = grain_picker("regions_grain", period)
     report = query(metrics.region_metrics, actor, codes, period, grain)
+    previous = query(metrics.region_metrics, actor, codes, metrics.previous_period(period), grain)
     view.notices(report)
+    view.totals_row(report, previous)
     by_name = colours_by_name(report.regions)
     summary = view.summary_frame(report)
     series = view.series_frame(report)
     rules, sources = view.quality_frames(report)
+    st.header(_("Region by region"), anchor=False)
     view.summary_table(summary)
     with st.expander(_("What the figures mean"), expanded=True):
         view.definitions()

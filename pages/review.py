@@ -1,7 +1,7 @@
 """Review queue (reviewers, admins): uploads the guard rails on money held (release or refuse),
-then flagged rows of the reviewer's regions — fix and approve, reject with a note, or decide many
-at once (shown, then confirmed). Every decision is checked
-and recorded by ``warehouse.review``; this page only draws."""
+then flagged rows of the reviewer's regions, oldest first — tap a row to open it, fix and approve,
+reject with a note, or decide many at once (shown, then confirmed). Every decision is checked and
+recorded by ``warehouse.review``; this page only draws."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import review_widgets as rw
 from app.errors import shown_errors
+from app.format import page_locale
 from app.holds_view import held_uploads_panel
 from app.session import require_page
 from warehouse import review
@@ -26,18 +27,20 @@ with shown_errors():
         st.stop()
     names = {c: translate_text(get_region(c).name) for c in regions}  # in this run's language
     region = st.selectbox(_("Region"), regions, format_func=names.__getitem__, key="rq_region")
+    rw.use_locale(page_locale(actor, region))
     held_uploads_panel(actor, region)  # uploads whose money waits for a reviewer (guard rails on money)
     flt = rw.queue_filters(actor, region)
-    matching = review.count_queue(actor, region, flt)
+    matching, oldest = review.queue_span(actor, region, flt)
+    rw.queue_caption(matching, oldest)
     page_no = rw.page_picker(matching)
     page = review.list_queue(actor, region, flt, limit=rw.PAGE_SIZE, offset=(page_no - 1) * rw.PAGE_SIZE)
-    rw.take_table_choice(region, page)
+    rw.take_table_open(page)
     rw.confirm_panel(actor, region)
-    rw.choice_panel(actor, region, flt, page, matching)
     if not page.rows:
         st.success(_("Nothing to review with these filters."), icon=":material/task_alt:")
-        st.stop()
-    rw.queue_table(region, page)
-    flag_id = rw.pick_row(page)
+    else:
+        rw.queue_table(region, page)
+    flag_id = rw.open_row(page)
     if flag_id:
-        rw.row_detail(actor, region, review.flag_detail(actor, region, flag_id))
+        rw.row_detail(actor, region, review.flag_detail(actor, region, flag_id), page)
+    rw.choice_panel(actor, region, flt, page, matching)

@@ -6,7 +6,7 @@ rows. Only the signed-in creator's own data."""
 
 import streamlit as st
 
-from app import sales_view
+from app import sales_view, style
 from app.errors import show_error
 from app.format import page_locale
 from app.pickers import grain_picker, period_picker
@@ -45,9 +45,9 @@ try:
         local_before = query(local_figures, actor, [region], creator_id, period.previous())
         sales_view.kpi_row(query(q.kpis, actor, [region], creator_id, period), locale, local, local_before)
         sales_view.charts_block(actor, creator_id, region, period, grain, locale)
-        st.subheader(_("As sold, per currency"))
+        style.section(_("As sold, per currency"))
         sales_view.currency_table(actor, creator_id, region, period, locale)
-        sales_view.download(actor, creator_id, period)
+        sales_view.download(actor, creator_id, period, locale)
     sales_view.uploads_and_flags(actor, creator_id, region, locale)
 except KasuwaError as exc:
     show_error(exc)

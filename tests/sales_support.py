@@ -92,7 +92,7 @@ def page(path: str, actor: Actor | None, timeout: int = 120) -> AppTest:
 def shown_text(at: AppTest) -> str:
     """Every text a person reads on the page (Markdown escapes removed)."""
     parts = [e.value for kind in ("markdown", "text", "error", "success", "info", "warning", "caption",
-                                  "title", "subheader")
+                                  "title", "header", "subheader")
              for e in getattr(at, kind)]
     return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
 

@@ -14,6 +14,7 @@ from app import review_widgets as rw
 from app.registry import PAGES
 from app.session import ACTOR_KEY, LAST_SEEN_KEY
 from control import accounts
+from warehouse import review
 from warehouse.access import Actor
 from warehouse.creators import add_creator
 from warehouse.db import warehouse
@@ -173,27 +174,50 @@ def test_the_account_page_changes_ones_own_password(world):
     assert accounts.authenticate(DEMO["manager"][0], "a new passphrase").role == "manager"
 
 
+def queue_ids(at: AppTest) -> list[str]:
+    """The flag ids of the rows the queue table draws, in its order (the table itself shows none)."""
+    (key,) = at.session_state["rq_drawn"]
+    reviewer = accounts.current_actor(DEMO["reviewer"][0])
+    ids = [r.flag_id for r in review.list_queue(reviewer, "west-africa", limit=rw.PAGE_SIZE).rows]
+    assert rw.table_key(ids) == key
+    return ids
+
+
+def tap_row(at: AppTest, position: int) -> str:
+    """Tap the queue table's row at ``position`` (a single-row selection), as a reviewer does."""
+    ids = queue_ids(at)
+    (key,) = at.session_state["rq_drawn"]
+    at.session_state[key] = {"selection": {"rows": [position], "columns": [], "cells": []}}
+    at.run()
+    return ids[position]
+
+
 def test_the_review_page_fixes_and_approves_a_row(world):
     at = page_as("reviewer", "pages/review.py")
     assert not at.exception
     queue = at.dataframe[0].value
     assert list(queue["Status"]) == ["Pending", "Pending"]  # the status in words
-    flag_id = queue.iloc[0]["Row"]
-    at.selectbox(key="rq_open").set_value(flag_id).run()
+    assert "Row" not in queue.columns and {"Creator", "Order", "Product", "Amount", "What is wrong"} <= set(queue)
+    flag_ids = queue_ids(at)
+    assert not any(f in str(queue.to_dict()) for f in flag_ids)  # never an internal id
+    assert "None" not in queue.astype(str).to_numpy().tolist().__str__()
+    flag_id = tap_row(at, 0)
+    form = [t.key for t in at.text_input if t.form_id == f"rq_fix_{flag_id}"]
+    assert form[0] == f"rq_fix_{flag_id}_gross"  # the field the row was flagged for comes first
     at.text_input(key=f"rq_fix_{flag_id}_gross").input("2500.00")
     at.text_input(key=f"rq_fix_note_{flag_id}").input("from the invoice")
     next(b for b in at.button if b.label == "Approve").click().run()
     assert not at.exception
-    assert "approved and loaded" in texts(at)
+    assert "Approved and loaded into the sales" in texts(at) and flag_id not in texts(at)
     sale = warehouse("west-africa").one("SELECT gross FROM sales WHERE sale_id = ?", [flag_id])
     assert sale is not None and str(sale[0]) == "2500.0000"
     assert len(at.dataframe[0].value) == 1  # the queue no longer lists it
+    assert at.session_state["rq_open"] == flag_ids[1]  # the next row is open
 
 
 def test_the_review_page_keeps_a_bad_fix_and_needs_a_note_to_reject(world):
     at = page_as("reviewer", "pages/review.py")
-    flag_id = at.dataframe[0].value.iloc[0]["Row"]
-    at.selectbox(key="rq_open").set_value(flag_id).run()
+    flag_id = tap_row(at, 0)
     at.text_input(key=f"rq_fix_{flag_id}_gross").input("not money")
     next(b for b in at.button if b.label == "Approve").click().run()
     assert "still does not pass" in texts(at)
@@ -201,22 +225,21 @@ def test_the_review_page_keeps_a_bad_fix_and_needs_a_note_to_reject(world):
     assert "note is required" in texts(at)
     at.text_input(key=f"rq_reject_note_{flag_id}").input("test data")
     next(b for b in at.button if b.label == "Reject").click().run()
-    assert "rejected" in texts(at)
+    assert "Rejected: " in texts(at) and flag_id not in texts(at)
     row = warehouse("west-africa").one("SELECT status, note FROM flagged_rows WHERE flag_id = ?", [flag_id])
     assert row == ("rejected", "test data")
 
 
-def test_the_review_page_rejects_selected_rows_in_bulk(world):
+def test_the_review_page_rejects_chosen_rows_in_bulk(world):
     at = page_as("reviewer", "pages/review.py")
-    ids = list(at.dataframe[0].value["Row"])
-    at.session_state[rw.table_key(ids)] = {"selection": {"rows": [0, 1], "columns": []}}
-    at.run()
+    next(b for b in at.button if b.label == "Choose every row on this page").click().run()
     assert "**2 rows chosen**" in [m.value for m in at.markdown]
     at.text_input(key="rq_bulk_note").input("duplicate export")
     next(b for b in at.button if b.label == "Reject chosen rows…").click().run()
     next(b for b in at.button if b.label == "Confirm: reject 2 rows").click().run()
     assert "2 rejected" in texts(at)
     assert warehouse("west-africa").one("SELECT count(*) FROM flagged_rows WHERE status = 'rejected'") == (2,)
+    assert at.text_input(key="rq_bulk_note").value == ""  # the note does not stay for the next decision
 
 
 def test_the_admin_page_manages_users_and_creators(world):

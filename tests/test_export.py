@@ -59,3 +59,23 @@ def test_headers_and_odd_values_are_guarded_too():
 def test_cells_with_newlines_and_quotes_survive_the_round_trip():
     rows = read_back(rows_to_csv(["note"], [['say "hi",\nthen go']]))
     assert rows[1] == ['say "hi",\nthen go']
+
+
+def test_a_french_readers_csv_uses_semicolons_decimal_commas_and_their_dates():
+    import csv
+    import io
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from app.export import to_csv_bytes
+
+    df = pd.DataFrame({"Vendu le": [datetime(2026, 12, 7, 18, 17, tzinfo=UTC)], "Jour": [date(2026, 12, 2)],
+                       "Montant": [Decimal("1500.50")], "Quantité": [3], "Produit": ["=1+1; perles"]})
+    text = to_csv_bytes(df, "fr_SN").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0] == ["Vendu le", "Jour", "Montant", "Quantité", "Produit"]
+    assert rows[1] == ["07/12/2026 18:17", "02/12/2026", "1500,50", "3", "'=1+1; perles"]
+    english = to_csv_bytes(df, "en_NG").decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(english)))[1][:3] == ["2026-12-07T18:17:00+00:00", "2026-12-02", "1500.50"]

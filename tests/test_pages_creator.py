@@ -178,3 +178,11 @@ def test_the_cache_never_serves_one_users_result_to_another(shop):
         query(q.kpis, bola, ["west-africa"], "ng-ada", feb)
     with pytest.raises(ValueError, match="not a cacheable"):
         query(ingest_file, ADA, ["west-africa"], "ng-ada", "x.csv", b"")
+
+
+def test_without_fees_gross_and_net_are_one_line_and_every_chart_has_its_data(shop):
+    at = page("pages/sales.py", ADA).run()
+    charts = at.get("plotly_chart")
+    first = charts[0].proto.spec if hasattr(charts[0], "proto") else str(charts[0])
+    assert "Gross = net (USD, no fees)" in first and "Net (USD)" not in first
+    assert [e.label for e in at.expander].count("The data behind this chart") == len(charts)

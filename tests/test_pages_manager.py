@@ -106,3 +106,33 @@ def test_the_period_and_grain_can_be_chosen(programme):
     assert summary(at).loc["West Africa", "Sales"] == 0
     at.segmented_control[0].set_value("week").run()
     assert not at.exception
+
+
+def test_the_manager_sees_every_region_together_against_the_period_before(programme):
+    at = open_regions(start=date(2025, 1, 1))
+    kpis = {m.label: m for m in at.metric}
+    assert kpis["GMV (USD)"].value == "$8.40"  # $0.65 + $7.75
+    assert kpis["Active creators"].value == "2" and kpis["Awaiting review now"].value == "2"
+    assert kpis["Pass rate (%)"].value == "50.0%"  # 2 of 4 rows, not an average of rates
+    assert "All 3 regions together" in [h.value for h in at.header]
+    assert "the period of the same length just before" in shown_text(at)
+    table = summary(at)
+    assert list(table.columns[:3]) == ["GMV (USD)", "Pass rate (%)", "Active creators"]  # a phone keeps them
+
+
+def test_totals_add_counts_and_recompute_rates_from_them():
+    from decimal import Decimal
+
+    from warehouse.queries.common import Period
+    from warehouse.queries.metrics import MetricsReport, RegionMetrics, previous_period, totals
+
+    a = RegionMetrics("a", "A", "ok", summary={"gmv_usd": Decimal("1.10"), "rows_validated": 10, "rows_flagged": 1,
+                                               "active_creators": 2}, backlog={"pending": 3})
+    b = RegionMetrics("b", "B", "ok", summary={"gmv_usd": Decimal("2.20"), "rows_validated": 90, "rows_flagged": 9,
+                                               "active_creators": 5}, backlog={"pending": 4})
+    down = RegionMetrics("c", "C", "unavailable")
+    period = Period(date(2025, 3, 1), date(2025, 3, 31))
+    t = totals(MetricsReport(period, "month", [a, b, down]))
+    assert t["regions"] == 2 and t["gmv_usd"] == Decimal("3.30") and t["active_creators"] == 7
+    assert t["pass_rate"] == 0.9 and t["backlog_pending"] == 7
+    assert previous_period(period) == Period(date(2025, 1, 29), date(2025, 2, 28))

@@ -439,17 +439,25 @@ def review_page() -> AppTest:
     return at.switch_page("../pages/review.py").run()
 
 
-def table_ids(at: AppTest) -> list[str]:
-    return list(at.dataframe[0].value["Row"])
+def table_ids(at: AppTest, flt: QueueFilter | None = None) -> list[str]:
+    """The flag ids of the rows the queue table draws (the table shows none: it is checked to be
+    the table of exactly these rows by its key)."""
+    ids = [r.flag_id for r in review.list_queue(REVIEWER, WA, flt, limit=rw.PAGE_SIZE).rows]
+    assert list(at.session_state["rq_drawn"]) == [rw.table_key(ids)]
+    return ids
 
 
-def tick(at: AppTest, positions: list[int]) -> AppTest:
-    at.session_state[rw.table_key(table_ids(at))] = {"selection": {"rows": positions, "columns": [], "cells": []}}
-    return at.run()
+def tap(at: AppTest, position: int, flt: QueueFilter | None = None) -> str:
+    """Tap the table's row at ``position``: it opens below the table."""
+    ids = table_ids(at, flt)
+    at.session_state[rw.table_key(ids)] = {"selection": {"rows": [position], "columns": [], "cells": []}}
+    at.run()
+    assert at.session_state["rq_open"] == ids[position]
+    return ids[position]
 
 
-def ticked(at: AppTest) -> list[str]:
-    ids = table_ids(at)
+def selected(at: AppTest, flt: QueueFilter | None = None) -> list[str]:
+    ids = table_ids(at, flt)
     return [ids[i] for i in at.session_state[rw.table_key(ids)]["selection"]["rows"]]
 
 
@@ -465,25 +473,49 @@ def shown(at: AppTest) -> str:
     return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
 
 
-def test_the_page_keeps_filters_and_ticks_on_the_same_rows_after_a_decision(big_queue):
+def test_the_page_keeps_filters_and_the_choice_on_the_same_rows_after_a_decision(big_queue):
     first, _ = big_queue
     at = review_page()
     rule = next(r for r, _ in review.queue_facets(REVIEWER, WA).rules if "amounts_fit" in r)
     at.selectbox(key="rq_rule").set_value(rule).run()
     at.selectbox(key="rq_upload").set_value(first).run()
-    ids = table_ids(at)
+    flt = QueueFilter(rule=rule, upload_id=first)
+    ids = table_ids(at, flt)
     assert len(ids) == 50
-    tick(at, [1, 3, 5])
-    assert ticked(at) == [ids[1], ids[3], ids[5]]
-    at.selectbox(key="rq_open").set_value(ids[0]).run()  # decide the row above the ticked ones
+    for position in (1, 3, 5):  # open three rows and add each to the choice
+        tap(at, position, flt)
+        press(at, "Add to the choice")
+    assert at.session_state["rq_chosen"] == [ids[1], ids[3], ids[5]]
+    tap(at, 0, flt)  # decide the row above the chosen ones
     at.text_input(key=f"rq_reject_note_{ids[0]}").input("test order")
     press(at, "Reject")
-    assert "rejected" in shown(at)
+    assert "Rejected: " in shown(at) and ids[0] not in shown(at)
     at.run()  # the next click
     assert at.selectbox(key="rq_rule").value == rule and at.selectbox(key="rq_upload").value == first
-    assert ids[0] not in table_ids(at)
-    assert ticked(at) == [ids[1], ids[3], ids[5]]  # the same rows, now one position up
+    assert ids[0] not in table_ids(at, flt)
+    assert selected(at, flt) == [ids[1]]  # the next row is open, drawn selected at its new position
     assert at.session_state["rq_chosen"] == [ids[1], ids[3], ids[5]]
+    assert f"rq_reject_note_{ids[1]}" in [t.key for t in at.text_input]  # an empty note box for the next row
+    assert at.text_input(key=f"rq_reject_note_{ids[1]}").value == ""
+
+
+def test_the_caption_counts_what_the_filters_leave_and_the_oldest_rows_age(big_queue):
+    first, _ = big_queue
+    at = review_page()
+    assert "150 rows match these filters; oldest first — the oldest has waited" in shown(at)
+    at.selectbox(key="rq_upload").set_value(first).run()
+    assert "120 rows match these filters; oldest first" in shown(at)
+
+
+def test_the_failed_check_filter_stays_in_words_when_its_rows_are_gone(big_queue):
+    at = review_page()
+    rule = next(r for r, _ in review.queue_facets(REVIEWER, WA).rules if "amounts_fit" in r)
+    at.selectbox(key="rq_rule").set_value(rule).run()
+    for fid in review.matching_flag_ids(REVIEWER, WA, QueueFilter(rule=rule)):
+        review.reject(OTHER, WA, fid, "test data")
+    at.run()
+    label = next(o for o in at.selectbox(key="rq_rule").options if o.endswith("(0)"))
+    assert "expect_" not in label and ":" not in label and label.startswith("an amount has more decimals")
 
 
 def test_the_page_confirms_exactly_the_chosen_rows_and_refuses_a_changed_set(big_queue):
@@ -496,10 +528,9 @@ def test_the_page_confirms_exactly_the_chosen_rows_and_refuses_a_changed_set(big
     at.text_input(key="rq_bulk_note").input("test data")
     press(at, "Reject chosen rows…")
     assert 'Reject 150 rows of first.csv, second.csv, with the note "test data"' in shown(at)
-    assert "Rows: " + ", ".join(every) in shown(at)
     review.reject(OTHER, WA, every[60], "got there first")
     press(at, "Confirm: reject 150 rows")
-    assert "Nothing was decided" in shown(at) and every[60] in shown(at)
+    assert "Nothing was decided" in shown(at) and not any(i in shown(at) for i in every)  # named in words
     assert review.count_queue(REVIEWER, WA) == 149  # only the other reviewer's decision
     assert at.session_state["rq_chosen"] == [i for i in every if i != every[60]]
     at.text_input(key="rq_bulk_note").input("test data")
@@ -523,3 +554,15 @@ def test_the_page_rejects_a_whole_upload_after_confirmation(big_queue):
     assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=second)) == 0
     assert review.count_queue(REVIEWER, WA, QueueFilter(upload_id=first)) == 120
     assert at.selectbox(key="rq_upload").value == second  # kept, though it has no pending rows left
+
+
+def test_the_fix_form_puts_the_flagged_fields_first_and_suggests_what_the_row_itself_says():
+    rules = ("expect_column_values_to_be_in_set:amounts_fit_currency", "expect_column_values_to_not_be_null:currency")
+    assert review_queue.flagged_fields(rules)[:2] == ["gross", "fees"]
+    assert "currency" in review_queue.flagged_fields(rules)
+    fixes = review.suggest_fixes(("x:amounts_fit_currency",), {"gross": "1500.125", "currency": "NGN"}, {})
+    assert fixes["gross"][0] == "1500.12"  # to the currency's two decimals, shown to the reviewer
+    assert review.suggest_fixes(("x:currency",), {"currency": "ngn"}, {})["currency"][0] == "NGN"
+    assert review.suggest_fixes(("x:currency",), {"currency": None}, {"a": "12", "cur": "kes"})["currency"][0] == "KES"
+    assert review.suggest_fixes(("x:quantity",), {"quantity": "2.0"}, {})["quantity"][0] == "2"
+    assert review.suggest_fixes(("x:product",), {"product": None}, {}) == {}

@@ -51,13 +51,16 @@ from .review_queue import (
     QueueRow,
     canonical_text,
     count_queue,
+    creator_names,
     field_label,
     flag_detail,
     list_queue,
     matching_flag_ids,
     queue_facets,
+    queue_span,
     reviewable_regions,
     rows_by_id,
+    suggest_fixes,
 )
 
 __all__ = [
@@ -75,6 +78,7 @@ __all__ = [
     "bulk_reject",
     "confirm_bulk",
     "count_queue",
+    "creator_names",
     "field_label",
     "flag_detail",
     "list_queue",
@@ -82,10 +86,12 @@ __all__ = [
     "plan_bulk",
     "plan_upload_rejection",
     "queue_facets",
+    "queue_span",
     "reject",
     "reviewable_regions",
     "rows_by_id",
     "rule_label",
+    "suggest_fixes",
 ]
 
 MAX_BULK = 1000
@@ -130,12 +136,12 @@ class _Known(Exception):
 def _pending_flag(wh: RegionWarehouse, flag_id: str) -> dict[str, Any]:
     rows = wh.dicts(
         "SELECT f.flag_id, f.upload_id, f.creator_id, f.row_number, f.parsed, f.status,"
-        " f.reviewed_by, epoch(f.reviewed_at) AS reviewed_at, u.source"
+        " f.reviewed_by, epoch(f.reviewed_at) AS reviewed_at, u.source, u.file_name"
         " FROM flagged_rows f LEFT JOIN uploads u USING (upload_id) WHERE f.flag_id = ?",
         [flag_id],
     )
     if not rows:
-        raise NotFound(_("No flagged row %(row)s in this region.", row=flag_id))
+        raise NotFound(_("This flagged row is no longer in this region's queue."))
     flag = rows[0]
     if flag["status"] != "pending":
         raise Conflict(_decided_message(flag))
@@ -147,10 +153,12 @@ def _decided_message(flag: dict[str, Any]) -> str:
     status = _(STATUS_WORDS[flag["status"]]) if flag["status"] in STATUS_WORDS else flag["status"]
     if flag.get("reviewed_at") is not None:
         when = datetime.fromtimestamp(float(flag["reviewed_at"]), UTC).strftime("%H:%M:%S UTC")
-        return _("Row %(row)s was already %(status)s by %(who)s at %(time)s. Your decision was not recorded; refresh "
-                 "the queue to see its current state.", row=flag["flag_id"], status=status, who=who, time=when)
-    return _("Row %(row)s was already %(status)s by %(who)s. Your decision was not recorded; refresh the queue to "
-             "see its current state.", row=flag["flag_id"], status=status, who=who)
+        return _("The row on line %(line)s of %(file)s was already %(status)s by %(who)s at %(time)s. Your "
+                 "decision was not recorded; refresh the queue to see its current state.",
+                 line=flag["row_number"], file=flag.get("file_name") or "?", status=status, who=who, time=when)
+    return _("The row on line %(line)s of %(file)s was already %(status)s by %(who)s. Your decision was not "
+             "recorded; refresh the queue to see its current state.", line=flag["row_number"],
+             file=flag.get("file_name") or "?", status=status, who=who)
 
 
 #: a flagged row's status as a past participle inside a sentence ("was already approved")
@@ -242,13 +250,14 @@ def _decide(wh: RegionWarehouse, flag: dict[str, Any], work: Any) -> Any:
             " FROM flagged_rows WHERE flag_id = ?",
             [flag["flag_id"]],
         )
-        raise Conflict(_decided_message(current[0] if current else flag)) from None
+        raise Conflict(_decided_message({**flag, **current[0]} if current else flag)) from None
     except duckdb.TransactionException as exc:  # another transaction wrote the row meanwhile
         if "conflict" not in f"{exc} {exc.__context__ or ''}".lower():
             raise
         raise Conflict(
-            _("Row %(row)s was changed by someone else while you decided it. Your decision was not recorded; "
-              "refresh the queue to see its current state.", row=flag["flag_id"])
+            _("The row on line %(line)s of %(file)s was changed by someone else while you decided it. Your "
+              "decision was not recorded; refresh the queue to see its current state.", line=flag["row_number"],
+              file=flag.get("file_name") or "?")
         ) from exc
 
 
@@ -477,28 +486,30 @@ def _check_decision(decision: str, note: str) -> str:
     return note
 
 
-def _not_pending(wh: RegionWarehouse, ids: list[str]) -> list[tuple[str, str, str | None]]:
-    """(flag id, status or 'missing', decided by) of the ``ids`` that are not pending."""
+def _not_pending(wh: RegionWarehouse, ids: list[str]) -> list[tuple[str, str, str | None, str]]:
+    """(flag id, status or 'missing', decided by, the row in words) of the ``ids`` not pending."""
     rows = wh.rows(
-        "SELECT flag_id, status, reviewed_by FROM flagged_rows WHERE flag_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        "SELECT f.flag_id, f.status, f.reviewed_by, f.row_number, u.file_name FROM flagged_rows f"
+        " LEFT JOIN uploads u USING (upload_id) WHERE f.flag_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
         [ids],
     )
-    found = {str(r[0]): (str(r[1]), r[2]) for r in rows}
+    found = {str(r[0]): (str(r[1]), r[2], _("line %(line)s of %(file)s", line=r[3], file=r[4] or "?"))
+             for r in rows}
     out = []
     for fid in ids:
-        status, who = found.get(fid, ("missing", None))
+        status, who, words = found.get(fid, ("missing", None, ""))
         if status != "pending":
-            out.append((fid, status, who))
+            out.append((fid, status, who, words))
     return out
 
 
-def _changed_message(gone: list[tuple[str, str, str | None]], total: int, when: str) -> str:
+def _changed_message(gone: list[tuple[str, str, str | None, str]], total: int, when: str) -> str:
     """``when``: "chosen", "shown" or "confirming" — which moment the rows changed after."""
-    def one(fid: str, status: str, who: str | None) -> str:
+    def one(fid: str, status: str, who: str | None, row: str) -> str:
         if status == "missing":
-            return _("%(row)s (no longer exists)", row=fid)
+            return _("a row that no longer exists")
         words = _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
-        return _("%(row)s (%(status)s by %(who)s)", row=fid, status=words, who=who or _("another reviewer"))
+        return _("%(row)s (%(status)s by %(who)s)", row=row, status=words, who=who or _("another reviewer"))
 
     listed = ", ".join(one(*g) for g in gone[:10])
     if len(gone) > 10:
@@ -524,7 +535,7 @@ def plan_bulk(actor: Actor, region: str, flag_ids: Iterable[str], decision: str,
     note = _check_decision(decision, note)
     ids = tuple(dict.fromkeys(str(i) for i in flag_ids))
     if not ids:
-        raise InvalidInput(_("Choose the rows to decide first: tick them in the table."))
+        raise InvalidInput(_("Choose the rows to decide first."))
     if len(ids) > MAX_BULK:
         raise InvalidInput(
             _("You chose %(count)s rows; one decision takes at most %(limit)s. Narrow the filters, or reject the "

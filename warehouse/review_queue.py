@@ -22,7 +22,7 @@ from . import access
 from .access import Actor, require_review
 from .db import warehouse
 from .errors import InvalidInput, NotFound
-from .i18n import _
+from .i18n import N_, _
 from .ingest.sale import BY_NAME, EDITABLE, MONEY
 from .money import exponent, is_currency
 from .regions import region_codes
@@ -62,6 +62,14 @@ class QueueRow:
     reviewed_by: str | None
     reviewed_at: datetime | None
     note: str | None
+    creator_name: str | None = None
+    gross: str | None = None
+    currency: str | None = None
+
+    @property
+    def creator(self) -> str:
+        """The creator as people know them (their name), their id only when no name is known."""
+        return self.creator_name or self.creator_id
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class QueueFacets:
 
     total: int
     oldest: datetime | None
-    creators: list[tuple[str, int]] = field(default_factory=list)
+    creators: list[tuple[str, int]] = field(default_factory=list)  # creator id, rows
     rules: list[tuple[str, int]] = field(default_factory=list)
     uploads: list[tuple[str, str, int]] = field(default_factory=list)  # upload_id, file name, rows
 
@@ -107,8 +115,20 @@ class FlagDetail:
 
     @property
     def fields(self) -> list[str]:
-        """Columns a reviewer can fix: the canonical ones, then any others the reader produced."""
-        return [*CANONICAL_FIELDS, *(k for k in self.parsed if k not in CANONICAL_FIELDS)]
+        """Columns a reviewer can fix: those the row was flagged for first (what the reviewer came
+        to mend), then the other canonical ones, then any others the reader produced."""
+        every = [*CANONICAL_FIELDS, *(k for k in self.parsed if k not in CANONICAL_FIELDS)]
+        first = [f for f in flagged_fields(self.rules) if f in every]
+        return [*first, *(f for f in every if f not in first)]
+
+    @property
+    def flagged(self) -> list[str]:
+        """The fields the failed checks are about, in form order."""
+        return [f for f in flagged_fields(self.rules) if f in self.fields]
+
+    def suggestions(self) -> dict[str, tuple[str, str]]:
+        """Fixes the row itself suggests: field → (value, why, in words to translate)."""
+        return suggest_fixes(self.rules, self.parsed, self.raw)
 
     def value(self, name: str) -> str:
         """The value as the form shows it: money with its currency's own decimals (25000.00 NGN,
@@ -117,6 +137,80 @@ class FlagDetail:
         if name in MONEY and text:
             text = money_text(text, str(self.parsed.get("currency") or ""))
         return text
+
+
+#: the sale fields a failed check is about (the column a suite checks -> the fields to mend)
+RULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "order_id": ("order_id",),
+    "order_key_count": ("order_id", "line"),
+    "product": ("product",),
+    "sold_at_age_days": ("sold_at",),
+    "sold_at_year": ("sold_at",),
+    "gross_minor": ("gross",),
+    "amounts_readable": ("fees", "net", "refunded"),
+    "amounts_fit_currency": ("gross", "fees", "net", "refunded", "currency"),
+    "net_minor": ("net", "gross", "fees"),
+    "currency": ("currency",),
+    "quantity": ("quantity",),
+}
+
+
+def flagged_fields(rules: tuple[str, ...] | list[str]) -> list[str]:
+    """The fields the failed ``rules`` (``type:column``) are about, first rule first, no repeats."""
+    out: list[str] = []
+    for rule in rules:
+        column = rule.rsplit(":", 1)[-1]
+        for name in RULE_FIELDS.get(column, (column,) if column in CANONICAL_FIELDS else ()):
+            if name not in out:
+                out.append(name)
+    return out
+
+
+_CODE = re.compile(r"[A-Za-z]{3}")
+
+
+def suggest_fixes(
+    rules: tuple[str, ...] | list[str], parsed: dict[str, Any], raw: dict[str, Any]
+) -> dict[str, tuple[str, str]]:
+    """Values the row itself suggests for the fields it was flagged for, each with why:
+
+    - a currency written in lower case or with spaces (" ngn") → its ISO code ("NGN");
+      a missing currency when exactly one other cell of the row is an ISO 4217 code → that code;
+    - an amount with more decimals than its currency has → rounded to the currency's decimals
+      (the reviewer sees both and decides);
+    - a quantity written as a whole number with decimals ("2.0") → "2".
+    """
+    columns = {r.rsplit(":", 1)[-1] for r in rules}
+    out: dict[str, tuple[str, str]] = {}
+    currency = str(parsed.get("currency") or "").strip()
+    if "currency" in columns:
+        if currency and _CODE.fullmatch(currency) and is_currency(currency.upper()) and currency != currency.upper():
+            out["currency"] = (currency.upper(), N_("the currency's ISO code in capitals"))
+        elif not currency:
+            codes = {str(v).strip().upper() for v in raw.values() if v is not None and _CODE.fullmatch(str(v).strip())}
+            codes = {c for c in codes if is_currency(c)}
+            if len(codes) == 1:
+                out["currency"] = (codes.pop(), N_("the only currency code in the row"))
+    if "amounts_fit_currency" in columns and is_currency(currency.upper()):
+        places = exponent(currency.upper())
+        for name in MONEY:
+            try:
+                amount = Decimal(str(parsed.get(name)))
+            except (InvalidOperation, ValueError):
+                continue
+            if not amount.is_finite():
+                continue
+            rounded = amount.quantize(Decimal(1).scaleb(-places))
+            if rounded != amount:
+                out[name] = (str(rounded), N_("rounded to the currency's decimals"))
+    if "quantity" in columns:
+        try:
+            q = Decimal(str(parsed.get("quantity")))
+            if q.is_finite() and q == q.to_integral_value() and q >= 1 and str(parsed.get("quantity")) != str(int(q)):
+                out["quantity"] = (str(int(q)), N_("the same whole number"))
+        except (InvalidOperation, ValueError):
+            pass
+    return out
 
 
 #: headers of columns holding a buyer's contact details, which no review needs
@@ -164,8 +258,9 @@ def reviewable_regions(actor: Actor) -> list[str]:
 _ROW_SELECT = (
     "SELECT f.flag_id, f.creator_id, f.upload_id, u.file_name, u.source, f.row_number,"
     " json_extract_string(f.parsed, '$.order_id'), json_extract_string(f.parsed, '$.product'),"
-    " f.reasons, f.rules, f.status, epoch(f.created_at), f.reviewed_by, epoch(f.reviewed_at), f.note"
-    " FROM flagged_rows f LEFT JOIN uploads u USING (upload_id)"
+    " f.reasons, f.rules, f.status, epoch(f.created_at), f.reviewed_by, epoch(f.reviewed_at), f.note,"
+    " c.name, json_extract_string(f.parsed, '$.gross'), json_extract_string(f.parsed, '$.currency')"
+    " FROM flagged_rows f LEFT JOIN uploads u USING (upload_id) LEFT JOIN creators c ON c.creator_id = f.creator_id"
 )
 _ORDER = "f.created_at, f.upload_id, f.row_number"
 
@@ -173,7 +268,7 @@ _ORDER = "f.created_at, f.upload_id, f.row_number"
 def _queue_row(r: Any) -> QueueRow:
     return QueueRow(
         r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], tuple(r[8] or ()), tuple(r[9] or ()),
-        r[10], _ts(r[11]), r[12], _ts(r[13]), r[14],
+        r[10], _ts(r[11]), r[12], _ts(r[13]), r[14], r[15], r[16], r[17],
     )
 
 
@@ -231,6 +326,28 @@ def count_queue(actor: Actor, region: str, flt: QueueFilter | None = None, *, no
     where, params = _where(flt or QueueFilter(), now or datetime.now(UTC))
     row = warehouse(region).one(f"SELECT count(*) FROM flagged_rows f WHERE {where}", params)
     return int(row[0]) if row else 0
+
+
+def queue_span(
+    actor: Actor, region: str, flt: QueueFilter | None = None, *, now: datetime | None = None
+) -> tuple[int, datetime | None]:
+    """How many flagged rows of ``region`` match ``flt`` and when the oldest of them was flagged."""
+    require_review(actor, region)
+    where, params = _where(flt or QueueFilter(), now or datetime.now(UTC))
+    row = warehouse(region).one(f"SELECT count(*), epoch(min(f.created_at)) FROM flagged_rows f WHERE {where}", params)
+    return (int(row[0]), _ts(row[1])) if row else (0, None)
+
+
+def creator_names(actor: Actor, region: str, creator_ids: list[str]) -> dict[str, str]:
+    """The names of these creators of ``region`` (ids without a name are left out)."""
+    require_review(actor, region)
+    ids = list(dict.fromkeys(creator_ids))
+    if not ids:
+        return {}
+    rows = warehouse(region).rows(
+        "SELECT creator_id, name FROM creators WHERE creator_id IN (SELECT unnest(CAST(? AS VARCHAR[])))", [ids]
+    )
+    return {str(c): str(n) for c, n in rows if n}
 
 
 def matching_flag_ids(
@@ -316,12 +433,12 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         raise NotFound(_("No flagged row %(flag_id)s in %(region)s.", flag_id=flag_id, region=region))
     upload = wh.dicts(
         "SELECT upload_id, file_name, profile, source, status, rows_total, rows_loaded, rows_flagged,"
-        " rows_skipped, rows_known, strftime(received_at, '%Y-%m-%d %H:%M:%S %Z') AS received_at,"
+        " rows_skipped, rows_known, received_at,"
         " uploaded_by FROM uploads WHERE upload_id = ?",
         [row[2]],
     )
     history = wh.dicts(
-        "SELECT audit_id, strftime(decided_at, '%Y-%m-%d %H:%M:%S %Z') AS decided_at, decided_by,"
+        "SELECT audit_id, decided_at, decided_by,"
         " decision, note, fixes, sale_id FROM review_audit WHERE flag_id = ? ORDER BY audit_id",
         [flag_id],
     )

@@ -205,3 +205,46 @@ def dismiss_dialog(page: Page) -> bool:
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden", timeout=WAIT_MS)
     return True
+
+
+QUEUE_ROWS = '[class*="st-key-rq_table_"] table[role=grid] tbody tr'
+
+
+def queue_rows(page: Page) -> list[dict]:
+    """The queue table's drawn rows, read from the grid's accessible table: each row's cells'
+    text and whether it is selected."""
+    return page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)].map(tr => ({
+              cells: [...tr.querySelectorAll('td')].map(td => td.innerText.trim()),
+              selected: tr.getAttribute('aria-selected') === 'true'
+                || !!tr.querySelector('[aria-selected="true"]')}))""",
+        QUEUE_ROWS,
+    )
+
+
+def tap_queue_row(page: Page, cell: str) -> None:
+    """Open the queue row that has a cell reading ``cell`` with a click on the row (as a reviewer
+    taps it), then wait until the open row is drawn and the run is over."""
+    settle(page)
+    grid = page.locator('[class*="st-key-rq_table_"] [data-testid="data-grid-canvas"]')
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_function(
+        """([sel, cell]) => [...document.querySelectorAll(sel)].some(tr =>
+              [...tr.querySelectorAll('td')].some(td => td.innerText.trim() === cell))""",
+        arg=[QUEUE_ROWS, cell],
+        timeout=WAIT_MS,
+    )
+    rows = queue_rows(page)
+    position = next(i for i, r in enumerate(rows) if cell in r["cells"])
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 * position + 17)
+    page.wait_for_function(
+        """([sel, cell]) => [...document.querySelectorAll(sel)].some(tr =>
+              [...tr.querySelectorAll('td')].some(td => td.innerText.trim() === cell)
+              && (tr.getAttribute('aria-selected') === 'true' || !!tr.querySelector('[aria-selected="true"]')))""",
+        arg=[QUEUE_ROWS, cell],
+        timeout=WAIT_MS,
+    )
+    page.locator('[class*="st-key-rq_row_box"]').filter(has_text=cell).wait_for(timeout=WAIT_MS)
+    settle(page)

@@ -22,6 +22,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,8 +33,8 @@ from ..regions import get_region, region_codes
 from .common import Period, bound, frame, grain_part, run, time_zone
 from .rollups import refresh_rollups, rollups_current
 
-__all__ = ["MetricsReport", "RegionMetrics", "default_period", "latest_today", "refresh_rollups", "region_metrics",
-           "region_today", "utc_now"]
+__all__ = ["MetricsReport", "RegionMetrics", "default_period", "latest_today", "previous_period", "refresh_rollups",
+           "region_metrics", "region_today", "totals", "utc_now"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,40 @@ class MetricsReport:
 
     def available(self) -> list[RegionMetrics]:
         return [r for r in self.regions if r.status == "ok"]
+
+
+#: summary figures that add up across regions (counts and USD); the others are ratios or percentiles
+ADDITIVE = ("creators_total", "onboarded", "active_creators", "sales", "gmv_usd", "unconverted_sales", "uploads",
+            "uploads_loaded", "new_creators_judged", "first_data_24h", "rows_validated", "rows_flagged")
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before ``period`` (what a change is measured against)."""
+    days = (period.end - period.start).days + 1
+    return Period(period.start - timedelta(days=days), period.start - timedelta(days=1))
+
+
+def totals(report: MetricsReport) -> dict[str, Any]:
+    """The figures of every region read, together: counts and GMV summed; the pass rate and the
+    share of new creators with data within 24 h recomputed from the summed counts (never an
+    average of rates); the review backlog summed. ``regions``: how many regions are in it."""
+    rows = report.available()
+    out: dict[str, Any] = {"regions": len(rows)}
+    for key in ADDITIVE:
+        values = [r.summary.get(key) for r in rows if r.summary.get(key) is not None]
+        if not values:
+            out[key] = None
+        elif key == "gmv_usd":
+            out[key] = sum((Decimal(str(v)) for v in values), Decimal(0))
+        else:
+            out[key] = sum(int(v) for v in values)
+    validated, flagged = out.get("rows_validated"), out.get("rows_flagged")
+    out["pass_rate"] = 1 - flagged / validated if validated else None
+    judged, quick = out.get("new_creators_judged"), out.get("first_data_24h")
+    out["first_data_24h_share"] = quick / judged if judged else None
+    pending = [r.backlog.get("pending") for r in rows if r.backlog.get("pending") is not None]
+    out["backlog_pending"] = sum(pending) if pending else None
+    return out
 
 
 def utc_now() -> datetime:
