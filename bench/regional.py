@@ -54,7 +54,9 @@ ARRIVAL = {"sales": "loaded_at, sale_id", "uploads": "received_at, upload_id", "
            "creators": "joined_at, creator_id", "rollup_sales_daily": "day, upload_id",
            "rollup_uploads": "refreshed_at, upload_id"}
 #: tables every region shares in a central warehouse (one copy, no region column)
-GLOBAL = {"fx_rates", "currencies", "schema_version"}
+GLOBAL = {"fx_rates", "currencies", "schema_version", "source_custody"}
+#: tables the schema's migration fills itself (from the project's data files): never copied
+FILLED_BY_MIGRATION = ("schema_version", "currencies", "source_custody")
 PERIOD_CREATOR = (date(2025, 4, 1), date(2025, 6, 30))
 PERIOD_MANAGER = (date(2025, 1, 1), date(2025, 6, 30))
 NOW = datetime(2025, 7, 1, 12, tzinfo=UTC)
@@ -108,7 +110,7 @@ def build_regional(staging: Path, out: Path) -> None:
         schema.migrate(con, "region")
         con.execute(f"ATTACH '{staging / 'warehouses' / f'{code}.duckdb'}' AS src (READ_ONLY)")
         for table in _tables(con, "src"):
-            if table in ("schema_version", "currencies"):
+            if table in FILLED_BY_MIGRATION:
                 continue
             order = f" ORDER BY {ARRIVAL[table]}" if table in ARRIVAL else ""
             con.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table}{order}")
@@ -141,7 +143,7 @@ def build_central(staging: Path, out: Path) -> Path:
             continue
         con.execute(f"ALTER TABLE main.{table} ADD COLUMN region VARCHAR")
     for table in tables:
-        if table in ("schema_version", "currencies"):
+        if table in FILLED_BY_MIGRATION:
             continue
         if table in GLOBAL:  # the same rates in every region: one copy
             con.execute(f"INSERT INTO main.{table} SELECT DISTINCT * FROM {region_schema(REGIONS[0])}.{table}")

@@ -5,6 +5,7 @@ soon as it passes the limit. The real routes, driven as an ASGI application."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Iterator
 
 import pytest
@@ -41,7 +42,10 @@ def post(path: str, chunks: Iterator[bytes], headers: list[tuple[bytes, bytes]])
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
              "headers": [(b"host", b"localhost"), *headers], "client": ("127.0.0.1", 5000),
              "server": ("localhost", 80)}
-    asyncio.run(app(scope, receive, send))
+    # on a thread of its own: a browser test earlier in the same process (Playwright's sync API)
+    # may leave an event loop running on this one, and asyncio.run refuses to nest
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(app(scope, receive, send))).result()
     return status, taken
 
 

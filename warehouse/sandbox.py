@@ -59,6 +59,11 @@ def lock_down(con: Any) -> None:
     """Apply the sandbox to a freshly opened region connection (after its migrations): from here
     on no statement on it, the process's own included, reaches outside ``allowed_directories``
     or changes a setting."""
+    locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
+    if locked and str(locked[0]).lower() == "true":
+        # the same file opened twice in one process shares one database instance: it was locked
+        # down by the first opening (only this function locks a region's configuration)
+        return
     dirs = allowed_directories()
     for d in dirs:
         Path(d).mkdir(parents=True, exist_ok=True, mode=0o700)

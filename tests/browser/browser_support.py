@@ -176,7 +176,8 @@ def open_nav(page: Page, title: str, heading: str | None = None) -> None:
     """Click a sidebar link and wait for the page's heading."""
     dismiss_dialog(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    page.get_by_role("heading", name=heading or title).wait_for(timeout=WAIT_MS)
+    # the first heading of that name: the page's title (a section may share its words, "All 3 regions together")
+    page.get_by_role("heading", name=heading or title).first.wait_for(timeout=WAIT_MS)
     settle(page)
 
 
