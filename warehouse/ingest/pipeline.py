@@ -681,8 +681,8 @@ def fits_meaning(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, canon: 
     one of the vocabulary's families). A column with no values at all fits."""
     # the first cells as they are (not distinct values: a few bad cells are rows to flag, not a
     # sign that the column means something else); the column fits when most of them do
-    values = [r[0] for r in cur.execute(f"SELECT c{int(col)} FROM {staged.table} WHERE trim(c{int(col)}) <> ''"
-                                        " ORDER BY _row LIMIT 500").fetchall()]
+    values = [r[0] for r in cur.execute(f"SELECT c{int(col)} FROM {staged.table} WHERE _row <= 5000"
+                                        f" AND trim(c{int(col)}) <> '' ORDER BY _row LIMIT 500").fetchall()]
     if not values:
         return True
     if canon == "sold_at":

@@ -443,7 +443,9 @@ def resolve(profile: Profile, headers: list[str], mapping: dict[str, str], notes
             continue
         first = next(iter(present))
         chosen: int | None = first
-        if canon in profile.vocabulary and accept is not None:
+        # values decide only where they can change the choice: among several columns, or for a
+        # meaning whose column must fit (each check reads the file's first rows)
+        if canon in profile.vocabulary and accept is not None and (len(present) > 1 or canon in MUST_FIT):
             # the first column whose values fit the meaning; when none does, the first one all the
             # same (its rows are checked and flagged), except a kind, which must hold kinds
             fits = [i for i in present if accept(canon, i)]

@@ -38,17 +38,20 @@ _ZONE_WORD = re.compile(r"^(?:utc|gmt)\s+|\s+(?:utc|gmt)$|\s+in\s+(?:utc|gmt)$")
 _UTC_MARK = re.compile(r"(?:\(|\b|_)(?:utc|gmt)(?:\)|\b|_)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)  # the same few thousand header words, compared for every file
 def norm(header: str) -> str:
     """A header as written, compared without case, BOM or repeated spaces (Unicode NFC)."""
     return unicodedata.normalize("NFC", " ".join(header.replace("\ufeff", "").split())).casefold()
 
 
+@lru_cache(maxsize=65536)  # the same few thousand header words, compared for every file
 def plain(header: str) -> str:
     """A header with its separators (``_ - . / :``) and camelCase as spaces: ``order_id``,
     ``Order-ID`` and ``orderId`` are one header written three ways."""
     return norm(_SEPARATORS.sub(" ", _CAMEL.sub(" ", header.replace("\ufeff", ""))))
 
 
+@lru_cache(maxsize=65536)  # the same few thousand header words, compared for every file
 def shape(header: str) -> str:
     """A header reduced to its words: camelCase split, ``_ - . / :`` as spaces, a bracketed
     qualifier (``(UTC)``, ``($)``) and a leading or trailing ``UTC``/``GMT`` left out."""
