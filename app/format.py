@@ -118,17 +118,22 @@ def moment(value: datetime | None, locale: str | None = None, tz: tzinfo | None 
     return native_digits(format_datetime(value, format="medium", tzinfo=tz, locale=_locale(locale)), locale)
 
 
+def blank(value: Any) -> bool:
+    """A cell with nothing to show: ``None``, NaN, ``NaT`` or pandas' NA (a list or a text is not)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def when(value: date | datetime | None, locale: str | None = None, tz: tzinfo | None = None) -> str:
     """The one way a page writes a date or a moment: a date as :func:`day`; a date and time as
     the locale's medium date and short time (``7 Dec 2026, 18:17``, ``7 déc. 2026, 18:17``), in
     ``tz`` when given. Never ISO, never "None" (``None``, ``NaT`` → "")."""
-    if value is None:
+    if blank(value):
         return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, str):

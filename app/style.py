@@ -192,18 +192,11 @@ def kpi_group(key: str) -> Any:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, datetime):
-        from .format import when  # format imports nothing of style; a late import keeps style light
+    from .format import blank, when  # format imports nothing of style; a late import keeps style light
 
-        return when(value)
-    return str(value)
+    if blank(value):
+        return ""
+    return when(value) if isinstance(value, datetime) else str(value)
 
 
 def cards_html(df: pd.DataFrame, labels: Mapping[str, str], title: str | None = None) -> str:
