@@ -30,7 +30,7 @@ from warehouse import locales
 from warehouse.access import Actor
 from warehouse.errors import KasuwaError
 from warehouse.i18n import N_, _
-from warehouse.locales import date_input_format, locale_for, native_digits
+from warehouse.locales import blank, date_input_format, locale_for, native_digits
 
 __all__ = ["age", "date_input_format", "day", "for_people", "locale_for", "moment", "money", "month", "number",
            "page_locale", "percent", "plain", "region_locale", "source_name", "when"]
@@ -116,16 +116,6 @@ def moment(value: datetime | None, locale: str | None = None, tz: tzinfo | None 
     if value is None:
         return ""
     return native_digits(format_datetime(value, format="medium", tzinfo=tz, locale=_locale(locale)), locale)
-
-
-def blank(value: Any) -> bool:
-    """A cell with nothing to show: ``None``, NaN, ``NaT`` or pandas' NA (a list or a text is not)."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def when(value: date | datetime | None, locale: str | None = None, tz: tzinfo | None = None) -> str:

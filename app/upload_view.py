@@ -22,7 +22,7 @@ from warehouse.errors import KasuwaError
 from warehouse.i18n import N_, _, headers, translate_text
 from warehouse.ingest import IngestResult
 from warehouse.ingest.mappings import check_constants, check_name, ingest_upload, propose_name
-from warehouse.ingest.profiles import NAME_RULE
+from warehouse.ingest.profiles import MEANING_WORDS, NAME_RULE
 from warehouse.ingest.sale import BY_NAME
 from warehouse.queries import sales as q
 from warehouse.regions import get_region
@@ -35,14 +35,6 @@ from .query_cache import data_changed
 RESULTS = "up_results"  # file key -> IngestResult (or the KasuwaError text)
 NOT_IN_FILE = N_("— not in this file —")  # option values (English); shown translated
 NO_COUNTRY = N_("As in the file")
-#: what the mapping step asks for each missing column, in words
-_ASK = {
-    "order_id": N_("the order or receipt number"),
-    "sold_at": N_("the date of the sale"),
-    "product": N_("the product sold"),
-    "currency": N_("the currency"),
-    "gross": N_("the amount the buyer paid"),
-}
 _WORLD_CURRENCIES = ("USD", "EUR", "GBP")
 #: the meanings the columns step shows, in this order (what a sale needs first)
 _STEP_FIELDS = ("sold_at", "gross", "currency", "order_id", "product", "kind", "fees", "net", "refunded",
@@ -74,7 +66,8 @@ def _field(canon: str) -> str:
 
 
 def _ask(canon: str) -> str:
-    return _(_ASK[canon]) if canon in _ASK else _field(canon).lower()
+    """What the columns step asks for ``canon``, in words (the refusal's own words for a meaning)."""
+    return _(MEANING_WORDS[canon]) if canon in MEANING_WORDS else _field(canon).lower()
 _STAGES = {
     "landing": N_("Keeping a copy of the file"),
     "reading": N_("Reading the file"),

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_dropfolder import export  # the same small generic export as the drop folder's own tests
 
 from warehouse import dropclaims, dropfolder
 from warehouse.access import Actor
@@ -21,7 +22,6 @@ from warehouse.db import warehouse
 from warehouse.settings import settings
 
 OP = Actor.operator()
-HEADER = "order_id,date,product,quantity,amount,currency,buyer_country,status\n"
 
 
 @pytest.fixture(autouse=True)
@@ -29,11 +29,6 @@ def creators(data_dir, monkeypatch):
     monkeypatch.setenv("KASUWA_INBOX_SETTLE_SECONDS", "0")
     add_creator(OP, "ng-ada", "NG", "Ada")
     add_creator(OP, "gh-kwame", "GH", "Kwame")
-
-
-def export(tag: str, n: int = 3) -> str:
-    return HEADER + "".join(f"{tag}-{i},2025-07-0{1 + i % 9},Template,1,{1500 + i}.00,NGN,NG,paid\n"
-                            for i in range(n))
 
 
 def inbox(creator: str) -> Path:

@@ -24,11 +24,23 @@ import copy
 import re
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
+import pandas as pd
 from babel import Locale, localedata
 from babel.numbers import format_decimal
 
 from .money import exponent, is_currency
+
+
+def blank(value: Any) -> bool:
+    """A cell with nothing to show: ``None``, NaN, ``NaT`` or pandas' NA (a list or a text is not)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 FALLBACK_LOCALE = "en"
 FALLBACK_LANGUAGE = "en"

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .i18n import N_, _, headers, ngettext, translate_text, use_language
+from .locales import blank
 from .payouts.statements import _font, _text, pdf_language
 from .queries.metrics import MetricsReport, RegionMetrics
 from .settings import PROJECT_ROOT
@@ -116,19 +117,10 @@ GRAIN_WORDS = {"day": N_("per day"), "week": N_("per week"), "month": N_("per mo
 # --- rounding and words ------------------------------------------------------------------------
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def rounded(value: Any, kind: str) -> Any:
     """``value`` as the report shows it: counts as int, USD as a Decimal to the cent, rates as a
     percentage (float) to one decimal, seconds to one decimal, hours whole; None when missing."""
-    if _missing(value):
+    if blank(value):
         return None
     if kind == "count":
         return int(value)
@@ -146,7 +138,7 @@ def rounded(value: Any, kind: str) -> Any:
 def text(value: Any, kind: str) -> str:
     """A value already :func:`rounded` as people read it: ``1,234``, ``$1,234.50``, ``87.5%``,
     ``12.3 s``, ``5 h``; an empty string when missing."""
-    if _missing(value):
+    if blank(value):
         return ""
     if kind == "count":
         return f"{int(value):,}"
@@ -311,7 +303,7 @@ def _chart_lines(report: MetricsReport, column: str, kind: str) -> tuple[list[da
         values, partial = [], []
         for p in periods:
             row = by_period.get(p)
-            v = None if row is None or _missing(row[column]) else float(row[column])
+            v = None if row is None or blank(row[column]) else float(row[column])
             values.append(v * 100 if v is not None and kind == "rate" else v)
             partial.append(bool(row is not None and row.get("partial")))
         lines.append((r.region, values, partial))

@@ -703,6 +703,10 @@ def fits_meaning(cur: duckdb.DuckDBPyConnection, staged: readers.Staged, canon: 
     return True
 
 
+#: a time column that says when the money was paid (the vocabulary lists such words first)
+_PAID = re.compile(r"paid|pay|pag|zahl|betaal|betaling")
+
+
 def reading_notes(prof: profiles.Profile, headers: list[str], cols: dict[str, int]) -> list[str]:
     """What the reader chose through the vocabulary, in words ("'Created (UTC)' read as the date of
     the sale"), and that a paid time was preferred to a created one."""
@@ -713,10 +717,9 @@ def reading_notes(prof: profiles.Profile, headers: list[str], cols: dict[str, in
                             meaning=profiles.MEANING_WORDS[canon]))
     if "sold_at" in cols and "sold_at" in prof.vocabulary:
         vocab = vocabulary().columns["sold_at"]
-        paid = vocab[:vocab.index("sale date")]
         chosen = headers[cols["sold_at"]]
         others = [h for h in headers if h != chosen and any(profiles.shape(w) == profiles.shape(h) for w in vocab)]
-        if any(profiles.shape(w) == profiles.shape(chosen) for w in paid) and others:
+        if _PAID.search(profiles.shape(chosen)) and others:
             notes.append(N_("Sales are timed when they were paid (‘%(paid)s’), not when they were created "
                             "(‘%(created)s’).", paid=chosen, created=others[0]))
     if "order_id" not in cols:
