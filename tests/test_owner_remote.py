@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import test_review
-from owner_support import free_port, kill_during_ingest
+from owner_support import free_port, kill_during_ingest, self_signed_certificate
 
 from warehouse import fx, outbox, review
 from warehouse.access import Actor
@@ -37,8 +37,14 @@ REVIEWER = Actor("rev@example.org", "reviewer", regions=frozenset({WA}))
 
 
 def _start_region_host(host_dir: Path, port: int) -> subprocess.Popen[str]:
+    """The region's host serves over TLS (a central side reaches ``kasuwa://`` regions only so),
+    with a self-signed certificate made for the test (``host_dir/tls``)."""
+    cert, key = host_dir.parent / "tls" / "region-host.pem", host_dir.parent / "tls" / "region-host.key"
+    if not cert.exists():
+        self_signed_certificate(cert.parent)
     env = {"KASUWA_DATA_DIR": str(host_dir), "KASUWA_QUACK_TOKEN": TOKEN, "PATH": str(Path(sys.executable).parent)}
-    server = subprocess.Popen(["kasuwa", "serve", WA, "--listen", f"127.0.0.1:{port}"], env=env,
+    server = subprocess.Popen(["kasuwa", "serve", WA, "--listen", f"127.0.0.1:{port}", "--tls-cert", str(cert),
+                               "--tls-key", str(key)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = server.stdout.readline() if server.stdout else ""
     if f"serving {WA}" not in line:
@@ -64,6 +70,7 @@ def remote_wa(tmp_path, monkeypatch):
         (cfg / "regions.toml").write_text(head + first + rest, encoding="utf-8")
         monkeypatch.setenv("KASUWA_CONFIG_DIR", str(cfg))
         monkeypatch.setenv("KASUWA_QUACK_TOKEN", TOKEN)
+        monkeypatch.setenv("KASUWA_TLS_CA", str(tmp_path / "tls" / "region-host.pem"))
 
         def restart() -> subprocess.Popen[str]:
             servers.append(_start_region_host(host_dir, port))

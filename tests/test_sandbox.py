@@ -1,7 +1,8 @@
 """A region's SQL sandbox (warehouse/sandbox.py, invariant 12) with a real owner process and a
 real warehouse file: with the owner's token a caller can still run only what Kasuwa needs —
 no COPY … TO, no file outside landing/ and tmp/, no ATTACH, INSTALL or SET (the statements of
-issue 17, each); the owner checks the token before reading a body and bounds its size."""
+issue 17, each); the owner refuses a call without its token (UNAUTHENTICATED) and is not held up
+by idle connections."""
 
 from __future__ import annotations
 
@@ -76,24 +77,47 @@ def test_the_sandbox_is_set_when_the_file_is_opened_without_an_owner_too():
     close_all()
 
 
-def _raw(request: bytes) -> bytes:
+def _flight_call(token: str | None, sql: str) -> None:
+    import pyarrow.flight as flight
+    from google.protobuf import any_pb2
+
+    from warehouse.owner.flightsql import FlightSql_pb2 as fsql
+
+    command = any_pb2.Any()
+    command.Pack(fsql.CommandStatementQuery(query=sql))
+    client = flight.FlightClient(address(WA).url)
+    headers = [(b"authorization", f"Bearer {token}".encode())] if token is not None else []
+    try:
+        client.get_flight_info(flight.FlightDescriptor.for_command(command.SerializeToString()),
+                               flight.FlightCallOptions(headers=headers, timeout=30))
+    finally:
+        client.close()
+
+
+def test_a_call_without_the_token_or_with_a_wrong_one_is_refused_and_nothing_runs(wa_owner):
+    import pyarrow.flight as flight
+
+    for token in (None, "not-the-token", ""):
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            _flight_call(token, "CREATE TABLE intruder AS SELECT 1")
+    assert warehouse(WA).one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'intruder'") == (0,)
+
+
+def test_a_flood_of_half_open_connections_does_not_stop_the_owner_answering(wa_owner):
+    """300 TCP connections that never speak: gRPC holds them at no thread's cost, and statements
+    from Kasuwa's processes are still answered."""
     url = urlsplit(address(WA).url)
-    with socket.create_connection((url.hostname, url.port), timeout=60) as s:
-        s.sendall(request)
-        return s.recv(4096)
-
-
-def test_a_body_without_the_token_is_never_read(wa_owner):
-    # 700 MB announced, not a byte sent: the answer comes from the headers alone
-    answer = _raw(b"POST /sql HTTP/1.1\r\nHost: x\r\nContent-Length: 734003200\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 401")
-
-
-def test_a_body_larger_than_any_upload_is_refused_before_it_is_read(wa_owner):
-    token = address(WA).token.encode()
-    answer = _raw(b"POST /job/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-                  b"\r\nContent-Length: 99999999999\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 413")
+    idle = []
+    try:
+        for _ in range(300):
+            s = socket.create_connection((url.hostname, url.port), timeout=10)
+            s.sendall(b"PRI * HTTP/2.0\r\n")  # half a connection preface, then silence
+            idle.append(s)
+        close_all()
+        assert warehouse(WA).one("SELECT count(*) FROM sales") == (0,)
+    finally:
+        for s in idle:
+            s.close()
 
 
 def test_a_job_runs_as_the_account_is_not_as_the_request_claims(wa_owner):
@@ -112,37 +136,43 @@ def test_a_job_runs_as_the_account_is_not_as_the_request_claims(wa_owner):
 
 def test_a_process_on_a_dead_owners_port_never_receives_the_token_nor_a_statement():
     """An impostor listening where the run file points (the owner died, another process took its
-    port): the owner is asked to prove the token first, so nothing is sent to it."""
-    import http.server
+    port): the owner is asked to prove the token first (``kasuwa.hello``), so neither the token
+    nor a statement is sent to it."""
     import os
+    import socket
     import threading
 
     from warehouse.owner import registry
 
-    seen: list[str] = []
+    seen: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
 
-    class Impostor(http.server.BaseHTTPRequestHandler):
-        def _any(self) -> None:
-            seen.append(f"{self.command} {self.path} {self.headers.get('Authorization')}")
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_GET = do_POST = _any
-
-        def log_message(self, *args: object) -> None:
-            pass
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.settimeout(2)
+            try:
+                while chunk := conn.recv(65536):
+                    seen.append(chunk)
+            except OSError:
+                pass
+            finally:
+                conn.close()
 
     init_all()
     close_all()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Impostor)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()
     try:
-        registry.write(registry.OwnerAddress(WA, f"http://127.0.0.1:{server.server_address[1]}", "the-token",
+        registry.write(registry.OwnerAddress(WA, f"grpc+tcp://127.0.0.1:{listener.getsockname()[1]}", "the-token",
                                              os.getpid()))
         assert warehouse(WA).one("SELECT count(*) FROM sales") == (0,)  # opened here instead
     finally:
-        server.shutdown()
-        server.server_close()
+        listener.close()
         close_all()
-    assert seen and all(s.startswith("GET /hello/") and s.endswith("None") for s in seen), seen
+    received = b"".join(seen)
+    assert b"the-token" not in received and b"SELECT" not in received

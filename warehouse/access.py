@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import PermissionDenied
 from .i18n import _
@@ -48,6 +49,17 @@ class Actor:
     def operator() -> Actor:
         """The person at the machine running the ``kasuwa`` command (full rights)."""
         return Actor("cli-operator", "admin")
+
+    def plain(self) -> dict[str, Any]:
+        """This actor as plain values (a job's argument, an outbox record)."""
+        return {"user_id": self.user_id, "role": self.role, "creator_id": self.creator_id,
+                "regions": sorted(self.regions), "language": self.language}
+
+    @staticmethod
+    def from_plain(d: dict[str, Any]) -> Actor:
+        """The actor ``plain()`` described."""
+        return Actor(str(d["user_id"]), str(d["role"]), d.get("creator_id"), frozenset(d.get("regions") or ()),
+                     d.get("language"))
 
 
 # --- administration ----------------------------------------------------------------------------

@@ -5,7 +5,8 @@ creator directory) has its own door, ``control/db.py``.
 A region's warehouse is reached one of three ways (README: the process model):
 - through its **owner** (``kasuwa serve``), the one process holding the file, when one is
   registered in ``KASUWA_DATA_DIR/run/`` and answers, or when ``regions.toml`` places the
-  region at ``kasuwa://host:port``: a ``ProxyConnection`` whose cursors run there;
+  region at ``kasuwa://host:port`` (reached over TLS): an ``OwnerConnection`` whose cursors are
+  ADBC Flight SQL cursors (``owner/flight_client.py``);
 - **embedded**: no owner runs, so this process opens the file itself, exactly as before;
 - over Quack (``quack:host:port``), attached.
 
@@ -33,7 +34,7 @@ from . import sandbox, schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
 from .files import make_private
 from .i18n import _
-from .owner.client import OwnerClient, ProxyConnection
+from .owner.flight_client import OwnerClient, OwnerConnection
 from .owner.registry import OwnerAddress, answers, live_owner
 from .regions import Region, all_regions, get_region
 from .settings import settings
@@ -152,7 +153,7 @@ def _connection(key: tuple[str, str], opener: Any, migrate_kind: str) -> Any:
         con = _OPEN.get(key)
         if con is None:
             con = opener()
-            if isinstance(con, ProxyConnection):  # the owner migrated its file when it opened it
+            if isinstance(con, OwnerConnection):  # the owner migrated its file when it opened it
                 _OPEN[key] = con
                 return con
             try:
@@ -246,7 +247,7 @@ class RegionWarehouse(Database):
 
     def _open(self) -> Any:
         if self.region.owner_url:  # a region on its own host, served by its owner
-            url = "http://" + self.region.owner_url.removeprefix("kasuwa://")
+            url = owner_location(self.region.owner_url)
             address = OwnerAddress(self.region.code, url, settings().quack_token)
             if not answers(address):
                 _log.warning("region %s's owner at %s does not answer", self.region.code, url)
@@ -275,18 +276,26 @@ class RegionWarehouse(Database):
             raise
         return con
 
-    def _proxy(self, address: OwnerAddress) -> ProxyConnection:
+    def _proxy(self, address: OwnerAddress) -> OwnerConnection:
         def lost() -> None:
             with _LOCK:
-                _OPEN.pop(self.key, None)
+                gone = _OPEN.pop(self.key, None)
+            if isinstance(gone, OwnerConnection):
+                gone.close()
 
-        return ProxyConnection(OwnerClient(address, self.label, on_lost=lost))
+        return OwnerConnection(OwnerClient(address, self.label, on_lost=lost))
 
     def owner(self) -> OwnerClient | None:
         """The client of the process that owns this warehouse, when it is not this one (jobs
         then run there); ``None`` when this process opens the file itself."""
         con = self.connection()
-        return con.client if isinstance(con, ProxyConnection) else None
+        return con.client if isinstance(con, OwnerConnection) else None
+
+
+def owner_location(owner_url: str) -> str:
+    """The Flight location of a region on its own host (``kasuwa://host:port`` in regions.toml):
+    always TLS, the root certificate from ``KASUWA_TLS_CA`` when it is not a public one."""
+    return "grpc+tls://" + owner_url.removeprefix("kasuwa://")
 
 
 def warehouse(region: str | Region) -> RegionWarehouse:

@@ -32,13 +32,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import plain
 from .access import Actor
 from .errors import ConfigError, KasuwaError, RegionUnavailable, WarehouseBusy
 from .files import try_lock, write_atomically
 from .i18n import N_
 from .ingest.result import IngestResult
-from .owner import wire
-from .owner.client import OwnerFailed
+from .owner.flight_client import OwnerFailed
 from .regions import all_regions, get_region
 from .settings import settings
 
@@ -95,6 +95,8 @@ def keep(actor: Actor, creator_id: str, region: str, file_name: str, raw: bytes,
          profile: str | None = None, mapping: dict[str, str] | None = None) -> IngestResult:
     """Keep an upload for ``region`` until its host is back; the result says ``waiting``. The
     same file for the same creator already waiting is recognised by its sha256 and kept once."""
+    from .ingest.mappings import mapping_plain
+
     sha = hashlib.sha256(raw).hexdigest()
     d = outbox_dir(region)
     d.mkdir(parents=True, exist_ok=True)
@@ -107,8 +109,8 @@ def keep(actor: Actor, creator_id: str, region: str, file_name: str, raw: bytes,
             return over
         write_atomically(d / f"{key}.data", raw)
         record = {"creator_id": creator_id, "file_name": file_name, "sha256": sha, "size": len(raw),
-                  "received_at": wire.encode(received_at), "actor": wire.encode(actor),
-                  "profile": profile, "mapping": wire.encode(mapping or {})}
+                  "received_at": plain.encode(received_at), "actor": actor.plain(),
+                  "profile": profile, "mapping": mapping_plain(mapping) or {}}
         write_atomically(meta, json.dumps(record).encode())
         log.info("region %s cannot be reached: an upload for %s is kept in the outbox", region, creator_id)
     res = IngestResult("waiting", None, region, None, waiting_message(region, again), sha256=sha)
@@ -156,9 +158,9 @@ def waiting(creator_id: str | None = None, region: str | None = None) -> list[Wa
             if rec is None or (creator_id is not None and rec.get("creator_id") != creator_id):
                 continue
             try:
-                actor = wire.decode(rec.get("actor"))
+                actor = _actor(rec.get("actor"))
                 out.append(Waiting(code, str(rec["creator_id"]), str(rec["file_name"]), str(rec["sha256"]),
-                                   int(rec.get("size") or 0), wire.decode(rec["received_at"]),
+                                   int(rec.get("size") or 0), plain.decode(rec["received_at"]),
                                    getattr(actor, "user_id", None)))
             except (KeyError, TypeError, ValueError) as exc:  # a hand-edited record: the operator's log says so
                 log.warning("outbox: %s cannot be read: %s", meta.name, exc)
@@ -203,12 +205,12 @@ def _deliver(region: str, d: Path, key: str) -> dict[str, Any] | None:
         raise RegionUnavailable(f"Region {_region_name(region)} is not served from its own host.")
     from .ingest.mappings import saved_for_host
 
-    actor = wire.decode(rec["actor"])
+    actor = _actor(rec["actor"])
     try:
-        result: IngestResult = owner.job(
-            "ingest", actor, rec["creator_id"], rec["file_name"], None, None, wire.decode(rec["received_at"]),
-            rec.get("profile"), wire.decode(rec.get("mapping")) or None, region=region, data=data.read_bytes(),
-            saved=saved_for_host(rec["creator_id"]))  # the creator's mappings as they are now
+        result = IngestResult.from_plain(owner.job(
+            "ingest", actor.plain() if actor else None, rec["creator_id"], rec["file_name"], None, None,
+            plain.decode(rec["received_at"]), rec.get("profile"), _mapping(rec.get("mapping")), region=region,
+            data=data.read_bytes(), saved=saved_for_host(rec["creator_id"])))  # the creator's mappings as they are now
         summary = {"file": rec["file_name"], **result.summary()}
     except (RegionUnavailable, WarehouseBusy, ConfigError):
         raise  # not answered (or answered "not now"): the entry stays for the next pass
@@ -221,6 +223,20 @@ def _deliver(region: str, d: Path, key: str) -> dict[str, Any] | None:
     return summary
 
 
+def _actor(recorded: Any) -> Actor | None:
+    """The actor of an outbox record (plain values; an older record's tagged form reads too)."""
+    values = plain.decode(recorded)
+    return Actor.from_plain(values) if isinstance(values, dict) else None
+
+
+def _mapping(recorded: Any) -> dict[str, str] | None:
+    """The mapping of an outbox record (``mapping_plain``; an older record's tagged constants too)."""
+    from .ingest.mappings import mapping_from_plain
+
+    values = plain.decode(recorded)
+    return mapping_from_plain(values) if isinstance(values, dict) else None
+
+
 def _answers(region: str) -> bool:
     """Whether the region's host answers now: asked here, outside the warehouse door's lock, so
     a background pass over a host that is down never holds up a page opening another region."""
@@ -229,7 +245,9 @@ def _answers(region: str) -> bool:
     url = get_region(region).owner_url
     if not url:
         return False
-    return answers(OwnerAddress(region, "http://" + url.removeprefix("kasuwa://"), settings().quack_token))
+    from .db import owner_location
+
+    return answers(OwnerAddress(region, owner_location(url), settings().quack_token))
 
 
 def _age(meta: Path) -> float:

@@ -119,6 +119,10 @@ class Settings:
     inbox_dir_setting: str = ""
     inbox_settle_seconds: float = 1.0
     outbox_retry_seconds: float = 30.0
+    tls_ca: str = ""  # KASUWA_TLS_CA: root certificate (PEM) trusted for owners on other hosts
+    tls_client_cert: str = ""  # KASUWA_TLS_CLIENT_CERT/_KEY: this process's certificate (mutual TLS)
+    tls_client_key: str = ""
+    analyst_token: str = ""  # KASUWA_ANALYST_TOKEN: a read-only token an owner also accepts
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -171,4 +175,8 @@ def settings() -> Settings:
         inbox_dir_setting=os.environ.get("KASUWA_INBOX_DIR", ""),
         inbox_settle_seconds=float(_get("KASUWA_INBOX_SETTLE_SECONDS")),
         outbox_retry_seconds=float(_get("KASUWA_OUTBOX_RETRY_SECONDS")),
+        tls_ca=os.environ.get("KASUWA_TLS_CA", ""),
+        tls_client_cert=os.environ.get("KASUWA_TLS_CLIENT_CERT", ""),
+        tls_client_key=os.environ.get("KASUWA_TLS_CLIENT_KEY", ""),
+        analyst_token=os.environ.get("KASUWA_ANALYST_TOKEN", ""),
     )

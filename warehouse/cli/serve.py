@@ -21,7 +21,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         if args.all:
             return run_all()
-        run_owner(args.region, args.listen, args.quack)
+        run_owner(args.region, args.listen, args.quack, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                  tls_client_ca=args.tls_client_ca, analyst_token_file=args.analyst_token_file)
     except (Terminated, KeyboardInterrupt):  # the way an owner is meant to stop: not an error
         what = "the owners" if args.all else f"the owner of {args.region}"
         print(f"kasuwa: {what} stopped (run files removed)", file=sys.stderr)
@@ -55,6 +56,12 @@ def register(sub: Any) -> None:
     serve.add_argument("--all", action="store_true", help="one owner process per region kept on this host")
     serve.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT",
                        help="where other Kasuwa processes reach it (default: loopback, any free port)")
+    serve.add_argument("--tls-cert", metavar="PEM", help="this host's certificate (required off loopback)")
+    serve.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    serve.add_argument("--tls-client-ca", metavar="PEM",
+                       help="mutual TLS: accept only clients with a certificate signed by this CA")
+    serve.add_argument("--analyst-token-file", metavar="FILE",
+                       help="a read-only token analysts' Flight SQL clients may use (else KASUWA_ANALYST_TOKEN)")
     serve.add_argument("--quack", metavar="HOST:PORT",
                        help="also serve the file over DuckDB's Quack protocol (needs KASUWA_QUACK_TOKEN)")
     serve.set_defaults(fn=_cmd_serve)

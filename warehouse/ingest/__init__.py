@@ -49,7 +49,7 @@ def check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> l
         return []
     owner = owner_client(region)
     if owner is not None:  # the staging below reads Python objects: it runs where the file is
-        return owner.job("check_rows", region, source, rows)  # type: ignore[no-any-return]
+        return [RowCheck(**r) for r in owner.job("check_rows", region, source, rows)]
     cols = list(EDITABLE)
     prof = profiles.Profile(name="review", title="Reviewer correction", source=source, detect=(),
                             columns={c: (c,) for c in cols}, defaults={"product": ""}, number_style="auto")

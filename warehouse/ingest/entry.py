@@ -5,13 +5,11 @@ load; this module decides only *where* it runs (here, or in the region's owner).
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..access import Actor, can_upload_for
-from ..background import Background
 from ..creators import creator_region
 from ..db import owner_client
 from ..errors import FileRejected, PermissionDenied, RegionUnavailable, WarehouseBusy
@@ -77,7 +75,7 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
         if progress:
             progress("landing", 0.05)  # kept; the owner reads, validates and loads it now
         result: IngestResult = _followed(owner, progress, actor, creator_id, file_name, landed.sha256, landed.size,
-                                         received_at, profile, mapping, region=region, confirm=confirm)
+                                         received_at, profile, mapping=mapping, region=region, confirm=confirm)
     else:  # a region on its own host keeps the raw file there: send the bytes
         from .mappings import saved_for_host
 
@@ -86,7 +84,8 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
             return _refused(region, raw)
         try:
             result = _followed(owner, progress, actor, creator_id, file_name, None, None, received_at, profile,
-                               mapping, region=region, data=raw, saved=saved_for_host(creator_id), confirm=confirm)
+                               mapping=mapping, region=region, data=raw, saved=saved_for_host(creator_id),
+                               confirm=confirm)
         except RegionUnavailable:
             # the host stopped while the file was on its way: whether or not it loaded there, the
             # outbox sends it again and the host recognises a file it already loaded (sha256)
@@ -97,29 +96,27 @@ def _ingest_in_owner(owner: Any, actor: Actor, creator_id: str, file_name: str, 
     return result
 
 
-#: how often a process that handed an ingest to the region's owner asks how far it got
-PROGRESS_POLL_SECONDS = 0.3
+def _followed(owner: Any, progress: Progress | None, actor: Actor, *args: Any, mapping: dict[str, str] | None,
+              **kwargs: Any) -> IngestResult:
+    """The ``ingest`` job in the owner, given plain values; with ``progress``, the owner's stages
+    (reading, checking, loading), streamed back with the job's answer, are relayed to it from
+    this thread (the app's progress bar belongs to the page's script thread)."""
+    from .mappings import mapping_plain
+
+    return IngestResult.from_plain(owner.job("ingest", actor.plain(), *args, mapping=mapping_plain(mapping),
+                                             progress=_relay(progress), **kwargs))
 
 
-def _followed(owner: Any, progress: Progress | None, *args: Any, **kwargs: Any) -> IngestResult:
-    """The ``ingest`` job in the owner; with ``progress``, the owner's stages (reading,
-    checking, loading) are relayed to it while the job runs, called from this thread (the
-    app's progress bar belongs to the page's script thread)."""
+def _relay(progress: Progress | None) -> Any:
+    """``progress`` without the final "done" (the caller says that once the result is here)."""
     if progress is None:
-        return owner.job("ingest", *args, **kwargs)  # type: ignore[no-any-return]
-    key = secrets.token_urlsafe(16)
-    job = Background(lambda: owner.job("ingest", *args, progress_key=key, **kwargs), "ingest-in-owner")
-    poll = owner.open()
-    last = None
-    try:
-        while not job.wait(PROGRESS_POLL_SECONDS):
-            seen = owner.progress(poll, key)
-            if seen and seen != last and seen[1] < 1.0:
-                progress(*seen)
-                last = seen
-    finally:
-        poll.close()
-    return job.result()  # type: ignore[no-any-return]
+        return None
+
+    def relay(stage: str, fraction: float) -> None:
+        if fraction < 1.0:
+            progress(stage, fraction)
+
+    return relay
 
 
 def _on_own_host(region: str) -> bool:

@@ -61,6 +61,21 @@ class Constant(str):
     __slots__ = ()
 
 
+def mapping_plain(mapping: dict[str, str] | None) -> dict[str, Any] | None:
+    """``mapping`` as plain values for a job or an outbox record: a header stays a string, a
+    ``Constant`` becomes ``{"constant": value}`` (``mapping_from_plain`` reads it back)."""
+    if mapping is None:
+        return None
+    return {c: {"constant": str(v)} if isinstance(v, Constant) else str(v) for c, v in mapping.items()}
+
+
+def mapping_from_plain(plain: dict[str, Any] | None) -> dict[str, str] | None:
+    """The mapping ``mapping_plain`` was given."""
+    if not plain:
+        return None
+    return {c: Constant(v["constant"]) if isinstance(v, dict) else str(v) for c, v in plain.items()}
+
+
 @dataclass(frozen=True)
 class SavedMapping:
     creator_id: str

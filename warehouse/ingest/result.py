@@ -48,6 +48,18 @@ class IngestResult:
     proposed: dict[str, str] = field(default_factory=dict)  # one value for every row Kasuwa would use (currency)
     next_steps: list[str] = field(default_factory=list)
 
+    def plain(self) -> dict[str, Any]:
+        """This result in standard types only (``warehouse.plain`` carries it to the process that
+        asked for the job)."""
+        return asdict(self)
+
+    @staticmethod
+    def from_plain(d: dict[str, Any]) -> IngestResult:
+        """The result ``plain()`` described."""
+        values = dict(d)
+        values["validation"] = [ExpectationOutcome(**v) for v in values.get("validation") or []]
+        return IngestResult(**values)
+
     def summary(self) -> dict[str, Any]:
         """The JSON contract of ``kasuwa ingest --json`` (DESIGN.md), plus a little more."""
         return {

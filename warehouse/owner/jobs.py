@@ -1,5 +1,9 @@
-"""The jobs a region's owner runs for other processes, by name: the same Python functions the
-embedded mode calls directly. Arguments and results cross as ``wire`` values.
+"""The jobs a region's owner runs for other processes, by name (the Flight action ``kasuwa.job``):
+the same Python functions the embedded mode calls directly. Arguments and results are plain values
+(``warehouse.plain``: standard types only); each job below rebuilds the domain values it needs
+(``Actor.from_plain``, ``mapping_from_plain``) and answers in plain values (``IngestResult.plain``,
+``RunResult.plain``), which the caller turns back with ``from_plain`` (STYLE 17: the protocol
+never learns a domain type).
 
 Each public function that has a job here asks ``db.owner_client(region)`` first and, when
 another process owns the region, calls the job instead of doing the work itself; inside the
@@ -20,8 +24,8 @@ from ..access import Actor
 from ..errors import PermissionDenied
 from ..i18n import N_
 
-#: progress key -> (stage, fraction) of the ingests running here, for ``GET /progress/KEY``: the
-#: process that asked for the job shows its own progress bar from it (the key is its secret)
+#: progress key -> (stage, fraction) of the ingests running here: the server streams it back to
+#: the process that asked for the job, as the action's results
 _PROGRESS: dict[str, tuple[str, float]] = {}
 _PROGRESS_LOCK = threading.Lock()
 
@@ -59,38 +63,43 @@ def acting(actor: Actor) -> Actor:
     return fresh
 
 
-def _ingest(actor: Actor, creator_id: str, file_name: str, sha256: str | None, size: int | None,
-            received_at: datetime, profile: str | None = None, mapping: dict[str, str] | None = None,
+def _ingest(actor: dict[str, Any], creator_id: str, file_name: str, sha256: str | None, size: int | None,
+            received_at: datetime, profile: str | None = None, mapping: dict[str, Any] | None = None,
             region: str | None = None, data: bytes | None = None, saved: list[dict[str, Any]] | None = None,
-            progress_key: str | None = None, confirm: bool = False) -> Any:
+            progress_key: str | None = None, confirm: bool = False) -> dict[str, Any]:
     """A file another process landed in our shared landing area (``sha256``), or its bytes
     (``data``) from a process on another host: the raw file is kept here, by the region.
     ``saved``: the creator's saved column mappings, sent by a central side on another host.
-    ``progress_key``: the caller follows the stages under it (``progress_of``)."""
+    ``progress_key``: set by the server, which streams the stages back (``progress_of``)."""
     from ..ingest.entry import ingest_received
+    from ..ingest.mappings import mapping_from_plain
 
+    who = Actor.from_plain(actor)
     if data is None:  # a caller sharing our data directory shares the accounts too
-        actor = acting(actor)
+        who = acting(who)
     try:
-        return ingest_received(actor, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
-                               profile=profile, mapping=mapping, region=region, saved=saved,
-                               progress=_reporter(progress_key), confirm=confirm)
+        result = ingest_received(who, creator_id, file_name, received_at, sha256=sha256, size=size, data=data,
+                                 profile=profile, mapping=mapping_from_plain(mapping), region=region, saved=saved,
+                                 progress=_reporter(progress_key), confirm=confirm)
+        return result.plain()
     finally:
         if progress_key:
             with _PROGRESS_LOCK:
                 _PROGRESS.pop(progress_key, None)
 
 
-def _check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> Any:
+def _check_rows(region: str, source: str, rows: list[dict[str, str | None]]) -> list[dict[str, Any]]:
+    from dataclasses import asdict
+
     from ..ingest import check_rows
 
-    return check_rows(region, source, rows)
+    return [asdict(r) for r in check_rows(region, source, rows)]
 
 
-def _payouts_run(actor: Actor, region: str, as_of: Any) -> Any:
+def _payouts_run(actor: dict[str, Any], region: str, as_of: Any) -> dict[str, Any]:
     from ..payouts.runs import run_payouts
 
-    return run_payouts(acting(actor), region, as_of)
+    return run_payouts(acting(Actor.from_plain(actor)), region, as_of).plain()
 
 
 def _refresh_rollups(region: str, full: bool = False) -> int:
@@ -106,3 +115,6 @@ JOBS: dict[str, Callable[..., Any]] = {
     "payouts_run": _payouts_run,
     "refresh_rollups": _refresh_rollups,
 }
+
+#: jobs that report their stages (the server gives them a progress key and streams them back)
+REPORTS_PROGRESS = frozenset({"ingest"})

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
-import secrets
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..files import write_atomically
 from ..settings import settings
-from .wire import unpack
 
 #: seconds a liveness check may take before the owner counts as not answering
 PROBE_SECONDS = 2.0
@@ -29,7 +25,8 @@ PROBE_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class OwnerAddress:
-    """How to reach a region's owner: ``url`` is ``http://host:port``."""
+    """How to reach a region's owner: ``url`` is a Flight location, ``grpc+tcp://host:port`` on
+    loopback or ``grpc+tls://host:port``."""
 
     region: str
     url: str
@@ -44,7 +41,7 @@ class OwnerAddress:
     @property
     def host_port(self) -> tuple[str, int]:
         parts = urlsplit(self.url)
-        return parts.hostname or "127.0.0.1", int(parts.port or 80)
+        return parts.hostname or "127.0.0.1", int(parts.port or 0)
 
 
 def run_dir() -> Path:
@@ -89,31 +86,15 @@ def proof(token: str, nonce: str) -> str:
     return hmac.new(token.encode(), f"kasuwa-owner|{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
-def proves_token(conn: http.client.HTTPConnection, address: OwnerAddress) -> bool:
-    """Whether the process at the other end of ``conn`` knows ``address``'s token, asked without
-    sending it (``GET /hello/<nonce>``): a process that took a dead owner's port never learns the
-    token nor receives a statement."""
-    nonce = secrets.token_hex(16)
-    conn.request("GET", f"/hello/{nonce}")
-    resp = conn.getresponse()
-    body = resp.read()
-    if resp.status != 200:
-        return False
-    reply = unpack(body)[0]
-    return reply.get("region") == address.region and hmac.compare_digest(
-        str(reply.get("proof", "")), proof(address.token, nonce))
-
-
 def answers(address: OwnerAddress, timeout: float = PROBE_SECONDS) -> bool:
-    """Whether the owner of this region answers at ``address`` (and proves it holds the token)."""
-    host, port = address.host_port
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    """Whether the owner of this region answers at ``address`` and proves it holds the token
+    (``flight_client.proves_token``: the token itself is not sent)."""
+    from .flight_client import proves_token
+
     try:
-        return proves_token(conn, address)
-    except (OSError, ValueError, struct.error, http.client.HTTPException):
+        return proves_token(address, timeout)
+    except Exception:  # nothing answers, or not the owner: every way of failing means "no"
         return False
-    finally:
-        conn.close()
 
 
 def live_owner(region: str) -> OwnerAddress | None:

@@ -10,12 +10,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from .. import db
 from ..errors import ConfigError
 from ..regions import all_regions, get_region
 from ..settings import settings
-from . import priority, registry, server
+from . import flight_server, priority, registry
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -26,15 +27,62 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def run_owner(code: str, listen: str = "127.0.0.1:0", quack: str | None = None,
-              stop: threading.Event | None = None, announce: Callable[[str], None] | None = None) -> None:
-    """Own region ``code`` until ``stop`` is set (or the process is stopped): open its file here,
-    serve it on ``listen``, publish the address in ``run/<code>.json``, and remove it on the way
-    out. ``quack``: also offer the file over Quack there (read-only analysts, Quack attachments).
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
 
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def tls_material(host: str, cert: str | None, key: str | None, client_ca: str | None,
+                 ) -> tuple[tuple[bytes, bytes] | None, bytes | None]:
+    """The certificate and key to serve with (None: plaintext, allowed on loopback only) and the
+    CA that client certificates must be signed by (mutual TLS); refused in words otherwise."""
+    if bool(cert) != bool(key):
+        raise ConfigError("--tls-cert and --tls-key go together: give both (the certificate and its private key).")
+    if not cert:
+        if not is_loopback(host):
+            raise ConfigError(
+                f"Serving on {host} (not this machine only) needs TLS: give --tls-cert and --tls-key (a certificate "
+                "for this host and its key), and optionally --tls-client-ca for mutual TLS. Without them, listen "
+                "on 127.0.0.1.")
+        if client_ca:
+            raise ConfigError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first).")
+        return None, None
+    try:
+        pair = (Path(cert).expanduser().read_bytes(), Path(key).expanduser().read_bytes())  # type: ignore[arg-type]
+        ca = Path(client_ca).expanduser().read_bytes() if client_ca else None
+    except OSError as exc:
+        raise ConfigError(f"A TLS file cannot be read ({exc.strerror}: {exc.filename}).") from exc
+    return pair, ca
+
+
+def run_owner(code: str, listen: str = "127.0.0.1:0", quack: str | None = None,
+              stop: threading.Event | None = None, announce: Callable[[str], None] | None = None,
+              tls_cert: str | None = None, tls_key: str | None = None, tls_client_ca: str | None = None,
+              analyst_token_file: str | None = None) -> None:
+    """Own region ``code`` until ``stop`` is set (or the process is stopped): open its file here,
+    serve it over Flight SQL on ``listen``, publish the address in ``run/<code>.json``, and remove
+    it on the way out. ``quack``: also offer the file over Quack there (Quack attachments).
+
+    Off loopback, TLS is required (``tls_cert``/``tls_key``; ``tls_client_ca``: mutual TLS).
     The token is KASUWA_QUACK_TOKEN when set (a region on its own host: the central side must
-    know it), else a random one that only readers of this data directory learn.
+    know it), else a random one that only readers of this data directory learn. An analyst
+    token (``analyst_token_file``, else KASUWA_ANALYST_TOKEN) may only read.
     """
+    host, port = parse_listen(listen)
+    tls, client_ca = tls_material(host, tls_cert, tls_key, tls_client_ca)
+    analyst = settings().analyst_token
+    if analyst_token_file:
+        try:
+            analyst = Path(analyst_token_file).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"The analyst token file cannot be read ({exc.strerror}: {exc.filename}).") from exc
     region = get_region(code)
     if region.is_remote or region.owner_url:
         raise ConfigError(f"Region {region.name} is served from another host ({region.location}); "
@@ -52,18 +100,22 @@ def run_owner(code: str, listen: str = "127.0.0.1:0", quack: str | None = None,
 
         _freeze_when_warm(validate.warm_up())  # Great Expectations imported once, in the background
         token = settings().quack_token or secrets.token_urlsafe(32)
-        srv = server.start(parse_listen(listen), region.code, token, con)
+        tokens = {token: flight_server.OWNER}
+        if analyst and analyst != token:
+            tokens[analyst] = flight_server.ANALYST
+        srv = flight_server.start((host, port), region.code, con, tokens, tls, client_ca)
+        local = host if host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104 - a name for this host
+        url = flight_server.location(local, srv.port, tls is not None)
         try:
-            registry.write(registry.OwnerAddress(region.code, srv.url, token, os.getpid()))
-            line = f"serving {region.code} on {srv.url}" + (f" and quack:{quack}" if quack else "")
+            registry.write(registry.OwnerAddress(region.code, url, token, os.getpid()))
+            line = f"serving {region.code} on {url}" + (f" and quack:{quack}" if quack else "")
             (announce or (lambda s: print(s, flush=True)))(line)
             stop = stop or threading.Event()
             while not stop.wait(1.0):  # a short wait: SIGTERM and Ctrl-C are handled promptly
                 pass
         finally:
             registry.remove(region.code, os.getpid())
-            srv.shutdown()
-            srv.server_close()
+            srv.shutdown()  # open transactions are rolled back
     finally:
         db.close_all()
 

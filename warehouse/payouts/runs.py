@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -104,6 +104,18 @@ class RunResult:
     @property
     def payouts(self) -> list[Decision]:
         return [d for d in self.decisions if d.decision == "scheduled"]
+
+    def plain(self) -> dict[str, Any]:
+        """This result in standard types only (``warehouse.plain`` carries it to the process that
+        asked for the job)."""
+        return asdict(self)
+
+    @staticmethod
+    def from_plain(d: dict[str, Any]) -> RunResult:
+        """The result ``plain()`` described."""
+        v = d
+        return RunResult(v["run_id"], v["region"], v["as_of"], [Decision(**x) for x in v.get("decisions") or []],
+                         [InterruptedRun(**x) for x in v.get("interrupted") or []])
 
 
 def payout_id_for(creator_id: str, on: date) -> str:
@@ -323,7 +335,7 @@ def run_payouts(actor: Actor, region: str, as_of: date) -> RunResult:
     require_admin(actor)
     owner = owner_client(region)
     if owner is not None and owner.address.local:  # one run at a time per region: in its owner
-        return owner.job("payouts_run", actor, region, as_of)  # type: ignore[no-any-return]
+        return RunResult.from_plain(owner.job("payouts_run", actor.plain(), region, as_of))
     reg = get_region(region)
     wh = warehouse(reg)
     book = rail_book()
