@@ -1,7 +1,7 @@
 """A region's SQL sandbox (invariant 12): what a region's DuckDB connection may reach, set once
 when the file is opened, and which statements a caller of the region's owner may send.
 
-Independent of the transport (today the owner's HTTP protocol, later Flight SQL): ``lock_down``
+Independent of the transport (the owner's Flight SQL server, ``owner/flight_server.py``): ``lock_down``
 is applied by ``warehouse/db.py`` to every region file it opens, ``screen`` by whatever serves
 statements to other processes, before the statement runs.
 

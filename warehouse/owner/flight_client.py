@@ -45,6 +45,8 @@ _log = logging.getLogger("kasuwa.owner.client")
 CONNECT_SECONDS = 5.0
 #: idle ADBC connections kept per owner
 POOL_SIZE = 16
+#: prepared statements kept per connection (a page's queries repeat: each reuse saves two calls)
+STATEMENTS_KEPT = 64
 
 _TXN = re.compile(r"^\s*(begin|start)(\s+transaction)?\s*;?\s*$|^\s*(commit|end)(\s+transaction)?\s*;?\s*$"
                   r"|^\s*(rollback|abort)(\s+transaction)?\s*;?\s*$", re.IGNORECASE)
@@ -166,6 +168,49 @@ def raise_from(exc: BaseException, label: str, on_lost: Callable[[], None] | Non
     raise OwnerFailed(_words(text)) from exc
 
 
+class _Link:
+    """One ADBC connection to an owner and the prepared statements kept on it, by SQL text.
+
+    A prepared statement belongs to the transaction open when it was prepared (Flight SQL's
+    ``ActionCreatePreparedStatementRequest.transaction_id``), so the kept ones are closed
+    whenever a transaction begins or ends."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.statements: dict[str, Any] = {}
+
+    def statement(self, sql: str) -> Any:
+        stmt = self.statements.get(sql)
+        if stmt is None:
+            from adbc_driver_manager import AdbcStatement
+
+            if len(self.statements) >= STATEMENTS_KEPT:
+                self.forget()
+            stmt = AdbcStatement(self.conn.adbc_connection)
+            stmt.set_sql_query(sql)
+            try:
+                stmt.prepare()
+            except Exception:
+                stmt.close()
+                raise
+            self.statements[sql] = stmt
+        return stmt
+
+    def forget(self) -> None:
+        statements, self.statements = self.statements, {}
+        for stmt in statements.values():
+            with suppress(Exception):
+                stmt.close()
+
+    def close(self) -> None:
+        self.forget()
+        with suppress(Exception):
+            self.conn.close()
+
+    def __del__(self) -> None:  # a process ending with links open: statements before their connection
+        self.close()
+
+
 class OwnerClient:
     """Talks to the owner at ``address``; ``label`` names the warehouse in messages."""
 
@@ -209,34 +254,32 @@ class OwnerClient:
                 kwargs[fsql.DatabaseOptions.MTLS_PRIVATE_KEY.value] = files["key"].decode()
         return kwargs
 
-    def borrow(self) -> Any:
-        """An ADBC DB-API connection to the owner in autocommit mode (from the pool when one is idle)."""
+    def borrow(self) -> _Link:
+        """An ADBC connection to the owner in autocommit mode (from the pool when one is idle)."""
         with self._lock:
             if self._pool:
-                return self._pool.pop()
+                return self._pool.pop()  # type: ignore[no-any-return]
         self._prove()
         import adbc_driver_flightsql.dbapi as fsql_dbapi
 
         try:
-            return fsql_dbapi.connect(self.address.url, db_kwargs=self.db_kwargs(), autocommit=True)
+            return _Link(fsql_dbapi.connect(self.address.url, db_kwargs=self.db_kwargs(), autocommit=True))
         except Exception as exc:
             raise_from(exc, self.label, self.on_lost)
 
-    def give_back(self, conn: Any, healthy: bool) -> None:
+    def give_back(self, link: _Link, healthy: bool) -> None:
         with self._lock:
             if healthy and len(self._pool) < POOL_SIZE:
-                self._pool.append(conn)
+                self._pool.append(link)
                 return
-        with suppress(Exception):
-            conn.close()
+        link.close()
 
     def close(self) -> None:
         """Close the idle connections (those lent out close when their cursor does)."""
         with self._lock:
             pool, self._pool = self._pool, []
-        for conn in pool:
-            with suppress(Exception):
-                conn.close()
+        for link in pool:
+            link.close()
 
     # ------------------------------------------------------------------ jobs
 
@@ -295,12 +338,12 @@ def _value(v: Any) -> Any:
 
 
 class OwnerCursor:
-    """A DuckDB-cursor look-alike over ADBC's DB-API cursor whose statements run in the owner."""
+    """A DuckDB-cursor look-alike over ADBC whose statements run in the owner (prepared
+    statements kept on the pooled connection, parameters bound as one Arrow record batch)."""
 
     def __init__(self, client: OwnerClient) -> None:
         self.client = client
-        self._conn: Any = client.borrow()
-        self._cur: Any = None
+        self._link: _Link | None = client.borrow()
         self._healthy = True
         self._in_transaction = False
         self._table: pa.Table | None = None
@@ -308,12 +351,10 @@ class OwnerCursor:
         self._pos = 0
         self.description: list[tuple[Any, ...]] | None = None
 
-    def _adbc(self) -> Any:
-        if self._conn is None:
+    def _open(self) -> _Link:
+        if self._link is None:
             raise duckdb.ConnectionException("Connection already closed!")
-        if self._cur is None:
-            self._cur = self._conn.cursor()
-        return self._cur
+        return self._link
 
     def _failed(self, exc: BaseException) -> NoReturn:
         text = str(exc)
@@ -322,14 +363,16 @@ class OwnerCursor:
         raise_from(exc, self.client.label, self.client.on_lost)
 
     def _transaction(self, word: str) -> None:
-        adbc = self._conn.adbc_connection
+        link = self._open()
+        link.forget()  # statements prepared outside the transaction must not run in it (nor after it)
+        adbc = link.conn.adbc_connection
         try:
             if word in ("begin", "start"):
                 adbc.set_autocommit(False)  # Flight SQL BeginTransaction
                 self._in_transaction = True
             elif word in ("commit", "end"):
-                adbc.set_autocommit(True)  # commits the open transaction (EndTransaction COMMIT)
                 self._in_transaction = False
+                adbc.set_autocommit(True)  # commits the open transaction (EndTransaction COMMIT)
             else:
                 self._in_transaction = False
                 adbc.rollback()  # EndTransaction ROLLBACK (ADBC begins a new one…)
@@ -337,33 +380,36 @@ class OwnerCursor:
         except Exception as exc:
             self._failed(exc)
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> OwnerCursor:
+    def _clear(self) -> None:
         self._table, self._rows, self._pos, self.description = None, None, 0, None
-        if self._conn is None:
-            raise duckdb.ConnectionException("Connection already closed!")
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> OwnerCursor:
+        self._clear()
+        link = self._open()
         txn = _TXN.match(sql)
         if txn:
             self._transaction(next(g for g in txn.groups() if g and g.strip().isalpha()).lower())
             return self
-        cur = self._adbc()
         try:
-            if params is None or len(params) == 0:
-                cur.execute(sql)
-            else:
-                cur.execute(sql, _param_batch([params]))
-            self._set(cur.fetch_arrow_table())
+            stmt = link.statement(sql)
+            if params is not None and len(params) > 0:
+                stmt.bind(_param_batch([params]))
+            handle, _count = stmt.execute_query()
+            self._set(pa.RecordBatchReader._import_from_c(handle.address).read_all())
         except Exception as exc:
             self._failed(exc)
         return self
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any] | dict[str, Any]]) -> OwnerCursor:
-        self._table, self._rows, self._pos, self.description = None, None, 0, None
+        self._clear()
+        link = self._open()
         rows = list(params)
         if not rows:
             return self
-        cur = self._adbc()
         try:
-            cur.executemany(sql, _param_batch(rows))
+            stmt = link.statement(sql)
+            stmt.bind(_param_batch(rows))
+            stmt.execute_update()
         except Exception as exc:
             self._failed(exc)
         return self
@@ -412,20 +458,17 @@ class OwnerCursor:
         return self.to_arrow_table().to_pandas()
 
     def close(self) -> None:
-        if self._conn is None:
+        if self._link is None:
             return
-        conn, self._conn = self._conn, None
+        link, self._link = self._link, None
         if self._in_transaction and self._healthy:
+            link.forget()
             try:
-                conn.adbc_connection.rollback()
-                conn.adbc_connection.set_autocommit(True)
+                link.conn.adbc_connection.rollback()
+                link.conn.adbc_connection.set_autocommit(True)
             except Exception:
                 self._healthy = False
-        if self._cur is not None:
-            with suppress(Exception):
-                self._cur.close()
-            self._cur = None
-        self.client.give_back(conn, self._healthy)
+        self.client.give_back(link, self._healthy)
 
     def __enter__(self) -> OwnerCursor:
         return self

@@ -287,15 +287,17 @@ class OwnerServer(flight.FlightServerBase):
                 raise PermissionDenied(N_("An analyst's token may only read (SELECT)."))
 
     def _execute(self, sql: str, params: list[Any] | None, tid: bytes | None, role: str,
-                 want_rows: bool) -> tuple[_Result | None, int]:
+                 want_rows: bool, checked: bool = False) -> tuple[_Result | None, int]:
         """Run ``sql`` once per parameter row; returns the result waiting for ``DoGet`` (when
-        ``want_rows``) and the rows changed (-1 when DuckDB does not say)."""
+        ``want_rows``) and the rows changed (-1 when DuckDB does not say). ``checked``: a
+        prepared statement's SQL, screened when it was prepared."""
         txn = self._transaction(tid, role)
         cur = txn.cursor if txn is not None else self.connection.cursor()
         handle = secrets.token_bytes(16)
         try:
             with txn.lock if txn is not None else _nothing():
-                self._check(cur, sql, role)
+                if not checked:
+                    self._check(cur, sql, role)
                 with self._lock:
                     self._running[handle] = cur
                 try:
@@ -349,7 +351,8 @@ class OwnerServer(flight.FlightServerBase):
                 return self._info(descriptor, result)  # type: ignore[arg-type]
             if isinstance(command, fsql.CommandPreparedStatementQuery):
                 prepared = self._prepared_for(command.prepared_statement_handle, role)
-                result, _ = self._execute(prepared.sql, prepared.params, prepared.transaction, role, True)
+                result, _ = self._execute(prepared.sql, prepared.params, prepared.transaction, role, True,
+                                          checked=True)
                 return self._info(descriptor, result)  # type: ignore[arg-type]
             return self._info(descriptor, self._catalog(command, role))
         except Exception as exc:
@@ -409,7 +412,7 @@ class OwnerServer(flight.FlightServerBase):
                 if params is not None and not params:
                     count = 0  # no parameter rows: nothing to run
                 else:
-                    _, count = self._execute(prepared.sql, params, prepared.transaction, role, False)
+                    _, count = self._execute(prepared.sql, params, prepared.transaction, role, False, checked=True)
             else:
                 raise flight.FlightServerError(f"DoPut does not take {type(command).__name__}")
             writer.write(pa.py_buffer(fsql.DoPutUpdateResult(record_count=count).SerializeToString()))
@@ -568,17 +571,19 @@ class OwnerServer(flight.FlightServerBase):
         prepared statements and results nobody came back for."""
         now = time.monotonic()
         with self._lock:
-            idle = [t for t, txn in self._transactions.items()
-                    if everything or now - txn.used > TRANSACTION_IDLE_SECONDS]
-            txns = [self._transactions.pop(t) for t in idle]
+            idle = {t: txn for t, txn in self._transactions.items()
+                    if everything or now - txn.used > TRANSACTION_IDLE_SECONDS}
+            for t in idle:
+                del self._transactions[t]
             for handle in [h for h, p in self._prepared.items() if everything or now - p.used > HANDLE_IDLE_SECONDS]:
                 del self._prepared[handle]
             stale = [h for h, r in self._results.items() if everything or now - r.used > HANDLE_IDLE_SECONDS]
             results = [self._results.pop(h) for h in stale]
-        for txn in txns:
-            if not txn.lock.acquire(timeout=0 if not everything else 5):
+        for tid, txn in idle.items():
+            if not txn.lock.acquire(timeout=5 if everything else 0):
                 with self._lock:  # a statement of it is running right now: not idle after all
-                    self._transactions[secrets.token_bytes(16)] = txn  # never reachable again; swept next time
+                    txn.used = time.monotonic()
+                    self._transactions[tid] = txn
                 continue
             try:
                 _log.info("region %s: a transaction idle for %.0fs was rolled back", self.region, now - txn.used)

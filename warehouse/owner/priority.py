@@ -4,7 +4,7 @@ worker threads run at a lower one (``JOB_NICE``), so a busy region still answers
 
 Linux schedules threads, and a thread's nice value is its own: each job runs in a thread of its
 own that lowers itself and ends with the job (an unprivileged thread cannot raise its priority
-back). A page's statement runs on the thread that serves its HTTP connection, at normal
+back). A page's statement runs on the gRPC thread that serves its Flight SQL call, at normal
 priority, helped by DuckDB's workers whenever they have nothing better to do; on an idle
 machine the lower priority costs nothing (``bench/concurrency.py`` and ``bench/ingest.py
 --owner`` measure both sides). Elsewhere only a job command's whole process is lowered, and
@@ -78,7 +78,7 @@ SWITCH_SECONDS = 0.0005
 
 def share_the_interpreter() -> None:
     """A page's statement needs Python's interpreter lock a few times on its way through the
-    owner (reading the request, starting the query, writing the Arrow answer), and a job's
+    owner (reading the call, starting the query, writing the Arrow answer), and a job's
     Python work (validation) holds that lock: with Python's default 5 ms switch interval each
     of those waits could last 5 ms, times ~20 statements a page. A shorter interval bounds
     them; the job pays a little in switches."""
