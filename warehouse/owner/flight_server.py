@@ -139,6 +139,7 @@ def error_for(exc: BaseException) -> flight.FlightError:
     (``[kasuwa-error {"kind", "class", "fields"}]``) with plain values only."""
     if isinstance(exc, flight.FlightError):
         return exc
+    note: dict[str, Any]
     if isinstance(exc, duckdb.Error):
         note = {"kind": "duckdb", "class": type(exc).__name__}
     elif isinstance(exc, KasuwaError):
