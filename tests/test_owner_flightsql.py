@@ -151,3 +151,36 @@ def test_the_cli_says_which_protocol_an_owner_speaks():
     out = subprocess.run([sys.executable, "-m", "warehouse.cli", "serve", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "--tls-cert" in out and "--analyst-token-file" in out
+
+
+def test_a_statement_whose_result_is_not_read_yet_can_be_cancelled(wa_owner):
+    """``CancelQuery`` (Flight SQL) and ``CancelFlightInfo`` (Flight) on a statement whose result
+    streams: the owner drops it, and its ticket gives nothing any more."""
+    import pyarrow.flight as flight
+    from google.protobuf import any_pb2
+
+    from warehouse.owner.flightsql import FlightSql_pb2 as fsql
+
+    client = flight.FlightClient(address(WA).url)
+    options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {address(WA).token}".encode())])
+    try:
+        for how in ("CancelQuery", "CancelFlightInfo"):
+            command = any_pb2.Any()
+            command.Pack(fsql.CommandStatementQuery(query="SELECT * FROM range(1000000000) t(i)"))
+            info = client.get_flight_info(flight.FlightDescriptor.for_command(command.SerializeToString()), options)
+            if how == "CancelQuery":
+                body = any_pb2.Any()
+                body.Pack(fsql.ActionCancelQueryRequest(info=info.serialize()))
+                answer = any_pb2.Any.FromString(next(iter(client.do_action(
+                    flight.Action(how, body.SerializeToString()), options))).body.to_pybytes())
+                result = fsql.ActionCancelQueryResult()
+                answer.Unpack(result)
+                assert result.result == fsql.ActionCancelQueryResult.CANCEL_RESULT_CANCELLED
+            else:
+                body = fsql.CancelFlightInfoRequestWire(info=info.serialize()).SerializeToString()
+                answer = next(iter(client.do_action(flight.Action(how, body), options))).body.to_pybytes()
+                assert fsql.CancelFlightInfoResultWire.FromString(answer).status == 1  # CANCEL_STATUS_CANCELLED
+            with pytest.raises(flight.FlightError, match="no longer kept"):
+                client.do_get(info.endpoints[0].ticket, options).read_all()
+    finally:
+        client.close()

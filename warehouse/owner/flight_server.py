@@ -17,8 +17,9 @@ What is served:
   rolled back, and so is every open one when the server stops.
 - Results stream back as Arrow record batches (``DoGet``): DECIMAL stays exact; HUGEINT columns
   (DuckDB's ``sum`` of integers) travel as int64, as DuckDB's own Python values are ints.
-- ``CancelQuery`` interrupts a running statement; ``GetSqlInfo``, ``GetCatalogs``,
-  ``GetDbSchemas``, ``GetTables``, ``GetTableTypes`` and empty key listings let a JDBC tool browse.
+- ``CancelQuery`` and ``CancelFlightInfo`` interrupt a statement (running, or its result
+  unread); ``GetSqlInfo``, ``GetCatalogs``, ``GetDbSchemas``, ``GetTables``, ``GetTableTypes``
+  and empty key listings let a JDBC tool browse.
 - **Jobs** (``jobs.JOBS``) as the Flight action ``kasuwa.job``: the body is JSON (``{"name",
   "args", "kwargs"}``, plain values), the results a stream of JSON messages: ``{"progress":
   [stage, fraction]}`` while an ingest runs, then ``{"result": …}``. Jobs run at a lower priority
@@ -422,7 +423,7 @@ class OwnerServer(flight.FlightServerBase):
 
     def list_actions(self, context: Any) -> list[tuple[str, str]]:
         return [("CreatePreparedStatement", ""), ("ClosePreparedStatement", ""), ("BeginTransaction", ""),
-                ("EndTransaction", ""), ("CancelQuery", ""), (JOB_ACTION, "run a Kasuwa job"),
+                ("EndTransaction", ""), ("CancelQuery", ""), ("CancelFlightInfo", ""), (JOB_ACTION, "run a Kasuwa job"),
                 (HELLO_ACTION, "prove the owner holds the token")]
 
     def do_action(self, context: Any, action: Any) -> Iterator[bytes]:
@@ -445,7 +446,14 @@ class OwnerServer(flight.FlightServerBase):
                 self._end(unpack(body), role)
                 return iter([])
             if kind == "CancelQuery":
-                return iter([self._cancel(unpack(body))])
+                cancelled = self._cancel(unpack(body).info)
+                outcome = (fsql.ActionCancelQueryResult.CANCEL_RESULT_CANCELLED if cancelled
+                           else fsql.ActionCancelQueryResult.CANCEL_RESULT_NOT_CANCELLABLE)
+                return iter([pack(fsql.ActionCancelQueryResult(result=outcome))])
+            if kind == "CancelFlightInfo":  # Flight's own action (its messages are not in an Any)
+                request = fsql.CancelFlightInfoRequestWire.FromString(body)
+                status = 1 if self._cancel(request.info) else 3  # CANCEL_STATUS_CANCELLED / _NOT_CANCELLABLE
+                return iter([fsql.CancelFlightInfoResultWire(status=status).SerializeToString()])
             if kind == JOB_ACTION:
                 self._role(context, OWNER)
                 head, sep, data = body.partition(b"\0")  # JSON, then a file's bytes when one is sent
@@ -500,8 +508,9 @@ class OwnerServer(flight.FlightServerBase):
                 with suppress(duckdb.Error):
                     txn.cursor.close()
 
-    def _cancel(self, request: Any) -> bytes:
-        info = flight.FlightInfo.deserialize(request.info)
+    def _cancel(self, serialized_info: bytes) -> bool:
+        """Interrupt the statement behind a FlightInfo (running, or its result not yet read)."""
+        info = flight.FlightInfo.deserialize(serialized_info)
         cancelled = False
         for endpoint in info.endpoints:
             with suppress(Exception):
@@ -514,9 +523,7 @@ class OwnerServer(flight.FlightServerBase):
                 if result is not None:
                     result.close()
                 cancelled = cancelled or result is not None or running is not None
-        outcome = (fsql.ActionCancelQueryResult.CANCEL_RESULT_CANCELLED if cancelled
-                   else fsql.ActionCancelQueryResult.CANCEL_RESULT_NOT_CANCELLABLE)
-        return pack(fsql.ActionCancelQueryResult(result=outcome))
+        return cancelled
 
     def _job(self, request: dict[str, Any], data: bytes | None) -> Iterator[bytes]:
         name = str(request.get("name"))

@@ -196,3 +196,15 @@ class ActionCancelQueryResult(_message.Message):
     RESULT_FIELD_NUMBER: _ClassVar[int]
     result: ActionCancelQueryResult.CancelResult
     def __init__(self, result: _Optional[_Union[ActionCancelQueryResult.CancelResult, str]] = ...) -> None: ...
+
+class CancelFlightInfoRequestWire(_message.Message):
+    __slots__ = ("info",)
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    info: bytes
+    def __init__(self, info: _Optional[bytes] = ...) -> None: ...
+
+class CancelFlightInfoResultWire(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: int
+    def __init__(self, status: _Optional[int] = ...) -> None: ...
