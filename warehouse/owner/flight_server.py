@@ -316,14 +316,14 @@ class OwnerServer(flight.FlightServerBase):
                         cur.close()
                     return (_Result(pa.schema([]), table=pa.table({})) if want_rows else None), -1
                 if txn is not None or not want_rows:
-                    table = cur.fetch_arrow_table()
+                    table = cur.to_arrow_table()
                     schema = _int_hugeints(table.schema, description)
                     table = table.cast(schema) if schema != table.schema else table
                     if txn is None:
                         cur.close()
                     count = _count(table)
                     return (_Result(schema, table=table, role=role) if want_rows else None), count
-                reader = cur.fetch_record_batch()
+                reader = cur.to_arrow_reader()
                 schema = _int_hugeints(reader.schema, description)
                 return _Result(schema, reader=_Cast(reader, schema), cursor=cur, role=role), -1
         except BaseException:
@@ -369,7 +369,7 @@ class OwnerServer(flight.FlightServerBase):
         cur = self.connection.cursor()
         try:
             self._check(cur, sql, role)
-            return flight.SchemaResult(cur.execute(f"SELECT * FROM ({sql}) LIMIT 0").fetch_arrow_table().schema)
+            return flight.SchemaResult(cur.execute(f"SELECT * FROM ({sql}) LIMIT 0").to_arrow_table().schema)
         except Exception as exc:
             raise self._failed(exc, "GetSchema") from exc
         finally:
@@ -713,7 +713,7 @@ def _browse(cur: Any, command: Any) -> tuple[pa.Schema, Any, pa.Table]:
         if command.include_schema:
             fields.append(pa.field("table_schema", pa.binary(), nullable=False))
             columns.append(pa.array([cur.execute(
-                f'SELECT * FROM "{r[0]}"."{r[1]}"."{r[2]}" LIMIT 0').fetch_arrow_table().schema.serialize()
+                f'SELECT * FROM "{r[0]}"."{r[1]}"."{r[2]}" LIMIT 0').to_arrow_table().schema.serialize()
                 .to_pybytes() for r in rows], pa.binary()))
         table = pa.Table.from_arrays(columns, schema=pa.schema(fields))
     elif isinstance(command, fsql.CommandGetTableTypes):
