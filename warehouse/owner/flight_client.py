@@ -43,8 +43,9 @@ _log = logging.getLogger("kasuwa.owner.client")
 
 #: seconds to wait for an owner to accept a connection before it counts as not answering
 CONNECT_SECONDS = 5.0
-#: idle ADBC connections kept per owner
-POOL_SIZE = 16
+#: idle ADBC connections kept per owner (each is a gRPC channel: a new one costs a handshake and
+#: a GetSqlInfo, and its prepared statements are prepared again)
+POOL_SIZE = 64
 #: prepared statements kept per connection (a page's queries repeat: each reuse saves two calls)
 STATEMENTS_KEPT = 64
 
