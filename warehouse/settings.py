@@ -92,6 +92,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Seconds between tries to send the uploads kept for a region on its own host while it could not be"
         " reached (default 30); the app and kasuwa watch try on their own, kasuwa outbox send tries once.",
     ),
+    # --- a region's owner (warehouse/owner/flight_server.py) ---
+    "KASUWA_TRANSACTION_IDLE_SECONDS": (
+        "120",
+        "Seconds a transaction opened on a region's owner may stay untouched before the owner rolls it back"
+        " (default 120): the client that opened it stopped or lost its connection.",
+    ),
 }
 
 
@@ -123,6 +129,7 @@ class Settings:
     tls_client_cert: str = ""  # KASUWA_TLS_CLIENT_CERT/_KEY: this process's certificate (mutual TLS)
     tls_client_key: str = ""
     analyst_token: str = ""  # KASUWA_ANALYST_TOKEN: a read-only token an owner also accepts
+    transaction_idle_seconds: float = 120.0
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -179,4 +186,5 @@ def settings() -> Settings:
         tls_client_cert=os.environ.get("KASUWA_TLS_CLIENT_CERT", ""),
         tls_client_key=os.environ.get("KASUWA_TLS_CLIENT_KEY", ""),
         analyst_token=os.environ.get("KASUWA_ANALYST_TOKEN", ""),
+        transaction_idle_seconds=float(_get("KASUWA_TRANSACTION_IDLE_SECONDS")),
     )

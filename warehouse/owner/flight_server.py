@@ -13,8 +13,8 @@ What is served:
   name (``$name`` in DuckDB), any other by position (``?``/``$1``).
 - **Transactions** (``BeginTransaction``/``EndTransaction``): a transaction id names an owner-side
   DuckDB cursor holding an open transaction, used by every command that carries the id. It is not
-  tied to a TCP connection: one left idle ``TRANSACTION_IDLE_SECONDS`` (its client died, say) is
-  rolled back, and so is every open one when the server stops.
+  tied to a TCP connection: one left idle ``KASUWA_TRANSACTION_IDLE_SECONDS`` (its client died,
+  say) is rolled back, and so is every open one when the server stops.
 - Results stream back as Arrow record batches (``DoGet``): DECIMAL stays exact; HUGEINT columns
   (DuckDB's ``sum`` of integers) travel as int64, as DuckDB's own Python values are ints.
 - ``CancelQuery`` and ``CancelFlightInfo`` interrupt a statement (running, or its result
@@ -57,13 +57,12 @@ from .. import plain, sandbox
 from ..background import Background
 from ..errors import KasuwaError, PermissionDenied
 from ..i18n import N_
+from ..settings import settings
 from . import jobs, priority, registry
 from .flightsql import FlightSql_pb2 as fsql
 
 _log = logging.getLogger("kasuwa.owner")
 
-#: a transaction untouched this long is rolled back (its client stopped or forgot it)
-TRANSACTION_IDLE_SECONDS = 20.0
 #: a prepared statement or an unread result untouched this long is dropped
 HANDLE_IDLE_SECONDS = 600.0
 #: how often idle transactions, statements and results are looked for
@@ -577,10 +576,10 @@ class OwnerServer(flight.FlightServerBase):
     def sweep(self, everything: bool = False) -> None:
         """Roll back transactions idle too long (all of them with ``everything``) and drop
         prepared statements and results nobody came back for."""
-        now = time.monotonic()
+        now, idle_limit = time.monotonic(), settings().transaction_idle_seconds
         with self._lock:
             idle = {t: txn for t, txn in self._transactions.items()
-                    if everything or now - txn.used > TRANSACTION_IDLE_SECONDS}
+                    if everything or now - txn.used > idle_limit}
             for t in idle:
                 del self._transactions[t]
             for handle in [h for h, p in self._prepared.items() if everything or now - p.used > HANDLE_IDLE_SECONDS]:
@@ -639,7 +638,7 @@ _SQL_INFO: dict[int, tuple[int, Any]] = {  # info code -> (union member, value)
     8: (3, 1),  # FLIGHT_SQL_SERVER_TRANSACTION: SQL_SUPPORTED_TRANSACTION_TRANSACTION
     9: (1, True),  # FLIGHT_SQL_SERVER_CANCEL
     100: (3, int(HANDLE_IDLE_SECONDS * 1000)),  # FLIGHT_SQL_SERVER_STATEMENT_TIMEOUT (ms)
-    101: (3, int(TRANSACTION_IDLE_SECONDS * 1000)),  # FLIGHT_SQL_SERVER_TRANSACTION_TIMEOUT (ms)
+    # 101, FLIGHT_SQL_SERVER_TRANSACTION_TIMEOUT (ms): from the settings, in _sql_info
     500: (1, False),  # SQL_DDL_CATALOG
     501: (1, False),  # SQL_DDL_SCHEMA
     502: (1, True),  # SQL_DDL_TABLE
@@ -662,11 +661,12 @@ SQL_INFO_SCHEMA = pa.schema([pa.field("info_name", pa.uint32(), nullable=False),
 
 
 def _sql_info(wanted: list[int]) -> pa.Table:
-    codes = [c for c in (wanted or sorted(_SQL_INFO)) if c in _SQL_INFO]
+    known = {**_SQL_INFO, 101: (3, int(settings().transaction_idle_seconds * 1000))}
+    codes = [c for c in (wanted or sorted(known)) if c in known]
     members: list[list[Any]] = [[] for _ in range(6)]
     types, offsets = [], []
     for code in codes:
-        member, value = _SQL_INFO[code]
+        member, value = known[code]
         types.append(member)
         offsets.append(len(members[member]))
         members[member].append(value)
