@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -400,10 +400,11 @@ def run_demo_payouts(days: int = 42) -> int:
     (yesterday included), as the operator; payouts older than three days are then marked paid
     with a ``DEMO-`` reference. Returns the number of payouts made. A region that cannot be
     opened is skipped (the demo reports it elsewhere).
-    """
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
 
+    "Today" is the demo's own, the UTC day its sales end before (``demo.write_demo_exports``),
+    not the region's: once a region east of UTC has reached tomorrow, a run for its yesterday
+    would pay the demo's last day of sales and leave nothing due on its pages.
+    """
     from ..errors import RegionUnavailable, WarehouseBusy
     from ..regions import all_regions
     from .status import mark_payout
@@ -411,7 +412,7 @@ def run_demo_payouts(days: int = 42) -> int:
     op = Actor.operator()
     made = 0
     for reg in all_regions():
-        today = datetime.now(ZoneInfo(reg.time_zone)).date()
+        today = datetime.now(UTC).date()
         try:
             for back in range(days, 0, -1):
                 made += len(run_payouts(op, reg.code, today - timedelta(days=back)).payouts)
