@@ -28,6 +28,7 @@ from warehouse.queries import sales as q
 from warehouse.regions import get_region
 
 from . import format as fmt
+from . import style
 from .charts import country_name
 from .errors import show_error
 from .query_cache import data_changed
@@ -172,16 +173,57 @@ def _validation_table(res: IngestResult) -> None:
     st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
 
 
-def _flagged_table(res: IngestResult) -> None:
+def _flagged_table(res: IngestResult, locale: str | None = None) -> None:
+    """The first flagged rows with their reasons in full: a grid on a wide screen, cards on a
+    phone (a grid cell cut "date is missing or not und…" at 390 px)."""
     if not res.flagged_examples:
         return
     st.caption(_("Flagged rows (first %(count)s), with the reasons", count=len(res.flagged_examples)))
     rows = [{
-        N_("Row"): f.get("row_number"),
+        N_("Row"): fmt.number(f.get("row_number"), locale),
         N_("Why"): "; ".join(translate_text(str(r)) for r in f.get("reasons", [])),
         N_("Values in the file"): q.readable_values(json.dumps(f.get("raw", {}), ensure_ascii=False, default=str)),
     } for f in res.flagged_examples]
-    st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
+    df = _words(pd.DataFrame(rows))
+    style.table(df, "flagged", {c: c for c in df.columns}, title=df.columns[0], grid_key=f"up_flagged_{id(res)}",
+                column_config={df.columns[1]: st.column_config.TextColumn(width="large")})
+
+
+def profile_words(profile: str | None) -> str:
+    """How a file was read, in words: a platform profile's title ("Stripe payments export"), the
+    generic reader's, or the name a creator gave their saved columns — never a bare code."""
+    from warehouse.ingest.profiles import get_profile
+
+    try:
+        title = get_profile(profile or "generic").title
+    except KasuwaError:
+        title = None
+    return translate_text(title) if title else (profile or "")
+
+
+def span_block(res: IngestResult, locale: str, creator_view: bool) -> None:
+    """The file's sales from the first day to the last (the reader's locale) and, for the creator,
+    a button that opens My sales on exactly those days: a file whose sales lie outside the
+    period chosen there would otherwise seem to show nothing new."""
+    if res.first_sale is None or res.last_sale is None:
+        return
+    if res.first_sale == res.last_sale:
+        words = _("This file's sales are from %(day)s.", day=fmt.when(res.first_sale, locale))
+    else:
+        words = _("This file's sales run from %(first)s to %(last)s.", first=fmt.when(res.first_sale, locale),
+                  last=fmt.when(res.last_sale, locale))
+    st.markdown(fmt.plain(words))
+    if creator_view and st.button(_("See these sales"), icon=":material/monitoring:",
+                                  key=f"up_span_{res.upload_id}"):
+        open_sales_on(res.first_sale, res.last_sale)
+
+
+def open_sales_on(first: Any, last: Any) -> None:
+    """Open My sales with its dates set to ``first``–``last`` (``pickers.period_picker`` takes them)."""
+    from .pickers import go_to_period
+
+    go_to_period("sales_period", first, last)
+    st.switch_page("pages/sales.py")
 
 
 def _lines(title: str, lines: list[str]) -> None:
@@ -190,8 +232,9 @@ def _lines(title: str, lines: list[str]) -> None:
         st.text("\n".join(f"• {line}" for line in lines))
 
 
-def report(res: IngestResult | str, file_name: str, locale: str) -> None:
-    """What happened to one file: outcome, counts, checks, flagged rows, assumptions, next steps."""
+def report(res: IngestResult | str, file_name: str, locale: str, creator_view: bool = False) -> None:
+    """What happened to one file: outcome, counts, the days its sales cover (with a button to see
+    them, for the creator), checks, flagged rows, assumptions, next steps."""
     st.text(f"📄 {file_name}")
     if isinstance(res, str):
         st.error(fmt.plain(translate_text(res)), icon=":material/block:")
@@ -210,11 +253,12 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     elif res.status == "rejected":
         st.error(fmt.plain(translate_text(res.message)), icon=":material/block:")
     else:
-        st.success(_("Loaded with the **%(profile)s** profile.", profile=fmt.plain(res.profile or "generic")),
+        st.success(_("Loaded with the **%(profile)s** profile.", profile=fmt.plain(profile_words(res.profile))),
                    icon=":material/check_circle:")
         _counts(res, locale)
+        span_block(res, locale, creator_view)
         _validation_table(res)
-        _flagged_table(res)
+        _flagged_table(res, locale)
         if res.skipped_reasons:
             st.caption(_("Rows skipped because they are not sales"))
             st.dataframe(_words(pd.DataFrame([{N_("Reason"): translate_text(k), N_("Rows"): v}

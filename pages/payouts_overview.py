@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import payouts_view as view
+from app import style
 from app.errors import show_error
 from app.export import to_csv_bytes
 from app.session import require_page
@@ -44,7 +45,7 @@ try:
     view.overview_tables(overview)
     downloads(overview)
     if is_admin(actor):
-        st.subheader(_("Record a payout's outcome"))
+        style.section(_("Record a payout's outcome"))
         names = {code: view.region_name(code) for code in region_codes()}
         region = st.selectbox(_("Region"), list(names), key="mark_region", format_func=names.__getitem__)
         view.mark_form(actor, admin_payouts(actor, str(region)))
