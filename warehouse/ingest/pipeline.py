@@ -460,12 +460,7 @@ def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, l
                              upload=dup[0], moment=dup[1].strftime("%Y-%m-%d %H:%M"))
             with wh.transaction() as cur:
                 _insert_upload(cur, {**up, "status": "duplicate", "message": res.message, "loaded_at": None})
-            res.first_sale, res.last_sale = cur.execute(
-        f"SELECT CAST(timezone(?, min(sold_at)) AS DATE), CAST(timezone(?, max(sold_at)) AS DATE) FROM {parsed.table}"
-        " WHERE skip_reason IS NULL AND _row NOT IN (SELECT row_number FROM main.flagged_rows WHERE upload_id = ?)",
-        [get_region(res.region or "").time_zone] * 2 + [res.upload_id]).fetchone() or (None, None)
-    res.next_steps = _next_steps(res, [list(r[0] or ()) for r in cur.execute(
-        "SELECT rules FROM main.flagged_rows WHERE upload_id = ?", [res.upload_id]).fetchall()])
+            res.next_steps = _next_steps(res)
             return res
         scratch = landing.scratch_dir()
         try:
