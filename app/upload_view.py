@@ -79,6 +79,57 @@ _STAGES = {
 }
 
 
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string: every character but letters, digits and spaces hex-escaped, so
+    that nothing in a translation can end the string or the rule."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x}" for c in text) + '"'
+
+
+def upload_limit() -> int:
+    """The largest file accepted, in bytes: the smaller of Kasuwa's own limit
+    (``KASUWA_MAX_UPLOAD_MB``) and Streamlit's ``server.maxUploadSize``."""
+    from warehouse.settings import settings
+
+    streamlit_mb = int(st.get_option("server.maxUploadSize") or 200)
+    return min(settings().max_upload_bytes, streamlit_mb * 1024 * 1024)
+
+
+def size_words(size: int, locale: str | None) -> str:
+    """``200 MB``, ``200 Mo`` (fr), ``২০০ MB`` (bn): a size in whole megabytes (MiB) by Babel."""
+    from babel.units import format_unit
+
+    from warehouse import locales
+
+    mb = max(1, size // (1024 * 1024))
+    return locales.native_digits(format_unit(mb, "digital-megabyte", length="short",
+                                             locale=locales.parse(locale)), locale)
+
+
+def file_picker(key: str, locale: str | None) -> list[Any]:
+    """Streamlit's file uploader in the reader's language. Streamlit 1.67 writes its button
+    ("Upload") and its line under it ("200MB per file") in English and takes no words for them:
+    the line is hidden and the button's word replaced by ours (CSS ``content``, every character
+    escaped), and a caption says what to do and the real limit. No user text is involved."""
+    word = _css_string(_("Choose files"))
+    st.html(
+        "<style>"
+        ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzoneInstructions']{display:none}"
+        ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
+        "{display:none}"
+        ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
+        f"::after{{content:{word}}}"
+        "</style>"
+    )
+    with st.container(key="kasuwa-uploader"):
+        files = st.file_uploader(
+            _("Sales exports"), accept_multiple_files=True, key=key,
+            help=_("The same file uploaded twice is recognised and not counted again."),
+        ) or []
+    st.caption(_("Drop your files on the box above or press “%(button)s”: CSV, TSV or Excel, up to %(size)s per "
+                 "file.", button=_("Choose files"), size=size_words(upload_limit(), locale)))
+    return list(files)
+
+
 def pick_creator(actor: Actor) -> str | None:
     """A creator uploads for themself; a reviewer or admin first picks a creator of their
     regions. Returns the creator id, or None while none is chosen."""
@@ -220,10 +271,17 @@ def span_block(res: IngestResult, locale: str, creator_view: bool) -> None:
 
 def open_sales_on(first: Any, last: Any) -> None:
     """Open My sales with its dates set to ``first``–``last`` (``pickers.period_picker`` takes them)."""
+    from pathlib import Path
+
+    from streamlit.errors import StreamlitAPIException
+
     from .pickers import go_to_period
 
     go_to_period("sales_period", first, last)
-    st.switch_page("pages/sales.py")
+    try:  # by its file (the navigation's pages are named relative to app/main.py)
+        st.switch_page(Path(__file__).resolve().parent.parent / "pages" / "sales.py")
+    except StreamlitAPIException:  # a page run outside the app's navigation (a page test)
+        st.caption(_("My sales opens on these days."))
 
 
 def _lines(title: str, lines: list[str]) -> None:
@@ -242,9 +300,9 @@ def report(res: IngestResult | str, file_name: str, locale: str, creator_view: b
     if res.status == "waiting":  # a region on its own host that cannot be reached: kept, loads later
         st.info(fmt.plain(translate_text(res.message)), icon=":material/schedule:")
     elif res.status == "duplicate":
+        # its stored message names the earlier upload's id and an ISO moment: the sentence says it all
         st.info(_("Already loaded: this exact file was uploaded before, so nothing was loaded again."),
                 icon=":material/content_copy:")
-        st.text(translate_text(res.message))
     elif res.status == "rejected" and res.confirm:
         return  # the columns step below says what to do
     elif res.status == "rejected" and res.missing:

@@ -27,10 +27,7 @@ try:
     creator_id = up.pick_creator(actor)
     if creator_id:
         locale = page_locale(actor, creator_region(creator_id))
-        files = st.file_uploader(
-            _("Sales exports"), accept_multiple_files=True, key=f"up_files_{creator_id}",
-            help=_("The same file uploaded twice is recognised and not counted again."),
-        ) or []
+        files = up.file_picker(f"up_files_{creator_id}", locale)
         done = up.results()
         fresh = [f for f in files if up.file_key(creator_id, f) not in done]
         for number, file in enumerate(fresh, start=1):
