@@ -223,15 +223,16 @@ def _suite_reasons() -> dict[str, str]:
 
 
 def check_words(rule: str, reason: Any = None) -> str:
-    """What a failed check means, in words: the reason the flagged rows gave, else the suite's
-    reason for the rule, else the rule's column in plain letters."""
-    if isinstance(reason, str) and reason and reason != rule:
-        return translate_text(reason)
+    """What a failed check means, in words: the suite's reason for the rule, "rows Kasuwa could
+    not tell were sales" for rows a person decides about (not one row's own reason), else the
+    reason the flagged rows gave, else "another check" — never a rule's code name."""
     if rule in _suite_reasons():
         return translate_text(_suite_reasons()[rule])
-    if rule == ASK_RULE:  # a row its profile could not tell was a sale
+    if rule == ASK_RULE:
         return _("rows Kasuwa could not tell were sales (a person decides)")
-    return translate_text(rule_label(rule))  # "another check": never a rule's code name
+    if isinstance(reason, str) and reason and reason != rule:
+        return translate_text(reason)
+    return translate_text(rule_label(rule))
 
 
 def rules_table(report: MetricsReport) -> pd.DataFrame:
@@ -372,14 +373,20 @@ def has_story(values: Sequence[float | None]) -> bool:
     return len(real) >= 2 and any(v != 0 for v in real)
 
 
-def _no_chart_words(title: str, kind: str, values: Sequence[float | None]) -> str:
-    real = [v for v in values if v is not None]
+def _no_chart_words(title: str, kind: str, lines: list[tuple[str, list, list]], names: Mapping[str, str]) -> str:
+    """A chart that is not drawn, in a sentence: no figures, zero throughout, or each region's
+    one figure (``GMV in USD: one period with figures: West Africa $0.65; South Asia $20.00.``)."""
+    real = [v for _c, vs, _p in lines for v in vs if v is not None]
     if not real:
         return _("%(chart)s: no figures in this period.", chart=title)
     if all(v == 0 for v in real):
         return _("%(chart)s: zero in every period.", chart=title)
-    value = real[0] / 100 if kind == "rate" else real[0]
-    return _("%(chart)s: one figure only, %(value)s.", chart=title, value=shown(value, kind))
+    each = []
+    for code, vs, _p in lines:
+        mine = [v for v in vs if v is not None]
+        if mine:
+            each.append(f"{names.get(code, code)} {shown(mine[-1] / 100 if kind == 'rate' else mine[-1], kind)}")
+    return _("%(chart)s: one period with figures: %(values)s.", chart=title, values="; ".join(each))
 
 
 def _chart_lines(report: MetricsReport, column: str, kind: str) -> tuple[list[date], list[tuple[str, list, list]]]:
@@ -599,11 +606,10 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
     drawn, told = [], []
     for column, title, kind in CHARTS:  # a chart with nothing to say becomes a sentence
         periods, lines = _chart_lines(report, column, kind)
-        values = [v for _c, vs, _p in lines for v in vs]
         if any(has_story(vs) for _c, vs, _p in lines):
             drawn.append((periods, lines, title, kind))
         else:
-            told.append(_no_chart_words(_(title), kind, values))
+            told.append(_no_chart_words(_(title), kind, lines, {r.region: translate_text(r.name) for r in regions}))
     for i, (periods, lines, title, kind) in enumerate(drawn):
         row, col = divmod(i, 2)
         y = top + row * (ch + 4)
