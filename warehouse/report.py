@@ -362,7 +362,7 @@ def summary_paragraph(report: MetricsReport, previous: MetricsReport | None = No
     if attention:
         parts.append(_("Needs attention: %(items)s.", items="; ".join(attention)))
     else:
-        parts.append(_("Nothing needs attention: every region passes at least 90% of rows and no row awaits review."))
+        parts.append(_("Nothing needs attention: every region passes at least 9 rows in 10 and no row awaits review."))
     return " ".join(parts)
 
 
@@ -553,8 +553,9 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
                            grain=_(GRAIN_WORDS.get(report.grain, report.grain))), font, 120),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_MUTED)
-    pdf.cell(0, 5, _text(_("Figures as of %(moment)s UTC", moment=f"{locales.day(made, locale)} {made:%H:%M}"),
-                         font, 120), new_x="LMARGIN", new_y="NEXT")
+    moment = locales.day(made, locale) + made.strftime(" %H:%M")
+    pdf.cell(0, 5, _text(_("Figures as of %(moment)s UTC", moment=moment), font, 120), new_x="LMARGIN",
+             new_y="NEXT")
     cut = [r for r in regions if r.through and r.through < report.period.end]
     if cut:
         pdf.multi_cell(0, 5, _text(_("Each region is read up to its own today: %(regions)s.", regions="; ".join(
