@@ -26,7 +26,8 @@ ROLE_NAMES = {
 #: password field's show/hide eye is the one icon there: drawn as an eye character instead.
 _NO_ICON_FONT = """<style>
 .st-key-kasuwa-login [data-testid="stIconMaterial"] { font-family: inherit !important; font-size: 0 !important; }
-.st-key-kasuwa-login [data-testid="stIconMaterial"]::before { content: "\\01F441"; font-size: 1.1rem; }
+.st-key-kasuwa-login [data-testid="stIconMaterial"]::before { content: "\\01F441"; font-size: 1.1rem;
+  font-family: "Noto Color Emoji", "Segoe UI Emoji", "Apple Color Emoji", system-ui, sans-serif; }
 .st-key-kasuwa-login button[aria-pressed="true"] [data-testid="stIconMaterial"]::before { content: "\\2715"; }
 </style>"""
 

@@ -1,5 +1,6 @@
 """The page Streamlit sends first (its ``index.html``), with one line of ours: the icon font loads
-when an icon is drawn, not before the sign-in form.
+when an icon is drawn, not before the sign-in form; and without the preload of Source Sans, a font
+the theme no longer uses (the reader's own system font: ``.streamlit/config.toml``).
 
 Streamlit 1.67's start-up script asks for its Material Symbols font at once
 (``document.fonts.load('1em "Material Symbols Rounded"')``): 375 kB with Brotli, over a third of
@@ -14,12 +15,23 @@ is a constant (no user text), and only a page whose body is plain, uncompressed 
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: runs before Streamlit's module script: an early load of the icon font is answered at once
 SCRIPT = (b"<script>(()=>{const f=document.fonts,l=f.load.bind(f);"
           b"f.load=(font,text)=>/Material Symbols/.test(font)?Promise.resolve([]):l(font,text)})()</script>")
 _MARK = b'<script type="module"'
+#: Streamlit's preload of its Source Sans font (170 kB, requested before any script)
+_FONT_PRELOAD = re.compile(rb'<link\s+rel="preload"\s+href="[^"]*SourceSans[^"]*"[^>]*>\s*')
+_LOCAL = 'local("Roboto"),local("Segoe UI"),local("Helvetica Neue"),local("Noto Sans"),local("Liberation Sans"),' \
+         'local("DejaVu Sans"),local("Arial")'
+#: "Source Sans" drawn by a font the reader's device has (the last @font-face with the same
+#: descriptors wins): no web font to download before the sign-in form, on any page
+LOCAL_TEXT_FONT = ("<style>" + "".join(
+    f'@font-face{{font-family:"Source Sans";font-weight:100 900;font-style:{style};src:{_LOCAL}}}'
+    for style in ("normal", "italic")) + "</style>").encode()
 
 
 class LazyIconFont:
@@ -54,7 +66,8 @@ class LazyIconFont:
                 return
             page = b"".join(body)
             if _MARK in page and SCRIPT not in page:
-                page = page.replace(_MARK, SCRIPT + _MARK, 1)
+                page = _FONT_PRELOAD.sub(b"", page.replace(_MARK, SCRIPT + _MARK, 1), count=1)
+                page = page.replace(b"</head>", LOCAL_TEXT_FONT + b"</head>", 1)
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(page)).encode()))
             await send({**start, "headers": headers})
