@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from app.page_shell import SCRIPT, LazyIconFont
+from app.page_shell import LOCAL_TEXT_FONT, LazyIconFont
 
-PAGE = b'<html><head><script type="module" crossorigin src="./static/js/index.js"></script></head></html>'
+PAGE = (b'<html><head><link rel="preload" href="./static/media/SourceSansVF-Upright.ttf.X.woff2" as="font" '
+        b'type="font/woff2" crossorigin />\n<script type="module" crossorigin src="./static/js/index.js"></script>'
+        b'</head></html>')
 
 
 def _app(body: bytes, content_type: bytes = b"text/html", extra: list | None = None):
@@ -36,8 +38,12 @@ def _get(app, path: str = "/", method: str = "GET") -> tuple[dict, bytes]:
 
 def test_the_page_gets_the_script_before_streamlits_own_with_its_length():
     headers, body = _get(_app(PAGE))
-    assert body.index(SCRIPT) < body.index(b'<script type="module"') and body.count(SCRIPT) == 1
-    assert int(headers[b"content-length"]) == len(body) == len(PAGE) + len(SCRIPT)
+    ours = body.index(b"<script>(()=>{const f=document.fonts")
+    assert ours < body.index(b'<script type="module"') and body.count(b"document.fonts") == 1
+    assert b'rel="preload"' not in body  # the text font waits: its URL is fetched once a form is drawn
+    assert b'const u="./static/media/SourceSansVF-Upright.ttf.X.woff2"' in body
+    assert body.index(LOCAL_TEXT_FONT) < body.index(b"</head>")
+    assert int(headers[b"content-length"]) == len(body)
 
 
 def test_everything_else_passes_unchanged():
