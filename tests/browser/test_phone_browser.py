@@ -298,6 +298,51 @@ def test_a_file_read_by_meaning_is_confirmed_once_on_a_phone_in_french(phone: Br
 
 
 
+#: sales of June 2024 (outside the sales page's default 90 days), one negative line (a discount)
+OLD_SALES = ("order_id,date,product,quantity,amount,currency,buyer_country\n"
+             "J1,2024-06-13,Pagne,1,15000,XOF,SN\nJ2,2024-06-14,Perles,2,25000,XOF,SN\n"
+             "J3,2024-06-14,Remise,1,-5000,XOF,SN\n")
+
+
+@pytest.mark.browser
+def test_the_upload_page_speaks_french_and_opens_my_sales_on_the_files_days(phone: BrowserContext,
+                                                                            demo_app: str) -> None:
+    """Issue 20: the uploader in the reader's words with the real limit (Streamlit's "Upload" and
+    "200MB per file" hidden), the file's first and last sale day in French, a button that opens
+    My sales on exactly those days, and the flagged row's reason and advice whole on a phone."""
+    page = phone.new_page()
+    sign_in(page, demo_app, *AWA)
+    wait_signed_in(page)
+    tap_nav(page, "Import", "Importer des exports de ventes")
+    uploader = page.get_by_test_id("stFileUploader")
+    uploader.wait_for()
+    settle(page)
+    shown = uploader.inner_text() + " " + page.get_by_test_id("stMain").inner_text()
+    assert "Upload" not in shown and "200MB" not in shown and "Drag and drop" not in shown, shown
+    word = uploader.locator("button [data-testid='stMarkdownContainer']").first.evaluate(
+        "e => getComputedStyle(e, '::after').content")
+    assert word == '"Choisir des fichiers"', word
+    assert "jusqu’à 200 Mo par fichier" in shown or "jusqu'à 200 Mo par fichier" in shown, shown
+    _upload(page, "juin.csv", OLD_SALES.encode())
+    page.get_by_text("Les ventes de ce fichier vont du", exact=False).wait_for()
+    settle(page)
+    text = page.get_by_test_id("stMain").inner_text()
+    assert "du 13 juin 2024 au 14 juin 2024" in text, text
+    assert "remise" in text and "exportez à nouveau" not in text  # advice by the reason: a discount line
+    reason = page.locator('[class*="st-key-kasuwa-narrow-flagged"] .kasuwa-card dd').filter(
+        has_text="négatif").first
+    assert reason.is_visible()
+    box = reason.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert reason.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # the whole reason, wrapped
+    assert_fits_a_phone(page, "creator-upload-report-fr")
+    page.get_by_role("button", name="Voir ces ventes").tap()
+    page.get_by_role("heading", name="Mes ventes").wait_for()
+    settle(page)
+    dates = page.get_by_test_id("stDateInput").locator("input").first.input_value()
+    assert dates.replace(" ", "") == "13/06/2024–14/06/2024", dates
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(("account", "words"), [
     (CREATOR, {"home": "My sales", "nav": "My payouts",
