@@ -38,7 +38,7 @@ try:
             if result is None:
                 continue
             with st.container(border=True):
-                up.report(result, file.name, locale, creator_view=actor.role == "creator")
+                up.report(result, file.name, locale, creator_view=actor.creator_id == creator_id)
                 saved, not_saved = st.session_state.get(up.saved_key(key)) or (None, None)
                 if saved:
                     st.success(_("Saved as profile **%(name)s**: your next file with these columns loads without "
