@@ -236,7 +236,8 @@ def _flagged_table(res: IngestResult, locale: str | None = None) -> None:
         N_("Values in the file"): q.readable_values(json.dumps(f.get("raw", {}), ensure_ascii=False, default=str)),
     } for f in res.flagged_examples]
     df = _words(pd.DataFrame(rows))
-    style.table(df, "flagged", {c: c for c in df.columns}, title=df.columns[0], grid_key=f"up_flagged_{id(res)}",
+    style.table(df, f"flagged-{res.upload_id}", {c: c for c in df.columns}, title=df.columns[0],
+                grid_key=f"up_flagged_{res.upload_id}",
                 column_config={df.columns[1]: st.column_config.TextColumn(width="large")})
 
 

@@ -311,8 +311,12 @@ def test_the_upload_page_speaks_french_and_opens_my_sales_on_the_files_days(phon
     "200MB per file" hidden), the file's first and last sale day in French, a button that opens
     My sales on exactly those days, and the flagged row's reason and advice whole on a phone."""
     page = phone.new_page()
-    sign_in(page, demo_app, *AWA)
-    wait_signed_in(page)
+    page.goto(demo_app)  # the sign-in page is in English; Awa's pages are in French
+    page.get_by_label("Email", exact=True).fill(AWA[0])
+    page.get_by_label("Password", exact=True).fill(AWA[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.locator(".st-key-kasuwa_sign_out").wait_for(state="attached", timeout=WAIT_MS)  # her pages: French
+    settle(page)
     tap_nav(page, "Import", "Importer des exports de ventes")
     uploader = page.get_by_test_id("stFileUploader")
     uploader.wait_for()
