@@ -109,17 +109,25 @@ def file_picker(key: str, locale: str | None) -> list[Any]:
     """Streamlit's file uploader in the reader's language. Streamlit 1.67 writes its button
     ("Upload") and its line under it ("200MB per file") in English and takes no words for them:
     the line is hidden and the button's word replaced by ours (CSS ``content``, every character
-    escaped), and a caption says what to do and the real limit. No user text is involved."""
+    escaped; the button's ``aria-label`` set to the same words for a screen reader), and a caption
+    says what to do and the real limit. No user text is involved."""
     word = _css_string(_("Choose files"))
     st.html(
         "<style>"
         ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzoneInstructions']{display:none}"
         ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
-        "{display:none}"
+        "{font-size:0;line-height:0}"
         ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
         f"::after{{content:{word}}}"
         "</style>"
     )
+    # the button's name for a screen reader, in the same words (Streamlit takes none for it)
+    style.run_script(
+        "(()=>{window.kasuwaUploadWord=" + json.dumps(_("Choose files")) + ";if(window.kasuwaUploadSeen)return;"
+        "window.kasuwaUploadSeen=1;const f=()=>document.querySelectorAll(\".st-key-kasuwa-uploader "
+        "[data-testid='stFileUploaderDropzone'] button\").forEach(b=>{if(b.getAttribute('aria-label')!=="
+        "window.kasuwaUploadWord)b.setAttribute('aria-label',window.kasuwaUploadWord)});f();"
+        "new MutationObserver(f).observe(document.body,{childList:true,subtree:true})})()", key="kasuwa-upload-word")
     with st.container(key="kasuwa-uploader"):
         files = st.file_uploader(
             _("Sales exports"), accept_multiple_files=True, key=key,
