@@ -31,6 +31,7 @@ from warehouse.access import Actor
 from warehouse.errors import KasuwaError
 from warehouse.i18n import N_, _
 from warehouse.locales import blank, date_input_format, locale_for, native_digits
+from warehouse.source_names import SOURCE_NAMES, source_name  # noqa: F401 - one table, for the pages too
 
 __all__ = ["age", "date_input_format", "day", "for_people", "locale_for", "moment", "money", "month", "number",
            "page_locale", "percent", "plain", "region_locale", "source_name", "when"]
@@ -147,35 +148,6 @@ def month(value: date | datetime | None, locale: str | None = None) -> str:
     if value is None:
         return ""
     return native_digits(format_skeleton("yMMM", value, locale=_locale(locale)), locale)
-
-
-#: payment sources by the names their makers give them (the warehouse stores lower-case codes)
-SOURCE_NAMES = {
-    "shopify": "Shopify", "stripe": "Stripe", "paypal": "PayPal", "etsy": "Etsy", "etsy-items": "Etsy",
-    "gumroad": "Gumroad", "lemonsqueezy": "Lemon Squeezy", "mpesa": "M-Pesa", "bkash": "bKash",
-    "flutterwave": "Flutterwave", "paystack": "Paystack", "wave": "Wave", "jazzcash": "JazzCash",
-    "easypaisa": "Easypaisa",
-}
-#: codes that mean "no named source or channel", in words
-_SOURCE_WORDS = {"generic": N_("own sales file"), "unknown": "", "": "", "none": ""}
-
-
-def source_name(code: Any, channel: Any = None) -> str:
-    """A sales source (and its channel) as people name it: ``Shopify``, ``Shopify · Flutterwave``,
-    "own sales file" for the generic reader; an unknown channel is left out, never "unknown"."""
-    def one(value: Any) -> str:
-        text = "" if value is None else str(value).strip()
-        key = text.lower()
-        if key in SOURCE_NAMES:
-            return SOURCE_NAMES[key]
-        if key in _SOURCE_WORDS:
-            return _(_SOURCE_WORDS[key]) if _SOURCE_WORDS[key] else ""
-        return text[:1].upper() + text[1:] if text.islower() else text
-
-    parts = [p for p in (one(code), one(channel)) if p]
-    if len(parts) == 2 and parts[0] == parts[1]:
-        parts = parts[:1]
-    return " · ".join(parts) or _("source not given")
 
 
 def for_people(df: pd.DataFrame, locale: str | None = None, tz: tzinfo | None = None) -> pd.DataFrame:

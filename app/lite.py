@@ -79,7 +79,7 @@ def creator_summary(actor: Actor) -> str:
     creator_id = str(actor.creator_id)
     region = creator_scope(actor, creator_id)
     locale = page_locale(actor, region)
-    outlook = payout_outlook(actor, creator_id)
+    outlook = payout_outlook(actor, creator_id, locale=locale)
     today = today_in(get_region(region).time_zone)
     figures = kpis(actor, creator_id, Period(today - timedelta(days=29), today))
     now = figures.current

@@ -22,7 +22,7 @@ from warehouse.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
 
-st.set_page_config(page_title="Kasuwa", page_icon=":material/storefront:", layout="wide")
+st.set_page_config(page_title="Kasuwa", page_icon="🏪", layout="wide")
 style.inject()
 
 try:

@@ -147,7 +147,8 @@ def rail_name_of(name: str) -> str:
 
 
 def history_table(actor: Actor, creator_id: str, locale: str) -> None:
-    """The creator's payouts, newest first: date, rail, amount, fee, status and reference."""
+    """The creator's payouts, newest first: date (in the reader's locale), rail, amount, fee, status
+    and the rail's reference (never the programme's own payout id)."""
     rows = payout_history(actor, creator_id)
     if not rows:
         st.caption(_("No payouts yet."))
@@ -155,8 +156,7 @@ def history_table(actor: Actor, creator_id: str, locale: str) -> None:
     df = pd.DataFrame(
         [
             {
-                N_("Date"): r["as_of"],
-                N_("Payout"): r["payout_id"],
+                N_("Date"): fmt.when(r["as_of"], locale),
                 N_("Rail"): rail_name(r["rail"]),
                 N_("Amount"): fmt.money(r["amount"], r["currency"], locale),
                 N_("Rail fee"): fmt.money(r["rail_fee"], r["currency"], locale),
@@ -171,14 +171,16 @@ def history_table(actor: Actor, creator_id: str, locale: str) -> None:
                 first_cards=5, more=lambda n: ngettext("%(count)s older payout", "%(count)s older payouts", n))
 
 
-def statement_downloads(actor: Actor, creator_id: str) -> None:
-    """Pick a month; download its statement as CSV or PDF (built when clicked)."""
+def statement_downloads(actor: Actor, creator_id: str, locale: str | None = None) -> None:
+    """Pick a month (named in the reader's locale: "déc. 2026"); download its statement as CSV or
+    PDF (built when clicked)."""
     months = statement_months(actor, creator_id)
     if not months:
         st.caption(_("Statements appear once your ledger has entries."))
         return
     labels = [f"{y:04d}-{m:02d}" for y, m in months]
-    label = st.selectbox(_("Month"), labels, key="statement_month")
+    words = {k: fmt.month(date(y, m, 1), locale) for k, (y, m) in zip(labels, months, strict=True)}
+    label = st.selectbox(_("Month"), labels, key="statement_month", format_func=words.__getitem__)
     year, month = (int(x) for x in str(label).split("-"))
     lang = current_language()
 
@@ -240,7 +242,8 @@ def comparison_chart(costs: list[RailCost], locale: str | None = None) -> go.Fig
             orientation="h",
             marker_color=colours,
             showlegend=False,
-            hovertemplate="%{y}: %{x:,.2f}<extra></extra>",
+            customdata=[charts.value_label(_f(c.total_cost), locale) for c in shown],
+            hovertemplate="%{y}: %{customdata}<extra></extra>",
         ),
         row=1,
         col=1,
@@ -252,7 +255,8 @@ def comparison_chart(costs: list[RailCost], locale: str | None = None) -> go.Fig
             orientation="h",
             marker_color=colours,
             showlegend=False,
-            hovertemplate="%{y}: " + charts.safe_text(_("%(days)s days", days="%{x}")) + "<extra></extra>",
+            customdata=[charts.value_label(_f(c.mean_days), locale) for c in shown],
+            hovertemplate="%{y}: " + charts.safe_text(_("%(days)s days", days="%{customdata}")) + "<extra></extra>",
         ),
         row=2,
         col=1,
@@ -269,6 +273,9 @@ def comparison_chart(costs: list[RailCost], locale: str | None = None) -> go.Fig
         bargap=0.35,
     )
     fig.update_xaxes(rangemode="tozero")
+    # ticks written by Babel in the reader's locale (digits too), as on the sales charts
+    fig.update_xaxes(charts.value_axis([_f(c.total_cost) for c in shown], locale), row=1, col=1)
+    fig.update_xaxes(charts.value_axis([_f(c.mean_days) for c in shown], locale), row=2, col=1)
     fig.update_yaxes(automargin=True)
     return fig
 
@@ -291,8 +298,9 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
                 N_("Total"): fmt.money(c.total_cost, c.currency, locale),
                 N_("Share of sales"): "" if c.cost_share is None else fmt.percent(c.cost_share / 100, locale, 2),
                 N_("Days until paid (average / longest)"): (
-                    "" if c.mean_days is None else f"{c.mean_days} / {c.max_days}"),
-                N_("Minimum payout"): c.minimum or "",
+                    "" if c.mean_days is None else
+                    f"{fmt.number(c.mean_days, locale)} / {fmt.number(c.max_days, locale)}"),
+                N_("Minimum payout"): _minimum(c.minimum, locale),
                 N_("Not priced"): c.unpriced,
                 N_("Note"): "; ".join(sorted(translate_text(r) for r in c.unpriced_reasons)),
             }
@@ -313,6 +321,15 @@ def rail_comparison(actor: Actor, creator_id: str, locale: str, today: date | No
                 "account.")
         )
     )
+
+
+def _minimum(text: str | None, locale: str | None) -> str:
+    """A rail's minimum payout (``"5000 NGN"`` as rails.toml gives it) as money in the reader's locale."""
+    amount, _sep, currency = (text or "").partition(" ")
+    try:
+        return fmt.money(Decimal(amount), currency, locale)
+    except ArithmeticError:
+        return text or ""
 
 
 def _yours(c: RailCost) -> str:
@@ -361,57 +378,75 @@ def region_name(code: str) -> str:
 
 
 def _table(rows: list[dict[str, Any]], money_cols: list[str], usd_cols: tuple[str, ...] = ()) -> None:
+    """A managers' table: names for codes, amounts exact in their currency and the reader's
+    locale (right after what the row is about, so that a phone shows them first), then counts;
+    months and days in the reader's words, empty cells empty."""
+    locale = reader_locale()
     df = _money_columns(pd.DataFrame(rows), money_cols, usd_cols)
     if "region" in df:
         df["region"] = [region_name(c) for c in df["region"]]
     if "rail" in df:
         df["rail"] = [rail_name(c) for c in df["rail"]]
-    st.dataframe(df.rename(columns=column_names()), hide_index=True)
+    if "month" in df:
+        df["month"] = [_month_words(m, locale) for m in df["month"]]
+    lead = [c for c in ("region", "month", "rail", "currency") if c in df]
+    amounts = [c for c in (*money_cols, *usd_cols) if c in df]
+    df = df[[*lead, *amounts, *(c for c in df.columns if c not in lead and c not in amounts)]]
+    st.dataframe(fmt.for_people(df, locale).rename(columns=column_names()), hide_index=True)
+
+
+def month_chart(by_month: list[dict[str, Any]], locale: str | None) -> None:
+    """Paid or scheduled per region and month in USD: months named and values written in the
+    reader's locale (Babel), each region in its colour, the data behind it as a table."""
+    usd = [r for r in by_month if r["amount_usd"] is not None]
+    if not usd:
+        return
+    sums: dict[tuple[str, str], Decimal] = {}
+    for r in usd:
+        key = (r["month"], r["region"])
+        sums[key] = sums.get(key, Decimal(0)) + r["amount_usd"]
+    names = {code: region_name(code) for code in sorted({r for _m, r in sums})}
+    df = pd.DataFrame([{"month": _month_words(m, locale), "region": names[code], "usd": float(v), "exact": v}
+                       for (m, code), v in sorted(sums.items())])
+    fig = charts.grouped_bars(df, "month", "usd", "region", y_title=_("Paid or scheduled (USD)"), locale=locale)
+    by_name = {name: code for code, name in names.items()}
+    for trace in fig.data:
+        code = by_name.get(str(trace.name))
+        if code:
+            trace.marker.color = region_colour(code)
+    fig.update_xaxes(title_text=_("Month"))
+    data = pd.DataFrame({_("Month"): df["month"], _("Region"): df["region"],
+                         _("Paid or scheduled (USD)"): [fmt.money(v, "USD", locale) for v in df["exact"]]})
+    charts.show(fig, "payouts_by_month", data, config=style.CHART_CONFIG)
+
+
+def _month_words(value: Any, locale: str | None) -> str:
+    """``"2026-12"`` (a payouts month) in the reader's words: ``Dec 2026``, ``déc. 2026``."""
+    try:
+        year, mon = (int(x) for x in str(value).split("-")[:2])
+    except ValueError:
+        return str(value)
+    return fmt.month(date(year, mon, 1), locale)
 
 
 def overview_tables(ov: Any) -> None:
     """Managers: payouts per region and month, fees per rail, creators waiting on a minimum."""
     for code, why in ov.unavailable.items():
         st.warning(fmt.plain(f"{region_name(code)}: {why}"), icon=":material/cloud_off:")
-    st.subheader(_("Where creators' money is"))
+    style.section(_("Where creators' money is"))
     st.caption(_("Net of refunds, in each currency sold. Only what the programme owes is paid by payout runs; "
                  "money in creators' own accounts or held by platforms reaches them without the programme."))
     if ov.by_custody:
         _table(ov.by_custody, ["own_account", "platform", "owed", "held", "unknown"])
     else:
         st.caption(_("No sales yet."))
-    st.subheader(_("Payouts per region and month"))
+    style.section(_("Payouts per region and month"))
     if ov.by_month:
-        usd = [r for r in ov.by_month if r["amount_usd"] is not None]
-        if usd:
-            fig = go.Figure()
-            for region in sorted({r["region"] for r in usd}):
-                sums: dict[str, Decimal] = {}
-                for r in usd:
-                    if r["region"] == region:
-                        sums[r["month"]] = sums.get(r["month"], Decimal(0)) + r["amount_usd"]
-                fig.add_trace(
-                    go.Bar(
-                        x=list(sums),
-                        y=[float(v) for v in sums.values()],
-                        name=charts.safe_text(region_name(region)),
-                        marker_color=region_colour(region),
-                    )
-                )
-            fig.update_layout(
-                template="plotly_white",
-                separators=charts.separators(reader_locale()),
-                height=charts.HEIGHT,
-                barmode="group",
-                margin={"l": 10, "r": 10, "t": 10, "b": 10},
-            )
-            fig.update_xaxes(type="category", title_text=_("Month"))
-            fig.update_yaxes(title_text=_("Paid or scheduled (USD)"))
-            st.plotly_chart(fig, key="payouts_by_month")
+        month_chart(ov.by_month, reader_locale())
         _table(ov.by_month, ["amount", "rail_fees"], ("amount_usd",))
     else:
         st.caption(_("No payouts yet."))
-    st.subheader(_("Fees per rail"))
+    style.section(_("Fees per rail"))
     st.caption(
         _("Fees the exports recorded on the sales of creators paid through each rail, and the rail's own payout "
           "fees, per currency.")
@@ -420,7 +455,7 @@ def overview_tables(ov: Any) -> None:
         _table(ov.fees_by_rail, ["sale_fees", "rail_fees", "amount"])
     else:
         st.caption(_("No fees yet."))
-    st.subheader(_("Creators waiting on a minimum payout"))
+    style.section(_("Creators waiting on a minimum payout"))
     if ov.waiting:
         _table(ov.waiting, ["waiting", "minimum"])
     else:

@@ -25,6 +25,9 @@ def period_picker(key: str, latest: date | None = None, default_days: int = 90,
     if earliest and earliest > start:
         start = min(earliest, end)
     shape = date_input_format(locale) if locale else "YYYY-MM-DD"
+    asked = st.session_state.pop(_goto(key), None)
+    if asked:  # another page asked for these days (the upload report's "See these sales")
+        st.session_state[key] = asked
     picked = st.date_input(_("Dates"), value=(start, end), key=key, format=shape)
     if isinstance(picked, date):
         return Period(picked, picked)
@@ -32,6 +35,15 @@ def period_picker(key: str, latest: date | None = None, default_days: int = 90,
     if not chosen:
         return Period(start, end)
     return Period(chosen[0], chosen[-1]) if len(chosen) > 1 else Period(chosen[0], chosen[0])
+
+
+def _goto(key: str) -> str:
+    return f"{key}_goto"
+
+
+def go_to_period(key: str, first: date, last: date) -> None:
+    """Ask the period picker ``key`` to show ``first``–``last`` the next time it is drawn."""
+    st.session_state[_goto(key)] = (first, last)
 
 
 def default_grain(period: Period) -> str:

@@ -284,7 +284,8 @@ def backlog_tab(series: pd.DataFrame, summary: pd.DataFrame, by_name: dict[str, 
 PER_GRAIN = {"day": N_("Per day (CSV)"), "week": N_("Per week (CSV)"), "month": N_("Per month (CSV)")}
 
 
-def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame) -> None:
+def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, sources: pd.DataFrame,
+            previous: MetricsReport | None = None) -> None:
     """The board report (PDF, built when clicked) and CSV downloads of every figure on the page:
     readable headers, rounded values, formula-guarded like every export."""
     stamp = f"{report.period.start.isoformat()}-{report.period.end.isoformat()}"
@@ -293,7 +294,7 @@ def exports(report: MetricsReport, summary: pd.DataFrame, rules: pd.DataFrame, s
 
     def pdf() -> bytes:  # built when clicked, maybe on another thread: in the page's language
         with use_language(lang):
-            return board.board_report_pdf(report, palette)
+            return board.board_report_pdf(report, palette, previous=previous)
 
     st.download_button(
         _("Board report (PDF)"), data=pdf,

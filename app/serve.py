@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from app.bodies import bounded_body
 from app.lite import ROUTES as LITE_ROUTES
+from app.page_shell import LazyIconFont
 from app.session import COOKIE, LOGINS
 from app.static_cache import PrecompressedStatic
 from warehouse.outbox import start_sender
@@ -96,5 +97,6 @@ async def _outbox_sender(_app: st.App) -> AsyncIterator[None]:
 
 
 # the page script, resolved relative to this file
-app = st.App("main.py", routes=[*LITE_ROUTES, *SESSION_ROUTES], middleware=[Middleware(PrecompressedStatic)],
+app = st.App("main.py", routes=[*LITE_ROUTES, *SESSION_ROUTES],
+             middleware=[Middleware(PrecompressedStatic), Middleware(LazyIconFont)],
              lifespan=_outbox_sender)

@@ -28,6 +28,7 @@ from warehouse.queries import sales as q
 from warehouse.regions import get_region
 
 from . import format as fmt
+from . import style
 from .charts import country_name
 from .errors import show_error
 from .query_cache import data_changed
@@ -76,6 +77,65 @@ _STAGES = {
     "loading": N_("Loading into the warehouse"),
     "done": N_("Done"),
 }
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string: every character but letters, digits and spaces hex-escaped, so
+    that nothing in a translation can end the string or the rule."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x}" for c in text) + '"'
+
+
+def upload_limit() -> int:
+    """The largest file accepted, in bytes: the smaller of Kasuwa's own limit
+    (``KASUWA_MAX_UPLOAD_MB``) and Streamlit's ``server.maxUploadSize``."""
+    from warehouse.settings import settings
+
+    streamlit_mb = int(st.get_option("server.maxUploadSize") or 200)
+    return min(settings().max_upload_bytes, streamlit_mb * 1024 * 1024)
+
+
+def size_words(size: int, locale: str | None) -> str:
+    """``200 MB``, ``200 Mo`` (fr), ``২০০ MB`` (bn): a size in whole megabytes (MiB) by Babel."""
+    from babel.units import format_unit
+
+    from warehouse import locales
+
+    mb = max(1, size // (1024 * 1024))
+    return locales.native_digits(format_unit(mb, "digital-megabyte", length="short",
+                                             locale=locales.parse(locale)), locale)
+
+
+def file_picker(key: str, locale: str | None) -> list[Any]:
+    """Streamlit's file uploader in the reader's language. Streamlit 1.67 writes its button
+    ("Upload") and its line under it ("200MB per file") in English and takes no words for them:
+    the line is hidden and the button's word replaced by ours (CSS ``content``, every character
+    escaped; the button's ``aria-label`` set to the same words for a screen reader), and a caption
+    says what to do and the real limit. No user text is involved."""
+    word = _css_string(_("Choose files"))
+    st.html(
+        "<style>"
+        ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzoneInstructions']{display:none}"
+        ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
+        "{font-size:0;line-height:0}"
+        ".st-key-kasuwa-uploader [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
+        f"::after{{content:{word}}}"
+        "</style>"
+    )
+    # the button's name for a screen reader, in the same words (Streamlit takes none for it)
+    style.run_script(
+        "(()=>{window.kasuwaUploadWord=" + json.dumps(_("Choose files")) + ";if(window.kasuwaUploadSeen)return;"
+        "window.kasuwaUploadSeen=1;const f=()=>document.querySelectorAll(\".st-key-kasuwa-uploader "
+        "[data-testid='stFileUploaderDropzone'] button\").forEach(b=>{if(b.getAttribute('aria-label')!=="
+        "window.kasuwaUploadWord)b.setAttribute('aria-label',window.kasuwaUploadWord)});f();"
+        "new MutationObserver(f).observe(document.body,{childList:true,subtree:true})})()", key="kasuwa-upload-word")
+    with st.container(key="kasuwa-uploader"):
+        files = st.file_uploader(
+            _("Sales exports"), accept_multiple_files=True, key=key,
+            help=_("The same file uploaded twice is recognised and not counted again."),
+        ) or []
+    st.caption(_("Drop your files on the box above or press “%(button)s”: CSV, TSV or Excel, up to %(size)s per "
+                 "file.", button=_("Choose files"), size=size_words(upload_limit(), locale)))
+    return list(files)
 
 
 def pick_creator(actor: Actor) -> str | None:
@@ -172,16 +232,65 @@ def _validation_table(res: IngestResult) -> None:
     st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
 
 
-def _flagged_table(res: IngestResult) -> None:
+def _flagged_table(res: IngestResult, locale: str | None = None) -> None:
+    """The first flagged rows with their reasons in full: a grid on a wide screen, cards on a
+    phone (a grid cell cut "date is missing or not und…" at 390 px)."""
     if not res.flagged_examples:
         return
     st.caption(_("Flagged rows (first %(count)s), with the reasons", count=len(res.flagged_examples)))
     rows = [{
-        N_("Row"): f.get("row_number"),
+        N_("Row"): fmt.number(f.get("row_number"), locale),
         N_("Why"): "; ".join(translate_text(str(r)) for r in f.get("reasons", [])),
         N_("Values in the file"): q.readable_values(json.dumps(f.get("raw", {}), ensure_ascii=False, default=str)),
     } for f in res.flagged_examples]
-    st.dataframe(_words(pd.DataFrame(rows)), hide_index=True)
+    df = _words(pd.DataFrame(rows))
+    style.table(df, f"flagged-{res.upload_id}", {c: c for c in df.columns}, title=df.columns[0],
+                grid_key=f"up_flagged_{res.upload_id}",
+                column_config={df.columns[1]: st.column_config.TextColumn(width="large")})
+
+
+def profile_words(profile: str | None) -> str:
+    """How a file was read, in words: a platform profile's title ("Stripe payments export"), the
+    generic reader's, or the name a creator gave their saved columns — never a bare code."""
+    from warehouse.ingest.profiles import get_profile
+
+    try:
+        title = get_profile(profile or "generic").title
+    except KasuwaError:
+        title = None
+    return translate_text(title) if title else (profile or "")
+
+
+def span_block(res: IngestResult, locale: str, creator_view: bool) -> None:
+    """The file's sales from the first day to the last (the reader's locale) and, for the creator,
+    a button that opens My sales on exactly those days: a file whose sales lie outside the
+    period chosen there would otherwise seem to show nothing new."""
+    if res.first_sale is None or res.last_sale is None:
+        return
+    if res.first_sale == res.last_sale:
+        words = _("This file's sales are from %(day)s.", day=fmt.when(res.first_sale, locale))
+    else:
+        words = _("This file's sales run from %(first)s to %(last)s.", first=fmt.when(res.first_sale, locale),
+                  last=fmt.when(res.last_sale, locale))
+    st.markdown(fmt.plain(words))
+    if creator_view and st.button(_("See these sales"), icon=":material/monitoring:",
+                                  key=f"up_span_{res.upload_id}"):
+        open_sales_on(res.first_sale, res.last_sale)
+
+
+def open_sales_on(first: Any, last: Any) -> None:
+    """Open My sales with its dates set to ``first``–``last`` (``pickers.period_picker`` takes them)."""
+    from pathlib import Path
+
+    from streamlit.errors import StreamlitAPIException
+
+    from .pickers import go_to_period
+
+    go_to_period("sales_period", first, last)
+    try:  # by its file (the navigation's pages are named relative to app/main.py)
+        st.switch_page(Path(__file__).resolve().parent.parent / "pages" / "sales.py")
+    except StreamlitAPIException:  # a page run outside the app's navigation (a page test)
+        st.caption(_("My sales opens on these days."))
 
 
 def _lines(title: str, lines: list[str]) -> None:
@@ -190,8 +299,9 @@ def _lines(title: str, lines: list[str]) -> None:
         st.text("\n".join(f"• {line}" for line in lines))
 
 
-def report(res: IngestResult | str, file_name: str, locale: str) -> None:
-    """What happened to one file: outcome, counts, checks, flagged rows, assumptions, next steps."""
+def report(res: IngestResult | str, file_name: str, locale: str, creator_view: bool = False) -> None:
+    """What happened to one file: outcome, counts, the days its sales cover (with a button to see
+    them, for the creator), checks, flagged rows, assumptions, next steps."""
     st.text(f"📄 {file_name}")
     if isinstance(res, str):
         st.error(fmt.plain(translate_text(res)), icon=":material/block:")
@@ -199,9 +309,9 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     if res.status == "waiting":  # a region on its own host that cannot be reached: kept, loads later
         st.info(fmt.plain(translate_text(res.message)), icon=":material/schedule:")
     elif res.status == "duplicate":
+        # its stored message names the earlier upload's id and an ISO moment: the sentence says it all
         st.info(_("Already loaded: this exact file was uploaded before, so nothing was loaded again."),
                 icon=":material/content_copy:")
-        st.text(translate_text(res.message))
     elif res.status == "rejected" and res.confirm:
         return  # the columns step below says what to do
     elif res.status == "rejected" and res.missing:
@@ -210,11 +320,12 @@ def report(res: IngestResult | str, file_name: str, locale: str) -> None:
     elif res.status == "rejected":
         st.error(fmt.plain(translate_text(res.message)), icon=":material/block:")
     else:
-        st.success(_("Loaded with the **%(profile)s** profile.", profile=fmt.plain(res.profile or "generic")),
+        st.success(_("Loaded with the **%(profile)s** profile.", profile=fmt.plain(profile_words(res.profile))),
                    icon=":material/check_circle:")
         _counts(res, locale)
+        span_block(res, locale, creator_view)
         _validation_table(res)
-        _flagged_table(res)
+        _flagged_table(res, locale)
         if res.skipped_reasons:
             st.caption(_("Rows skipped because they are not sales"))
             st.dataframe(_words(pd.DataFrame([{N_("Reason"): translate_text(k), N_("Rows"): v}

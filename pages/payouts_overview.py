@@ -8,8 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from app import payouts_view as view
+from app import style
 from app.errors import show_error
 from app.export import to_csv_bytes
+from app.i18n import reader_locale
 from app.session import require_page
 from warehouse.access import is_admin
 from warehouse.errors import KasuwaError
@@ -31,7 +33,8 @@ def downloads(ov) -> None:
         df = pd.DataFrame(export_rows(ov, part))
         if "rail" in df:
             df["rail"] = [view.rail_name(c) for c in df["rail"]]
-        col.download_button(_(label), data=to_csv_bytes(df.rename(columns=view.column_names())), file_name=name,
+        csv = to_csv_bytes(df.rename(columns=view.column_names()), reader_locale())  # the reader's separators
+        col.download_button(_(label), data=csv, file_name=name,
                             mime="text/csv", icon=":material/download:", on_click="ignore", disabled=df.empty,
                             key=f"po_{part}")
 
@@ -44,7 +47,7 @@ try:
     view.overview_tables(overview)
     downloads(overview)
     if is_admin(actor):
-        st.subheader(_("Record a payout's outcome"))
+        style.section(_("Record a payout's outcome"))
         names = {code: view.region_name(code) for code in region_codes()}
         region = st.selectbox(_("Region"), list(names), key="mark_region", format_func=names.__getitem__)
         view.mark_form(actor, admin_payouts(actor, str(region)))

@@ -52,6 +52,6 @@ try:
         view.quality_tab(series, rules, sources, by_name)
     with backlog:
         view.backlog_tab(series, summary, by_name)
-    view.exports(report, summary, rules, sources)
+    view.exports(report, summary, rules, sources, previous)
 except KasuwaError as exc:
     show_error(exc)

@@ -27,10 +27,7 @@ try:
     creator_id = up.pick_creator(actor)
     if creator_id:
         locale = page_locale(actor, creator_region(creator_id))
-        files = st.file_uploader(
-            _("Sales exports"), accept_multiple_files=True, key=f"up_files_{creator_id}",
-            help=_("The same file uploaded twice is recognised and not counted again."),
-        ) or []
+        files = up.file_picker(f"up_files_{creator_id}", locale)
         done = up.results()
         fresh = [f for f in files if up.file_key(creator_id, f) not in done]
         for number, file in enumerate(fresh, start=1):
@@ -41,7 +38,7 @@ try:
             if result is None:
                 continue
             with st.container(border=True):
-                up.report(result, file.name, locale)
+                up.report(result, file.name, locale, creator_view=actor.creator_id == creator_id)
                 saved, not_saved = st.session_state.get(up.saved_key(key)) or (None, None)
                 if saved:
                     st.success(_("Saved as profile **%(name)s**: your next file with these columns loads without "

@@ -147,6 +147,6 @@ def shown_text(at) -> str:
     """Every text a person reads on the page, Markdown escapes removed."""
     import re
 
-    kinds = ("markdown", "text", "error", "success", "info", "warning", "caption", "title", "subheader")
+    kinds = ("markdown", "text", "error", "success", "info", "warning", "caption", "title", "header", "subheader")
     parts = [str(e.value) for kind in kinds for e in getattr(at, kind)]
     return re.sub(r"\\(.)", r"\1", "\n".join(parts))

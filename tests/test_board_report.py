@@ -170,8 +170,9 @@ def test_the_pdf_holds_the_figures_the_page_shows_for_the_same_range(evening, cl
     for _title, sentence in board.DEFINITIONS:  # every figure explained, on the page and in the PDF
         assert " ".join(sentence.split()) in flat
         assert sentence in shown_text(at)
-    assert "8 flagged rows await review" in flat and f"Dates: {period.start} to {period.end}" in flat
+    assert "8 flagged rows await review" in flat and f"Dates: {board.period_words(period)}" in flat
     assert "expect_column" not in flat and "gross_minor" not in flat
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", flat)  # no ISO day anywhere
 
 
 def test_the_pdf_charts_are_drawn_in_each_regions_colour(evening, tmp_path):
@@ -301,7 +302,10 @@ def test_the_pdf_says_which_region_is_down_and_draws_empty_charts_in_words(tmp_p
     flat = " ".join(pdf_text(board.board_report_pdf(report, colours.colours_for(CODES)), tmp_path).split())
     assert "East Africa could not be read: its figures are missing." in flat
     assert "duckdb" not in flat.lower() and "Error" not in flat
-    assert "Figure West Africa South Asia" in flat and "No figures in this period." in flat
+    assert "Figure West Africa South Asia" in flat
+    # no chart without figures: a sentence says so instead of an empty frame
+    assert "No figure changed over the period enough to draw." in flat and "GMV in USD: zero in every period." in flat
+    assert "Pipeline latency p50 (seconds): no figures in this period." in flat
     assert "No row failed a check in this period." in flat and "West Africa: no flagged row awaits review." in flat
 
 
@@ -319,3 +323,35 @@ def test_the_board_report_is_written_in_bengali_or_urdu_for_a_manager_who_reads_
     letters = {"bn": range(0x0980, 0x0A00), "ur": range(0x0600, 0x0700)}[language]
     assert sum(ord(ch) in letters for ch in text) > 200  # in the manager's script, not in English
     assert "Pass rate" not in text and "expect_column" not in text
+
+
+def test_the_pdf_opens_with_the_period_in_brief_and_labels_everything_in_words(evening, clock, tmp_path):
+    from sales_support import flag as flag_row
+
+    flag_row(SA, "sa-1", "pk-sana", 11, ["kind_unknown", RULE], created_at=NOW - timedelta(minutes=20))
+    period = Period(TODAY_UTC - timedelta(days=30), TOMORROW)
+    report = metrics.region_metrics(MANAGER, period, "week")
+    previous = metrics.region_metrics(MANAGER, metrics.previous_period(period), "week")
+    words = board.summary_paragraph(report, previous)
+    # totals across the regions, the change against the period before, what needs attention
+    assert words.startswith(f"{board.period_words(period)}, 3 regions together: GMV $20.65 from 2 sales")
+    assert f"Against {board.period_words(previous.period)}: nothing to compare (no sales then)." in words
+    assert "10 flagged rows await review" in words
+    assert "few rows pass every check in West Africa (75.0%), South Asia (" in words
+    flat = " ".join(pdf_text(board.board_report_pdf(report, colours.colours_for(CODES), previous=previous),
+                             tmp_path).split())
+    assert flat.index("The period in brief") < flat.index("Figures per region")
+    assert "3 regions together" in flat
+    # one dot per region is no chart: sentences instead ("one figure only")
+    assert "Rows passing every check (%): one period with figures: West Africa 75.0%; South Asia 20.0%." in flat
+    assert "Creators who joined: zero in every period." in flat
+    assert "amount is negative" in flat and "expect column" not in flat
+    # sources and checks in words, never their codes
+    assert "own sales file" in flat and "generic" not in flat
+    assert "kind_unknown" not in flat and "check on" not in flat
+    assert "rows Kasuwa could not tell were sales" in board.check_words("kind_unknown")
+
+
+def test_a_chart_speaks_only_with_two_figures_not_all_zero():
+    assert board.has_story([1.0, 2.0]) and board.has_story([None, 0.0, 3.0])
+    assert not board.has_story([5.0]) and not board.has_story([0.0, 0.0, None]) and not board.has_story([])

@@ -114,14 +114,47 @@ def test_an_upload_reports_counts_checks_flagged_rows_and_next_steps(shop):
     found = dict(zip(checks["Rows where …"], checks["Found"], strict=True))
     assert found["amount is negative"] == "⚠️ 1" and found["order id is missing"] == "✅ none"
     flagged = at.dataframe[1].value
-    assert list(flagged["Row"]) == [3] and "negative" in flagged["Why"][0]
+    assert list(flagged["Row"]) == ["3"] and "negative" in flagged["Why"][0]
     assert "order_id: A7" in flagged["Values in the file"][0]  # the file's own column names, not JSON
     text = shown_text(at)
     assert f"📄 {EVIL}.csv" in text and "wait for a reviewer" in text
+    # the advice follows the reason: a negative line is most often a discount, nothing to export again
+    assert "discount" in text and "export again" not in text
+    # the file's sales from the first loaded day to the last, in the reader's words, never ISO
+    assert "This file's sales run from 3 Feb 2025 to 4 Feb 2025." in text and "2025-02" not in text
+    # the uploader's own English is replaced: our caption gives the real limit
+    assert "up to 200 MB per file" in text
     for source in markdown_sources(at):
         assert "<img" not in source
     sales = page("pages/sales.py", ADA).run()  # the cache sees the new load
     assert metrics(sales)["Orders"] == "4"
+
+
+def test_the_upload_reports_button_opens_my_sales_on_the_files_days(shop):
+    at = page("pages/upload.py", ADA).run()
+    old = ADA_FILE.replace(b"2025-02-0", b"2024-06-1").replace(b"A1,", b"O1,").replace(b"A2,", b"O2,")
+    at.file_uploader[0].upload("old.csv", old, "text/csv").run()
+    assert "This file's sales run from 13 Jun 2024 to 14 Jun 2024." in shown_text(at)
+    [see] = [b for b in at.button if b.label == "See these sales"]
+    see.click().run()
+    assert not at.exception
+    assert at.session_state["sales_period_goto"] == (date(2024, 6, 13), date(2024, 6, 14))
+    sales = page("pages/sales.py", ADA)
+    sales.session_state["sales_period_goto"] = (date(2024, 6, 13), date(2024, 6, 14))
+    sales.run()
+    assert not sales.exception
+    assert sales.date_input(key="sales_period").value == (date(2024, 6, 13), date(2024, 6, 14))
+    assert metrics(sales)["Orders"] == "2"  # the old file's two sales, outside the default 90 days
+
+
+def test_advice_on_flagged_rows_follows_why_they_were_flagged():
+    from warehouse.ingest import advice
+
+    asked = advice.advice([["kind_unknown"], ["kind_unknown", "expect_column_values_to_be_between:gross_minor"]])
+    assert len(asked) == 1 and "may not be sales" in asked[0][0] and asked[0][1] == 2
+    assert "discount" in advice.advice([["expect_column_values_to_be_between:gross_minor"]])[0][0]
+    assert "export again" in advice.advice([["expect_column_values_to_not_be_null:currency"]])[0][0]
+    assert "repeat" in advice.advice([["expect_column_values_to_be_between:order_key_count"]])[0][0]
 
 
 def test_several_files_at_once_each_get_a_report_and_a_repeat_says_already_loaded(shop):

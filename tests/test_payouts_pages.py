@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -45,7 +46,8 @@ def test_creator_sees_only_their_own_payouts():
     at.run()
     assert not at.exception
     history = frames(at)[0]
-    assert all(pid.endswith("-bob") for pid in history["Payout"])
+    assert set(history["Rail"]) == {"Paystack"}  # bob's rail: none of ada's (Gumroad) payouts
+    assert "Payout" not in history.columns  # no payout ids on the creator's page
     assert "GUM-REF-1" not in shown_text(at)
 
 
@@ -73,8 +75,13 @@ def test_manager_sees_aggregates_only_and_no_mark_form():
     scenario()
     at = page("pages/payouts_overview.py", MANAGER).run()
     assert not at.exception and not at.error
-    _by_custody, by_month, by_rail, waiting = frames(at)
+    _by_custody, chart_data, by_month, by_rail, waiting = frames(at)
     assert set(by_month["Region"]) == {"West Africa"} and "creator_id" not in by_month.columns
+    # months in words, the amounts first after what the row is about, exact in their currency
+    assert not any(re.fullmatch(r"\d{4}-\d{2}", m) for m in by_month["Month"])
+    assert list(by_month.columns[:4]) == ["Region", "Month", "Currency", "Paid or scheduled"]
+    assert all(re.fullmatch(r"(₦|NGN)[\d,]+\.\d\d", a) for a in by_month["Paid or scheduled"])
+    assert list(chart_data.columns) == ["Month", "Region", "Paid or scheduled (USD)"]
     assert {"Gumroad", "Paystack"} <= set(by_rail["Rail"]) and "Fees on sales (exports)" in by_rail.columns
     assert list(waiting["Creators"]) == [1] and "creator_id" not in waiting.columns
     assert not at.get("form") and "ada" not in shown_text(at)
@@ -93,3 +100,32 @@ def test_admin_marks_a_payout_paid_with_a_reference():
     at.button[0].click().run()
     assert not at.exception and "PO-20260313-ada is now paid" in at.success[0].value.replace("\\", "")
     assert warehouse(r).one("SELECT status, reference FROM payouts") == ("paid", "PSK-42")
+
+
+ISO_DAY = re.compile(r"\b\d{4}-\d{2}(-\d{2})?\b")
+
+
+def test_payouts_page_writes_days_and_months_in_the_readers_locale():
+    scenario()
+    at = page("pages/payouts.py", ADA).run()
+    assert not at.exception and not at.error
+    assert not ISO_DAY.search(shown_text(at))
+    history = frames(at)[0]
+    assert not any(ISO_DAY.search(d) for d in history["Date"]) and all(history["Date"])
+    months = at.selectbox(key="statement_month").options
+    assert months and not any(ISO_DAY.search(m) for m in months) and all(re.search(r"[A-Z][a-z]{2,3} \d{4}", m)
+                                                                          for m in months)
+
+
+def test_outlook_reasons_write_the_day_and_amounts_for_the_reader():
+    from warehouse.i18n import use_language
+    from warehouse.payouts.outlook import payout_outlook
+
+    scenario()
+    with use_language("fr"):
+        o = payout_outlook(OP, "bob", locale="fr_SN")
+    words = " ".join(o.reasons)
+    assert o.reasons and not ISO_DAY.search(words), words
+    assert re.search(r"\d{1,2} [a-zéû]+\.? 2026", words), words  # "13 mars 2026"
+    cli = payout_outlook(OP, "bob")  # the command line keeps ISO days
+    assert ISO_DAY.search(" ".join(cli.reasons))

@@ -116,3 +116,22 @@ def test_pdf_without_dejavu_falls_back_to_latin1_text(march, monkeypatch):
     monkeypatch.setattr(statements, "_FONT_DIRS", ())
     pdf = statement_pdf(monthly_statement(ADA, "ada", 2026, 3))
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_urdu_statement_pdf_names_the_rail_and_the_region_in_urdu(march, tmp_path):
+    import shutil
+    import subprocess
+
+    from warehouse.i18n import use_language
+    from warehouse.payouts.statements import note_words
+
+    with use_language("ur"):
+        assert note_words("paid via Bank transfer", False) != "paid via Bank transfer"
+        assert note_words("paid via Bank transfer", True) == "paid via Bank transfer"  # a product keeps its name
+        pdf = statement_pdf(monthly_statement(ADA, "ada", 2026, 3))
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext is needed to read the PDF")
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "paid via" not in text and "west-africa" not in text and "2026-03-" not in text

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 from babel import Locale, localedata
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
 from .money import exponent, is_currency
@@ -141,6 +142,21 @@ def money(amount: Decimal | int, currency: str, locale: str | None, latin_digits
         pattern.frac_prec = (digits, digits)
         text = pattern.apply(value, loc, currency=code, currency_digits=False, numbering_system=system)
     return text if latin_digits else native_digits(text, locale)
+
+
+def day(value: Any, locale: str | None) -> str:
+    """A calendar date in ``locale``'s medium words and digits (``7 Dec 2026``, ``7 déc. 2026``,
+    ``৭ ডিসে, ২০২৬``): the warehouse's own sentences (reasons, PDFs) use it; never ISO."""
+    if blank(value):
+        return ""
+    return native_digits(format_date(value, format="medium", locale=parse(locale)), locale)
+
+
+def month(value: Any, locale: str | None) -> str:
+    """A month and year in ``locale``'s words (``Dec 2026``, ``déc. 2026``)."""
+    if blank(value):
+        return ""
+    return native_digits(format_skeleton("yMMM", value, locale=parse(locale)), locale)
 
 
 def date_input_format(locale: str | None) -> str:

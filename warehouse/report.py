@@ -25,11 +25,14 @@ from typing import Any
 
 import pandas as pd
 
+from . import locales
 from .i18n import N_, _, headers, ngettext, translate_text, use_language
+from .ingest.validate import ASK_RULE, rule_label
 from .locales import blank
 from .payouts.statements import _font, _text, pdf_language
-from .queries.metrics import MetricsReport, RegionMetrics
+from .queries.metrics import MetricsReport, RegionMetrics, totals
 from .settings import PROJECT_ROOT
+from .source_names import source_name
 
 KINDS = ("count", "usd", "rate", "seconds", "hours")
 _CENT = Decimal("0.01")
@@ -159,8 +162,9 @@ def shown(value: Any, kind: str) -> str:
     return text(rounded(value, kind), kind)
 
 
-def period_words(period: Any) -> str:
-    return _("%(start)s to %(end)s", start=period.start.isoformat(), end=period.end.isoformat())
+def period_words(period: Any, locale: str | None = None) -> str:
+    """``7 Jun 2026 to 7 Dec 2026``: the days in ``locale``'s words, never ISO."""
+    return _("%(start)s to %(end)s", start=locales.day(period.start, locale), end=locales.day(period.end, locale))
 
 
 # --- tables for the page, the CSV files and the PDF ---------------------------------------------
@@ -219,14 +223,16 @@ def _suite_reasons() -> dict[str, str]:
 
 
 def check_words(rule: str, reason: Any = None) -> str:
-    """What a failed check means, in words: the reason the flagged rows gave, else the suite's
-    reason for the rule, else the rule's column in plain letters."""
-    if isinstance(reason, str) and reason and reason != rule:
-        return translate_text(reason)
+    """What a failed check means, in words: the suite's reason for the rule, "rows Kasuwa could
+    not tell were sales" for rows a person decides about (not one row's own reason), else the
+    reason the flagged rows gave, else "another check" — never a rule's code name."""
     if rule in _suite_reasons():
         return translate_text(_suite_reasons()[rule])
-    column = rule.partition(":")[2] or rule
-    return _("check on %(column)s", column=column.removesuffix("_minor").replace("_", " "))
+    if rule == ASK_RULE:
+        return _("rows Kasuwa could not tell were sales (a person decides)")
+    if isinstance(reason, str) and reason and reason != rule:
+        return translate_text(reason)
+    return translate_text(rule_label(rule))
 
 
 def rules_table(report: MetricsReport) -> pd.DataFrame:
@@ -243,7 +249,7 @@ def rules_table(report: MetricsReport) -> pd.DataFrame:
 def sources_table(report: MetricsReport) -> pd.DataFrame:
     """Pass rate per source: Region, Source, Files, Rows checked, Flagged rows, Pass rate (%)."""
     rows = [
-        {"Region": translate_text(r.name), "Source": row["source"], "Files": int(row["uploads"]),
+        {"Region": translate_text(r.name), "Source": source_name(row["source"]), "Files": int(row["uploads"]),
          "Rows checked": rounded(row["rows_validated"], "count"), "Flagged rows": rounded(row["rows_flagged"], "count"),
          "Pass rate (%)": rounded(row["pass_rate"], "rate")}
         for r in report.available() if r.sources is not None for _i, row in r.sources.iterrows()
@@ -288,8 +294,99 @@ def _tick_text(v: float, kind: str) -> str:
     return f"{v:g}"
 
 
-def _label(day: date, grain: str) -> str:
-    return day.strftime("%b %Y") if grain == "month" else f"{day.day} {day.strftime('%b')}"
+def _label(day: date, grain: str, locale: str | None = None) -> str:
+    """A chart's period in ``locale``'s words: ``Dec 2026`` for a month, ``7 Dec`` for a day or week."""
+    if grain == "month":
+        return locales.month(day, locale)
+    from babel.dates import format_skeleton
+
+    return locales.native_digits(format_skeleton("MMMd", day, locale=locales.parse(locale)), locale)
+
+
+#: a region whose share of rows passing every check is below this needs attention
+LOW_PASS_RATE = 0.9
+
+
+def _change_words(now: Any, before: Any) -> str | None:
+    """``up 12.5%``, ``down 3.0%``, ``unchanged``; None when there is nothing to compare."""
+    if blank(now) or blank(before) or not before:
+        return None
+    change = (Decimal(str(now)) - Decimal(str(before))) / Decimal(str(before))
+    pct = text(rounded(abs(change), "rate"), "rate")
+    if change > 0:
+        return _("up %(change)s", change=pct)
+    if change < 0:
+        return _("down %(change)s", change=pct)
+    return _("unchanged")
+
+
+def summary_paragraph(report: MetricsReport, previous: MetricsReport | None = None, locale: str | None = None) -> str:
+    """The period in one paragraph, for the board: every region together (GMV, sales, active
+    and new creators), the change against the period just before when ``previous`` is given,
+    and what needs attention — regions that could not be read, the review backlog and its age,
+    regions passing fewer than 90 % of rows."""
+    now = totals(report)
+    parts = [ngettext("%(period)s, %(count)s region together: GMV %(gmv)s from %(sales)s sales by %(active)s "
+                      "active creators; %(joined)s creators joined.",
+                      "%(period)s, %(count)s regions together: GMV %(gmv)s from %(sales)s sales by %(active)s "
+                      "active creators; %(joined)s creators joined.", int(now["regions"]),
+                      period=period_words(report.period, locale), count=now["regions"],
+                      gmv=shown(now.get("gmv_usd") or 0, "usd"), sales=shown(now.get("sales") or 0, "count"),
+                      active=shown(now.get("active_creators") or 0, "count"),
+                      joined=shown(now.get("onboarded") or 0, "count"))]
+    if previous is not None:
+        before = totals(previous)
+        gmv, sales = _change_words(now.get("gmv_usd"), before.get("gmv_usd")), _change_words(now.get("sales"),
+                                                                                             before.get("sales"))
+        span = period_words(previous.period, locale)
+        if gmv or sales:
+            parts.append(_("Against %(span)s: GMV %(gmv)s, sales %(sales)s.", span=span,
+                           gmv=gmv or _("not comparable"), sales=sales or _("not comparable")))
+        else:
+            parts.append(_("Against %(span)s: nothing to compare (no sales then).", span=span))
+    attention = []
+    down = [translate_text(r.name) for r in report.regions if r.status != "ok"]
+    if down:
+        attention.append(_("%(regions)s could not be read", regions=", ".join(down)))
+    pending = int(now.get("backlog_pending") or 0)
+    if pending:
+        oldest = max((rounded(r.backlog.get("oldest_hours"), "hours") or 0 for r in report.available()), default=0)
+        attention.append(ngettext("%(count)s flagged row awaits review, the oldest for %(oldest)s",
+                                  "%(count)s flagged rows await review, the oldest for %(oldest)s", pending,
+                                  count=text(pending, "count"), oldest=text(oldest, "hours")))
+    low = [(translate_text(r.name), r.summary.get("pass_rate")) for r in report.available()
+           if not blank(r.summary.get("pass_rate")) and float(r.summary["pass_rate"]) < LOW_PASS_RATE]
+    if low:
+        attention.append(_("few rows pass every check in %(regions)s", regions=", ".join(
+            f"{name} ({shown(rate, 'rate')})" for name, rate in low)))
+    if attention:
+        parts.append(_("Needs attention: %(items)s.", items="; ".join(attention)))
+    else:
+        parts.append(_("Nothing needs attention: every region passes at least 9 rows in 10 and no row awaits review."))
+    return " ".join(parts)
+
+
+def has_story(values: Sequence[float | None]) -> bool:
+    """Whether a chart has something to say: figures in two periods or more, not all zero (a
+    single dot or a flat line at zero says it better in a sentence)."""
+    real = [v for v in values if v is not None]
+    return len(real) >= 2 and any(v != 0 for v in real)
+
+
+def _no_chart_words(title: str, kind: str, lines: list[tuple[str, list, list]], names: Mapping[str, str]) -> str:
+    """A chart that is not drawn, in a sentence: no figures, zero throughout, or each region's
+    one figure (``GMV in USD: one period with figures: West Africa $0.65; South Asia $20.00.``)."""
+    real = [v for _c, vs, _p in lines for v in vs if v is not None]
+    if not real:
+        return _("%(chart)s: no figures in this period.", chart=title)
+    if all(v == 0 for v in real):
+        return _("%(chart)s: zero in every period.", chart=title)
+    each = []
+    for code, vs, _p in lines:
+        mine = [v for v in vs if v is not None]
+        if mine:
+            each.append(f"{names.get(code, code)} {shown(mine[-1] / 100 if kind == 'rate' else mine[-1], kind)}")
+    return _("%(chart)s: one period with figures: %(values)s.", chart=title, values="; ".join(each))
 
 
 def _chart_lines(report: MetricsReport, column: str, kind: str) -> tuple[list[date], list[tuple[str, list, list]]]:
@@ -312,7 +409,7 @@ def _chart_lines(report: MetricsReport, column: str, kind: str) -> tuple[list[da
 
 def _draw_chart(pdf: Any, font: str, x: float, y: float, w: float, h: float, title: str, kind: str,
                 periods: Sequence[date], lines: list[tuple[str, list, list]], colours: Mapping[str, str],
-                grain: str) -> None:
+                grain: str, locale: str | None = None) -> None:
     pdf.set_text_color(*_INK)
     pdf.set_font(font, "B", 9)
     pdf.set_xy(x, y)
@@ -346,7 +443,7 @@ def _draw_chart(pdf: Any, font: str, x: float, y: float, w: float, h: float, tit
     shown_at = sorted({round(i * (n - 1) / 4) for i in range(5)}) if n > 5 else range(n)
     for i in shown_at:
         pdf.set_xy(xpos(i) - 10, py + ph + 1)
-        pdf.cell(20, 4, _label(periods[i], grain), align="C")
+        pdf.cell(20, 4, _text(_label(periods[i], grain, locale), font, 20), align="C")
     for code, vs, partial in lines:
         colour = _rgb(colours.get(code, "#64748B"))
         pdf.set_draw_color(*colour)
@@ -427,17 +524,19 @@ def _table(pdf: Any, font: str, header: Sequence[str], rows: Sequence[Sequence[s
         pdf.ln()
 
 
-def board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None = None) -> bytes:
+def board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None = None,
+                     previous: MetricsReport | None = None) -> bytes:
     """The regions page for ``report``'s range as a printable A4 PDF: the figures per region with
     their definitions, charts over time, data quality per check and per source, and the review
     backlog. ``colours`` maps a region code to its ``#RRGGBB`` colour. Written in the reader's
     language when the PDF fonts draw it (English, French, Bengali, Urdu), else in English
     (``statements.pdf_language``)."""
-    with use_language(pdf_language()):
-        return _board_report_pdf(report, colours, generated_at)
+    with use_language(pdf_language()) as language:
+        return _board_report_pdf(report, colours, generated_at, previous, language)
 
 
-def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None) -> bytes:
+def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generated_at: datetime | None,
+                      previous: MetricsReport | None, locale: str | None) -> bytes:
     from fpdf import FPDF
 
     made = (generated_at or report.now or datetime.now(UTC)).astimezone(UTC)
@@ -450,16 +549,17 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
     pdf.set_font(font, "B", 16)
     pdf.cell(0, 9, _text(_("Kasuwa: regional report"), font, 90), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 10)
-    pdf.cell(0, 6, _text(_("Dates: %(period)s · %(grain)s", period=period_words(report.period),
+    pdf.cell(0, 6, _text(_("Dates: %(period)s · %(grain)s", period=period_words(report.period, locale),
                            grain=_(GRAIN_WORDS.get(report.grain, report.grain))), font, 120),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_MUTED)
-    pdf.cell(0, 5, _text(_("Figures as of %(moment)s UTC", moment=made.strftime("%Y-%m-%d %H:%M")), font, 120),
-             new_x="LMARGIN", new_y="NEXT")
+    moment = locales.day(made, locale) + made.strftime(" %H:%M")
+    pdf.cell(0, 5, _text(_("Figures as of %(moment)s UTC", moment=moment), font, 120), new_x="LMARGIN",
+             new_y="NEXT")
     cut = [r for r in regions if r.through and r.through < report.period.end]
     if cut:
         pdf.multi_cell(0, 5, _text(_("Each region is read up to its own today: %(regions)s.", regions="; ".join(
-            _("%(region)s to %(day)s", region=translate_text(r.name), day=r.through.isoformat())
+            _("%(region)s to %(day)s", region=translate_text(r.name), day=locales.day(r.through, locale))
             for r in cut if r.through)),
             font, 400), new_x="LMARGIN", new_y="NEXT")
     for r in report.regions:
@@ -472,6 +572,10 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
                                        font, 400),
                            new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_INK)
+    _heading(pdf, font, _("The period in brief"))
+    pdf.set_font(font, "", 10)
+    pdf.multi_cell(0, 5.2, _text(summary_paragraph(report, previous, locale), font, 1200), new_x="LMARGIN",
+                   new_y="NEXT")
 
     _heading(pdf, font, _("Figures per region"))
     if regions:
@@ -500,16 +604,30 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
     _legend(pdf, font, report, colours, any_partial)
     cw, ch, gap = (pdf.epw - 6) / 2, 58.0, 6.0
     top = pdf.get_y()
-    for i, (column, title, kind) in enumerate(CHARTS):
+    drawn, told = [], []
+    for column, title, kind in CHARTS:  # a chart with nothing to say becomes a sentence
+        periods, lines = _chart_lines(report, column, kind)
+        if any(has_story(vs) for _c, vs, _p in lines):
+            drawn.append((periods, lines, title, kind))
+        else:
+            told.append(_no_chart_words(_(title), kind, lines, {r.region: translate_text(r.name) for r in regions}))
+    for i, (periods, lines, title, kind) in enumerate(drawn):
         row, col = divmod(i, 2)
         y = top + row * (ch + 4)
         if y + ch > pdf.h - pdf.b_margin:
             pdf.add_page()
             top, y = pdf.get_y() - row * (ch + 4), pdf.get_y()
-        periods, lines = _chart_lines(report, column, kind)
         _draw_chart(pdf, font, pdf.l_margin + col * (cw + gap), y, cw, ch, _(title), kind, periods, lines, colours,
-                    report.grain)
-    pdf.set_xy(pdf.l_margin, top + math.ceil(len(CHARTS) / 2) * (ch + 4))
+                    report.grain, locale)
+    pdf.set_xy(pdf.l_margin, top + math.ceil(len(drawn) / 2) * (ch + 4))
+    if told:
+        pdf.set_font(font, "", 9)
+        pdf.set_text_color(*_INK)
+        if not drawn:
+            pdf.multi_cell(0, 5, _text(_("No figure changed over the period enough to draw."), font, 400),
+                           new_x="LMARGIN", new_y="NEXT")
+        for words in told:
+            pdf.multi_cell(0, 5, _text(words, font, 400), new_x="LMARGIN", new_y="NEXT")
 
     pdf.add_page()
     _heading(pdf, font, _("Data quality"))

@@ -298,6 +298,63 @@ def test_a_file_read_by_meaning_is_confirmed_once_on_a_phone_in_french(phone: Br
 
 
 
+#: sales of June 2024 (outside the sales page's default 90 days), one negative line (a discount)
+OLD_SALES = ("order_id,date,product,quantity,amount,currency,buyer_country\n"
+             "J1,2024-06-13,Pagne,1,15000,XOF,SN\nJ2,2024-06-14,Perles,2,25000,XOF,SN\n"
+             "J3,2024-06-14,Remise,1,-5000,XOF,SN\n")
+
+
+@pytest.mark.browser
+def test_the_upload_page_speaks_french_and_opens_my_sales_on_the_files_days(phone: BrowserContext,
+                                                                            demo_app: str) -> None:
+    """Issue 20: the uploader in the reader's words with the real limit (Streamlit's "Upload" and
+    "200MB per file" hidden), the file's first and last sale day in French, a button that opens
+    My sales on exactly those days, and the flagged row's reason and advice whole on a phone."""
+    page = phone.new_page()
+    page.goto(demo_app)  # the sign-in page is in English; Awa's pages are in French
+    page.get_by_label("Email", exact=True).fill(AWA[0])
+    page.get_by_label("Password", exact=True).fill(AWA[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.locator(".st-key-kasuwa_sign_out").wait_for(state="attached", timeout=WAIT_MS)  # her pages: French
+    settle(page)
+    tap_nav(page, "Import", "Importer des exports de ventes")
+    uploader = page.get_by_test_id("stFileUploader")
+    uploader.wait_for()
+    settle(page)
+    shown = uploader.inner_text() + " " + page.get_by_test_id("stMain").inner_text()
+    assert "200MB" not in shown and "Drag and drop" not in shown, shown
+    # Streamlit's own "Upload" takes no room; the button shows and is named by our words
+    button = uploader.locator("[data-testid='stFileUploaderDropzone'] button").first
+    english = button.locator("[data-testid='stMarkdownContainer'] p").first
+    assert english.evaluate("e => getComputedStyle(e).fontSize") == "0px"
+    word = button.locator("[data-testid='stMarkdownContainer']").first.evaluate(
+        "e => getComputedStyle(e, '::after').content")
+    assert word == '"Choisir des fichiers"', word
+    assert button.get_attribute("aria-label") == "Choisir des fichiers"
+    plain = shown.replace("\u202f", " ").replace("\xa0", " ").replace("’", "'")
+    assert "jusqu'à 200 Mo par fichier" in plain, shown
+    _upload(page, "juin.csv", OLD_SALES.encode())
+    page.get_by_text("Les ventes de ce fichier vont du", exact=False).wait_for()
+    page.get_by_text("le plus souvent une remise", exact=False).wait_for()  # the report's last lines
+    settle(page)
+    text = page.get_by_test_id("stMain").inner_text().replace("\u202f", " ").replace("\xa0", " ")
+    assert "du 13 juin 2024 au 14 juin 2024" in text, text
+    assert "remise" in text and "exportez à nouveau" not in text  # advice by the reason: a discount line
+    reason = page.locator('[class*="st-key-kasuwa-narrow-flagged"] .kasuwa-card dd').filter(
+        has_text="négatif").first
+    assert reason.is_visible()
+    box = reason.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert reason.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # the whole reason, wrapped
+    assert_fits_a_phone(page, "creator-upload-report-fr")
+    page.get_by_role("button", name="Voir ces ventes").tap()
+    page.get_by_role("heading", name="Mes ventes").wait_for()
+    settle(page)
+    values = " ".join(page.get_by_test_id("stDateInput").locator("input").evaluate_all("es => es.map(e => e.value)"))
+    # the picker holds the file's days (its inputs' values; what it shows is checked by the people walk)
+    assert {"2024-06-13", "2024-06-14"} <= set(values.split()) or ("13/06/2024" in values and "14/06/2024" in values)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(("account", "words"), [
     (CREATOR, {"home": "My sales", "nav": "My payouts",

@@ -28,7 +28,7 @@ from ..errors import FileRejected, KasuwaError, MappingNeeded, RegionUnavailable
 from ..i18n import N_, translate_text
 from ..regions import get_region
 from ..settings import PROJECT_ROOT, settings
-from . import guard, landing, parse, profiles, readers, sql, validate
+from . import advice, guard, landing, parse, profiles, readers, sql, validate
 from .result import ExpectationOutcome, IngestResult
 from .sale import EDITABLE, FRAME_COLUMNS, MONEY, STORED
 from .vocabulary import vocabulary
@@ -419,13 +419,15 @@ def _insert_upload(cur: duckdb.DuckDBPyConnection, up: dict[str, Any]) -> None:
     )
 
 
-def _next_steps(res: IngestResult) -> list[str]:
+def _next_steps(res: IngestResult, flagged_rules: list[list[str]] | None = None) -> list[str]:
     steps = []
     if res.status == "duplicate":
         steps.append(N_("Nothing to do: this exact file was loaded before."))
     if res.rows_flagged:
-        steps.append(N_("%(count)s row(s) wait for a reviewer. Fix them in your platform and export again, or let "
-                        "the reviewer correct them; the rest of your sales are already in.", count=res.rows_flagged))
+        steps.append(N_("%(count)s row(s) wait for a reviewer; the rest of your sales are already in.",
+                        count=res.rows_flagged))
+        # what to do about them, by why they were flagged (issue 20: not "export again" for all)
+        steps += [N_(words, count=n) for words, n in advice.advice(flagged_rules or [])]
     if res.rows_known:
         steps.append(N_("%(count)s order(s) were already loaded from an earlier export and were not counted twice.",
                         count=res.rows_known))
@@ -651,7 +653,12 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
         for r in cur.execute("SELECT row_number, reasons, raw FROM main.flagged_rows WHERE upload_id = ?"
                              " ORDER BY row_number LIMIT 50", [res.upload_id]).fetchall()
     ]
-    res.next_steps = _next_steps(res)
+    res.first_sale, res.last_sale = cur.execute(
+        f"SELECT CAST(timezone(?, min(sold_at)) AS DATE), CAST(timezone(?, max(sold_at)) AS DATE) FROM {parsed.table}"
+        " WHERE skip_reason IS NULL AND _row NOT IN (SELECT row_number FROM main.flagged_rows WHERE upload_id = ?)",
+        [get_region(res.region or "").time_zone] * 2 + [res.upload_id]).fetchone() or (None, None)
+    res.next_steps = _next_steps(res, [list(r[0] or ()) for r in cur.execute(
+        "SELECT rules FROM main.flagged_rows WHERE upload_id = ?", [res.upload_id]).fetchall()])
     from ..payouts.guard import hold_if_unusual  # guard rails on money (issue 16): unusual programme money
     hold_if_unusual(cur, res)  # waits for a reviewer before any payout includes it
     _refresh_rollups(res.region or "")

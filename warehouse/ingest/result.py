@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -47,6 +48,8 @@ class IngestResult:
     preview: list[list[str]] = field(default_factory=list)  # the first rows, for that step
     proposed: dict[str, str] = field(default_factory=dict)  # one value for every row Kasuwa would use (currency)
     next_steps: list[str] = field(default_factory=list)
+    first_sale: date | None = None  # the file's first and last sale day (the region's time zone), loaded rows
+    last_sale: date | None = None
 
     def plain(self) -> dict[str, Any]:
         """This result in standard types only (``warehouse.plain`` carries it to the process that

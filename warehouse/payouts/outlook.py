@@ -13,13 +13,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from warehouse import locales
 from warehouse.access import Actor
 from warehouse.db import warehouse
 from warehouse.i18n import N_, _, translate_text
 
 from .fx import FxRateMissing
 from .ledger import Held, balances_of, payee
-from .runs import SCHEDULE_WORDS, money, plan_payout
+from .runs import SCHEDULE_WORDS, plan_payout
+from .runs import money as plain_money
 
 #: one sentence per payout schedule of rails.toml (the rail's name filled in)
 SCHEDULE_SENTENCES = {
@@ -54,8 +56,17 @@ def today_in(time_zone: str) -> date:
     return datetime.now(ZoneInfo(time_zone)).date()
 
 
-def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> Outlook:
-    """Balance, next payout and the reasons for it, for ``creator_id`` (own data or admin)."""
+def payout_outlook(actor: Actor, creator_id: str, today: date | None = None, locale: str | None = None) -> Outlook:
+    """Balance, next payout and the reasons for it, for ``creator_id`` (own data or admin). With
+    ``locale`` (a page's reader), the reasons write days and amounts in that locale (``7 déc.
+    2026``, ``4 000,00 NGN``); without it (the command line) as ISO dates and plain amounts."""
+
+    def on(value: date) -> str:
+        return locales.day(value, locale) if locale else value.isoformat()
+
+    def money(amount: Decimal, currency: str) -> str:
+        return locales.money(amount, currency, locale) if locale else plain_money(amount, currency)
+
     p = payee(actor, creator_id)
     day = today or today_in(p.region.time_zone)
     wh = warehouse(p.region)
@@ -103,13 +114,13 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
     name = translate_text(rail.name)
     if plan.due <= 0:
         out.status = "nothing_due"
-        out.reasons.append(_("Nothing is due by %(day)s.", day=nxt))
+        out.reasons.append(_("Nothing is due by %(day)s.", day=on(nxt)))
     elif plan.minimum is not None and plan.due < plan.minimum:
         out.status = "below_minimum"
         out.reasons.append(
             _("Minimum: %(due)s will be payable on %(day)s, below the minimum payout of %(rail)s, %(minimum)s. It "
               "is not lost: it carries over until the balance reaches the minimum.", due=money(plan.due, cur_),
-              day=nxt, rail=name, minimum=money(plan.minimum, cur_))
+              day=on(nxt), rail=name, minimum=money(plan.minimum, cur_))
         )
     elif plan.fee.total >= plan.due:
         out.status = "below_minimum"
@@ -120,10 +131,10 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
         out.next_amount, out.next_fee = plan.amount, plan.fee.total
         if plan.fee.total:
             out.reasons.append(_("%(amount)s on %(day)s: %(due)s due less %(fee)s payout fee of %(rail)s.",
-                                 amount=money(plan.amount, cur_), day=nxt, due=money(plan.due, cur_),
+                                 amount=money(plan.amount, cur_), day=on(nxt), due=money(plan.due, cur_),
                                  fee=money(plan.fee.total, cur_), rail=name))
         else:
-            out.reasons.append(_("%(amount)s on %(day)s: %(due)s due.", amount=money(plan.amount, cur_), day=nxt,
+            out.reasons.append(_("%(amount)s on %(day)s: %(due)s due.", amount=money(plan.amount, cur_), day=on(nxt),
                                  due=money(plan.due, cur_)))
     if rail.schedule in SCHEDULE_SENTENCES:
         out.reasons.append(_(SCHEDULE_SENTENCES[rail.schedule], rail=name))
@@ -133,8 +144,8 @@ def payout_outlook(actor: Actor, creator_id: str, today: date | None = None) -> 
     for h in (h for h in plan.held if h.amount > 0):
         out.reasons.append(
             _("Hold: %(amount)s from recent sales becomes payable on %(day)s (%(rail)s holds sales in %(currency)s "
-              "for %(days)s days).", amount=money(h.amount, h.currency), day=h.release, rail=name,
-              currency=h.currency, days=rail.hold_for(h.currency))
+              "for %(days)s days).", amount=money(h.amount, h.currency), day=on(h.release), rail=name,
+              currency=h.currency, days=locales.native_digits(str(rail.hold_for(h.currency)), locale))
         )
     if plan.conversions:
         out.reasons.append(

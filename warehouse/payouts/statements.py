@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from warehouse import locales
 from warehouse.access import Actor
 from warehouse.db import warehouse
 from warehouse.errors import InvalidInput
 from warehouse.i18n import N_, _, current_language, is_rtl, use_language
-from warehouse.locales import money, user_locale
+from warehouse.locales import DIGITS, money, user_locale
 from warehouse.money import quantum
 from warehouse.regions import get_region
 
@@ -167,6 +169,52 @@ def _pdf_money(amount: Decimal, currency: str, locale: str, pdf: Any) -> str:
     return f"{fmt(amount, currency)} {currency}"
 
 
+def _pdf_fits(pdf: Any, *texts: str) -> str | None:
+    """The first of ``texts`` the PDF's fonts draw whole (None when none)."""
+    cmap = set(getattr(pdf.current_font, "cmap", None) or ())
+    for fallback in getattr(pdf, "_fallback_font_ids", None) or ():
+        cmap |= set(getattr(pdf.fonts.get(fallback), "cmap", None) or ())
+    return next((t for t in texts if cmap and all(ord(ch) in cmap for ch in t)), None)
+
+
+def _pdf_day(value: date, locale: str, pdf: Any) -> str:
+    """A day in ``locale``'s words as the PDF's font can draw it, else ISO (a font with no letters)."""
+    words = locales.day(value, locale)
+    return _pdf_fits(pdf, words, words.translate(_LATIN_DIGITS)) or value.isoformat()
+
+
+def _pdf_month(year: int, month: int, locale: str, pdf: Any) -> str:
+    words = locales.month(date(year, month, 1), locale)
+    return _pdf_fits(pdf, words, words.translate(_LATIN_DIGITS)) or f"{year:04d}-{month:02d}"
+
+
+#: notes the payout runs store in English (a rail's name, an amount filled in), in the reader's words
+_NOTES = (
+    (re.compile(r"^paid via (?P<rail>.+)$"), N_("paid via %(rail)s")),
+    (re.compile(r"^(?P<rail>.+) payout fee$"), N_("%(rail)s payout fee")),
+    (re.compile(r"^converted from (?P<amount>.+)$"), N_("converted from %(amount)s")),
+    (re.compile(r"^payout failed$"), N_("payout failed")),
+    (re.compile(r"^payout reversed$"), N_("payout reversed")),
+    (re.compile(r"^rail fee of a failed payout$"), N_("rail fee of a failed payout")),
+)
+
+
+def note_words(note: Any, is_sale: bool) -> str:
+    """A ledger entry's description for people: a sale's product as the file gave it; a payout's
+    note ("paid via Bank transfer") in the reader's language, the rail named in it too."""
+    from warehouse.i18n import translate_text
+
+    text = "" if note is None else str(note)
+    if is_sale:
+        return text
+    for pattern, msgid in _NOTES:
+        m = pattern.match(text)
+        if m:
+            values = {k: translate_text(v) if k == "rail" else v for k, v in m.groupdict().items()}
+            return _(msgid, **values)
+    return translate_text(text)
+
+
 def guard(cell: Any) -> str:
     """Text safe in a spreadsheet: a cell starting with = + - @ tab CR LF gets a leading quote."""
     text = "" if cell is None else str(cell)
@@ -210,7 +258,7 @@ def statement_csv(st: Statement) -> bytes:
                     e["day"].isoformat(),
                     c,
                     _kind(e["kind"]),
-                    guard(e["note"]),
+                    guard(note_words(e["note"], bool(e["sale_id"]))),
                     e["amount"].quantize(q),
                     running.quantize(q),
                     guard(e["sale_id"]),
@@ -227,6 +275,20 @@ def statement_csv(st: Statement) -> bytes:
             w.writerow([st.label, o["currency"], _where(o["where"]), guard(_name(o["name"])),
                         o["amount"].quantize(quantum(o["currency"])), o["sales"]])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _region_name(code: str) -> str:
+    """A region's name from regions.toml in the reader's language (never its code)."""
+    from warehouse.i18n import translate_text
+
+    try:
+        return translate_text(get_region(code).name)
+    except Exception:  # a region no longer listed: its code is all there is
+        return code
+
+
+_LATIN_DIGITS = str.maketrans("".join(v for k, v in DIGITS.items() if k != "latn"),
+                              "0123456789" * (len(DIGITS) - 1))
 
 
 def _where(where: str) -> str:
@@ -320,14 +382,13 @@ def _statement_pdf(st: Statement) -> bytes:
     locale = user_locale(st.creator_id, get_region(st.region).locale)
     pdf.add_page()
     pdf.set_font(font, "B", 15)
-    pdf.cell(0, 9, _text(_("Kasuwa payout statement — %(month)s", month=st.label), font, 90), new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(0, 9, _text(_("Kasuwa payout statement — %(month)s", month=_pdf_month(st.year, st.month, locale, pdf)),
+                         font, 90), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 10)
     pdf.cell(
         0,
         6,
-        _text(_("Creator: %(name)s (%(creator)s) · region %(region)s", name=st.name, creator=st.creator_id,
-                region=st.region), font, 120),
+        _text(_("Creator: %(name)s · region %(region)s", name=st.name, region=_region_name(st.region)), font, 120),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -365,9 +426,9 @@ def _statement_pdf(st: Statement) -> bytes:
                 continue
             ref = e["payout_id"] or e["sale_id"] or ""
             cells = (
-                e["day"].isoformat(),
+                _pdf_day(e["day"], locale, pdf),
                 _kind(e["kind"]),
-                _text(e["note"], font, 34),
+                _text(note_words(e["note"], bool(e["sale_id"])), font, 34),
                 _pdf_money(e["amount"], c, locale, pdf),
                 _text(ref, font, 20),
             )
