@@ -12,6 +12,7 @@ from app.errors import shown_errors
 from app.format import page_locale
 from app.holds_view import held_uploads_panel
 from app.session import require_page
+from app.undo_view import undo_panel
 from warehouse import review
 from warehouse.i18n import _, translate_text
 from warehouse.regions import get_region
@@ -44,3 +45,4 @@ with shown_errors():
     if flag_id:
         rw.row_detail(actor, region, review.flag_detail(actor, region, flag_id), page)
     rw.choice_panel(actor, region, flt, page, matching)
+    undo_panel(actor, region, page_locale(actor, region), "review", preselect=flt.upload_id, with_creator=True)

@@ -73,6 +73,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "The header those proxies write the client's address in: X-Forwarded-For (default),"
         " Forwarded or X-Real-IP; the rightmost address in it that is not a trusted proxy is the client.",
     ),
+    "KASUWA_UNDO_WINDOW_DAYS": (
+        "30",
+        "Days after an upload during which the creator who made it may undo it themself (default 30);"
+        " reviewers of the region and administrators may undo an upload at any time.",
+    ),
     "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
     # --- the drop folder (warehouse/dropfolder.py) ---
     "KASUWA_INBOX_DIR": (
@@ -119,6 +124,7 @@ class Settings:
     inbox_dir_setting: str = ""
     inbox_settle_seconds: float = 1.0
     outbox_retry_seconds: float = 30.0
+    undo_window_days: int = 30
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -171,4 +177,5 @@ def settings() -> Settings:
         inbox_dir_setting=os.environ.get("KASUWA_INBOX_DIR", ""),
         inbox_settle_seconds=float(_get("KASUWA_INBOX_SETTLE_SECONDS")),
         outbox_retry_seconds=float(_get("KASUWA_OUTBOX_RETRY_SECONDS")),
+        undo_window_days=int(_get("KASUWA_UNDO_WINDOW_DAYS")),
     )
