@@ -239,3 +239,14 @@ def require_undo_upload(actor: Actor, creator_id: str, region: str, uploaded_by:
 def own_creator_id(actor: Actor) -> str | None:
     """The creator whose own data ``actor`` acts on (a creator account), else None."""
     return actor.creator_id if actor.role in OWN_DATA_ROLES else None
+
+
+def can_answer_for(actor: Actor, creator_id: str) -> bool:
+    """Whether ``actor`` answers the reviewers' questions about ``creator_id``'s rows: the creator
+    themself only (the person who knows what the row was)."""
+    return actor.role in OWN_DATA_ROLES and actor.creator_id == creator_id
+
+
+def require_answer_for(actor: Actor, creator_id: str) -> None:
+    if not can_answer_for(actor, creator_id):
+        raise PermissionDenied(_("Only the creator can answer questions about their own rows."))
