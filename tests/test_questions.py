@@ -118,3 +118,14 @@ def test_the_creator_answers_with_a_tap_on_my_sales(flags):
     assert not at.exception
     assert status(flags["A3"]) == "answered"
     assert "your answer was sent" in shown_text(at)
+
+
+def test_lite_lists_the_questions_escaped(flags):
+    from app.lite import creator_summary
+
+    qs.ask_creator(REVIEWER, WA, [flags["A2"]], "own", "<b>what</b> is this?")
+    qs.ask_creator(REVIEWER, WA, [flags["A3"]], "is_sale")
+    with use_language("fr"):
+        body = creator_summary(ADA)
+    assert "Questions pour vous" in body and "Est-ce une vente ?" in body
+    assert "&lt;b&gt;what&lt;/b&gt; is this?" in body and "<b>what</b>" not in body

@@ -78,6 +78,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Days after an upload during which the creator who made it may undo it themself (default 30);"
         " reviewers of the region and administrators may undo an upload at any time.",
     ),
+    "KASUWA_RULE_AFTER_DECISIONS": (
+        "5",
+        "How many times reviewers of a region must decide the same way on the same kind of row from the same"
+        " source (and never the other way) before Kasuwa proposes a rule to an administrator (default 5).",
+    ),
     "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
     # --- the drop folder (warehouse/dropfolder.py) ---
     "KASUWA_INBOX_DIR": (
@@ -125,6 +130,7 @@ class Settings:
     inbox_settle_seconds: float = 1.0
     outbox_retry_seconds: float = 30.0
     undo_window_days: int = 30
+    rule_after_decisions: int = 5
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -178,4 +184,5 @@ def settings() -> Settings:
         inbox_settle_seconds=float(_get("KASUWA_INBOX_SETTLE_SECONDS")),
         outbox_retry_seconds=float(_get("KASUWA_OUTBOX_RETRY_SECONDS")),
         undo_window_days=int(_get("KASUWA_UNDO_WINDOW_DAYS")),
+        rule_after_decisions=max(1, int(_get("KASUWA_RULE_AFTER_DECISIONS"))),
     )

@@ -621,6 +621,9 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
         res.assumptions.append(N_("The file names no currency: its amounts were read as %(currency)s, your own "
                                   "currency. If they are in another currency, ask a reviewer to correct them.",
                                   currency=own))
+    from ..learned import apply_rules  # rules an administrator accepted from reviewers' decisions
+
+    prof = apply_rules(cur, prof, res.assumptions)
     plan = build_plan(cur, staged, prof, cols, res.region or "", res.assumptions,
                       continued_from=(up["creator_id"], prof.source))
     parsed = parse_rows(cur, plan, len(staged.headers))
