@@ -263,3 +263,18 @@ def test_with_the_regions_owner_running_the_undo_is_its_job(ada_upload):
     close_all()
     assert counts(up) == (0, 0, 0)
     assert warehouse(WA).one("SELECT reason FROM upload_undos")[0] == "via the owner"
+
+
+def test_an_upload_held_for_a_reviewer_leaves_the_holds_list_when_undone(tmp_path):
+    from payouts_support import sale
+
+    from warehouse.payouts.guard import held_uploads
+
+    add_creator(OP, "ng-ada", "NG", "Ada", rail="paystack")
+    for m in (20, 50, 80):
+        sale(WA, "ng-ada", f"h{m}", TODAY - timedelta(days=m), "20000.00", "NGN", upload_id="up-h")
+    res = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [("9", TODAY - timedelta(days=1),
+                                                                          "5000000.00")]), profile="programme-store")
+    assert [h.upload_id for h in held_uploads(REVIEWER, WA)] == [res.upload_id]
+    undo_upload(REVIEWER, WA, res.upload_id, "a typo in the amount")
+    assert held_uploads(REVIEWER, WA) == [] and counts(res.upload_id) == (0, 0, 0)

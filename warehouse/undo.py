@@ -242,6 +242,12 @@ def undo_here(actor: Actor, region: str, upload_id: str, reason: str = "", *,
         _step("flagged")
         skipped_n = _count(cur.execute("DELETE FROM skipped_rows WHERE upload_id = ?", [upload_id]))
         _step("skipped")
+        # money the guard rails held for a reviewer: nothing is left to release
+        cur.execute(
+            "UPDATE payout_holds SET status = 'refused', reviewed_by = ?, reviewed_at = current_timestamp,"
+            " note = 'the upload was undone' WHERE upload_id = ? AND status = 'held'",
+            [actor.user_id, upload_id],
+        )
         cur.execute(
             "INSERT INTO upload_undos (upload_id, creator_id, file_name, undone_by, undone_at, reason, sales_removed,"
             " flagged_removed, skipped_removed, amounts, reversed_payouts)"
