@@ -38,7 +38,8 @@ def _delta(change: Decimal | None, locale: str) -> str | None:
 #: words for the codes the warehouse stores (an upload's status, a flagged row's status)
 UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected": N_("Rejected"),
                  "undone": N_("Undone")}
-FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
+FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected"),
+               "asked": N_("A reviewer asks you about it"), "answered": N_("Answered, awaiting review")}
 
 
 #: what the counts count, said beside them (orders and units side by side read alike)
