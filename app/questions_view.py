@@ -4,6 +4,7 @@ as plain text (``st.text``), never as Markdown or HTML."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -25,7 +26,8 @@ def _kind_labels() -> dict[str, str]:
     return {**{k: _(v) for k, v in qs.QUESTIONS.items()}, qs.OWN: _("A question in my own words")}
 
 
-def ask_form(actor: Actor, region: str, flag_ids: list[str], key: str, title: str) -> None:
+def ask_form(actor: Actor, region: str, flag_ids: list[str], key: str, title: str,
+             after: Callable[[], None] | None = None) -> None:
     """A form that sends ``flag_ids`` back to their creator with one question (what it did is
     said by :func:`asked_flash` on the next run: the rows asked leave the pending queue)."""
     if not flag_ids:
@@ -39,6 +41,8 @@ def ask_form(actor: Actor, region: str, flag_ids: list[str], key: str, title: st
     if go:
         with shown_errors():
             n = qs.ask_creator(actor, region, flag_ids, kind, own if kind == qs.OWN else "")
+            if after is not None:  # the rows asked leave the pending queue (the open row closes)
+                after()
             data_changed()
             st.session_state[_ASKED] = ngettext(
                 "%(count)s row was sent to the creator with your question.",

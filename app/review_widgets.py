@@ -521,7 +521,8 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail, page: QueuePage) -
                          approve=KEYS["approve"], reject=KEYS["reject"], next=KEYS["next"]))
             _approve_form(actor, region, detail, following)
             _reject_form(actor, region, detail, following)
-            ask_form(actor, region, [detail.flag_id], "rq_row", _("Ask the creator about this row"))
+            ask_form(actor, region, [detail.flag_id], "rq_row", _("Ask the creator about this row"),
+                     after=lambda: (_drop_chosen(detail.flag_id), _open(following)))
     with st.expander(_("As in the file, and where it came from")):
         st.dataframe(_kv(detail.raw), hide_index=True, key="rq_raw")
         shown = [k for k in _UPLOAD_FIELDS if k in detail.upload and k != "upload_id"]

@@ -3,8 +3,10 @@ queue; the creator, on a 390-px phone and reading the app in French, sees "Quest
 and answers with a tap; the row comes back to the queue answered, with the answer; the reviewer
 approves it with the creator's correction; the row's history shows each step.
 
-Its own data directory and server (the session's seeded app is shared with other tests whose
-counts this would change). Every wait is on something the page shows."""
+The reviewer stays in one session throughout (the asked row closes when it leaves the queue, so
+it opens afresh when it comes back). Its own data directory and server (the session's seeded
+app is shared with other tests whose counts this would change). Every wait is on something the
+page shows."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import OP, WAIT_MS, settle, sign_in, streamlit_server, tap_queue_row
+from browser_support import OP, WAIT_MS, open_nav, settle, sign_in, streamlit_server, tap_queue_row
 from playwright.sync_api import Browser, Page, expect
 
 from control import accounts
@@ -105,11 +107,7 @@ def test_ask_then_the_creator_answers_on_a_phone_in_french_then_the_reviewer_app
     expect(creator.get_by_text("Questions pour vous")).to_have_count(0)
     creator.screenshot(path=str(tmp_path / "creator-answered.png"), full_page=True)
 
-    desk.close()  # the reviewer comes back later, in a new session
-    desk = _context(chromium, {"width": 1400, "height": 1000})
-    reviewer = desk.new_page()
-    sign_in(reviewer, url, *users["reviewer"])
-    reviewer.get_by_role("heading", name="Review queue").first.wait_for(timeout=WAIT_MS)
+    open_nav(reviewer, "Review queue")  # the same session: the answered row is back in the queue
     tap_queue_row(reviewer, "Q2")
     box = reviewer.locator('[class*="st-key-rq_row_box"]')
     expect(box).to_contain_text("Answered by the creator")
