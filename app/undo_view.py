@@ -43,7 +43,7 @@ def undo_panel(actor: Actor, region: str, locale: str, key: str, creator_id: str
         st.caption(_("Undoing removes the upload's sales, its rows waiting for review and its skipped rows. The "
                      "file itself is kept, and you can upload it again."))
         with st.form(key=f"{key}_undo_form"):
-            chosen = st.selectbox(_("Upload"), ids, format_func=labels.__getitem__,
+            chosen = st.selectbox(_("Upload to undo"), ids, format_func=labels.__getitem__,
                                   index=ids.index(preselect) if preselect in ids else 0, key=f"{key}_undo_pick")
             reason = st.text_input(_("Why (kept with the upload)"), key=f"{key}_undo_reason", max_chars=500)
             reverse = st.checkbox(_("If a payout already paid some of its sales, record a reversing entry in the "
