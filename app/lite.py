@@ -29,6 +29,7 @@ from warehouse.i18n import _, current_language, is_rtl, negotiate, translate_tex
 from warehouse.payouts.outlook import payout_outlook, today_in
 from warehouse.queries.common import Period
 from warehouse.queries.sales import creator_scope, kpis
+from warehouse.questions import questions_for
 from warehouse.regions import get_region
 
 from .format import day, money, number, page_locale
@@ -102,11 +103,19 @@ def creator_summary(actor: Actor) -> str:
         (_("Net, 30 days before (USD)"), money(figures.previous.net_usd, "USD", locale)),
     ]
     period = f"{day(figures.period.start, locale)} – {day(figures.period.end, locale)}"
+    asked = questions_for(actor, creator_id)
+    questions = ""
+    if asked:  # a reviewer's own words are escaped like everything else: shown as written, never as HTML
+        where = [_("line %(line)s of %(file)s", line=number(q.row_number, locale), file=q.file_name) for q in asked]
+        items = "".join(f"<li><bdi>{html.escape(q.text)}</bdi> ({html.escape(w)})</li>"
+                        for q, w in list(zip(asked, where, strict=True))[:10])
+        title, hint = _("Questions for you"), _("Answer them in the full app: one tap each.")
+        questions = f"<h2>{html.escape(title)}</h2><ul>{items}</ul><p>{html.escape(hint)}</p>"
     # the words outside the f-strings below: the catalogue's extractor does not look inside those
     signed_in, last_30 = _("Signed in as %(email)s.", email=actor.user_id), _("Last 30 days")
     sign_out, full_app = _("Sign out"), _("Full app")
     return (
-        f"<h1>Kasuwa</h1><p>{html.escape(signed_in)}</p>"
+        f"<h1>Kasuwa</h1><p>{html.escape(signed_in)}</p>{questions}"
         f"<h2>{html.escape(_('Payouts'))}</h2>{_rows(balance + payout)}" + (f"<ul>{why}</ul>" if why else "")
         + f"<h2>{html.escape(last_30)}</h2><p><bdi>{html.escape(period)}</bdi></p>{_rows(last30)}"
         f'<p><a href="/lite">{html.escape(sign_out)}</a> · <a href="/">{html.escape(full_app)}</a></p>'

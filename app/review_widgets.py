@@ -30,11 +30,13 @@ from warehouse import review
 from warehouse.access import Actor
 from warehouse.errors import InvalidInput, KasuwaError
 from warehouse.i18n import N_, _, headers, ngettext, translate_text
+from warehouse.questions import OPEN, answer_words
 from warehouse.review import MAX_BULK, BulkPlan, ChoiceChanged, Decision, FlagDetail, QueueFilter, QueuePage, QueueRow
 
 from .errors import show_error
 from .format import age, for_people, money, number, plain, source_name, when
 from .query_cache import data_changed
+from .questions_view import ask_form, exchange
 
 PAGE_SIZE = 50
 ALL = "(all)"  # the filters' "any" value; shown as _("(all)")
@@ -50,8 +52,8 @@ _OPEN = "rq_open"  # the flag id of the row open below the table
 _LOCALE = "rq_locale"  # the locale the page is drawn in (money, ages)
 #: keyboard shortcuts of the row's decisions (Streamlit's button shortcuts; "R" is reserved)
 KEYS = {"approve": "Alt+A", "reject": "Alt+X", "next": "Alt+N"}
-_STATUSES = {"pending": N_("Pending"), "approved": N_("Approved"), "rejected": N_("Rejected"),
-             ALL: N_("Any status")}
+_STATUSES = {"pending": N_("Pending"), "asked": N_("Asked the creator"), "answered": N_("Answered by the creator"),
+             "approved": N_("Approved"), "rejected": N_("Rejected"), ALL: N_("Any status")}
 _UPLOAD_FIELDS = {
     "file_name": N_("File"),
     "source": N_("Platform"),
@@ -71,7 +73,8 @@ _HISTORY_COLUMNS = {"decided_at": N_("When"), "decided_by": N_("Who"), "decision
 #: words for the codes stored in the queue (statuses, decisions, upload statuses)
 _CODE_WORDS = {"pending": N_("Pending"), "approved": N_("Approved"), "rejected": N_("Rejected"),
                "approve": N_("Approve"), "reject": N_("Reject"), "loaded": N_("Loaded"),
-               "duplicate": N_("Duplicate"), "edit": N_("Edit")}
+               "duplicate": N_("Duplicate"), "edit": N_("Edit"), "asked": N_("Asked the creator"),
+               "answered": N_("Answered by the creator"), "undone": N_("Undone")}
 
 
 def _word(code: Any) -> Any:
@@ -512,11 +515,14 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail, page: QueuePage) -
                  disabled=following is None, shortcut=KEYS["next"])
         b.button(_("Take out of the choice") if detail.flag_id in mine else _("Add to the choice"),
                  key="rq_toggle_chosen", on_click=_toggle_chosen, args=(region, detail.flag_id))
-        if detail.status == "pending":
+        exchange(detail.question)
+        if detail.status in OPEN:
             st.caption(_("Keys: %(approve)s approves, %(reject)s rejects, %(next)s opens the next row.",
                          approve=KEYS["approve"], reject=KEYS["reject"], next=KEYS["next"]))
             _approve_form(actor, region, detail, following)
             _reject_form(actor, region, detail, following)
+            ask_form(actor, region, [detail.flag_id], "rq_row", _("Ask the creator about this row"),
+                     after=lambda: (_drop_chosen(detail.flag_id), _open(following)))
     with st.expander(_("As in the file, and where it came from")):
         st.dataframe(_kv(detail.raw), hide_index=True, key="rq_raw")
         shown = [k for k in _UPLOAD_FIELDS if k in detail.upload and k != "upload_id"]
@@ -526,6 +532,9 @@ def row_detail(actor: Actor, region: str, detail: FlagDetail, page: QueuePage) -
     st.markdown(f"**{_('Decisions')}**")
     if detail.history:
         history = pd.DataFrame(detail.history).drop(columns=["audit_id", "sale_id"], errors="ignore")
+        if "decision" in history and "note" in history:  # a question and an answer, in words
+            history["note"] = [answer_words(n) if d == "answered" else translate_text(n) if d == "asked" and n else n
+                               for d, n in zip(history["decision"], history["note"], strict=True)]
         if "decision" in history:
             history["decision"] = [_word(v) for v in history["decision"]]
         history = for_people(history, st.session_state.get(_LOCALE))

@@ -25,6 +25,7 @@ from . import charts, style
 from . import format as fmt
 from .export import to_csv_bytes
 from .query_cache import query
+from .undo_view import undo_panel
 
 
 def _delta(change: Decimal | None, locale: str) -> str | None:
@@ -35,8 +36,10 @@ def _delta(change: Decimal | None, locale: str) -> str | None:
 
 
 #: words for the codes the warehouse stores (an upload's status, a flagged row's status)
-UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected": N_("Rejected")}
-FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected")}
+UPLOAD_STATUS = {"loaded": N_("Loaded"), "duplicate": N_("Duplicate"), "rejected": N_("Rejected"),
+                 "undone": N_("Undone")}
+FLAG_STATUS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Rejected"),
+               "asked": N_("A reviewer asks you about it"), "answered": N_("Answered, awaiting review")}
 
 
 #: what the counts count, said beside them (orders and units side by side read alike)
@@ -288,6 +291,7 @@ def uploads_and_flags(actor: Actor, creator_id: str, region: str, locale: str) -
             shown["source"] = [fmt.source_name(v) for v in shown["source"]]
         style.table(fmt.for_people(shown, locale), "uploads", labels, title="file_name", first_cards=3,
                     more=lambda n: ngettext("%(count)s older upload", "%(count)s older uploads", n))
+        undo_panel(actor, region, locale, "my_uploads", creator_id)
     else:
         st.caption(_("No uploads yet."))
     style.section(_("Flagged rows"))

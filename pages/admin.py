@@ -12,6 +12,7 @@ from app.errors import shown_errors
 from app.format import for_people, plain
 from app.login import ROLE_NAMES
 from app.query_cache import data_changed
+from app.rules_view import rules_panel
 from app.session import require_page
 from control import accounts
 from warehouse.access import ROLES
@@ -36,7 +37,8 @@ def done(message: str) -> None:
     st.rerun()
 
 
-users_tab, creators_tab, mappings_tab = st.tabs([_("Users"), _("Creators"), _("Saved columns")])
+users_tab, creators_tab, mappings_tab, rules_tab = st.tabs([_("Users"), _("Creators"), _("Saved columns"),
+                                                           _("Rules from the queue")])
 
 with users_tab, shown_errors():
     users = accounts.list_users(actor)
@@ -154,3 +156,6 @@ with mappings_tab, shown_errors():
                 mappings.promote_mapping(actor, picked[0], picked[1], shared_name or picked[1], title)
                 done(_("Shared as profile %(name)s: it now reads every creator's files with these columns.",
                        name=shared_name or picked[1]))
+
+with rules_tab, shown_errors():
+    rules_panel(actor, done)

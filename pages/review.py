@@ -11,14 +11,17 @@ from app import review_widgets as rw
 from app.errors import shown_errors
 from app.format import page_locale
 from app.holds_view import held_uploads_panel
+from app.questions_view import ask_form, asked_flash
 from app.session import require_page
+from app.undo_view import undo_panel
 from warehouse import review
-from warehouse.i18n import _, translate_text
+from warehouse.i18n import _, ngettext, translate_text
 from warehouse.regions import get_region
 
 actor = require_page(__file__)
 st.title(_("Review queue"))
 rw.flash()
+asked_flash()
 
 with shown_errors():
     regions = review.reviewable_regions(actor)
@@ -44,3 +47,8 @@ with shown_errors():
     if flag_id:
         rw.row_detail(actor, region, review.flag_detail(actor, region, flag_id), page)
     rw.choice_panel(actor, region, flt, page, matching)
+    mine = rw.chosen(region)
+    ask_form(actor, region, mine, "rq_chosen", ngettext("Ask the creator about the %(count)s row you chose",
+                                                        "Ask the creators about the %(count)s rows you chose",
+                                                        len(mine), count=len(mine)))
+    undo_panel(actor, region, page_locale(actor, region), "review", preselect=flt.upload_id, with_creator=True)

@@ -11,6 +11,7 @@ from app.errors import show_error
 from app.format import page_locale
 from app.pickers import grain_picker, period_picker
 from app.query_cache import creator_region, query
+from app.questions_view import creator_questions
 from app.session import require_page
 from warehouse.errors import KasuwaError
 from warehouse.i18n import _
@@ -29,6 +30,7 @@ try:
     creator_id = str(actor.creator_id)
     region = creator_region(creator_id)
     locale = page_locale(actor, region)
+    creator_questions(actor, creator_id, locale)  # a reviewer's questions first: they wait on the creator
     span = query(q.sales_span, actor, [region], creator_id)
     if span is None:
         st.info(_("No sales yet. Upload an export from the Upload page and they will show here."),

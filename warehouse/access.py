@@ -220,3 +220,45 @@ def can_see_region_activity(actor: Actor, region: str, own_region: str | None = 
     if actor.role == "creator":
         return own_region is not None and own_region == region
     return can_review_region(actor, region) or can_see_region_metrics(actor, region)
+
+
+# --- undoing an upload ---------------------------------------------------------------------------
+
+
+def can_undo_upload(actor: Actor, creator_id: str, region: str, uploaded_by: str | None, age_days: float,
+                    window_days: int) -> bool:
+    """Whether ``actor`` may undo an upload of ``creator_id`` made by ``uploaded_by``
+    ``age_days`` ago: the creator who made it, within ``window_days`` (the programme's setting);
+    a reviewer of the region; an administrator. Never a manager."""
+    if is_admin(actor) or can_review_region(actor, region):
+        return True
+    return (actor.role == "creator" and actor.creator_id == creator_id and actor.user_id == uploaded_by
+            and age_days <= window_days)
+
+
+def require_undo_upload(actor: Actor, creator_id: str, region: str, uploaded_by: str | None, age_days: float,
+                        window_days: int) -> None:
+    if can_undo_upload(actor, creator_id, region, uploaded_by, age_days, window_days):
+        return
+    if actor.role == "creator" and actor.creator_id == creator_id and actor.user_id == uploaded_by:
+        raise PermissionDenied(_("This upload is older than %(days)s days, so you can no longer undo it yourself. "
+                                 "Ask a reviewer of your region to undo it.", days=window_days))
+    if actor.role == "creator" and actor.creator_id == creator_id:
+        raise PermissionDenied(_("Someone else made this upload for you. Ask a reviewer of your region to undo it."))
+    raise PermissionDenied(_("You can only undo your own uploads, or the uploads of the regions you review."))
+
+
+def own_creator_id(actor: Actor) -> str | None:
+    """The creator whose own data ``actor`` acts on (a creator account), else None."""
+    return actor.creator_id if actor.role in OWN_DATA_ROLES else None
+
+
+def can_answer_for(actor: Actor, creator_id: str) -> bool:
+    """Whether ``actor`` answers the reviewers' questions about ``creator_id``'s rows: the creator
+    themself only (the person who knows what the row was)."""
+    return actor.role in OWN_DATA_ROLES and actor.creator_id == creator_id
+
+
+def require_answer_for(actor: Actor, creator_id: str) -> None:
+    if not can_answer_for(actor, creator_id):
+        raise PermissionDenied(_("Only the creator can answer questions about their own rows."))

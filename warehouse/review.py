@@ -143,7 +143,7 @@ def _pending_flag(wh: RegionWarehouse, flag_id: str) -> dict[str, Any]:
     if not rows:
         raise NotFound(_("This flagged row is no longer in this region's queue."))
     flag = rows[0]
-    if flag["status"] != "pending":
+    if flag["status"] not in OPEN:
         raise Conflict(_decided_message(flag))
     return flag
 
@@ -163,6 +163,17 @@ def _decided_message(flag: dict[str, Any]) -> str:
 
 #: a flagged row's status as a past participle inside a sentence ("was already approved")
 STATUS_WORDS = {"approved": N_("approved"), "rejected": N_("rejected"), "pending": N_("pending")}
+#: statuses a reviewer can still decide: waiting, asked of the creator, answered by them
+OPEN = ("pending", "asked", "answered")
+
+
+def _with_answers(wh: RegionWarehouse, flag_id: str, fixes: dict[str, str] | None) -> dict[str, str] | None:
+    """``fixes`` on top of what the creator's answer corrected (a currency, say), if anything."""
+    from .questions import creator_corrections
+
+    with wh.cursor() as cur:
+        corrected = creator_corrections(cur, flag_id)
+    return {**corrected, **(fixes or {})} if corrected else fixes
 
 
 def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str | None]:
@@ -179,7 +190,7 @@ def _values(flag: dict[str, Any], fixes: dict[str, str] | None) -> dict[str, str
 def _update_status(cur: duckdb.DuckDBPyConnection, actor: Actor, flag_id: str, status: str, note: str) -> None:
     changed = cur.execute(
         "UPDATE flagged_rows SET status = ?, reviewed_by = ?, reviewed_at = current_timestamp, note = ?"
-        " WHERE flag_id = ? AND status = 'pending'",
+        " WHERE flag_id = ? AND status IN ('pending', 'asked', 'answered')",
         [status, actor.user_id, note, flag_id],
     ).fetchone()
     if not changed or changed[0] != 1:
@@ -293,6 +304,7 @@ def approve(
     flag = _pending_flag(wh, flag_id)
     if not flag.get("source"):
         raise NotFound(_("The upload of row %(row)s is missing, so its source is unknown.", row=flag_id))
+    fixes = _with_answers(wh, flag_id, fixes)
     values = _values(flag, fixes)
     missing = [c for c in REQUIRED_FIELDS if not values.get(c)]
     if missing:
@@ -381,7 +393,7 @@ def bulk_approve(actor: Actor, region: str, flag_ids: Iterable[str], note: str =
     for fid in ids:
         with suppress(Conflict, NotFound):
             flag = _pending_flag(wh, fid)
-            values = _values(flag, None)
+            values = _values(flag, _with_answers(wh, fid, None))
             if flag.get("source") and all(values.get(c) for c in REQUIRED_FIELDS):
                 by_source.setdefault(str(flag["source"]), []).append((fid, values))
     for source, items in by_source.items():
@@ -498,7 +510,7 @@ def _not_pending(wh: RegionWarehouse, ids: list[str]) -> list[tuple[str, str, st
     out = []
     for fid in ids:
         status, who, words = found.get(fid, ("missing", None, ""))
-        if status != "pending":
+        if status not in OPEN:
             out.append((fid, status, who, words))
     return out
 
@@ -558,7 +570,8 @@ def plan_upload_rejection(actor: Actor, region: str, upload_id: str, note: str) 
     up = wh.one("SELECT file_name FROM uploads WHERE upload_id = ?", [upload_id])
     if not up:
         raise NotFound(_("No upload %(upload)s in this region. Pick one from the Upload filter.", upload=upload_id))
-    count = int(wh.one("SELECT count(*) FROM flagged_rows WHERE upload_id = ? AND status = 'pending'",
+    count = int(wh.one("SELECT count(*) FROM flagged_rows WHERE upload_id = ? AND status IN ('pending', 'asked',"
+                       " 'answered')",
                        [upload_id])[0])
     if not count:
         raise InvalidInput(_("The upload %(file)s has no pending rows left; nothing to reject.", file=up[0]))
@@ -578,12 +591,12 @@ def _reject_all(wh: RegionWarehouse, actor: Actor, where: str, params: list[Any]
                 "INSERT INTO review_audit (audit_id, flag_id, upload_id, creator_id, decision, decided_by,"
                 " decided_at, note) SELECT ? || lpad(CAST(row_number() OVER (ORDER BY flag_id) AS VARCHAR), 9, '0'),"
                 " flag_id, upload_id, creator_id, 'rejected', ?, current_timestamp, ?"
-                f" FROM flagged_rows WHERE status = 'pending' AND {where}",
+                f" FROM flagged_rows WHERE status IN ('pending', 'asked', 'answered') AND {where}",
                 [prefix, actor.user_id, note, *params],
             )
             updated = cur.execute(
                 "UPDATE flagged_rows SET status = 'rejected', reviewed_by = ?, reviewed_at = current_timestamp,"
-                f" note = ? WHERE status = 'pending' AND {where}",
+                f" note = ? WHERE status IN ('pending', 'asked', 'answered') AND {where}",
                 [actor.user_id, note, *params],
             ).fetchone()
             n = int(updated[0]) if updated else 0

@@ -25,11 +25,12 @@ from .errors import InvalidInput, NotFound
 from .i18n import N_, _
 from .ingest.sale import BY_NAME, EDITABLE, MONEY
 from .money import exponent, is_currency
+from .questions import latest_exchange
 from .regions import region_codes
 
 #: The canonical columns of a sale a reviewer may fix (``check_row`` takes them as text).
 CANONICAL_FIELDS = EDITABLE  # declared once, in warehouse/ingest/sale.py
-STATUSES = ("pending", "approved", "rejected")
+STATUSES = ("pending", "asked", "answered", "approved", "rejected")
 MAX_PAGE = 500
 
 
@@ -112,6 +113,8 @@ class FlagDetail:
     flagged_at: datetime | None
     upload: dict[str, Any]
     history: list[dict[str, Any]]
+    #: the latest question to the creator and its answer, in words (None: never asked)
+    question: dict[str, Any] | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -279,8 +282,11 @@ def _where(flt: QueueFilter, now: datetime) -> tuple[str, list[Any]]:
         if flt.status not in STATUSES:
             raise InvalidInput(_("Unknown status %(status)s; use one of %(items)s.",
                                  status=repr(flt.status), items=', '.join(STATUSES)))
-        clauses.append("f.status = ?")
-        params.append(flt.status)
+        if flt.status == "pending":  # rows the creator answered wait for a reviewer as pending ones do
+            clauses.append("f.status IN ('pending', 'answered')")
+        else:
+            clauses.append("f.status = ?")
+            params.append(flt.status)
     if flt.creator_id:
         clauses.append("f.creator_id = ?")
         params.append(flt.creator_id)
@@ -437,6 +443,7 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         " uploaded_by FROM uploads WHERE upload_id = ?",
         [row[2]],
     )
+    question = latest_exchange(region, flag_id)
     history = wh.dicts(
         "SELECT audit_id, decided_at, decided_by,"
         " decision, note, fixes, sale_id FROM review_audit WHERE flag_id = ? ORDER BY audit_id",
@@ -448,7 +455,8 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         creator_id=row[1],
         row_number=int(row[3]),
         raw=without_personal_data(_json(row[4])),
-        parsed=_json(row[5]),
+        # what the creator's answer corrected comes first in the fix form (approving uses it)
+        parsed={**_json(row[5]), **(question["corrected"] if question else {})},
         reasons=tuple(row[6] or ()),
         rules=tuple(row[7] or ()),
         status=row[8],
@@ -458,4 +466,5 @@ def flag_detail(actor: Actor, region: str, flag_id: str) -> FlagDetail:
         flagged_at=_ts(row[12]),
         upload=upload[0] if upload else {"upload_id": row[2]},
         history=history,
+        question=question,
     )

@@ -73,6 +73,16 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "The header those proxies write the client's address in: X-Forwarded-For (default),"
         " Forwarded or X-Real-IP; the rightmost address in it that is not a trusted proxy is the client.",
     ),
+    "KASUWA_UNDO_WINDOW_DAYS": (
+        "30",
+        "Days after an upload during which the creator who made it may undo it themself (default 30);"
+        " reviewers of the region and administrators may undo an upload at any time.",
+    ),
+    "KASUWA_RULE_AFTER_DECISIONS": (
+        "5",
+        "How many times reviewers of a region must decide the same way on the same kind of row from the same"
+        " source (and never the other way) before Kasuwa proposes a rule to an administrator (default 5).",
+    ),
     "KASUWA_DEBUG": ("", "Set to 1 to print stack traces of unexpected CLI errors (developers only)."),
     # --- the drop folder (warehouse/dropfolder.py) ---
     "KASUWA_INBOX_DIR": (
@@ -130,6 +140,8 @@ class Settings:
     tls_client_key: str = ""
     analyst_token: str = ""  # KASUWA_ANALYST_TOKEN: a read-only token an owner also accepts
     transaction_idle_seconds: float = 120.0
+    undo_window_days: int = 30
+    rule_after_decisions: int = 5
 
     def review_cap(self, rows: int) -> int:
         """How many of an upload's ``rows`` may go to the review queue."""
@@ -187,4 +199,6 @@ def settings() -> Settings:
         tls_client_key=os.environ.get("KASUWA_TLS_CLIENT_KEY", ""),
         analyst_token=os.environ.get("KASUWA_ANALYST_TOKEN", ""),
         transaction_idle_seconds=float(_get("KASUWA_TRANSACTION_IDLE_SECONDS")),
+        undo_window_days=int(_get("KASUWA_UNDO_WINDOW_DAYS")),
+        rule_after_decisions=max(1, int(_get("KASUWA_RULE_AFTER_DECISIONS"))),
     )

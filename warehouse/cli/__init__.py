@@ -24,13 +24,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 from ..errors import KasuwaError
-from . import creator, fx, ingest, outbox, payouts, serve, setup, user, watch
+from . import creator, fx, ingest, outbox, payouts, serve, setup, upload, user, watch
 from .common import Parser, printable, safe_output
 
 __all__ = ["COMMANDS", "Parser", "Terminated", "build_parser", "main", "printable"]
 
 #: the command groups, in the order ``kasuwa --help`` lists them
-COMMANDS = (setup, creator, ingest, outbox, serve, watch, user, payouts, fx)
+COMMANDS = (setup, creator, ingest, upload, outbox, serve, watch, user, payouts, fx)
 
 _Parser = Parser  # the name older callers (and tests) use
 

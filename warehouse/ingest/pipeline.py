@@ -43,7 +43,8 @@ _LOCKS_GUARD = threading.Lock()
 _SAMPLE = 5000
 
 
-def _region_lock(region: str) -> threading.Lock:
+def region_lock(region: str) -> threading.Lock:
+    """This process's lock for writes to ``region`` that must not interleave (an ingest, an undo)."""
     with _LOCKS_GUARD:
         return _REGION_LOCKS.setdefault(region, threading.Lock())
 
@@ -451,7 +452,7 @@ def _ingest_landed(actor: Actor, creator_id: str, region: str, file_name: str, l
                           "received_at": received_at, "uploaded_by": actor.user_id, "source": None}
     wh = warehouse(region)
     res = IngestResult("rejected", upload_id, region, None, "", sha256=landed.sha256)
-    with _region_lock(region):
+    with region_lock(region):
         dup = wh.one("SELECT upload_id, loaded_at FROM uploads WHERE creator_id = ? AND sha256 = ?"
                      " AND status = 'loaded' ORDER BY loaded_at LIMIT 1", [creator_id, landed.sha256])
         if dup:
@@ -623,6 +624,9 @@ def _run(cur: duckdb.DuckDBPyConnection, res: IngestResult, up: dict[str, Any], 
         res.assumptions.append(N_("The file names no currency: its amounts were read as %(currency)s, your own "
                                   "currency. If they are in another currency, ask a reviewer to correct them.",
                                   currency=own))
+    from ..learned import apply_rules  # rules an administrator accepted from reviewers' decisions
+
+    prof = apply_rules(cur, prof, res.assumptions)
     plan = build_plan(cur, staged, prof, cols, res.region or "", res.assumptions,
                       continued_from=(up["creator_id"], prof.source))
     parsed = parse_rows(cur, plan, len(staged.headers))

@@ -108,12 +108,20 @@ def _refresh_rollups(region: str, full: bool = False) -> int:
     return refresh_rollups(region, full)
 
 
+def _undo_upload(actor: dict[str, Any], region: str, upload_id: str, reason: str = "",
+                 reverse_paid: bool = False) -> dict[str, Any]:
+    from ..undo import undo_job
+
+    return undo_job(acting(Actor.from_plain(actor)), region, upload_id, reason, reverse_paid)
+
+
 #: job name -> the function the owner runs (an allow-list: nothing else can be called)
 JOBS: dict[str, Callable[..., Any]] = {
     "ingest": _ingest,
     "check_rows": _check_rows,
     "payouts_run": _payouts_run,
     "refresh_rollups": _refresh_rollups,
+    "undo_upload": _undo_upload,
 }
 
 #: jobs that report their stages (the server gives them a progress key and streams them back)

@@ -8,7 +8,10 @@ The ledger is the ``ledger`` view of a region's warehouse (``region_003_payouts.
 - from payout runs (``ledger_entries``): ``fx_out``/``fx_in`` (a currency converted into the
   payout currency at a dated rate), ``payout`` (−sent), ``rail_fee`` (−the rail's payout
   charge), and ``payout_return``/``rail_fee_return`` when a payout fails or is reversed; each
-  carries its ``payout_id``, and ``payout_items`` names the sales a payout settled.
+  carries its ``payout_id``, and ``payout_items`` names the sales a payout settled;
+- from an upload undone after a payout settled its sales (``warehouse/undo.py``): ``undone_paid``
+  (the settled sale's net, kept on the day it was sold) and ``undo_reversal`` (the same taken back
+  on the day of the undo).
 
 So a sale's entries add up to exactly ``net − refunded``, and the balance in a currency is
 the exact sum of that currency's entries: nothing is rounded inside the ledger. A day is the
@@ -38,12 +41,14 @@ KINDS = (
     "platform_fee",
     "adjustment",
     "refund",
+    "undone_paid",
     "fx_out",
     "fx_in",
     "payout",
     "rail_fee",
     "payout_return",
     "rail_fee_return",
+    "undo_reversal",
 )  # payout statuses that took money out of the balance
 
 _DAY = "coalesce(value_date, CAST(timezone(?, sold_at) AS DATE))"

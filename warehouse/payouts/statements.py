@@ -57,6 +57,8 @@ KIND_WORDS = {
     "rail_fee": N_("Rail fee"),
     "payout_return": N_("Payout returned"),
     "rail_fee_return": N_("Rail fee returned"),
+    "undone_paid": N_("Paid sale of an upload since undone"),
+    "undo_reversal": N_("Taken back: paid for sales since undone"),
 }
 
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))

@@ -241,7 +241,8 @@ def _metrics_sql(grain: str | None) -> str:
     backlog AS (
         SELECT ce.period, count(f.flag_id) AS backlog_at_end
         FROM cal_end ce LEFT JOIN flagged_rows f
-          ON f.created_at < ce.period_end AND (f.status = 'pending' OR f.reviewed_at >= ce.period_end)
+          ON f.created_at < ce.period_end
+          AND (f.status IN ('pending', 'asked', 'answered') OR f.reviewed_at >= ce.period_end)
         GROUP BY ce.period
     )
     SELECT cal.period,
@@ -293,7 +294,7 @@ _BACKLOG_SQL = """
     SELECT count(*) AS pending,
            (epoch($now) - epoch(min(created_at))) / 3600.0 AS oldest_hours,
            quantile_cont((epoch($now) - epoch(created_at)) / 3600.0, 0.5) AS median_hours
-    FROM flagged_rows WHERE status = 'pending'
+    FROM flagged_rows WHERE status IN ('pending', 'asked', 'answered')
 """
 
 

@@ -292,7 +292,9 @@ def flagged_summary(actor: Actor, creator_id: str) -> dict[str, int]:
         "SELECT status, count(*) FROM flagged_rows WHERE creator_id = ? GROUP BY status", [creator_id]
     ))
     out = {"pending": 0, "approved": 0, "rejected": 0}
-    out.update({str(s): int(n) for s, n in rows})
+    for s, n in rows:  # rows asked of the creator or answered still await a reviewer's decision
+        key = "pending" if s in ("asked", "answered") else str(s)
+        out[key] = out.get(key, 0) + int(n)
     return out
 
 
