@@ -33,10 +33,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from . import locales
 from .access import Actor, require_undo_upload
 from .db import owner_client, warehouse
 from .errors import Conflict, InvalidInput, KasuwaError, NotFound, RegionUnavailable, WarehouseBusy
-from .i18n import N_, _, ngettext
+from .i18n import N_, _, current_language, ngettext
 from .regions import all_regions, get_region
 from .settings import settings
 
@@ -72,7 +73,8 @@ class UndoResult:
 
     def describe(self) -> str:
         """One sentence for the person who undid it (in the run's language)."""
-        day = self.received_at.astimezone(ZoneInfo(get_region(self.region).time_zone)).strftime("%Y-%m-%d")
+        day = locales.day(self.received_at.astimezone(ZoneInfo(get_region(self.region).time_zone)).date(),
+                          current_language())
         text = _("%(file)s (uploaded %(day)s) was undone: %(sales)s, %(flagged)s and %(skipped)s removed. The "
                  "file itself is kept; you can upload it again.", file=self.file_name, day=day,
                  sales=ngettext("%(count)s sale", "%(count)s sales", self.sales_removed, count=self.sales_removed),
@@ -98,14 +100,13 @@ class UndoResult:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    from .money import quantum
-
-    return f"{Decimal(amount).quantize(quantum(currency)):,} {currency}"
+    """Exact, with the currency's own decimals, in the language the words are written in."""
+    return locales.money(Decimal(amount), currency, current_language())
 
 
 def _payout_words(as_of: Any, status: str, currency: str, amount: Decimal) -> str:
     return _("the payout of %(amount)s on %(day)s (%(status)s)", amount=_money(amount, currency),
-             day=str(as_of), status=_(PAYOUT_STATUS_WORDS.get(status, status)))
+             day=locales.day(as_of, current_language()), status=_(PAYOUT_STATUS_WORDS.get(status, status)))
 
 
 def find_upload_region(actor: Actor, upload_id: str) -> str:
@@ -186,7 +187,7 @@ def undo_here(actor: Actor, region: str, upload_id: str, reason: str = "", *,
     window = settings().undo_window_days
     require_undo_upload(actor, str(up["creator_id"]), region, up["uploaded_by"], float(up["age_s"]) / 86400, window)
     if up["status"] == "undone":
-        day = up["undone_at"].strftime("%Y-%m-%d") if up["undone_at"] else "?"
+        day = locales.day(up["undone_at"].date(), current_language()) if up["undone_at"] else "?"
         raise Conflict(_("%(file)s was already undone by %(who)s on %(day)s.", file=up["file_name"],
                          who=up["undone_by"] or "?", day=day))
     if up["status"] != "loaded":
