@@ -22,12 +22,13 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from pages import stop_owners  # bench/pages.py: the owners stopped as Ctrl-C would
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "west-africa"
@@ -97,16 +98,6 @@ def _owner(tree: Path, data_dir: Path) -> subprocess.Popen[str]:
     return proc
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def run_side(name: str, tree: Path, data_dir: Path, owner: bool, clients: int, seconds: float,
              creators: int) -> dict[str, object]:
     """One side of the comparison: its owner (if any) and its client process."""
@@ -116,7 +107,7 @@ def run_side(name: str, tree: Path, data_dir: Path, owner: bool, clients: int, s
                              env=_env(tree, data_dir), capture_output=True, text=True, check=False)
     finally:
         if proc is not None:
-            _stop(proc)
+            stop_owners(proc)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise SystemExit(f"{name}: the client process failed:\n{out.stderr[-3000:]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from warehouse.access import Actor
@@ -150,3 +151,14 @@ def shown_text(at) -> str:
     kinds = ("markdown", "text", "error", "success", "info", "warning", "caption", "title", "header", "subheader")
     parts = [str(e.value) for kind in kinds for e in getattr(at, kind)]
     return re.sub(r"\\(.)", r"\1", "\n".join(parts))
+
+
+def store_export(tmp_path, rows: list[tuple[str, date, str]]) -> Path:
+    """The programme store's orders export (Shopify's layout): (order, day, naira amount)."""
+    lines = ["Name,Financial Status,Paid at,Created at,Currency,Lineitem quantity,Lineitem name,Lineitem price"]
+    for order, day, amount in rows:
+        stamp = f"{day.isoformat()} 10:00:00 +0100"
+        lines.append(f"#{order},paid,{stamp},{stamp},NGN,1,Brand Kit,{amount}")
+    path = tmp_path / "store.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from payouts_support import OP, creator, rate, sale
+from payouts_support import OP, creator, rate, sale, store_export
 
 from warehouse.cli import main
 from warehouse.db import warehouse
@@ -159,15 +159,6 @@ def test_payouts_page_shows_the_three_kinds_in_naira_first_and_dollars_second():
 # --- guard rails on money -------------------------------------------------------------------
 
 
-def _store_export(tmp_path, rows: list[tuple[str, date, str]]) -> Path:
-    """The programme store's orders export (Shopify's layout): (order, day, naira amount)."""
-    lines = ["Name,Financial Status,Paid at,Created at,Currency,Lineitem quantity,Lineitem name,Lineitem price"]
-    for order, day, amount in rows:
-        stamp = f"{day.isoformat()} 10:00:00 +0100"
-        lines.append(f"#{order},paid,{stamp},{stamp},NGN,1,Brand Kit,{amount}")
-    path = tmp_path / "store.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -185,14 +176,14 @@ def _owed(region: str) -> Decimal:
 
 
 def test_an_ordinary_store_upload_counts_at_once(usual, tmp_path):
-    res = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [("1", date.today(), "15000.00")]),
+    res = ingest_file(OP, "ng-ada", "store.csv", store_export(tmp_path, [("1", date.today(), "15000.00")]),
                       profile="programme-store")
     assert res.status == "loaded" and "Held" not in res.message
     assert _owed(usual) == Decimal("75000.00")
 
 
 def test_an_unusual_amount_waits_for_a_reviewer_then_counts_once_released(usual, tmp_path, capsys):
-    path = _store_export(tmp_path, [("2", date.today() - timedelta(days=1), "5000000.00")])
+    path = store_export(tmp_path, [("2", date.today() - timedelta(days=1), "5000000.00")])
     res = ingest_file(OP, "ng-ada", "store.csv", path, profile="programme-store")
     assert res.status == "loaded" and res.rows_loaded == 1
     assert "Held for a reviewer" in res.message
@@ -212,7 +203,7 @@ def test_an_unusual_amount_waits_for_a_reviewer_then_counts_once_released(usual,
 
 def test_sales_months_older_than_the_hold_wait_and_a_refused_upload_never_counts(usual, tmp_path, capsys):
     old = date.today() - timedelta(days=200)
-    res = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [("3", old, "10000.00")]),
+    res = ingest_file(OP, "ng-ada", "store.csv", store_export(tmp_path, [("3", old, "10000.00")]),
                       profile="programme-store")
     assert "Held for a reviewer" in res.message
     assert any(s.startswith("Old sales: 1 sale(s) in this file are older than the payout hold by more than 60 days")
@@ -344,7 +335,7 @@ def test_a_reviewer_sees_why_an_upload_waits_and_releases_it_on_the_review_page(
 
     from warehouse.access import Actor
 
-    path = _store_export(tmp_path, [("9", date.today() - timedelta(days=1), "5000000.00")])
+    path = store_export(tmp_path, [("9", date.today() - timedelta(days=1), "5000000.00")])
     res = ingest_file(OP, "ng-ada", "store.csv", path, profile="programme-store")
     assert "Held for a reviewer" in res.message
     reviewer = Actor("r@example.org", "reviewer", regions=(usual,))
@@ -360,9 +351,9 @@ def test_a_reviewer_sees_why_an_upload_waits_and_releases_it_on_the_review_page(
 
 
 def test_an_upload_left_unchecked_by_a_stopped_process_is_checked_before_a_run_pays_it(usual, tmp_path):
-    path = _store_export(tmp_path, [("7", date.today() - timedelta(days=1), "5000000.00")])
+    path = store_export(tmp_path, [("7", date.today() - timedelta(days=1), "5000000.00")])
     res = ingest_file(OP, "ng-ada", "store.csv", path, profile="programme-store")
-    ordinary = ingest_file(OP, "ng-ada", "small.csv", _store_export(tmp_path, [("8", date.today(), "1000.00")]),
+    ordinary = ingest_file(OP, "ng-ada", "small.csv", store_export(tmp_path, [("8", date.today(), "1000.00")]),
                            profile="programme-store")
     assert warehouse(usual).one("SELECT status FROM payout_holds WHERE upload_id = ?", [ordinary.upload_id]) == (
         "clear",)

@@ -11,9 +11,9 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from payouts_support import store_export
 
 from warehouse import locales
 from warehouse.access import Actor
@@ -141,14 +141,6 @@ def test_kasuwa_upload_undo(ada_upload, capsys):
 TODAY = date.today()
 
 
-def _store_export(tmp_path: Path, rows: list[tuple[str, date, str]]) -> Path:
-    lines = ["Name,Financial Status,Paid at,Created at,Currency,Lineitem quantity,Lineitem name,Lineitem price"]
-    for order, day, amount in rows:
-        stamp = f"{day.isoformat()} 10:00:00 +0100"
-        lines.append(f"#{order},paid,{stamp},{stamp},NGN,1,Brand Kit,{amount}")
-    path = tmp_path / "store.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def _balance() -> Decimal:
@@ -166,13 +158,13 @@ def paid(tmp_path):
     for i in range(15):
         warehouse(WA).execute("INSERT INTO fx_rates (rate_date, currency, usd_rate) VALUES (?, 'NGN', 0.00065)",
                               [TODAY - timedelta(days=i)])
-    first = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [
+    first = ingest_file(OP, "ng-ada", "store.csv", store_export(tmp_path, [
         ("1", TODAY - timedelta(days=5), "4500.00"), ("2", TODAY - timedelta(days=4), "500.00")]),
         profile="programme-store")
     assert first.status == "loaded" and first.rows_loaded == 2, first.message
     result = run_payouts(OP, WA, TODAY)
     assert [d.decision for d in result.decisions] == ["scheduled"], [d.reason for d in result.decisions]
-    second = ingest_file(OP, "ng-ada", "store2.csv", _store_export(tmp_path, [
+    second = ingest_file(OP, "ng-ada", "store2.csv", store_export(tmp_path, [
         ("3", TODAY - timedelta(days=1), "2000.00")]), profile="programme-store")
     assert second.rows_loaded == 1
     return first.upload_id, second.upload_id
@@ -212,7 +204,7 @@ def test_an_administrator_reverses_paid_sales_and_the_balance_stays_exact(paid, 
         " coalesce(value_date, CAST(timezone('Africa/Lagos', sold_at) AS DATE)) <= ?"
         " AND coalesce(upload_id, '') <> ?", [yesterday, paid[1]])[0]) == Decimal("5000.00")
     assert warehouse(WA).one("SELECT reversed_payouts FROM upload_undos")[0] != []
-    again = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [
+    again = ingest_file(OP, "ng-ada", "store.csv", store_export(tmp_path, [
         ("1", TODAY - timedelta(days=5), "4500.00"), ("2", TODAY - timedelta(days=4), "500.00")]),
         profile="programme-store")
     assert again.status == "loaded" and _balance() == before  # uploaded again: nothing paid twice
@@ -274,7 +266,7 @@ def test_an_upload_held_for_a_reviewer_leaves_the_holds_list_when_undone(tmp_pat
     add_creator(OP, "ng-ada", "NG", "Ada", rail="paystack")
     for m in (20, 50, 80):
         sale(WA, "ng-ada", f"h{m}", TODAY - timedelta(days=m), "20000.00", "NGN", upload_id="up-h")
-    res = ingest_file(OP, "ng-ada", "store.csv", _store_export(tmp_path, [("9", TODAY - timedelta(days=1),
+    res = ingest_file(OP, "ng-ada", "store.csv", store_export(tmp_path, [("9", TODAY - timedelta(days=1),
                                                                           "5000000.00")]), profile="programme-store")
     assert [h.upload_id for h in held_uploads(REVIEWER, WA)] == [res.upload_id]
     undo_upload(REVIEWER, WA, res.upload_id, "a typo in the amount")
