@@ -186,7 +186,7 @@ def statement_downloads(actor: Actor, creator_id: str, locale: str | None = None
 
     def csv() -> bytes:  # built when clicked, maybe on another thread: in the page's language
         with use_language(lang):
-            return statement_csv(monthly_statement(actor, creator_id, year, month))
+            return statement_csv(monthly_statement(actor, creator_id, year, month), locale)
 
     def pdf() -> bytes:
         with use_language(lang):

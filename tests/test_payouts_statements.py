@@ -57,6 +57,19 @@ def test_csv_is_guarded_and_balances_run(march):
     assert {r[2] for r in rows[1:]} <= {"Opening balance", "Closing balance", *KIND_WORDS.values()}
 
 
+def test_a_french_readers_csv_opens_in_columns_with_numbers_french_excel_can_add(march):
+    from warehouse.i18n import use_language
+
+    with use_language("fr"):
+        data = statement_csv(monthly_statement(ADA, "ada", 2026, 3), "fr_SN").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data), delimiter=";"))
+    assert rows[0][:2] == ["Date", "Devise"] and len(rows[0]) == 9  # cells apart, headers in French
+    assert rows[1][0] == "01/03/2026" and rows[1][5] == "2955,00"  # the reader's day order, decimal comma
+    assert "-250,00" in [r[4] for r in rows[1:]]  # a number French Excel adds, not text
+    assert "'=HYPERLINK(\"http://x\")" in {r[3] for r in rows[1:]}  # still guarded
+    assert not any("2026-03" in cell for r in rows for cell in r)  # no ISO day left
+
+
 def test_pdf_is_a_pdf_even_with_unicode_names(march):
     pdf = statement_pdf(monthly_statement(ADA, "ada", 2026, 3))
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000

@@ -34,7 +34,7 @@ from warehouse.locales import DIGITS, money, user_locale
 from warehouse.money import quantum
 from warehouse.regions import get_region
 
-from ..cells import guard_text
+from ..cells import cell, conventions
 from .custody import UNKNOWN, custody_of
 from .ledger import ZERO, balances_before, entries_of, payee
 
@@ -217,65 +217,44 @@ def note_words(note: Any, is_sale: bool) -> str:
     return translate_text(text)
 
 
-def guard(cell: Any) -> str:
-    """Text safe in a spreadsheet: a cell starting with = + - @ tab CR LF gets a leading quote."""
-    text = "" if cell is None else str(cell)
-    return guard_text(text)
+def statement_csv(st: Statement, locale: str | None = None) -> bytes:
+    """UTF-8 (with BOM, for Excel) CSV: one row per entry plus opening and closing rows, in the
+    spreadsheet conventions of the reader's ``locale`` (``warehouse.cells``: a French reader
+    gets ``;`` between cells, decimal commas and ``07/12/2026``; no locale: commas, dots, ISO).
 
-
-def statement_csv(st: Statement) -> bytes:
-    """UTF-8 (with BOM, for Excel) CSV: one row per entry plus opening and closing rows.
-
-    Amounts are plain numbers (``-12.50``); every text cell is guarded against formulas.
+    Amounts are numbers (``-12.50``), never text; every text cell is guarded against formulas.
     """
+    conv = conventions(locale) if locale else None
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = csv.writer(buf, lineterminator="\r\n", delimiter=conv.delimiter if conv else ",")
+
+    def row(values: list[Any]) -> None:
+        w.writerow([cell(v, conv) for v in values])
+
     # headers and kinds in words; the references let an accountant trace an entry to its sale,
     # upload or payout
-    w.writerow([_("Date"), _("Currency"), _("Entry"), _("Description"), _("Amount"), _("Balance"),
-                _("Sale reference"), _("Upload reference"), _("Payout reference")])
+    row([_("Date"), _("Currency"), _("Entry"), _("Description"), _("Amount"), _("Balance"),
+         _("Sale reference"), _("Upload reference"), _("Payout reference")])
     opening_words, closing_words = _("Opening balance"), _("Closing balance")
     for c in st.currencies:
         q = quantum(c)
         running = st.opening.get(c, ZERO)
-        w.writerow(
-            [
-                f"{st.year:04d}-{st.month:02d}-01",
-                c,
-                opening_words,
-                opening_words,
-                "",
-                running.quantize(q),
-                "",
-                "",
-                "",
-            ]
-        )
+        row([date(st.year, st.month, 1), c, opening_words, opening_words, None, running.quantize(q),
+             None, None, None])
         for e in st.entries:
             if e["currency"] != c:
                 continue
             running += e["amount"]
-            w.writerow(
-                [
-                    e["day"].isoformat(),
-                    c,
-                    _kind(e["kind"]),
-                    guard(note_words(e["note"], bool(e["sale_id"]))),
-                    e["amount"].quantize(q),
-                    running.quantize(q),
-                    guard(e["sale_id"]),
-                    guard(e["upload_id"]),
-                    guard(e["payout_id"]),
-                ]
-            )
-        w.writerow(["", c, closing_words, closing_words, "", st.closing.get(c, ZERO).quantize(q), "", "", ""])
+            row([e["day"], c, _kind(e["kind"]), note_words(e["note"], bool(e["sale_id"])), e["amount"].quantize(q),
+                 running.quantize(q), e["sale_id"], e["upload_id"], e["payout_id"]])
+        row([None, c, closing_words, closing_words, None, st.closing.get(c, ZERO).quantize(q), None, None, None])
     if st.elsewhere:  # a part of its own, after a blank line: never in the balance
         w.writerow([])
-        w.writerow([_("Not held by the programme"), _("Currency"), _("Where the money is"), _("Source"),
-                    _("Amount"), _("Sales")])
+        row([_("Not held by the programme"), _("Currency"), _("Where the money is"), _("Source"), _("Amount"),
+             _("Sales")])
         for o in st.elsewhere:
-            w.writerow([st.label, o["currency"], _where(o["where"]), guard(_name(o["name"])),
-                        o["amount"].quantize(quantum(o["currency"])), o["sales"]])
+            row([st.label, o["currency"], _where(o["where"]), _name(o["name"]),
+                 o["amount"].quantize(quantum(o["currency"])), o["sales"]])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
