@@ -120,7 +120,7 @@ def test_a_full_disk_is_named_not_hidden_behind_a_rollback_error(tmp_path, monke
 
 def test_a_cli_stopped_after_handing_its_file_to_the_owner_does_not_promise_nothing_was_loaded(capsys, monkeypatch):
     from warehouse import cli
-    from warehouse.owner import flight_client as client
+    from warehouse.owner import registry as client
 
     monkeypatch.setattr(client, "JOBS_HANDED_OVER", set())
     assert cli._stopped() == 130

@@ -4,6 +4,7 @@ else changes: static files, compressed or non-HTML answers, HEAD requests."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from app.page_shell import LOCAL_TEXT_FONT, LazyIconFont
 
@@ -31,7 +32,11 @@ def _get(app, path: str = "/", method: str = "GET") -> tuple[dict, bytes]:
     async def receive():
         return {"type": "http.request", "body": b""}
 
-    asyncio.run(LazyIconFont(app)({"type": "http", "method": method, "path": path, "headers": []}, receive, send))
+    # on a thread of its own: a browser or AppTest test before this one may leave an event loop
+    # running on this thread, and asyncio.run refuses to nest
+    scope = {"type": "http", "method": method, "path": path, "headers": []}
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(LazyIconFont(app)(scope, receive, send))).result()
     headers = dict(sent[0]["headers"])
     return headers, b"".join(m.get("body", b"") for m in sent[1:])
 

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -34,10 +34,12 @@ from . import sandbox, schema
 from .errors import ConfigError, RegionUnavailable, WarehouseBusy
 from .files import make_private
 from .i18n import _
-from .owner.flight_client import OwnerClient, OwnerConnection
 from .owner.registry import OwnerAddress, answers, live_owner
 from .regions import Region, all_regions, get_region
 from .settings import settings
+
+if TYPE_CHECKING:
+    from .owner.flight_client import OwnerClient, OwnerConnection
 
 _log = logging.getLogger("kasuwa.db")
 
@@ -153,7 +155,7 @@ def _connection(key: tuple[str, str], opener: Any, migrate_kind: str) -> Any:
         con = _OPEN.get(key)
         if con is None:
             con = opener()
-            if isinstance(con, OwnerConnection):  # the owner migrated its file when it opened it
+            if getattr(con, "through_owner", False):  # the owner migrated its file when it opened it
                 _OPEN[key] = con
                 return con
             try:
@@ -280,8 +282,12 @@ class RegionWarehouse(Database):
         def lost() -> None:
             with _LOCK:
                 gone = _OPEN.pop(self.key, None)
-            if isinstance(gone, OwnerConnection):
+            if getattr(gone, "through_owner", False):
                 gone.close()
+
+        # imported here: pyarrow.flight (gRPC) and ADBC are loaded only by processes that reach an
+        # owner (a gRPC runtime loaded for nothing made some short CLI runs abort at exit)
+        from .owner.flight_client import OwnerClient, OwnerConnection
 
         return OwnerConnection(OwnerClient(address, self.label, on_lost=lost))
 
@@ -289,7 +295,7 @@ class RegionWarehouse(Database):
         """The client of the process that owns this warehouse, when it is not this one (jobs
         then run there); ``None`` when this process opens the file itself."""
         con = self.connection()
-        return con.client if isinstance(con, OwnerConnection) else None
+        return con.client if getattr(con, "through_owner", False) else None
 
 
 def owner_location(owner_url: str) -> str:

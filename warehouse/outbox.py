@@ -38,7 +38,7 @@ from .errors import ConfigError, KasuwaError, RegionUnavailable, WarehouseBusy
 from .files import try_lock, write_atomically
 from .i18n import N_
 from .ingest.result import IngestResult
-from .owner.flight_client import OwnerFailed
+from .owner.registry import OwnerFailed
 from .regions import all_regions, get_region
 from .settings import settings
 

@@ -98,7 +98,7 @@ def _stopped() -> int:
     """One line and the shell's exit status for the stop: 130 for Ctrl-C, 143 for SIGTERM. When
     the work was handed to the region's owner (a time limit ran out while it loaded), the owner
     goes on: the line says so instead of promising that nothing was loaded."""
-    from ..owner.flight_client import JOBS_HANDED_OVER
+    from ..owner.registry import JOBS_HANDED_OVER
 
     how, code = ("stopped (SIGTERM)", 143) if _STOPPED_BY and _STOPPED_BY[0] == signal.SIGTERM else \
         ("interrupted", 130)

@@ -37,7 +37,7 @@ from ..errors import ConfigError, KasuwaError, RegionUnavailable
 from ..i18n import _
 from ..settings import settings
 from .flight_server import ERROR_NOTE, HELLO_ACTION, JOB_ACTION
-from .registry import OwnerAddress, proof
+from .registry import JOBS_HANDED_OVER, OwnerAddress, OwnerFailed, proof
 
 _log = logging.getLogger("kasuwa.owner.client")
 
@@ -52,13 +52,6 @@ STATEMENTS_KEPT = 64
 _TXN = re.compile(r"^\s*(begin|start)(\s+transaction)?\s*;?\s*$|^\s*(commit|end)(\s+transaction)?\s*;?\s*$"
                   r"|^\s*(rollback|abort)(\s+transaction)?\s*;?\s*$", re.IGNORECASE)
 
-
-class OwnerFailed(Exception):
-    """The owner hit an unexpected error (a bug; its log has the details)."""
-
-
-#: jobs this process has handed to an owner: they run on there even if this process stops
-JOBS_HANDED_OVER: set[str] = set()
 
 
 def _read(path: str) -> bytes | None:
@@ -480,6 +473,8 @@ class OwnerCursor:
 
 class OwnerConnection:
     """Stands in for the shared DuckDB connection of a region owned by another process."""
+
+    through_owner = True  # what db.py looks for (it imports this module only once an owner answers)
 
     def __init__(self, client: OwnerClient) -> None:
         self.client = client

@@ -23,6 +23,14 @@ from ..settings import settings
 PROBE_SECONDS = 2.0
 
 
+
+class OwnerFailed(Exception):
+    """The owner hit an unexpected error (a bug; its log has the details)."""
+
+
+#: jobs this process has handed to an owner: they run on there even if this process stops
+JOBS_HANDED_OVER: set[str] = set()
+
 @dataclass(frozen=True)
 class OwnerAddress:
     """How to reach a region's owner: ``url`` is a Flight location, ``grpc+tcp://host:port`` on
