@@ -303,8 +303,9 @@ def test_the_pdf_says_which_region_is_down_and_draws_empty_charts_in_words(tmp_p
     assert "East Africa could not be read: its figures are missing." in flat
     assert "duckdb" not in flat.lower() and "Error" not in flat
     assert "Figure West Africa South Asia" in flat
-    # no chart without figures: a sentence says so instead of an empty frame
-    assert "No figure changed over the period enough to draw." in flat and "GMV in USD: zero in every period." in flat
+    # no chart without figures: a sentence says so instead of an empty frame (the one creator's
+    # joining may draw its own chart, depending on the day the week starts)
+    assert "GMV in USD: zero in every period." in flat and "Active creators: zero in every period." in flat
     assert "Pipeline latency p50 (seconds): no figures in this period." in flat
     assert "No row failed a check in this period." in flat and "West Africa: no flagged row awaits review." in flat
 
@@ -350,6 +351,22 @@ def test_the_pdf_opens_with_the_period_in_brief_and_labels_everything_in_words(e
     assert "own sales file" in flat and "generic" not in flat
     assert "kind_unknown" not in flat and "check on" not in flat
     assert "rows Kasuwa could not tell were sales" in board.check_words("kind_unknown")
+
+
+def test_a_french_board_report_writes_its_figures_as_french_readers_do(evening, clock, tmp_path):
+    from sales_support import flag as flag_row
+
+    from warehouse.i18n import use_language
+
+    flag_row(SA, "sa-1", "pk-sana", 11, ["kind_unknown", RULE], created_at=NOW - timedelta(minutes=20))
+    report = metrics.region_metrics(MANAGER, Period(TODAY_UTC - timedelta(days=30), TOMORROW), "week")
+    with use_language("fr"):
+        words = board.summary_paragraph(report, None, "fr")
+        flat = " ".join(pdf_text(board.board_report_pdf(report, colours.colours_for(CODES)), tmp_path).split())
+    # decimal commas, the currency after the amount, a space before the percent sign
+    assert "20,65" in words and "$US" in words and "$20.65" not in words
+    assert "75,0" in words and "75.0%" not in words
+    assert "20,65" in flat and "$20.65" not in flat and "75.0%" not in flat
 
 
 def test_a_chart_speaks_only_with_two_figures_not_all_zero():

@@ -14,6 +14,7 @@ never as a fall. Counts of creators and rows get whole-number axes.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
+from babel.numbers import format_decimal
 
 from . import locales
 from .i18n import N_, _, headers, ngettext, translate_text, use_language
@@ -138,11 +140,14 @@ def rounded(value: Any, kind: str) -> Any:
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def text(value: Any, kind: str) -> str:
+def text(value: Any, kind: str, locale: str | None = None) -> str:
     """A value already :func:`rounded` as people read it: ``1,234``, ``$1,234.50``, ``87.5%``,
-    ``12.3 s``, ``5 h``; an empty string when missing."""
+    ``12.3 s``, ``5 h``; an empty string when missing. With ``locale``, in that reader's marks
+    and digits (``1 234``, ``87,5 %``, ``১,২৩৪``); without, as above (CSV headers' rounding)."""
     if blank(value):
         return ""
+    if locale:
+        return _localised(value, kind, locale)
     if kind == "count":
         return f"{int(value):,}"
     if kind == "usd":
@@ -157,9 +162,29 @@ def text(value: Any, kind: str) -> str:
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def shown(value: Any, kind: str) -> str:
-    """A raw metric as people read it (rounded, then in words)."""
-    return text(rounded(value, kind), kind)
+def _localised(value: Any, kind: str, locale: str) -> str:
+    loc = locales.parse(locale)
+    system = locales.numbering_system(locale)
+    if kind == "usd":
+        return locales.money(Decimal(value), "USD", locale)
+    if kind == "count":
+        figure = format_decimal(int(value), locale=loc, numbering_system=system)
+    elif kind == "rate":
+        pattern = copy.copy(loc.percent_formats[None])
+        pattern.frac_prec = (1, 1)
+        figure = pattern.apply(Decimal(str(value)) / 100, loc, numbering_system=system)
+    elif kind == "seconds":
+        figure = _("%(count)s s", count=format_decimal(value, "#,##0.0", locale=loc, numbering_system=system))
+    elif kind == "hours":
+        figure = _("%(count)s h", count=format_decimal(int(value), locale=loc, numbering_system=system))
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    return locales.native_digits(figure, locale)
+
+
+def shown(value: Any, kind: str, locale: str | None = None) -> str:
+    """A raw metric as people read it (rounded, then in words; in ``locale``'s marks when given)."""
+    return text(rounded(value, kind), kind, locale)
 
 
 def period_words(period: Any, locale: str | None = None) -> str:
@@ -284,7 +309,18 @@ def _ticks(top: float, kind: str) -> list[float]:
     return [i * step for i in range(n + 1)]
 
 
-def _tick_text(v: float, kind: str) -> str:
+def _tick_text(v: float, kind: str, locale: str | None = None) -> str:
+    """An axis tick: whole dollars from $10, percent as drawn; in ``locale``'s marks and digits."""
+    if locale:
+        loc, system = locales.parse(locale), locales.numbering_system(locale)
+        if kind == "usd" and (v >= 10 or v == 0):
+            pattern = copy.copy(loc.currency_formats["standard"])
+            pattern.frac_prec = (0, 0)
+            figure = pattern.apply(Decimal(str(v)), loc, currency="USD", currency_digits=False, numbering_system=system)
+            return locales.native_digits(figure, locale)
+        if kind in ("usd", "rate", "count"):
+            return text(Decimal(str(v)) if kind == "usd" else v, kind, locale)
+        return locales.native_digits(format_decimal(v, locale=loc, numbering_system=system), locale)
     if kind == "usd":
         return f"${v:,.0f}" if v >= 10 or v == 0 else f"${v:,.2f}"
     if kind == "rate":
@@ -307,12 +343,12 @@ def _label(day: date, grain: str, locale: str | None = None) -> str:
 LOW_PASS_RATE = 0.9
 
 
-def _change_words(now: Any, before: Any) -> str | None:
+def _change_words(now: Any, before: Any, locale: str | None = None) -> str | None:
     """``up 12.5%``, ``down 3.0%``, ``unchanged``; None when there is nothing to compare."""
     if blank(now) or blank(before) or not before:
         return None
     change = (Decimal(str(now)) - Decimal(str(before))) / Decimal(str(before))
-    pct = text(rounded(abs(change), "rate"), "rate")
+    pct = text(rounded(abs(change), "rate"), "rate", locale)
     if change > 0:
         return _("up %(change)s", change=pct)
     if change < 0:
@@ -331,13 +367,14 @@ def summary_paragraph(report: MetricsReport, previous: MetricsReport | None = No
                       "%(period)s, %(count)s regions together: GMV %(gmv)s from %(sales)s sales by %(active)s "
                       "active creators; %(joined)s creators joined.", int(now["regions"]),
                       period=period_words(report.period, locale), count=now["regions"],
-                      gmv=shown(now.get("gmv_usd") or 0, "usd"), sales=shown(now.get("sales") or 0, "count"),
-                      active=shown(now.get("active_creators") or 0, "count"),
-                      joined=shown(now.get("onboarded") or 0, "count"))]
+                      gmv=shown(now.get("gmv_usd") or 0, "usd", locale),
+                      sales=shown(now.get("sales") or 0, "count", locale),
+                      active=shown(now.get("active_creators") or 0, "count", locale),
+                      joined=shown(now.get("onboarded") or 0, "count", locale))]
     if previous is not None:
         before = totals(previous)
-        gmv, sales = _change_words(now.get("gmv_usd"), before.get("gmv_usd")), _change_words(now.get("sales"),
-                                                                                             before.get("sales"))
+        gmv = _change_words(now.get("gmv_usd"), before.get("gmv_usd"), locale)
+        sales = _change_words(now.get("sales"), before.get("sales"), locale)
         span = period_words(previous.period, locale)
         if gmv or sales:
             parts.append(_("Against %(span)s: GMV %(gmv)s, sales %(sales)s.", span=span,
@@ -353,12 +390,12 @@ def summary_paragraph(report: MetricsReport, previous: MetricsReport | None = No
         oldest = max((rounded(r.backlog.get("oldest_hours"), "hours") or 0 for r in report.available()), default=0)
         attention.append(ngettext("%(count)s flagged row awaits review, the oldest for %(oldest)s",
                                   "%(count)s flagged rows await review, the oldest for %(oldest)s", pending,
-                                  count=text(pending, "count"), oldest=text(oldest, "hours")))
+                                  count=text(pending, "count", locale), oldest=text(oldest, "hours", locale)))
     low = [(translate_text(r.name), r.summary.get("pass_rate")) for r in report.available()
            if not blank(r.summary.get("pass_rate")) and float(r.summary["pass_rate"]) < LOW_PASS_RATE]
     if low:
         attention.append(_("few rows pass every check in %(regions)s", regions=", ".join(
-            f"{name} ({shown(rate, 'rate')})" for name, rate in low)))
+            f"{name} ({shown(rate, 'rate', locale)})" for name, rate in low)))
     if attention:
         parts.append(_("Needs attention: %(items)s.", items="; ".join(attention)))
     else:
@@ -373,7 +410,8 @@ def has_story(values: Sequence[float | None]) -> bool:
     return len(real) >= 2 and any(v != 0 for v in real)
 
 
-def _no_chart_words(title: str, kind: str, lines: list[tuple[str, list, list]], names: Mapping[str, str]) -> str:
+def _no_chart_words(title: str, kind: str, lines: list[tuple[str, list, list]], names: Mapping[str, str],
+                    locale: str | None = None) -> str:
     """A chart that is not drawn, in a sentence: no figures, zero throughout, or each region's
     one figure (``GMV in USD: one period with figures: West Africa $0.65; South Asia $20.00.``)."""
     real = [v for _c, vs, _p in lines for v in vs if v is not None]
@@ -385,7 +423,8 @@ def _no_chart_words(title: str, kind: str, lines: list[tuple[str, list, list]], 
     for code, vs, _p in lines:
         mine = [v for v in vs if v is not None]
         if mine:
-            each.append(f"{names.get(code, code)} {shown(mine[-1] / 100 if kind == 'rate' else mine[-1], kind)}")
+            each.append(f"{names.get(code, code)} "
+                        f"{shown(mine[-1] / 100 if kind == 'rate' else mine[-1], kind, locale)}")
     return _("%(chart)s: one period with figures: %(values)s.", chart=title, values="; ".join(each))
 
 
@@ -438,7 +477,7 @@ def _draw_chart(pdf: Any, font: str, x: float, y: float, w: float, h: float, tit
     for t in ticks:
         pdf.line(px, ypos(t), px + pw, ypos(t))
         pdf.set_xy(x, ypos(t) - 2)
-        pdf.cell(left - 1.5, 4, _tick_text(t, kind), align="R")
+        pdf.cell(left - 1.5, 4, _tick_text(t, kind, locale), align="R")
     n = len(periods)
     shown_at = sorted({round(i * (n - 1) / 4) for i in range(5)}) if n > 5 else range(n)
     for i in shown_at:
@@ -581,7 +620,7 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
     if regions:
         label_w = 56.0
         region_w = (pdf.epw - label_w) / max(len(regions), 1)
-        rows = [[_(f.header), *[shown(_summary_value(r, f.key), f.kind) for r in regions]] for f in SUMMARY]
+        rows = [[_(f.header), *[shown(_summary_value(r, f.key), f.kind, locale) for r in regions]] for f in SUMMARY]
         names = [translate_text(r.name) for r in regions]
         _table(pdf, font, [_("Figure"), *names], rows, [label_w] + [region_w] * len(regions))
     else:
@@ -610,7 +649,8 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
         if any(has_story(vs) for _c, vs, _p in lines):
             drawn.append((periods, lines, title, kind))
         else:
-            told.append(_no_chart_words(_(title), kind, lines, {r.region: translate_text(r.name) for r in regions}))
+            told.append(_no_chart_words(_(title), kind, lines, {r.region: translate_text(r.name) for r in regions},
+                                        locale))
     for i, (periods, lines, title, kind) in enumerate(drawn):
         row, col = divmod(i, 2)
         y = top + row * (ch + 4)
@@ -639,8 +679,8 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
         pdf.cell(0, 6, _text(_("Pass rate per check (the checks rows failed most first):"), font, 120),
                  new_x="LMARGIN", new_y="NEXT")
         _table(pdf, font, [_("Region"), _("Check"), _("Rows failing"), _("Pass rate")],
-               [[row[_("Region")], row[_("Check")], text(row[_("Rows failing")], "count"),
-                 text(row[_("Pass rate (%)")], "rate")]
+               [[row[_("Region")], row[_("Check")], text(row[_("Rows failing")], "count", locale),
+                 text(row[_("Pass rate (%)")], "rate", locale)]
                 for _i, row in rules.iterrows()], [32, 108, 25, 25], right_from=2)
     sources = sources_table(report)
     if not sources.empty:
@@ -648,9 +688,9 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
         pdf.set_font(font, "", 9)
         pdf.cell(0, 6, _text(_("Pass rate per source:"), font, 120), new_x="LMARGIN", new_y="NEXT")
         _table(pdf, font, [_("Region"), _("Source"), _("Files"), _("Rows checked"), _("Flagged rows"), _("Pass rate")],
-               [[row[_("Region")], row[_("Source")], text(row[_("Files")], "count"),
-                 text(row[_("Rows checked")], "count"), text(row[_("Flagged rows")], "count"),
-                 text(row[_("Pass rate (%)")], "rate")]
+               [[row[_("Region")], row[_("Source")], text(row[_("Files")], "count", locale),
+                 text(row[_("Rows checked")], "count", locale), text(row[_("Flagged rows")], "count", locale),
+                 text(row[_("Pass rate (%)")], "rate", locale)]
                 for _i, row in sources.iterrows()], [32, 58, 20, 28, 27, 25], right_from=2)
 
     _heading(pdf, font, _("Review backlog"))
@@ -662,8 +702,9 @@ def _board_report_pdf(report: MetricsReport, colours: Mapping[str, str], generat
                              "the median one %(median)s.",
                              "%(region)s: %(count)s flagged rows await review; the oldest has waited %(oldest)s, "
                              "the median one %(median)s.", int(pending), region=translate_text(r.name),
-                             count=text(pending, "count"), oldest=shown(r.backlog.get("oldest_hours"), "hours"),
-                             median=shown(r.backlog.get("median_hours"), "hours"))
+                             count=text(pending, "count", locale),
+                             oldest=shown(r.backlog.get("oldest_hours"), "hours", locale),
+                             median=shown(r.backlog.get("median_hours"), "hours", locale))
         else:
             words = _("%(region)s: no flagged row awaits review.", region=translate_text(r.name))
         pdf.multi_cell(0, 5, _text(words, font, 400), new_x="LMARGIN", new_y="NEXT")
