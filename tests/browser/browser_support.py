@@ -183,7 +183,9 @@ def open_nav(page: Page, title: str, heading: str | None = None) -> None:
 
 def choose(page: Page, label: str, option: str) -> None:
     """Pick ``option`` in the selectbox labelled ``label`` (reopening it if a rerun closed it)."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    # the label exactly: "Upload" must not also find "Upload to undo"
+    named = page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    box = page.get_by_test_id("stSelectbox").filter(has=named)
     wanted = page.get_by_role("option", name=option, exact=True)
     for attempt in range(3):
         box.click()

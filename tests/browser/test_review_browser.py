@@ -51,7 +51,7 @@ def wait_grid(page: Page, first_orders: list[str], selected: str | None) -> None
 
 def expect_filters(page: Page, upload: str, rule: str) -> None:
     """The Upload and Failed check selectboxes show these labels (with their current counts)."""
-    expect(page.get_by_role("combobox", name="Upload")).to_have_value(upload, timeout=WAIT_MS)
+    expect(page.get_by_role("combobox", name="Upload", exact=True)).to_have_value(upload, timeout=WAIT_MS)
     expect(page.get_by_role("combobox", name="Failed check")).to_have_value(rule, timeout=WAIT_MS)
 
 
