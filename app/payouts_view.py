@@ -478,11 +478,14 @@ def mark_form(actor: Actor, payouts: list[dict[str, Any]]) -> None:
         st.caption(_("No scheduled or paid payouts to update in this region."))
         return
     with st.form("mark_payout"):
-        labels = {
-            p["payout_id"]: f"{p['payout_id']} · {fmt.money(p['amount'], p['currency'], reader_locale())} · "
-                            f"{_status(p['status'])}"
+        locale = reader_locale()
+        named = {  # the creator, the day and the amount: what an administrator knows a payout by
+            p["payout_id"]: f"{p.get('creator_name') or _('a creator')} · {fmt.when(p['as_of'], locale)} · "
+                            f"{fmt.money(p['amount'], p['currency'], locale)}"
             for p in open_
         }
+        labels = {pid: f"{words} · {_status(p['status'])}" for (pid, words), p in zip(named.items(), open_,
+                                                                                     strict=True)}
         pid = st.selectbox(_("Payout"), list(labels), format_func=lambda k: labels[k], key="mark_pid")
         status = st.radio(_("New status"), ["paid", "failed", "reversed"], horizontal=True, key="mark_status",
                           format_func={s: _status(s) for s in ("paid", "failed", "reversed")}.__getitem__)
@@ -493,7 +496,7 @@ def mark_form(actor: Actor, payouts: list[dict[str, Any]]) -> None:
             except KasuwaError as exc:
                 show_error(exc)
             else:
-                st.success(fmt.plain(_("%(payout)s is now %(status)s.", payout=p["payout_id"],
+                st.success(fmt.plain(_("%(payout)s is now %(status)s.", payout=named[str(pid)],
                                        status=_status(p["status"]).lower())), icon=":material/check_circle:")
 
 

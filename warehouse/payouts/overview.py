@@ -196,7 +196,9 @@ def admin_payouts(actor: Actor, region: str, status: str | None = None, limit: i
     require_admin(actor)
     reg = get_region(region)
     return warehouse(reg).dicts(
-        "SELECT payout_id, creator_id, rail, currency, amount, rail_fee, as_of, status, reference"
-        " FROM payouts WHERE (? IS NULL OR status = ?) ORDER BY as_of DESC, payout_id LIMIT ?",
+        "SELECT p.payout_id, p.creator_id, c.name AS creator_name, p.rail, p.currency, p.amount, p.rail_fee,"
+        " p.as_of, p.status, p.reference"
+        " FROM payouts p LEFT JOIN creators c ON c.creator_id = p.creator_id"
+        " WHERE (? IS NULL OR p.status = ?) ORDER BY p.as_of DESC, p.payout_id LIMIT ?",
         [status, status, int(limit)],
     )
