@@ -6,6 +6,7 @@ again completes. Real processes throughout."""
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import subprocess
 import sys
@@ -178,3 +179,29 @@ def test_an_upload_loaded_by_the_owner_shows_the_owners_stages_as_they_happen(tm
     assert from_owner, f"no stage of the owner's was shown: {seen}"
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions), f"the bar went backwards: {seen}"
+
+
+def test_the_storage_quota_holds_through_the_owner_without_a_sql_connection(tmp_path, data_dir, monkeypatch):
+    """With the owner running, the quota is counted by the owner's ``kept_sizes`` job: a second
+    file past the quota is refused and not kept, and the command never opened ADBC's DB-API."""
+    monkeypatch.setenv("KASUWA_CREATOR_QUOTA_MB", "0.01")  # 10,485 bytes
+    init_all()
+    add_creator(OP, "ng-quota", "NG", "Quota")
+    close_all()
+    first, second = _export(tmp_path / "a.csv", "A", 150), _export(tmp_path / "b.csv", "B", 150)
+    assert 5300 < first.stat().st_size < 6000  # two of them do not fit in 10,485 bytes
+    with owners("west-africa"):
+        loaded = subprocess.run([KASUWA, "ingest", str(first), "--creator", "ng-quota"], check=False,
+                                capture_output=True, text=True)
+        assert loaded.returncode == 0, loaded.stderr
+        probe = ("import runpy, sys; sys.argv = ['kasuwa', 'ingest', sys.argv[1], '--creator', 'ng-quota'];"
+                 "code = 0\ntry:\n    runpy.run_module('warehouse.cli', run_name='__main__')\n"
+                 "except SystemExit as e:\n    code = e.code\n"
+                 "print('dbapi' if 'adbc_driver_manager.dbapi' in sys.modules else 'no-dbapi', file=sys.stderr)\n"
+                 "sys.exit(code)")
+        refused = subprocess.run([sys.executable, "-c", probe, str(second)], check=False, capture_output=True,
+                                 text=True)
+    assert refused.returncode == 1 and "Your storage is full" in refused.stderr
+    assert refused.stderr.strip().endswith("no-dbapi")  # one job call, no SQL connection in the command
+    assert landing.is_landed("west-africa", hashlib.sha256(first.read_bytes()).hexdigest())
+    assert not landing.is_landed("west-africa", hashlib.sha256(second.read_bytes()).hexdigest())  # nothing kept

@@ -115,6 +115,12 @@ def _undo_upload(actor: dict[str, Any], region: str, upload_id: str, reason: str
     return undo_job(acting(Actor.from_plain(actor)), region, upload_id, reason, reverse_paid)
 
 
+def _kept_sizes(region: str, creator_id: str) -> dict[str, int]:
+    from ..ingest.pipeline import kept_sizes
+
+    return kept_sizes(region, creator_id)
+
+
 #: job name -> the function the owner runs (an allow-list: nothing else can be called)
 JOBS: dict[str, Callable[..., Any]] = {
     "ingest": _ingest,
@@ -122,6 +128,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     "payouts_run": _payouts_run,
     "refresh_rollups": _refresh_rollups,
     "undo_upload": _undo_upload,
+    "kept_sizes": _kept_sizes,
 }
 
 #: jobs that report their stages (the server gives them a progress key and streams them back)
