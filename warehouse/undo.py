@@ -187,9 +187,9 @@ def undo_here(actor: Actor, region: str, upload_id: str, reason: str = "", *,
     window = settings().undo_window_days
     require_undo_upload(actor, str(up["creator_id"]), region, up["uploaded_by"], float(up["age_s"]) / 86400, window)
     if up["status"] == "undone":
-        day = locales.day(up["undone_at"].date(), current_language()) if up["undone_at"] else "?"
+        day = locales.day(up["undone_at"].date(), current_language())  # set with the status, always
         raise Conflict(_("%(file)s was already undone by %(who)s on %(day)s.", file=up["file_name"],
-                         who=up["undone_by"] or "?", day=day))
+                         who=up["undone_by"] or _("someone"), day=day))
     if up["status"] != "loaded":
         raise InvalidInput(_("Nothing was loaded from %(file)s, so there is nothing to undo.", file=up["file_name"]))
     reason = (reason or "").strip()[:500]
